@@ -13,6 +13,13 @@
 //!       (libphonenumber's rules, including Argentina's mobile `9` token and
 //!       Brazil's carrier codes);
 //!    3. the hint's country code without `+` (`33762043575`).
+//!
+//!    Where 2 and 3 are both valid, 3 wins if the hint's country has a trunk
+//!    prefix and the digits do not start with it: `4917667402970` in Germany
+//!    is +49 176 67402970 (the Intercom seed), not the 13-digit national
+//!    number libphonenumber would read — a German typing a national number
+//!    types its `0`. Countries without a trunk prefix (Italy, Spain) keep
+//!    libphonenumber's preference for the national reading.
 //! 3. **Without a hint**, no `+`: an international prefix `00` or `011`
 //!    followed by country code and number, or a country code without `+`.
 //!
@@ -92,12 +99,16 @@ fn standard(table: &Table, dialled: &Dialled, hint: Option<&Region>) -> Option<S
     if let Some(e164) = after_idd.and_then(|rest| international(table, rest)) {
         return Some(e164);
     }
+    let code = crate::national::itoa(hint.code());
+    let after_code = digits.strip_prefix(code.as_str());
+    let trunk_prefix_missing = hint.national_prefix().filter(|p| !p.is_empty()).is_some_and(|p| !digits.starts_with(p));
+    if trunk_prefix_missing && let Some(e164) = after_code.and_then(|rest| resolve(table, hint, hint.code(), rest)) {
+        return Some(e164);
+    }
     if let Some(e164) = resolve(table, hint, hint.code(), digits) {
         return Some(e164);
     }
-    digits
-        .strip_prefix(crate::national::itoa(hint.code()).as_str())
-        .and_then(|rest| resolve(table, hint, hint.code(), rest))
+    after_code.and_then(|rest| resolve(table, hint, hint.code(), rest))
 }
 
 /// Why no reading worked, judged on the most natural one: the country code
@@ -124,7 +135,14 @@ fn explain(table: &Table, raw: &str, dialled: &Dialled, hint: Option<&Region>) -
             (main, code, rest)
         }
     };
-    let nsn = strip_national_prefix(region, national).unwrap_or_else(|| national.to_owned());
+    let lengths = region.possible_lengths();
+    let (min, max) = (lengths.first().copied(), lengths.last().copied());
+    // As libphonenumber: the stripped number, unless stripping is what made
+    // it too short.
+    let too_short = |s: &str| min.is_some_and(|min| s.len() < usize::from(min));
+    let nsn = strip_national_prefix(region, national)
+        .filter(|s| !too_short(s) || too_short(national))
+        .unwrap_or_else(|| national.to_owned());
     let label = if hint.is_some() && !dialled.plus {
         region.label()
     } else if table.by_code(code).nth(1).is_some() {
@@ -132,8 +150,6 @@ fn explain(table: &Table, raw: &str, dialled: &Dialled, hint: Option<&Region>) -
     } else {
         region.label()
     };
-    let lengths = region.possible_lengths();
-    let (min, max) = (lengths.iter().min().copied(), lengths.iter().max().copied());
     let length = nsn.len();
     let expected = describe_lengths(lengths);
     match (min, max) {

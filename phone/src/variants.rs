@@ -13,11 +13,14 @@
 //!    local form `(123) 456 7890` for NANP numbers, and the local form without
 //!    the trunk zero (`20 8765 3456`, Help Scout's UK example; it is also the
 //!    "international without country code" form, `123 456 7890`), with and
-//!    without spaces.
+//!    without spaces; then libphonenumber's own international form where it
+//!    differs (`+1 442-249-7851`).
 //! 2. The forms of the Intercom seed found in every country's list: the
 //!    country code without `+` (`33762043575`), `00` + country code, the
 //!    national groups joined by dots (`07.62.04.35.75`) and dashes
-//!    (`442-249-7851`), and `+44 (0)20 8765 3456` where the trunk prefix is `0`.
+//!    (`442-249-7851`), `+44 (0)20 8765 3456` where the national form is the
+//!    trunk zero + the number, and the country code with a space
+//!    (`34 911 23 96 13`).
 //! 3. The Intercom seed's country-specific layouts ([`seed_layouts`]),
 //!    applied to any number of that country with the same length.
 
@@ -54,19 +57,30 @@ fn candidates(parsed: &Parsed) -> Vec<String> {
     let nanp = parsed.code == 1;
     let intl = render(parsed, Style::International);
     let local = international_groups(parsed.main, nsn);
+    let local_groups: Vec<&str> = local.split(|c: char| !c.is_ascii_digit()).filter(|g| !g.is_empty()).collect();
+    let local_spaced = local_groups.join(" ");
     let national = national_form(parsed.main, nsn);
     let national_digits: String = national.chars().filter(char::is_ascii_digit).collect();
     let groups: Vec<&str> = national.split(|c: char| !c.is_ascii_digit()).filter(|g| !g.is_empty()).collect();
-    let trunk_zero = parsed.main.national_prefix() == Some("0") && national_digits.starts_with('0');
+    // The national form is the trunk zero + the national significant number
+    // (France, UK, Germany…; not Argentina's `0 11 15 …`, not Italy's `06…`
+    // whose zero belongs to the number).
+    let trunk_zero = parsed.main.national_prefix() == Some("0")
+        && national_digits.strip_prefix('0') == Some(nsn)
+        && !nsn.starts_with('0');
 
-    // 1. Help Scout's six.
-    let mut c = vec![intl.clone(), parsed.e164.clone(), national.clone(), national_digits];
+    // 1. Help Scout's six. "International with spaces" is libphonenumber's
+    //    grouping with every separator a space (`+1 442 249 7851`, where
+    //    libphonenumber writes `+1 442-249-7851`).
+    let mut c = vec![format!("+{code} {local_spaced}"), parsed.e164.clone(), national.clone(), national_digits];
     if nanp && let [area, exchange, line] = groups.as_slice() {
         c.push(format!("({area}) {exchange} {line}"));
-        c.push(format!("({area}) {exchange}-{line}"));
     }
-    c.push(local.clone());
+    c.push(local_spaced.clone());
     c.push(nsn.to_owned());
+    // libphonenumber's own international form and its local part.
+    c.push(intl);
+    c.push(local.clone());
 
     // 2. Intercom's forms common to every country.
     c.push(format!("{code}{nsn}"));
@@ -80,7 +94,6 @@ fn candidates(parsed: &Parsed) -> Vec<String> {
     if trunk_zero {
         c.push(format!("+{code} (0){local}"));
     }
-    c.push(format!("+{code} {local}").replace(' ', "-").replacen('-', " ", 1));
     c.push(format!("{code} {local}"));
 
     // 3. Intercom's per-country layouts.
