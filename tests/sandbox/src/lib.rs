@@ -1,1 +1,106 @@
-//! sandbox (scaffold)
+//! Local emulators of the APIs switchboard talks to: Aircall, Intercom, Help
+//! Scout, Gorgias and HubSpot. Each runs on its own loopback port with
+//! in-memory state, a request journal and fault injection.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use switchboard_sandbox::{Sandbox, SandboxOptions, Fault};
+//! let sandbox = Sandbox::start(SandboxOptions::default()).await?;
+//! let url = sandbox.aircall_url();          // http://127.0.0.1:PORT
+//! sandbox.aircall().inject(Fault { fail_next: 1, status: Some(503), ..Fault::default() });
+//! let cards = sandbox.aircall().state().insight_cards;
+//! # let _ = (url, cards); Ok(()) }
+//! ```
+//!
+//! Every emulator also answers `GET /_sandbox/state`, `GET /_sandbox/requests`,
+//! `POST /_sandbox/reset`, `POST /_sandbox/seed` and `GET|POST|DELETE /_sandbox/faults`.
+
+pub mod aircall;
+pub mod common;
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+pub use aircall::{Aircall, AircallCredentials};
+pub use common::{Fault, RequestRecord, Running};
+
+/// How to start the sandbox. `Default` = every emulator on a free loopback port.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxOptions {
+    /// Ports (0 = pick a free one).
+    pub ports: Ports,
+    /// Aircall credentials accepted.
+    pub aircall: AircallCredentials,
+}
+
+/// Fixed ports for the emulators (0 = any free port).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ports {
+    /// Aircall.
+    pub aircall: u16,
+    /// Intercom.
+    pub intercom: u16,
+    /// Help Scout.
+    pub helpscout: u16,
+    /// Gorgias.
+    pub gorgias: u16,
+    /// HubSpot.
+    pub hubspot: u16,
+}
+
+/// All emulators, running. Dropping it stops them.
+pub struct Sandbox {
+    aircall: Running<Aircall>,
+}
+
+fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+}
+
+impl Sandbox {
+    /// Starts every emulator.
+    pub async fn start(options: SandboxOptions) -> anyhow::Result<Self> {
+        let creds = options.aircall.clone();
+        let aircall = common::harness::launch(loopback(options.ports.aircall), |base| Aircall::new(base, creds)).await?;
+        Ok(Self { aircall })
+    }
+
+    /// The Aircall emulator.
+    pub fn aircall(&self) -> &Running<Aircall> {
+        &self.aircall
+    }
+
+    /// Base URL of the Aircall emulator (paths start with `/v1`).
+    pub fn aircall_url(&self) -> &str {
+        self.aircall.url()
+    }
+
+    /// Human-readable list of the URLs and the credentials to use.
+    pub fn describe(&self) -> String {
+        let a = self.aircall.credentials();
+        let mut out = String::from("switchboard sandbox is running\n");
+        out += &format!(
+            "  Aircall    {}  Basic {}:{}  (or Bearer {})\n",
+            self.aircall_url(),
+            a.api_id,
+            a.api_token,
+            a.bearer_tokens.join(" | ")
+        );
+        out += "Every emulator: GET /_sandbox/state, GET /_sandbox/requests, POST /_sandbox/reset, POST /_sandbox/seed, POST /_sandbox/faults\n";
+        out
+    }
+}
+
+/// Installs the process-wide rustls crypto provider (ring) if none is set, as
+/// reqwest's `rustls-no-provider` build needs one before a client is built.
+pub fn install_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Err only means another thread installed one first.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+/// A plain reqwest client, for tests and the HubSpot workflow-action client.
+pub fn http_client() -> anyhow::Result<reqwest::Client> {
+    install_crypto_provider();
+    Ok(reqwest::Client::builder().build()?)
+}

@@ -1,0 +1,203 @@
+//! Emulator of the Aircall public API (`/v1/...`), per `shared/reference/aircall-api.md`.
+
+mod calls;
+mod contacts;
+mod directory;
+mod messages;
+pub mod model;
+mod paging;
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::Json;
+use serde_json::{Value, json};
+
+use crate::common::auth::{Presented, presented};
+use crate::common::util::lock;
+use crate::common::Control;
+pub use model::{AircallSeed, AircallState};
+
+/// Credentials the Aircall emulator accepts.
+#[derive(Debug, Clone)]
+pub struct AircallCredentials {
+    /// Basic-auth user (`api_id`).
+    pub api_id: String,
+    /// Basic-auth password (`api_token`).
+    pub api_token: String,
+    /// OAuth bearer tokens accepted.
+    pub bearer_tokens: Vec<String>,
+}
+
+impl Default for AircallCredentials {
+    fn default() -> Self {
+        Self {
+            api_id: "sandbox-api-id".into(),
+            api_token: "sandbox-api-token".into(),
+            bearer_tokens: vec!["sandbox-aircall-oauth-token".into()],
+        }
+    }
+}
+
+/// Handle on the Aircall emulator (cheap to clone).
+#[derive(Clone)]
+pub struct Aircall {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: Mutex<AircallState>,
+    initial: AircallState,
+    credentials: AircallCredentials,
+    base: String,
+}
+
+impl Aircall {
+    /// Builds the emulator and its router for a base URL.
+    pub fn new(base: &str, credentials: AircallCredentials) -> (Self, Router) {
+        let initial = AircallState::demo();
+        let api = Self {
+            inner: Arc::new(Inner {
+                state: Mutex::new(initial.clone()),
+                initial,
+                credentials,
+                base: base.to_owned(),
+            }),
+        };
+        let router = Router::new()
+            .route("/v1/ping", get(directory::ping))
+            .route("/v1/company", get(directory::company))
+            .route("/v1/users", get(directory::list_users))
+            .route("/v1/users/availabilities", get(directory::availabilities))
+            .route("/v1/users/{id}", get(directory::get_user))
+            .route("/v1/users/{id}/availability", get(directory::user_availability))
+            .route("/v1/users/{id}/calls", post(calls::start_call))
+            .route("/v1/users/{id}/dial", post(calls::dial))
+            .route("/v1/numbers", get(directory::list_numbers))
+            .route("/v1/numbers/{id}", get(directory::get_number))
+            .route("/v1/numbers/{id}/messages/native/send", post(messages::send_native))
+            .route("/v1/messages/send/whatsapp/native", post(messages::send_whatsapp_native))
+            .route("/v1/teams", get(directory::list_teams))
+            .route("/v1/teams/{id}", get(directory::get_team))
+            .route("/v1/teams/{id}/users/{user_id}", post(directory::add_team_user).delete(directory::remove_team_user))
+            .route("/v1/calls/{id}/insight_cards", post(calls::insight_card))
+            .route("/v1/contacts", get(contacts::list).post(contacts::create))
+            .route("/v1/contacts/search", get(contacts::search))
+            .route("/v1/contacts/{id}", get(contacts::get).post(contacts::update).delete(contacts::delete))
+            .route("/v1/contacts/{id}/phone_details", post(contacts::add_phone))
+            .route("/v1/contacts/{id}/phone_details/{detail_id}", put(contacts::update_phone).delete(contacts::delete_phone))
+            .route("/v1/contacts/{id}/email_details", post(contacts::add_email))
+            .route("/v1/contacts/{id}/email_details/{detail_id}", put(contacts::update_email).delete(contacts::delete_email))
+            .fallback(|| async { AircallError::not_found("Resource not found") })
+            .with_state(api.clone());
+        (api, router)
+    }
+
+    /// A copy of the current state.
+    pub fn state(&self) -> AircallState {
+        lock(&self.inner.state).clone()
+    }
+
+    /// Runs `f` on the state (e.g. to add records from a test).
+    pub fn update<R>(&self, f: impl FnOnce(&mut AircallState) -> R) -> R {
+        f(&mut lock(&self.inner.state))
+    }
+
+    /// Adds users, numbers, teams and contacts.
+    pub fn seed(&self, seed: AircallSeed) {
+        self.update(|s| s.apply(seed));
+    }
+
+    /// The credentials accepted.
+    pub fn credentials(&self) -> &AircallCredentials {
+        &self.inner.credentials
+    }
+
+    pub(crate) fn base(&self) -> &str {
+        &self.inner.base
+    }
+}
+
+impl Control for Aircall {
+    fn snapshot(&self) -> Value {
+        serde_json::to_value(self.state()).unwrap_or(Value::Null)
+    }
+
+    fn reset(&self) {
+        *lock(&self.inner.state) = self.inner.initial.clone();
+    }
+
+    fn seed(&self, body: Value) -> Result<(), String> {
+        let seed: AircallSeed = serde_json::from_value(body).map_err(|e| e.to_string())?;
+        Aircall::seed(self, seed);
+        Ok(())
+    }
+
+    fn error(&self, status: StatusCode, message: &str) -> Response {
+        AircallError::new(status, message).into_response()
+    }
+
+    #[allow(clippy::result_large_err)]
+    fn gate(&self, parts: &Parts) -> Result<(), Response> {
+        let c = &self.inner.credentials;
+        match presented(&parts.headers) {
+            Presented::Missing => Err(AircallError::new(StatusCode::UNAUTHORIZED, "").into_response()),
+            Presented::Basic(id, token) if id == c.api_id && token == c.api_token => Ok(()),
+            Presented::Bearer(t) if c.bearer_tokens.contains(&t) => Ok(()),
+            _ => Err(AircallError::new(StatusCode::FORBIDDEN, "").into_response()),
+        }
+    }
+}
+
+/// An Aircall error response.
+#[derive(Debug)]
+pub struct AircallError {
+    status: StatusCode,
+    message: String,
+}
+
+impl AircallError {
+    fn new(status: StatusCode, message: &str) -> Self {
+        Self { status, message: message.to_owned() }
+    }
+
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self { status: StatusCode::BAD_REQUEST, message: message.into() }
+    }
+
+    fn not_found(message: impl Into<String>) -> Self {
+        Self { status: StatusCode::NOT_FOUND, message: message.into() }
+    }
+}
+
+impl IntoResponse for AircallError {
+    fn into_response(self) -> Response {
+        let body = match self.status {
+            // aircall-api.md §1.2: confirmed bodies for credential errors.
+            StatusCode::UNAUTHORIZED => json!({ "message": "Unauthorized" }),
+            StatusCode::FORBIDDEN => json!({ "message": "Forbidden" }),
+            // [U] aircall-api.md §1.5: only `{"message"}` is confirmed (for 401/403); other errors use
+            // the older documented `{"error", "troubleshoot"}` shape, plus `message` for lenient parsers.
+            s => json!({
+                "error": s.canonical_reason().unwrap_or("Error"),
+                "troubleshoot": self.message,
+                "message": self.message,
+            }),
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// Parses an id path segment; an unparsable id is an unknown id.
+fn parse_id(raw: &str, what: &str) -> Result<u64, AircallError> {
+    raw.parse().map_err(|_| AircallError::not_found(format!("{what} not found")))
+}
+
+/// Parses a JSON object body, mapping failures to 400.
+fn body(bytes: &[u8]) -> Result<serde_json::Map<String, Value>, AircallError> {
+    crate::common::util::json_object(bytes).map_err(AircallError::bad_request)
+}

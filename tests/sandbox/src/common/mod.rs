@@ -1,0 +1,13 @@
+//! Shared framework of every emulator: request journal, fault injection, the
+//! `/_sandbox/*` control routes, credential parsing and the HTTP server loop.
+
+pub mod auth;
+pub mod faults;
+pub mod harness;
+pub mod journal;
+pub mod server;
+pub mod util;
+
+pub use faults::Fault;
+pub use harness::{Control, Running};
+pub use journal::RequestRecord;
