@@ -1,0 +1,199 @@
+//! A small client for Aircall's public REST API, used by the telephony
+//! capability. Statuses map to capability errors: 401/403 unauthorized, 404 not
+//! found, 400/422 invalid, 429 rate limited (with the announced wait), 5xx and
+//! transport failures unavailable.
+
+use super::model::{Contact, Number, User};
+use crate::capabilities::ratelimit::{Budget, RateLimiters, Signal, read_signal};
+use crate::config::AccountConfig;
+use crate::runtime::bindings::CapabilityError;
+use base64::Engine as _;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Pages read at most when listing users or numbers.
+const MAX_PAGES: u32 = 20;
+
+/// One account's Aircall API client.
+pub struct AircallClient {
+    http: reqwest::Client,
+    base: String,
+    auth: Option<String>,
+    account: String,
+    budget: Budget,
+    limiters: RateLimiters,
+}
+
+#[derive(Deserialize)]
+struct Wrapped<T> {
+    #[serde(alias = "contact", alias = "user", alias = "number")]
+    item: T,
+}
+
+#[derive(Deserialize, Default)]
+struct Meta {
+    #[serde(default)]
+    next_page_link: Option<String>,
+}
+
+impl AircallClient {
+    /// A client for `account`.
+    pub fn new(account: &AccountConfig) -> anyhow::Result<AircallClient> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let auth = match (&account.api_id, &account.api_token) {
+            (Some(id), Some(token)) => {
+                Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{token}"))))
+            }
+            (None, Some(token)) => Some(format!("Bearer {token}")),
+            _ => None,
+        };
+        Ok(AircallClient {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .connect_timeout(Duration::from_secs(5))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
+            base: account.api_base.trim_end_matches('/').to_string(),
+            auth,
+            account: account.id.clone(),
+            budget: Budget { requests: account.api_requests_per_minute, per: Duration::from_secs(60) },
+            limiters: RateLimiters::default(),
+        })
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<(u16, Value), CapabilityError> {
+        let Some(auth) = &self.auth else {
+            return Err(CapabilityError::Denied(format!("account {:?} has no Aircall API credentials configured", self.account)));
+        };
+        let wait = self.limiters.acquire(&self.account, "aircall", Some(self.budget));
+        if !wait.is_zero() {
+            if wait > Duration::from_secs(2) {
+                return Err(CapabilityError::RateLimited(wait.as_millis() as u64));
+            }
+            tokio::time::sleep(wait).await;
+        }
+        let mut req = self.http.request(method, format!("{}{path}", self.base)).header("authorization", auth);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.map_err(|e| CapabilityError::Unavailable(format!("aircall: {e}")))?;
+        let status = resp.status().as_u16();
+        let headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let signal = read_signal(status, &headers, Duration::from_secs(3600));
+        self.limiters.observe(&self.account, "aircall", signal);
+        let text = resp.text().await.map_err(|e| CapabilityError::Unavailable(format!("aircall: {e}")))?;
+        let value: Value = if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let message = || {
+            value
+                .get("message")
+                .or_else(|| value.get("error"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| value.to_string())
+        };
+        match status {
+            200..=299 => Ok((status, value)),
+            401 | 403 => Err(CapabilityError::Unauthorized(format!("aircall {status}: {}", message()))),
+            404 => Err(CapabilityError::NotFound(format!("aircall: {path}"))),
+            400 | 422 => Err(CapabilityError::Invalid(format!("aircall {status}: {}", message()))),
+            429 => Err(CapabilityError::RateLimited(match signal {
+                Signal::Block(d) => d.as_millis() as u64,
+                Signal::None => 5_000,
+            })),
+            _ => Err(CapabilityError::Unavailable(format!("aircall {status}: {}", message()))),
+        }
+    }
+
+    fn parse<T: DeserializeOwned>(v: Value, what: &str) -> Result<T, CapabilityError> {
+        serde_json::from_value(v).map_err(|e| CapabilityError::Unavailable(format!("aircall: unexpected {what} body: {e}")))
+    }
+
+    /// `POST /v1/calls/:id/insight_cards`
+    pub async fn push_insight_card(&self, call_id: u64, contents: Value) -> Result<(), CapabilityError> {
+        self.call(reqwest::Method::POST, &format!("/v1/calls/{call_id}/insight_cards"), Some(json!({ "contents": contents })))
+            .await
+            .map(|_| ())
+    }
+
+    /// `GET /v1/contacts/search?{field}={value}`
+    pub async fn search_contacts(&self, field: &str, value: &str) -> Result<Vec<Contact>, CapabilityError> {
+        let q = url::form_urlencoded::Serializer::new(String::new()).append_pair(field, value).finish();
+        let (_, body) = self.call(reqwest::Method::GET, &format!("/v1/contacts/search?{q}"), None).await?;
+        Self::parse(body.get("contacts").cloned().unwrap_or(Value::Array(vec![])), "contacts")
+    }
+
+    /// `POST /v1/contacts` or `POST /v1/contacts/:id`
+    pub async fn save_contact(&self, id: Option<u64>, fields: Value) -> Result<Contact, CapabilityError> {
+        let path = match id {
+            Some(id) => format!("/v1/contacts/{id}"),
+            None => "/v1/contacts".to_string(),
+        };
+        let (_, body) = self.call(reqwest::Method::POST, &path, Some(fields)).await?;
+        Ok(Self::parse::<Wrapped<Contact>>(body, "contact")?.item)
+    }
+
+    /// `POST /v1/numbers/:id/messages/native/send`
+    pub async fn send_message(&self, number_id: u64, to: &str, body: &str, media: &[String]) -> Result<Value, CapabilityError> {
+        let mut payload = json!({ "to": to, "body": body });
+        if !media.is_empty() {
+            payload["mediaUrl"] = json!(media);
+        }
+        let (_, v) = self.call(reqwest::Method::POST, &format!("/v1/numbers/{number_id}/messages/native/send"), Some(payload)).await?;
+        Ok(v)
+    }
+
+    /// `POST /v1/users/:id/calls`
+    pub async fn start_call(&self, user_id: u64, number_id: u64, to: &str) -> Result<(), CapabilityError> {
+        self.call(reqwest::Method::POST, &format!("/v1/users/{user_id}/calls"), Some(json!({ "number_id": number_id, "to": to })))
+            .await
+            .map(|_| ())
+    }
+
+    async fn list<T: DeserializeOwned>(&self, path: &str, key: &str) -> Result<Vec<T>, CapabilityError> {
+        let mut out = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let (_, body) = self.call(reqwest::Method::GET, &format!("{path}?per_page=50&page={page}"), None).await?;
+            let items: Vec<T> = Self::parse(body.get(key).cloned().unwrap_or(Value::Array(vec![])), key)?;
+            let meta: Meta = body.get("meta").cloned().and_then(|m| serde_json::from_value(m).ok()).unwrap_or_default();
+            let empty = items.is_empty();
+            out.extend(items);
+            if empty || meta.next_page_link.is_none() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Users of the account (`GET /v1/users`, all pages).
+    pub async fn users(&self) -> Result<Vec<User>, CapabilityError> {
+        self.list("/v1/users", "users").await
+    }
+
+    /// `GET /v1/users/:id/availability`
+    pub async fn availability(&self, user_id: u64) -> Result<String, CapabilityError> {
+        let (_, body) = self.call(reqwest::Method::GET, &format!("/v1/users/{user_id}/availability"), None).await?;
+        body.get("availability")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| CapabilityError::Unavailable("aircall: availability missing".into()))
+    }
+
+    /// `GET /v1/numbers/:id` with its users.
+    pub async fn number(&self, number_id: u64) -> Result<(Number, Vec<User>), CapabilityError> {
+        let (_, body) = self.call(reqwest::Method::GET, &format!("/v1/numbers/{number_id}"), None).await?;
+        let raw = body.get("number").cloned().unwrap_or(Value::Null);
+        let users: Vec<User> = raw.get("users").cloned().and_then(|u| serde_json::from_value(u).ok()).unwrap_or_default();
+        Ok((Self::parse(raw, "number")?, users))
+    }
+
+    /// `GET /v1/numbers`, all pages.
+    pub async fn numbers(&self) -> Result<Vec<Number>, CapabilityError> {
+        self.list("/v1/numbers", "numbers").await
+    }
+}

@@ -1,0 +1,612 @@
+//! The webhook envelope and the objects in `data`, parsed leniently: every field
+//! Aircall may leave out is optional, unknown fields are ignored.
+
+use super::lenient;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// What every Aircall webhook body looks like.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Envelope {
+    /// Object family (`call`, `message`, …); informational, `event` decides.
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// The event name, e.g. `call.created`.
+    pub event: String,
+    /// UNIX seconds when the payload was built.
+    #[serde(default, deserialize_with = "lenient::opt_ts")]
+    pub timestamp: Option<i64>,
+    /// The webhook's token; names the account.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// The object.
+    #[serde(default)]
+    pub data: Value,
+}
+
+/// An Aircall user (abridged in calls).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[allow(missing_docs)]
+pub struct User {
+    #[serde(deserialize_with = "lenient::id")]
+    pub id: u64,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub available: Option<bool>,
+    #[serde(default)]
+    pub availability_status: Option<String>,
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub substatus: Option<String>,
+}
+
+/// An Aircall team.
+#[derive(Debug, Clone, Deserialize)]
+#[allow(missing_docs)]
+pub struct Team {
+    #[serde(deserialize_with = "lenient::id")]
+    pub id: u64,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// An Aircall line.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[allow(missing_docs)]
+pub struct Number {
+    #[serde(deserialize_with = "lenient::id")]
+    pub id: u64,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub digits: Option<String>,
+    #[serde(default)]
+    pub e164_digits: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub availability_status: Option<String>,
+    #[serde(default)]
+    pub is_ivr: Option<bool>,
+}
+
+/// `{id, label, value}` on contacts.
+#[derive(Debug, Clone, Deserialize)]
+#[allow(missing_docs)]
+pub struct LabeledValue {
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub value: Option<String>,
+}
+
+/// An Aircall contact.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[allow(missing_docs)]
+pub struct Contact {
+    #[serde(deserialize_with = "lenient::id")]
+    pub id: u64,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub company_name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub information: Option<String>,
+    #[serde(default, deserialize_with = "lenient::list")]
+    pub phone_numbers: Vec<LabeledValue>,
+    #[serde(default, deserialize_with = "lenient::list")]
+    pub emails: Vec<LabeledValue>,
+}
+
+/// A note on a call.
+#[derive(Debug, Clone, Deserialize)]
+#[allow(missing_docs)]
+pub struct Comment {
+    #[serde(deserialize_with = "lenient::id")]
+    pub id: u64,
+    #[serde(default)]
+    pub content: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_ts")]
+    pub posted_at: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_object")]
+    pub posted_by: Option<User>,
+}
+
+/// A tag on a call.
+#[derive(Debug, Clone, Deserialize)]
+#[allow(missing_docs)]
+pub struct Tag {
+    #[serde(deserialize_with = "lenient::id")]
+    pub id: u64,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub color: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_ts")]
+    pub tagged_at: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_object")]
+    pub tagged_by: Option<User>,
+}
+
+/// An IVR option the caller chose.
+#[derive(Debug, Clone, Deserialize)]
+#[allow(missing_docs)]
+pub struct IvrOption {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub key: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub branch: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_ts")]
+    pub created_at: Option<i64>,
+}
+
+/// A conference participant.
+#[derive(Debug, Clone, Deserialize)]
+#[allow(missing_docs)]
+pub struct Participant {
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub phone_number: Option<String>,
+}
+
+/// A call.
+#[derive(Debug, Clone, Deserialize)]
+#[allow(missing_docs)]
+pub struct Call {
+    #[serde(deserialize_with = "lenient::id")]
+    pub id: u64,
+    #[serde(default, alias = "sid")]
+    pub call_uuid: Option<String>,
+    #[serde(default)]
+    pub direct_link: Option<String>,
+    #[serde(default)]
+    pub direction: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub missed_call_reason: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_ts")]
+    pub started_at: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_ts")]
+    pub answered_at: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_ts")]
+    pub ended_at: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_ts")]
+    pub duration: Option<i64>,
+    #[serde(default)]
+    pub raw_digits: Option<String>,
+    #[serde(default)]
+    pub voicemail: Option<String>,
+    #[serde(default)]
+    pub recording: Option<String>,
+    #[serde(default)]
+    pub asset: Option<String>,
+    #[serde(default)]
+    pub archived: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_object")]
+    pub number: Option<Number>,
+    #[serde(default, deserialize_with = "lenient::opt_object")]
+    pub user: Option<User>,
+    #[serde(default, deserialize_with = "lenient::opt_object")]
+    pub contact: Option<Contact>,
+    #[serde(default, deserialize_with = "lenient::opt_object")]
+    pub assigned_to: Option<User>,
+    #[serde(default, deserialize_with = "lenient::list")]
+    pub teams: Vec<Team>,
+    #[serde(default, deserialize_with = "lenient::opt_object", alias = "transfered_by")]
+    pub transferred_by: Option<User>,
+    #[serde(default, deserialize_with = "lenient::opt_object", alias = "transfered_to")]
+    pub transferred_to: Option<User>,
+    #[serde(default)]
+    pub external_transferred_to: Option<String>,
+    #[serde(default, deserialize_with = "lenient::list")]
+    pub comments: Vec<Comment>,
+    #[serde(default, deserialize_with = "lenient::list")]
+    pub tags: Vec<Tag>,
+    #[serde(default, deserialize_with = "lenient::list", alias = "conference_participants")]
+    pub participants: Vec<Participant>,
+    #[serde(default, deserialize_with = "lenient::list")]
+    pub ivr_options_selected: Vec<IvrOption>,
+}
+
+/// An MMS attachment.
+#[derive(Debug, Clone, Deserialize)]
+#[allow(missing_docs)]
+pub struct MediaDetail {
+    #[serde(default)]
+    pub file_name: Option<String>,
+    #[serde(default)]
+    pub file_type: Option<String>,
+    #[serde(default, alias = "url")]
+    pub presigned_url: Option<String>,
+}
+
+/// An SMS / MMS / WhatsApp message.
+#[derive(Debug, Clone, Deserialize)]
+#[allow(missing_docs)]
+pub struct Message {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub direct_link: Option<String>,
+    #[serde(default)]
+    pub direction: Option<String>,
+    #[serde(default)]
+    pub external_number: Option<String>,
+    #[serde(default)]
+    pub raw_digits: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub channel: Option<String>,
+    #[serde(default, deserialize_with = "lenient::list")]
+    pub media_details: Vec<MediaDetail>,
+    #[serde(default, deserialize_with = "lenient::list")]
+    pub media_url: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::opt_ts")]
+    pub created_at: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_ts")]
+    pub sent_at: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_object")]
+    pub number: Option<Number>,
+    #[serde(default, deserialize_with = "lenient::opt_object")]
+    pub contact: Option<Contact>,
+    #[serde(default, deserialize_with = "lenient::opt_object")]
+    pub user: Option<User>,
+    #[serde(default, rename = "type")]
+    pub message_type: Option<String>,
+    #[serde(default)]
+    pub template_content: Option<Value>,
+    #[serde(default)]
+    pub whatsapp_message_category: Option<String>,
+    #[serde(default)]
+    pub whatsapp_message_type: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub parent_id: Option<String>,
+}
+
+/// A group SMS.
+#[derive(Debug, Clone, Deserialize)]
+#[allow(missing_docs)]
+pub struct GroupMessage {
+    #[serde(default, deserialize_with = "lenient::opt_string", alias = "id")]
+    pub group_message_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub group_conversation_id: Option<String>,
+    #[serde(default)]
+    pub direction: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "lenient::list")]
+    pub participants: Vec<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default, deserialize_with = "lenient::list")]
+    pub media_url: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::opt_ts")]
+    pub created_at: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_object")]
+    pub number: Option<Number>,
+}
+
+/// An AI Voice Agent session.
+#[derive(Debug, Clone, Deserialize)]
+#[allow(missing_docs)]
+pub struct VoiceAgent {
+    #[serde(default, deserialize_with = "lenient::opt_id")]
+    pub call_id: Option<u64>,
+    #[serde(default, deserialize_with = "lenient::opt_id")]
+    pub id: Option<u64>,
+    #[serde(default)]
+    pub call_uuid: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub ai_voice_agent_id: Option<String>,
+    #[serde(default)]
+    pub ai_voice_agent_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub ai_voice_agent_session_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_id")]
+    pub number_id: Option<u64>,
+    #[serde(default)]
+    pub external_caller_number: Option<String>,
+    #[serde(default)]
+    pub aircall_number: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_ts")]
+    pub started_at: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_ts")]
+    pub ended_at: Option<i64>,
+    #[serde(default)]
+    pub call_end_reason: Option<String>,
+    #[serde(default)]
+    pub escalation_reason: Option<String>,
+    #[serde(default)]
+    pub extracted_data: Option<Value>,
+}
+
+/// A conversation-intelligence object.
+#[derive(Debug, Clone, Deserialize)]
+#[allow(missing_docs)]
+pub struct Intelligence {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub id: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_id")]
+    pub call_id: Option<u64>,
+    #[serde(default)]
+    pub call_uuid: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_id")]
+    pub number_id: Option<u64>,
+    #[serde(default, rename = "type")]
+    pub call_type: Option<String>,
+    #[serde(default)]
+    pub content: Value,
+    #[serde(default)]
+    pub utterances: Option<Value>,
+    #[serde(default)]
+    pub ai_generated: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_ts")]
+    pub created_at: Option<i64>,
+    #[serde(default)]
+    pub call: Option<Value>,
+}
+
+/// Kinds of call events, in the order of the contract's `call-event-kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum CallKind {
+    Created, RingingOnAgent, AgentDeclined, Answered, Transferred, ExternalTransferred,
+    UnsuccessfulTransfer, Hold, Unhold, IvrOptionSelected, Hungup, Ended, VoicemailLeft,
+    CommAssetsGenerated, Assigned, Archived, Tagged, Untagged, Commented,
+}
+
+/// Kinds of message events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum MessageKind { Sent, Received, StatusUpdated }
+
+/// Kinds of voice-agent events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum VoiceAgentKind { Started, Ended, Escalated, Summary }
+
+/// Kinds of contact / number events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum ObjectKind { Created, Updated, Deleted, Opened, Closed }
+
+/// Kinds of user events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum UserKind { Created, Deleted, Connected, Disconnected, Opened, Closed, WrapUpStarted, WrapUpEnded }
+
+/// An event the host understands, with its parsed object.
+#[derive(Debug, Clone)]
+#[allow(missing_docs)]
+pub enum ParsedEvent {
+    Call(CallKind, Box<Call>),
+    Message(MessageKind, Box<Message>),
+    GroupMessage(MessageKind, Box<GroupMessage>),
+    VoiceAgent(VoiceAgentKind, Box<VoiceAgent>),
+    Intelligence(String, Box<Intelligence>),
+    Contact(ObjectKind, Box<Contact>),
+    User(UserKind, Box<User>),
+    Number(ObjectKind, Box<Number>),
+    IntegrationDeleted,
+}
+
+/// Why a known event's data could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("event {event}: data does not match the documented object: {message}")]
+pub struct DataError {
+    /// The event name.
+    pub event: String,
+    /// The parser's message (names the field).
+    pub message: String,
+}
+
+fn from<T: serde::de::DeserializeOwned>(event: &str, data: &Value) -> Result<Box<T>, DataError> {
+    T::deserialize(data)
+        .map(Box::new)
+        .map_err(|e| DataError { event: event.to_string(), message: e.to_string() })
+}
+
+const INTELLIGENCE_EVENTS: &[&str] = &[
+    "transcription.created", "summary.created", "topics.created", "sentiment.created",
+    "action_item.created", "playbook_result.created", "playbook_result.updated",
+    "realtime_transcription.utterances_received", "custom_summary.result_created",
+    "custom_summary.result_updated", "call_evaluation.created", "call_evaluation.updated",
+];
+
+impl ParsedEvent {
+    /// Parse `data` for `event`. `Ok(None)`: an event the host does not know
+    /// (stored and acknowledged, not dispatched).
+    pub fn parse(event: &str, data: &Value) -> Result<Option<ParsedEvent>, DataError> {
+        use CallKind as C;
+        let call = |k| Ok(Some(ParsedEvent::Call(k, from(event, data)?)));
+        let message = |k| Ok(Some(ParsedEvent::Message(k, from(event, data)?)));
+        let group = |k| Ok(Some(ParsedEvent::GroupMessage(k, from(event, data)?)));
+        let agent = |k| Ok(Some(ParsedEvent::VoiceAgent(k, from(event, data)?)));
+        let contact = |k| Ok(Some(ParsedEvent::Contact(k, from(event, data)?)));
+        let number = |k| Ok(Some(ParsedEvent::Number(k, from(event, data)?)));
+        let user = |k| Ok(Some(ParsedEvent::User(k, from(event, data)?)));
+        match event {
+            "call.created" => call(C::Created),
+            "call.ringing_on_agent" => call(C::RingingOnAgent),
+            "call.agent_declined" => call(C::AgentDeclined),
+            "call.answered" => call(C::Answered),
+            "call.transferred" => call(C::Transferred),
+            "call.external_transferred" => call(C::ExternalTransferred),
+            "call.unsuccessful_transfer" => call(C::UnsuccessfulTransfer),
+            "call.hold" => call(C::Hold),
+            "call.unhold" => call(C::Unhold),
+            "call.ivr_option_selected" => call(C::IvrOptionSelected),
+            "call.hungup" => call(C::Hungup),
+            "call.ended" => call(C::Ended),
+            "call.voicemail_left" => call(C::VoicemailLeft),
+            "call.comm_assets_generated" => call(C::CommAssetsGenerated),
+            "call.assigned" => call(C::Assigned),
+            "call.archived" => call(C::Archived),
+            "call.tagged" => call(C::Tagged),
+            "call.untagged" => call(C::Untagged),
+            "call.commented" => call(C::Commented),
+            "message.sent" => message(MessageKind::Sent),
+            "message.received" => message(MessageKind::Received),
+            "message.status_updated" => message(MessageKind::StatusUpdated),
+            "group_message.sent" => group(MessageKind::Sent),
+            "group_message.received" => group(MessageKind::Received),
+            "group_message.status_updated" => group(MessageKind::StatusUpdated),
+            "ai_voice_agent.started" => agent(VoiceAgentKind::Started),
+            "ai_voice_agent.ended" => agent(VoiceAgentKind::Ended),
+            "ai_voice_agent.escalated" => agent(VoiceAgentKind::Escalated),
+            "ai_voice_agent.summary" => agent(VoiceAgentKind::Summary),
+            "contact.created" => contact(ObjectKind::Created),
+            "contact.updated" => contact(ObjectKind::Updated),
+            "contact.deleted" => contact(ObjectKind::Deleted),
+            "number.created" => number(ObjectKind::Created),
+            "number.deleted" => number(ObjectKind::Deleted),
+            "number.opened" => number(ObjectKind::Opened),
+            "number.closed" => number(ObjectKind::Closed),
+            "integration.deleted" => Ok(Some(ParsedEvent::IntegrationDeleted)),
+            e if INTELLIGENCE_EVENTS.contains(&e) => {
+                Ok(Some(ParsedEvent::Intelligence(e.to_string(), from(event, data)?)))
+            }
+            e => match e.strip_suffix(".v2").unwrap_or(e) {
+                "user.created" => user(UserKind::Created),
+                "user.deleted" => user(UserKind::Deleted),
+                "user.connected" => user(UserKind::Connected),
+                "user.disconnected" => user(UserKind::Disconnected),
+                "user.opened" => user(UserKind::Opened),
+                "user.closed" => user(UserKind::Closed),
+                "user.wut_start" => user(UserKind::WrapUpStarted),
+                "user.wut_end" => user(UserKind::WrapUpEnded),
+                _ => Ok(None),
+            },
+        }
+    }
+
+    /// The Aircall number the event happened on, for integration number filters.
+    pub fn number(&self) -> Option<NumberKey<'_>> {
+        let n = match self {
+            ParsedEvent::Call(_, c) => c.number.as_ref(),
+            ParsedEvent::Message(_, m) => m.number.as_ref(),
+            ParsedEvent::GroupMessage(_, m) => m.number.as_ref(),
+            ParsedEvent::Number(_, n) => Some(&**n),
+            ParsedEvent::VoiceAgent(_, v) => {
+                return v.number_id.map(|id| NumberKey { id: Some(id), digits: v.aircall_number.as_deref() });
+            }
+            ParsedEvent::Intelligence(_, i) => {
+                return i.number_id.map(|id| NumberKey { id: Some(id), digits: None });
+            }
+            _ => None,
+        }?;
+        Some(NumberKey { id: Some(n.id), digits: n.e164_digits.as_deref().or(n.digits.as_deref()) })
+    }
+
+    /// Events with the same key run one at a time, in arrival order: the call id for
+    /// call-related events; for messages the Aircall number and the external number.
+    pub fn ordering_key(&self) -> String {
+        match self {
+            ParsedEvent::Call(_, c) => format!("call:{}", c.id),
+            ParsedEvent::Message(_, m) => {
+                let line = m.number.as_ref().map(|n| n.id.to_string()).unwrap_or_default();
+                let ext = m.external_number.as_deref().or(m.raw_digits.as_deref()).unwrap_or("");
+                let ext: String = ext.chars().filter(|c| c.is_ascii_digit()).collect();
+                format!("msg:{line}:{ext}")
+            }
+            ParsedEvent::GroupMessage(_, m) => {
+                format!("group:{}", m.group_conversation_id.as_deref().or(m.group_message_id.as_deref()).unwrap_or(""))
+            }
+            ParsedEvent::VoiceAgent(_, v) => format!("call:{}", v.call_id.or(v.id).unwrap_or(0)),
+            ParsedEvent::Intelligence(_, i) => match i.call_id {
+                Some(id) => format!("call:{id}"),
+                None => format!("intel:{}", i.id.as_deref().unwrap_or("")),
+            },
+            ParsedEvent::Contact(_, c) => format!("contact:{}", c.id),
+            ParsedEvent::User(_, u) => format!("user:{}", u.id),
+            ParsedEvent::Number(_, n) => format!("number:{}", n.id),
+            ParsedEvent::IntegrationDeleted => "integration".into(),
+        }
+    }
+}
+
+/// The Aircall number of an event, as id and digits.
+#[derive(Debug, Clone, Copy)]
+pub struct NumberKey<'a> {
+    /// Aircall number id.
+    pub id: Option<u64>,
+    /// Its digits as sent.
+    pub digits: Option<&'a str>,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn call_with_absent_fields_string_ids_and_empty_objects_parses() {
+        let data = json!({
+            "id": "3141592653", "direction": "inbound", "status": "done",
+            "started_at": 1732622896, "ended_at": "2024-11-26T12:09:40Z",
+            "raw_digits": "+33 6 12 34 56 78",
+            "tags": [{"id": 1, "name": "VIP", "tagged_by": {}, "tagged_at": 1732622999}],
+            "comments": null,
+            "number": {"id": 777, "digits": "+33 1 23 45 67 89", "country": "FR"},
+            "transfered_to": {"id": 9, "name": "Bob"}
+        });
+        let Some(ParsedEvent::Call(CallKind::Ended, call)) = ParsedEvent::parse("call.ended", &data).unwrap() else {
+            panic!("not a call.ended");
+        };
+        assert_eq!(call.id, 3141592653);
+        assert_eq!(call.ended_at, Some(1732622980));
+        assert!(call.tags[0].tagged_by.is_none());
+        assert!(call.comments.is_empty());
+        assert_eq!(call.transferred_to.as_ref().map(|u| u.id), Some(9));
+        let parsed = ParsedEvent::Call(CallKind::Ended, call);
+        assert_eq!(parsed.ordering_key(), "call:3141592653");
+        assert_eq!(parsed.number().unwrap().id, Some(777));
+    }
+
+    #[test]
+    fn unknown_event_is_none_and_bad_data_names_the_field() {
+        assert!(ParsedEvent::parse("analytics.report_created", &json!({})).unwrap().is_none());
+        let err = ParsedEvent::parse("call.created", &json!({"direction": "inbound"})).unwrap_err();
+        assert!(err.to_string().contains("id"), "{err}");
+    }
+
+    #[test]
+    fn message_ordering_key_pairs_line_and_external_number() {
+        let data = json!({"id": 5, "direction": "inbound", "external_number": "+33 6 12 34 56 78", "number": {"id": 777}});
+        let ev = ParsedEvent::parse("message.received", &data).unwrap().unwrap();
+        assert_eq!(ev.ordering_key(), "msg:777:33612345678");
+    }
+
+    #[test]
+    fn v2_user_events_map_to_kinds() {
+        let ev = ParsedEvent::parse("user.wut_start.v2", &json!({"id": 3})).unwrap().unwrap();
+        assert!(matches!(ev, ParsedEvent::User(UserKind::WrapUpStarted, _)));
+    }
+}

@@ -1,0 +1,145 @@
+//! Wiring: open the store, build the sandbox, load plugins, recover queued jobs,
+//! and serve.
+
+use crate::aircall::client::AircallClient;
+use crate::capabilities::Shared;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::queue::{Dispatcher, JobRunner};
+use crate::registry::{Registry, ReloadOutcome, WatchHandle};
+use crate::runtime::{Runtime, RuntimeOptions};
+use crate::server::{AppState, webhook::NumberFilter};
+use crate::store::{SqliteStore, Store};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A running host (without its listener).
+pub struct App {
+    /// Shared handler state.
+    pub state: AppState,
+    _watch: Option<WatchHandle>,
+}
+
+/// Build the runtime from the configuration's limits.
+pub fn runtime_for(config: &Config) -> anyhow::Result<Runtime> {
+    let cache_dir = config.plugins.cache_dir.clone().unwrap_or_else(|| config.plugins.dir.join(".cache"));
+    Runtime::new(RuntimeOptions {
+        timeout: Duration::from_millis(config.limits.job_timeout_ms),
+        max_memory_bytes: (config.limits.memory_mib * 1024 * 1024) as usize,
+        max_instances: (config.limits.concurrency as u32).saturating_mul(2).max(16),
+        cache_dir: Some(cache_dir),
+    })
+}
+
+/// One Aircall client per account.
+pub fn aircall_clients(config: &Config) -> anyhow::Result<HashMap<String, Arc<AircallClient>>> {
+    config.accounts.iter().map(|a| Ok((a.id.clone(), Arc::new(AircallClient::new(a)?)))).collect()
+}
+
+impl App {
+    /// Start everything but the listener.
+    pub async fn start(config: Config) -> anyhow::Result<App> {
+        let config = Arc::new(config);
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(
+            &config.store.path,
+            Duration::from_micros(config.store.group_commit_wait_us),
+        )?);
+        let metrics = Arc::new(Metrics::new());
+        let runtime = Arc::new(runtime_for(&config)?);
+        let registry = Arc::new(Registry::new(runtime.clone(), config.clone(), aircall_clients(&config)?));
+        for (folder, outcome) in registry.load_all().await {
+            if let ReloadOutcome::Rejected(why) = outcome {
+                tracing::error!(folder = %folder.display(), %why, "plugin not loaded");
+            }
+        }
+        for integration in &config.integrations {
+            if registry.get(&integration.plugin).is_none() {
+                tracing::warn!(integration = %integration.id, plugin = %integration.plugin, "plugin not loaded; events are held until it is");
+            }
+        }
+        let watch = if config.plugins.watch { Some(registry.watch()?) } else { None };
+        let shared = Arc::new(Shared::new(config.network.clone(), config.limits.clone(), store.clone(), metrics.clone())?);
+        let runner = Arc::new(JobRunner {
+            config: config.clone(),
+            store: store.clone(),
+            registry: registry.clone(),
+            runtime: runtime.clone(),
+            shared: shared.clone(),
+        });
+        let dispatcher = Dispatcher::start(runner, config.limits.concurrency);
+        let paused: HashSet<String> = store.paused().await?.into_iter().map(|(i, _)| i).collect();
+        dispatcher.set_paused(paused);
+        let pending = store.pending_jobs().await?;
+        if !pending.is_empty() {
+            tracing::info!(jobs = pending.len(), "recovered queued jobs");
+        }
+        dispatcher.enqueue(pending);
+        spawn_housekeeping(store.clone(), dispatcher.clone(), config.clone());
+
+        let tokens = config
+            .accounts
+            .iter()
+            .map(|a| (a.id.clone(), <[u8; 32]>::from(Sha256::digest(a.webhook_token.as_bytes()))))
+            .collect();
+        let filters = config.integrations.iter().map(|i| NumberFilter::new(&i.numbers)).collect();
+        let state = AppState {
+            config,
+            store,
+            dispatcher,
+            metrics,
+            registry,
+            runtime,
+            shared,
+            tokens: Arc::new(tokens),
+            filters: Arc::new(filters),
+        };
+        Ok(App { state, _watch: watch })
+    }
+
+    /// The HTTP router.
+    pub fn router(&self) -> axum::Router {
+        crate::server::router(self.state.clone())
+    }
+
+    /// Serve on `listener` until `shutdown` resolves.
+    pub async fn serve(self, listener: tokio::net::TcpListener, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let router = self.router();
+        axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+        Ok(())
+    }
+}
+
+/// Every second: pick up pauses, resumes and replays made by the CLI; every
+/// hour: forget old redelivery hashes and finished jobs.
+fn spawn_housekeeping(store: Arc<dyn Store>, dispatcher: Dispatcher, config: Arc<Config>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut last_prune = std::time::Instant::now() - Duration::from_secs(3600);
+        let mut known_paused: Option<HashSet<String>> = None;
+        loop {
+            tick.tick().await;
+            if let Ok(paused) = store.paused().await {
+                let paused: HashSet<String> = paused.into_iter().map(|(i, _)| i).collect();
+                if known_paused.as_ref() != Some(&paused) {
+                    dispatcher.set_paused(paused.clone());
+                    known_paused = Some(paused);
+                }
+            }
+            if let Ok(revived) = store.take_revived().await {
+                dispatcher.enqueue(revived);
+            }
+            if last_prune.elapsed() >= Duration::from_secs(3600) {
+                last_prune = std::time::Instant::now();
+                let now = crate::clock::now_ms();
+                let window = i64::from(config.store.dedupe_days) * 86_400_000;
+                match store.prune(now - window, now - window).await {
+                    Ok(n) if n > 0 => tracing::info!(rows = n, "pruned old rows"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "prune failed"),
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,224 @@
+//! `http.send`: allow-list, address policy, credentials, rate limits, journal.
+
+use super::journal::{self, Lookup};
+use super::ratelimit::{self, Signal};
+use super::{Credential, JobCaps};
+use crate::registry::manifest::AuthScheme;
+use crate::runtime::bindings::CapabilityError;
+use crate::runtime::bindings::switchboard::plugin::http::{Method, Request, Response};
+use base64::Engine as _;
+use std::time::Duration;
+
+/// Longest a request waits inline for its rate-limit budget; longer waits
+/// re-queue the job instead of holding an instance.
+const MAX_INLINE_WAIT: Duration = Duration::from_secs(2);
+
+/// Headers a plugin may not set: the host owns them.
+const FORBIDDEN_HEADERS: &[&str] = &["host", "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer", "proxy-authorization"];
+
+/// Statuses whose answer is final (recorded and replayed). Everything else is
+/// "not done": the request is performed again on the next attempt.
+fn is_final(status: u16) -> bool {
+    !(status >= 500 || matches!(status, 401 | 403 | 408 | 429))
+}
+
+fn is_write(method: &Method) -> bool {
+    !matches!(method, Method::Get | Method::Head)
+}
+
+fn reqwest_method(m: &Method) -> reqwest::Method {
+    match m {
+        Method::Get => reqwest::Method::GET,
+        Method::Post => reqwest::Method::POST,
+        Method::Put => reqwest::Method::PUT,
+        Method::Patch => reqwest::Method::PATCH,
+        Method::Delete => reqwest::Method::DELETE,
+        Method::Head => reqwest::Method::HEAD,
+    }
+}
+
+fn auth_header(c: &Credential) -> (String, String) {
+    match &c.scheme {
+        AuthScheme::Bearer => ("authorization".into(), format!("Bearer {}", c.value)),
+        AuthScheme::Basic => (
+            "authorization".into(),
+            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(c.value.as_bytes())),
+        ),
+        AuthScheme::Header(name) => (name.to_ascii_lowercase(), c.value.clone()),
+    }
+}
+
+impl JobCaps {
+    /// Perform (or replay) an outbound request.
+    pub async fn http_send(&mut self, req: Request) -> Result<Response, CapabilityError> {
+        let url = url::Url::parse(&req.url).map_err(|e| CapabilityError::Invalid(format!("bad URL {:?}: {e}", req.url)))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if self.shared.network.allow_http => {}
+            s => return Err(CapabilityError::Denied(format!("scheme {s:?} not allowed (https only)"))),
+        }
+        let host = url.host_str().ok_or_else(|| CapabilityError::Invalid("URL has no host".into()))?.to_ascii_lowercase();
+        let port = url.port_or_known_default();
+        if !self.integration.host_allowed(&host, port) {
+            let i = &self.integration;
+            tracing::warn!(plugin = %i.plugin, integration = %i.id, event = %self.label.event_id, %host, "outbound request to an undeclared host refused");
+            self.shared.metrics.outbound(&host, "denied");
+            return Err(CapabilityError::Denied(format!("host {host:?} is not declared in the plugin's allowed_hosts")));
+        }
+        if let Some(ip) = url.host_str().and_then(|h| h.trim_matches(['[', ']']).parse::<std::net::IpAddr>().ok()) {
+            if !self.shared.network.allow_private && !super::ssrf::is_public(ip) {
+                self.shared.metrics.outbound(&host, "denied");
+                return Err(CapabilityError::Denied(format!("address {ip} is not public")));
+            }
+        }
+        let credential = match &req.credential {
+            Some(name) => Some(
+                self.integration
+                    .credentials
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| CapabilityError::Denied(format!("no secret named {name:?} is configured for this integration")))?,
+            ),
+            None => None,
+        };
+        for (name, _) in &req.headers {
+            if FORBIDDEN_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+                return Err(CapabilityError::Invalid(format!("header {name:?} is set by the host")));
+            }
+        }
+
+        let fp = journal::fingerprint("http", &req);
+        match self.journal.lookup::<Response>(&fp).await {
+            Lookup::Replay(resp) => return Ok(resp),
+            Lookup::Ambiguous => {
+                return Err(CapabilityError::Ambiguous(format!(
+                    "{:?} {} was sent by an earlier attempt and its answer was not recorded",
+                    req.method, req.url
+                )));
+            }
+            Lookup::Live => {}
+        }
+
+        self.wait_for_budget(&host, port).await?;
+        let write = is_write(&req.method);
+        if write {
+            self.journal.intent(&fp).await.map_err(CapabilityError::Unavailable)?;
+        }
+
+        let timeout = Duration::from_millis(req.timeout_ms.map_or(self.shared.limits.http_timeout_ms, |t| {
+            (t as u64).min(self.shared.limits.http_timeout_ms)
+        }))
+        .min(self.remaining().max(Duration::from_millis(1)));
+        let mut builder = self.shared.http.request(reqwest_method(&req.method), url.clone()).timeout(timeout);
+        for (name, value) in &req.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if let Some(c) = &credential {
+            let (name, value) = auth_header(c);
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = req.body.clone() {
+            builder = builder.body(body);
+        }
+
+        let started = std::time::Instant::now();
+        let result = builder.send().await;
+        let mut resp = match result {
+            Ok(r) => r,
+            Err(e) => {
+                self.shared.metrics.outbound(&host, "error");
+                if write {
+                    if e.is_connect() {
+                        // Never reached the server: not done.
+                        self.journal.abandon().await;
+                    } else {
+                        // Sent, answer lost: a later attempt reports it ambiguous.
+                        self.journal.record_pending();
+                    }
+                }
+                return Err(if e.is_timeout() {
+                    CapabilityError::Unavailable(format!("{host}: timed out after {timeout:?}"))
+                } else {
+                    CapabilityError::Unavailable(format!("{host}: {}", error_chain(&e)))
+                });
+            }
+        };
+        let status = resp.status().as_u16();
+        let headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let max = self.shared.limits.http_max_response_bytes;
+        let mut body = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > max {
+                        if write {
+                            self.journal.record_pending();
+                        }
+                        return Err(CapabilityError::Unavailable(format!("{host}: response larger than {max} bytes")));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    self.shared.metrics.outbound(&host, "error");
+                    if write {
+                        self.journal.record_pending();
+                    }
+                    return Err(CapabilityError::Unavailable(format!("{host}: reading the response: {}", error_chain(&e))));
+                }
+            }
+        }
+        self.shared.metrics.outbound(&host, &status.to_string());
+        self.shared.metrics.outbound_latency(&host, started.elapsed());
+        let max_wait = Duration::from_secs(self.shared.limits.max_retry_after_seconds);
+        let signal = ratelimit::read_signal(status, &headers, max_wait);
+        self.shared.limiters.observe(&self.limiter_scope(), &host, signal);
+        if let Signal::Block(wait) = signal {
+            tracing::info!(integration = %self.integration.id, %host, status, ?wait, "rate limit signalled; pausing requests to this host");
+        }
+        let response = Response { status, headers, body };
+        if is_final(status) {
+            self.journal.record(&fp, &response, write).await;
+        } else if write {
+            self.journal.abandon().await;
+        }
+        Ok(response)
+    }
+
+    /// Budgets are per integration and host.
+    fn limiter_scope(&self) -> String {
+        self.integration.id.clone()
+    }
+
+    async fn wait_for_budget(&mut self, host: &str, port: Option<u16>) -> Result<(), CapabilityError> {
+        let budget = self.integration.budget_for(host, port);
+        let scope = self.limiter_scope();
+        loop {
+            let wait = self.shared.limiters.acquire(&scope, host, budget);
+            if wait.is_zero() {
+                return Ok(());
+            }
+            let inline = MAX_INLINE_WAIT.min(self.remaining().saturating_sub(Duration::from_secs(1)));
+            if wait > inline {
+                self.shared.metrics.outbound(host, "throttled");
+                return Err(CapabilityError::RateLimited(wait.as_millis() as u64));
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}

@@ -1,0 +1,178 @@
+//! The effect journal of one job.
+//!
+//! Every effect a job performs through the host is numbered in the order the
+//! plugin asks for it. Its outcome is recorded against `(job, seq)` with a
+//! fingerprint of the request. When the job runs again (after an error or a
+//! crash), each effect is first looked up: a recorded outcome is replayed
+//! instead of performing the effect again, so a retry never writes a second
+//! ticket. Writes record an *intent* before they are performed; an intent
+//! without an outcome means the host stopped in between, and the plugin is told
+//! the effect is `ambiguous` so it can check before redoing it. Only final
+//! outcomes are recorded: a 5xx, 429, 408, 401 or 403, or a transport error,
+//! means "not done" and the effect is performed again next time.
+
+use crate::store::{JournalEntry, JournalWrite, KvWrite, Store};
+use serde::{Serialize, de::DeserializeOwned};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// What the journal says about the next effect.
+pub enum Lookup<T> {
+    /// Recorded outcome: return it, do nothing.
+    Replay(T),
+    /// Started and never recorded: the plugin must check.
+    Ambiguous,
+    /// Not recorded: perform it.
+    Live,
+}
+
+/// Marker stored as the outcome of an effect reported ambiguous, so later attempts
+/// report the same thing at the same place.
+const AMBIGUOUS: &[u8] = b"\0ambiguous";
+
+/// The journal of one job attempt.
+pub struct Journal {
+    store: Option<Arc<dyn Store>>,
+    job_id: i64,
+    previous: BTreeMap<u32, JournalEntry>,
+    next: u32,
+    /// Effects replayed in this attempt.
+    pub replayed: u32,
+}
+
+/// Hash what an effect asks for.
+pub fn fingerprint(kind: &str, args: &impl Serialize) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(kind.as_bytes());
+    h.update([0]);
+    h.update(postcard::to_stdvec(args).unwrap_or_default());
+    h.finalize().to_vec()
+}
+
+impl Journal {
+    /// A journal that records nothing (plugin requests, benchmarks).
+    pub fn disabled() -> Journal {
+        Journal { store: None, job_id: 0, previous: BTreeMap::new(), next: 0, replayed: 0 }
+    }
+
+    /// The journal of `job_id`, with what earlier attempts recorded.
+    pub fn new(store: Arc<dyn Store>, job_id: i64, previous: Vec<JournalEntry>) -> Journal {
+        Journal {
+            store: Some(store),
+            job_id,
+            previous: previous.into_iter().map(|e| (e.seq, e)).collect(),
+            next: 0,
+            replayed: 0,
+        }
+    }
+
+    /// Whether effects are recorded.
+    pub fn enabled(&self) -> bool {
+        self.store.is_some()
+    }
+
+    /// Look the next effect up. Advances past replayed and ambiguous entries.
+    pub async fn lookup<T: DeserializeOwned>(&mut self, fp: &[u8]) -> Lookup<T> {
+        let Some(store) = self.store.clone() else { return Lookup::Live };
+        let seq = self.next;
+        let Some(entry) = self.previous.get(&seq) else { return Lookup::Live };
+        if entry.fingerprint != fp {
+            // The retry took another path: what was recorded from here on no longer applies.
+            tracing::warn!(job = self.job_id, seq, "journal diverged; performing the remaining effects live");
+            self.previous.retain(|s, _| *s < seq);
+            if let Err(e) = store.journal_truncate(self.job_id, seq).await {
+                tracing::warn!(job = self.job_id, error = %e, "could not truncate journal");
+            }
+            return Lookup::Live;
+        }
+        if entry.done && entry.result != AMBIGUOUS {
+            match postcard::from_bytes::<T>(&entry.result) {
+                Ok(v) => {
+                    self.next += 1;
+                    self.replayed += 1;
+                    return Lookup::Replay(v);
+                }
+                Err(e) => {
+                    tracing::warn!(job = self.job_id, seq, error = %e, "unreadable journal entry; performing live");
+                    self.previous.retain(|s, _| *s < seq);
+                    let _ = store.journal_truncate(self.job_id, seq).await;
+                    return Lookup::Live;
+                }
+            }
+        }
+        // An intent with no outcome (or one already reported ambiguous): report it,
+        // and remember that we did, so the next attempt says the same here.
+        if !entry.done {
+            let write = JournalWrite {
+                job_id: self.job_id,
+                entry: JournalEntry { seq, fingerprint: fp.to_vec(), done: true, result: AMBIGUOUS.to_vec() },
+                kv: None,
+            };
+            if let Err(e) = store.journal_write(write).await {
+                tracing::warn!(job = self.job_id, error = %e, "could not record ambiguity");
+            }
+        }
+        self.next += 1;
+        Lookup::Ambiguous
+    }
+
+    /// Durably record that a write is about to be performed.
+    pub async fn intent(&mut self, fp: &[u8]) -> Result<(), String> {
+        let Some(store) = &self.store else { return Ok(()) };
+        let write = JournalWrite {
+            job_id: self.job_id,
+            entry: JournalEntry { seq: self.next, fingerprint: fp.to_vec(), done: false, result: Vec::new() },
+            kv: None,
+        };
+        store.journal_write(write).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    /// Record the final outcome of the current effect and move on. `durable`
+    /// waits for the disk (writes); reads are recorded in the background.
+    pub async fn record<T: Serialize>(&mut self, fp: &[u8], outcome: &T, durable: bool) {
+        let seq = self.next;
+        self.next += 1;
+        let Some(store) = &self.store else { return };
+        let write = JournalWrite {
+            job_id: self.job_id,
+            entry: JournalEntry { seq, fingerprint: fp.to_vec(), done: true, result: postcard::to_stdvec(outcome).unwrap_or_default() },
+            kv: None,
+        };
+        if durable {
+            if let Err(e) = store.journal_write(write).await {
+                tracing::warn!(job = self.job_id, error = %e, "could not record effect; a retry will report it ambiguous");
+            }
+        } else {
+            store.journal_write_lazy(write);
+        }
+    }
+
+    /// The current effect's intent stays unanswered (the request was sent and its
+    /// answer lost): move on, leaving it for a later attempt to report ambiguous.
+    pub fn record_pending(&mut self) {
+        self.next += 1;
+    }
+
+    /// The current effect was not final (it will be performed again): drop its intent.
+    pub async fn abandon(&mut self) {
+        let Some(store) = &self.store else { return };
+        if let Err(e) = store.journal_truncate(self.job_id, self.next).await {
+            tracing::warn!(job = self.job_id, error = %e, "could not drop intent");
+        }
+    }
+
+    /// Record a key-value write atomically with its journal entry (the entry's
+    /// outcome is the CAS verdict). Returns the verdict for compare-and-swap.
+    pub async fn record_kv(&mut self, fp: &[u8], namespace: &str, kv: KvWrite) -> Result<Option<bool>, String> {
+        let Some(store) = &self.store else { return Err("journal disabled".into()) };
+        let write = JournalWrite {
+            job_id: self.job_id,
+            entry: JournalEntry { seq: self.next, fingerprint: fp.to_vec(), done: true, result: Vec::new() },
+            kv: Some((namespace.to_string(), kv)),
+        };
+        let verdict = store.journal_write(write).await.map_err(|e| e.to_string())?;
+        self.next += 1;
+        Ok(verdict)
+    }
+}

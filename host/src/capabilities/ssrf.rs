@@ -1,0 +1,103 @@
+//! Outbound address policy: after DNS resolution, loopback, private, link-local,
+//! CGNAT, multicast and other non-public addresses are refused (unless the
+//! configuration allows private targets, as the sandbox and tests do). The
+//! resolver hands reqwest only the addresses it checked, so a name cannot be
+//! re-resolved to another address between the check and the connection.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// Whether `ip` is a public unicast address.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => is_public_v6(v6),
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let o = ip.octets();
+    !(ip.is_private()
+        || ip.is_loopback()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || o[0] == 0
+        || (o[0] == 100 && (o[1] & 0xc0) == 64) // 100.64.0.0/10 CGNAT
+        || (o[0] == 192 && o[1] == 0 && o[2] == 0) // 192.0.0.0/24 IETF
+        || (o[0] == 198 && (o[1] & 0xfe) == 18) // 198.18.0.0/15 benchmarking
+        || o[0] >= 240)
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return is_public_v4(v4);
+    }
+    let s = ip.segments();
+    // 6to4 (2002::/16) embeds an IPv4 address in segments 1-2.
+    if s[0] == 0x2002 {
+        let v4 = Ipv4Addr::new((s[1] >> 8) as u8, s[1] as u8, (s[2] >> 8) as u8, s[2] as u8);
+        return is_public_v4(v4);
+    }
+    // NAT64 (64:ff9b::/96) embeds one in the last 32 bits.
+    if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
+        let v4 = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+        return is_public_v4(v4);
+    }
+    !(ip.is_loopback()
+        || ip.is_unspecified()
+        || ip.is_multicast()
+        || (s[0] & 0xfe00) == 0xfc00 // unique local
+        || (s[0] & 0xffc0) == 0xfe80 // link local
+        || (s[0] == 0x2001 && s[1] == 0) // Teredo
+        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+        || (s[0] == 0 && s[1] == 0 && s[2] == 0 && s[3] == 0 && s[4] == 0 && s[5] == 0)) // IPv4-compatible
+}
+
+/// A reqwest resolver that drops non-public addresses unless allowed.
+pub struct CheckedResolver {
+    /// Allow loopback / private targets.
+    pub allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for CheckedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = addrs.iter().copied().filter(|a| allow_private || is_public(a.ip())).collect();
+            if allowed.is_empty() {
+                let err: Box<dyn std::error::Error + Send + Sync> =
+                    format!("{host} resolves only to non-public addresses ({addrs:?}); refused").into();
+                return Err(err);
+            }
+            let iter: reqwest::dns::Addrs = Box::new(allowed.into_iter());
+            Ok(iter)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_the_usual_suspects() {
+        for bad in [
+            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
+            "224.0.0.1", "255.255.255.255", "::1", "::", "fc00::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+            "2002:7f00:1::", "64:ff9b::a00:1", "2001::1", "198.18.0.1",
+        ] {
+            assert!(!is_public(bad.parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))), "{bad} should be blocked");
+        }
+    }
+
+    #[test]
+    fn allows_public() {
+        for good in ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "2002:808:808::", "::ffff:8.8.8.8"] {
+            assert!(is_public(good.parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))), "{good} should be allowed");
+        }
+    }
+}

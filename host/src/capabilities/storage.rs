@@ -1,0 +1,91 @@
+//! `storage`: a key-value store namespaced per integration, journaled with the job.
+
+use super::JobCaps;
+use super::journal::{self, Lookup};
+use crate::runtime::bindings::CapabilityError;
+use crate::store::KvWrite;
+
+/// Longest key accepted.
+const MAX_KEY: usize = 512;
+/// Largest value accepted.
+const MAX_VALUE: usize = 1024 * 1024;
+
+fn check(key: &str, value: Option<&[u8]>) -> Result<(), CapabilityError> {
+    if key.is_empty() || key.len() > MAX_KEY {
+        return Err(CapabilityError::Invalid(format!("storage keys must be 1-{MAX_KEY} bytes")));
+    }
+    if value.is_some_and(|v| v.len() > MAX_VALUE) {
+        return Err(CapabilityError::Invalid(format!("storage values are at most {MAX_VALUE} bytes")));
+    }
+    Ok(())
+}
+
+fn expiry(ttl: Option<u32>) -> Option<i64> {
+    ttl.map(|s| crate::clock::now_ms() + i64::from(s) * 1000)
+}
+
+impl JobCaps {
+    fn ambiguous_storage() -> CapabilityError {
+        // Storage writes are atomic with their journal entry, so this cannot happen;
+        // say so plainly if it ever does.
+        CapabilityError::Unavailable("storage journal entry without outcome".into())
+    }
+
+    /// `storage.get`
+    pub async fn storage_get(&mut self, key: String) -> Result<Option<Vec<u8>>, CapabilityError> {
+        check(&key, None)?;
+        let fp = journal::fingerprint("kv.get", &key);
+        match self.journal.lookup::<Option<Vec<u8>>>(&fp).await {
+            Lookup::Replay(v) => return Ok(v),
+            Lookup::Ambiguous => return Err(Self::ambiguous_storage()),
+            Lookup::Live => {}
+        }
+        let value = self
+            .shared
+            .store
+            .kv_get(&self.integration.id, &key, crate::clock::now_ms())
+            .await
+            .map_err(|e| CapabilityError::Unavailable(e.to_string()))?;
+        self.journal.record(&fp, &value, false).await;
+        Ok(value)
+    }
+
+    async fn storage_write(&mut self, kind: &str, kv: KvWrite) -> Result<Option<bool>, CapabilityError> {
+        let fp = journal::fingerprint(kind, &format!("{kv:?}"));
+        match self.journal.lookup::<Option<bool>>(&fp).await {
+            Lookup::Replay(v) => return Ok(v),
+            Lookup::Ambiguous => return Err(Self::ambiguous_storage()),
+            Lookup::Live => {}
+        }
+        if self.journal.enabled() {
+            self.journal.record_kv(&fp, &self.integration.id, kv).await.map_err(CapabilityError::Unavailable)
+        } else {
+            self.shared.store.kv_write(&self.integration.id, kv).await.map_err(|e| CapabilityError::Unavailable(e.to_string()))
+        }
+    }
+
+    /// `storage.set`
+    pub async fn storage_set(&mut self, key: String, value: Vec<u8>, ttl: Option<u32>) -> Result<(), CapabilityError> {
+        check(&key, Some(&value))?;
+        self.storage_write("kv.set", KvWrite::Set { key, value, expires_at_ms: expiry(ttl) }).await.map(|_| ())
+    }
+
+    /// `storage.delete`
+    pub async fn storage_delete(&mut self, key: String) -> Result<(), CapabilityError> {
+        check(&key, None)?;
+        self.storage_write("kv.delete", KvWrite::Delete { key }).await.map(|_| ())
+    }
+
+    /// `storage.compare-and-swap`
+    pub async fn storage_cas(
+        &mut self,
+        key: String,
+        expected: Option<Vec<u8>>,
+        new: Option<Vec<u8>>,
+        ttl: Option<u32>,
+    ) -> Result<bool, CapabilityError> {
+        check(&key, new.as_deref())?;
+        let verdict = self.storage_write("kv.cas", KvWrite::Cas { key, expected, new, expires_at_ms: expiry(ttl) }).await?;
+        Ok(verdict.unwrap_or(false))
+    }
+}

@@ -1,0 +1,177 @@
+//! `telephony`: the Aircall side, journaled like every other effect.
+
+use super::JobCaps;
+use super::journal::{self, Lookup};
+use crate::aircall::client::AircallClient;
+use crate::runtime::bindings::CapabilityError;
+use crate::runtime::bindings::switchboard::plugin::telephony::{CardItem, ContactFields, SentMessage};
+use crate::runtime::bindings::switchboard::plugin::types::{Contact, Direction, Number, User};
+use crate::runtime::convert;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::future::Future;
+use std::sync::Arc;
+
+/// Whether an outcome is final (recorded and replayed on retries).
+fn is_final<T>(r: &Result<T, CapabilityError>) -> bool {
+    matches!(r, Ok(_) | Err(CapabilityError::NotFound(_)) | Err(CapabilityError::Invalid(_)))
+}
+
+impl JobCaps {
+    async fn telephony<T, F, Fut>(&mut self, op: &str, fp: Vec<u8>, write: bool, f: F) -> Result<T, CapabilityError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce(Arc<AircallClient>) -> Fut,
+        Fut: Future<Output = Result<T, CapabilityError>>,
+    {
+        match self.journal.lookup::<Result<T, CapabilityError>>(&fp).await {
+            Lookup::Replay(r) => return r,
+            Lookup::Ambiguous => {
+                return Err(CapabilityError::Ambiguous(format!("{op} was sent by an earlier attempt and its answer was not recorded")));
+            }
+            Lookup::Live => {}
+        }
+        if write {
+            self.journal.intent(&fp).await.map_err(CapabilityError::Unavailable)?;
+        }
+        let result = f(self.integration.aircall.clone()).await;
+        if is_final(&result) {
+            self.journal.record(&fp, &result, write).await;
+        } else if write {
+            match &result {
+                Err(CapabilityError::Unavailable(_)) => self.journal.record_pending(),
+                _ => self.journal.abandon().await,
+            }
+        }
+        result
+    }
+
+    /// `telephony.push-insight-card`
+    pub async fn telephony_push_card(&mut self, call_id: u64, items: Vec<CardItem>) -> Result<(), CapabilityError> {
+        if items.is_empty() {
+            return Err(CapabilityError::Invalid("an insight card needs at least one item".into()));
+        }
+        let contents: Vec<Value> = items
+            .iter()
+            .map(|i| match i {
+                CardItem::Title(t) => json!({ "type": "title", "text": t.text, "link": t.link }),
+                CardItem::ShortText(s) => json!({ "type": "shortText", "label": s.label, "text": s.text, "link": s.link }),
+            })
+            .map(|mut v| {
+                if let Some(o) = v.as_object_mut() {
+                    o.retain(|_, val| !val.is_null());
+                }
+                v
+            })
+            .collect();
+        self.telephony("tel.card", journal::fingerprint("tel.card", &(call_id, &items)), true, |c| async move { c.push_insight_card(call_id, Value::Array(contents)).await })
+            .await
+    }
+
+    /// `telephony.find-contacts-by-*`
+    pub async fn telephony_find_contacts(&mut self, field: &'static str, value: String) -> Result<Vec<Contact>, CapabilityError> {
+        self.telephony("tel.find_contacts", journal::fingerprint("tel.find_contacts", &(field, &value)), false, |c| async move {
+            Ok(c.search_contacts(field, &value).await?.iter().map(convert::contact).collect())
+        })
+        .await
+    }
+
+    /// `telephony.create-contact` / `update-contact`
+    pub async fn telephony_save_contact(&mut self, id: Option<u64>, fields: ContactFields) -> Result<Contact, CapabilityError> {
+        if id.is_none() && fields.phone_numbers.is_empty() {
+            return Err(CapabilityError::Invalid("Aircall contacts need at least one phone number".into()));
+        }
+        let labeled = |v: &[crate::runtime::bindings::switchboard::plugin::types::LabeledValue]| {
+            v.iter().map(|l| json!({ "label": l.label.clone().unwrap_or_else(|| "Work".into()), "value": l.value })).collect::<Vec<_>>()
+        };
+        let mut body = json!({
+            "first_name": fields.first_name, "last_name": fields.last_name,
+            "company_name": fields.company_name, "information": fields.information,
+        });
+        if id.is_none() || !fields.phone_numbers.is_empty() {
+            body["phone_numbers"] = json!(labeled(&fields.phone_numbers));
+        }
+        if id.is_none() || !fields.emails.is_empty() {
+            body["emails"] = json!(labeled(&fields.emails));
+        }
+        if let Some(o) = body.as_object_mut() {
+            o.retain(|_, v| !v.is_null());
+        }
+        self.telephony("tel.save_contact", journal::fingerprint("tel.save_contact", &(id, &fields)), true, |c| async move {
+            Ok(convert::contact(&c.save_contact(id, body).await?))
+        })
+        .await
+    }
+
+    /// `telephony.send-message`
+    pub async fn telephony_send_message(
+        &mut self,
+        number_id: u64,
+        to: String,
+        body: String,
+        media: Vec<String>,
+    ) -> Result<SentMessage, CapabilityError> {
+        if body.chars().count() > 1600 {
+            return Err(CapabilityError::Invalid("an SMS body is at most 1600 characters".into()));
+        }
+        self.telephony("tel.send_message", journal::fingerprint("tel.send_message", &(number_id, &to, &body, &media)), true, |c| async move {
+            let v = c.send_message(number_id, &to, &body, &media).await?;
+            let id = match v.get("id") {
+                Some(Value::String(s)) => s.clone(),
+                Some(other) if !other.is_null() => other.to_string(),
+                _ => String::new(),
+            };
+            Ok(SentMessage {
+                id,
+                status: v.get("status").and_then(Value::as_str).map(str::to_string),
+                direction: Direction::Outbound,
+            })
+        })
+        .await
+    }
+
+    /// `telephony.start-outbound-call`
+    pub async fn telephony_start_call(&mut self, user_id: u64, number_id: u64, to: String) -> Result<(), CapabilityError> {
+        self.telephony("tel.start_call", journal::fingerprint("tel.start_call", &(user_id, number_id, &to)), true, |c| async move { c.start_call(user_id, number_id, &to).await })
+            .await
+    }
+
+    /// `telephony.find-user-by-email`
+    pub async fn telephony_find_user(&mut self, email: String) -> Result<Option<User>, CapabilityError> {
+        self.telephony("tel.find_user", journal::fingerprint("tel.find_user", &email), false, |c| async move {
+            let wanted = email.trim().to_lowercase();
+            Ok(c.users()
+                .await?
+                .iter()
+                .find(|u| u.email.as_deref().map(|e| e.trim().to_lowercase()) == Some(wanted.clone()))
+                .map(convert::user))
+        })
+        .await
+    }
+
+    /// `telephony.user-availability`
+    pub async fn telephony_availability(&mut self, user_id: u64) -> Result<String, CapabilityError> {
+        self.telephony("tel.availability", journal::fingerprint("tel.availability", &user_id), false, |c| async move { c.availability(user_id).await }).await
+    }
+
+    /// `telephony.get-number`
+    pub async fn telephony_number(&mut self, number_id: u64) -> Result<Number, CapabilityError> {
+        self.telephony("tel.number", journal::fingerprint("tel.number", &number_id), false, |c| async move { Ok(convert::number(&c.number(number_id).await?.0)) })
+            .await
+    }
+
+    /// `telephony.number-users`
+    pub async fn telephony_number_users(&mut self, number_id: u64) -> Result<Vec<User>, CapabilityError> {
+        self.telephony("tel.number_users", journal::fingerprint("tel.number_users", &number_id), false, |c| async move {
+            Ok(c.number(number_id).await?.1.iter().map(convert::user).collect())
+        })
+        .await
+    }
+
+    /// `telephony.list-numbers`
+    pub async fn telephony_numbers(&mut self) -> Result<Vec<Number>, CapabilityError> {
+        self.telephony("tel.numbers", journal::fingerprint("tel.numbers", &()), false, |c| async move { Ok(c.numbers().await?.iter().map(convert::number).collect()) })
+            .await
+    }
+}

@@ -1,0 +1,240 @@
+//! The configuration's shape. Every section has defaults, so a minimal file names
+//! only accounts and integrations.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The HTTP server.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Where events, jobs, the journal and plugin data are kept.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// The plugin directory.
+    #[serde(default)]
+    pub plugins: PluginsConfig,
+    /// Runtime and queue limits.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// Outbound network policy.
+    #[serde(default)]
+    pub network: NetworkConfig,
+    /// Aircall accounts whose webhooks are accepted.
+    #[serde(default)]
+    pub accounts: Vec<AccountConfig>,
+    /// Configured plugin instances.
+    #[serde(default)]
+    pub integrations: Vec<IntegrationConfig>,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Largest accepted webhook body; larger ones get 413.
+    pub max_body_bytes: usize,
+    /// Public base URL of this host (shown in logs and plugin contexts).
+    pub public_url: Option<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 1024 * 1024,
+            public_url: None,
+        }
+    }
+}
+
+/// `[store]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// SQLite database file.
+    pub path: PathBuf,
+    /// How long a webhook body is remembered to drop redeliveries, in days.
+    pub dedupe_days: u32,
+    /// How long to wait for more writes before a group commit, in microseconds.
+    pub group_commit_wait_us: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            path: PathBuf::from("switchboard.db"),
+            dedupe_days: 7,
+            group_commit_wait_us: 0,
+        }
+    }
+}
+
+/// `[plugins]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginsConfig {
+    /// Folder with one sub-folder per plugin (`plugin.toml` + component).
+    pub dir: PathBuf,
+    /// Where compiled components are cached; defaults to `<dir>/.cache`.
+    pub cache_dir: Option<PathBuf>,
+    /// Watch the folder and swap changed plugins in.
+    pub watch: bool,
+}
+
+impl Default for PluginsConfig {
+    fn default() -> Self {
+        PluginsConfig { dir: PathBuf::from("plugins"), cache_dir: None, watch: true }
+    }
+}
+
+/// `[limits]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Wall-clock deadline of one plugin call, in milliseconds.
+    pub job_timeout_ms: u64,
+    /// Linear-memory cap of one plugin instance, in MiB.
+    pub memory_mib: u64,
+    /// Jobs running at once.
+    pub concurrency: usize,
+    /// Longest back-off between retries, in seconds.
+    pub retry_cap_seconds: u64,
+    /// First back-off, in milliseconds.
+    pub retry_base_ms: u64,
+    /// Longest `Retry-After` honoured, in seconds (longer ones are clamped and logged).
+    pub max_retry_after_seconds: u64,
+    /// Timeout of one outbound HTTP request, in milliseconds.
+    pub http_timeout_ms: u64,
+    /// Largest outbound response body read, in bytes.
+    pub http_max_response_bytes: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            job_timeout_ms: 10_000,
+            memory_mib: 64,
+            concurrency: 64,
+            retry_cap_seconds: 600,
+            retry_base_ms: 500,
+            max_retry_after_seconds: 3600,
+            http_timeout_ms: 8_000,
+            http_max_response_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// `[network]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkConfig {
+    /// Allow outbound requests to loopback and private addresses (sandbox, tests).
+    pub allow_private: bool,
+    /// Allow plain `http://` URLs (sandbox, tests).
+    pub allow_http: bool,
+}
+
+/// `[[accounts]]`: an Aircall account.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    /// Short id used by integrations.
+    pub id: String,
+    /// The token Aircall puts in every webhook body.
+    pub webhook_token: String,
+    /// API id for Basic auth (with `api_token`), if the host calls Aircall's API.
+    #[serde(default)]
+    pub api_id: Option<String>,
+    /// API token for Basic auth, or an OAuth access token when `api_id` is absent.
+    #[serde(default)]
+    pub api_token: Option<String>,
+    /// Aircall API root; override for the sandbox.
+    #[serde(default = "default_aircall_base")]
+    pub api_base: String,
+    /// Aircall's per-company API budget, requests per minute.
+    #[serde(default = "default_aircall_rpm")]
+    pub api_requests_per_minute: u32,
+}
+
+impl std::fmt::Debug for AccountConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountConfig")
+            .field("id", &self.id)
+            .field("webhook_token", &"<redacted>")
+            .field("api_base", &self.api_base)
+            .finish_non_exhaustive()
+    }
+}
+
+fn default_aircall_base() -> String {
+    "https://api.aircall.io".into()
+}
+fn default_aircall_rpm() -> u32 {
+    60
+}
+
+/// A number filter entry: an Aircall number id or its digits.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum NumberRef {
+    /// Aircall number id.
+    Id(u64),
+    /// Digits in any format; compared after normalisation.
+    Digits(String),
+}
+
+/// `[[integrations]]`: one configured plugin instance.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrationConfig {
+    /// Unique id; appears in URLs (`/integrations/{id}/…`), logs and metrics.
+    pub id: String,
+    /// The account whose events it receives.
+    pub account: String,
+    /// The plugin's name (its folder's manifest `name`).
+    pub plugin: String,
+    /// Whether it receives events.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Only events on these Aircall numbers; empty = all.
+    #[serde(default)]
+    pub numbers: Vec<NumberRef>,
+    /// Region for phone numbers when an event carries none (ISO 3166 alpha-2).
+    #[serde(default)]
+    pub default_region: Option<String>,
+    /// Base URL override for the CRM (EU/AU regions, account domains, the sandbox).
+    /// Its host is allowed in addition to the manifest's hosts.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Settings, checked against the manifest's declarations.
+    #[serde(default)]
+    pub settings: BTreeMap<String, toml::Value>,
+    /// Secrets by the names the manifest declares.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for IntegrationConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntegrationConfig")
+            .field("id", &self.id)
+            .field("account", &self.account)
+            .field("plugin", &self.plugin)
+            .field("enabled", &self.enabled)
+            .field("numbers", &self.numbers)
+            .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+fn yes() -> bool {
+    true
+}

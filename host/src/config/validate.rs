@@ -1,0 +1,148 @@
+//! Checks that need more than the schema: uniqueness, references, ranges.
+
+use super::{Config, ConfigError};
+use std::collections::HashSet;
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key: key.into(), message: message.into() }
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Validate a parsed configuration.
+pub fn validate(config: &Config) -> Result<(), ConfigError> {
+    let limits = &config.limits;
+    if limits.concurrency == 0 {
+        return Err(invalid("limits.concurrency", "must be at least 1"));
+    }
+    if limits.job_timeout_ms < 10 {
+        return Err(invalid("limits.job_timeout_ms", "must be at least 10"));
+    }
+    if !(1..=4096).contains(&limits.memory_mib) {
+        return Err(invalid("limits.memory_mib", "must be between 1 and 4096"));
+    }
+    if config.server.max_body_bytes == 0 {
+        return Err(invalid("server.max_body_bytes", "must be positive"));
+    }
+    if config.store.dedupe_days == 0 {
+        return Err(invalid("store.dedupe_days", "must be at least 1"));
+    }
+
+    let mut accounts = HashSet::new();
+    let mut tokens = HashSet::new();
+    for (i, account) in config.accounts.iter().enumerate() {
+        let key = format!("accounts[{i}]");
+        if !valid_id(&account.id) {
+            return Err(invalid(format!("{key}.id"), "use 1-64 letters, digits, '-' or '_'"));
+        }
+        if !accounts.insert(account.id.as_str()) {
+            return Err(invalid(format!("{key}.id"), format!("duplicate account id {:?}", account.id)));
+        }
+        if account.webhook_token.len() < 8 {
+            return Err(invalid(format!("{key}.webhook_token"), "must be at least 8 characters"));
+        }
+        if !tokens.insert(account.webhook_token.as_str()) {
+            return Err(invalid(format!("{key}.webhook_token"), "two accounts share one webhook token"));
+        }
+        if url::Url::parse(&account.api_base).is_err() {
+            return Err(invalid(format!("{key}.api_base"), format!("not a URL: {:?}", account.api_base)));
+        }
+        if account.api_requests_per_minute == 0 {
+            return Err(invalid(format!("{key}.api_requests_per_minute"), "must be at least 1"));
+        }
+    }
+
+    let mut integrations = HashSet::new();
+    for (i, integration) in config.integrations.iter().enumerate() {
+        let key = format!("integrations[{i}]");
+        if !valid_id(&integration.id) {
+            return Err(invalid(format!("{key}.id"), "use 1-64 letters, digits, '-' or '_'"));
+        }
+        if !integrations.insert(integration.id.as_str()) {
+            return Err(invalid(format!("{key}.id"), format!("duplicate integration id {:?}", integration.id)));
+        }
+        if !accounts.contains(integration.account.as_str()) {
+            return Err(invalid(
+                format!("{key}.account"),
+                format!("no account with id {:?} (defined: {:?})", integration.account, accounts),
+            ));
+        }
+        if integration.plugin.is_empty() {
+            return Err(invalid(format!("{key}.plugin"), "must name a plugin"));
+        }
+        if let Some(region) = &integration.default_region {
+            if region.len() != 2 || !region.chars().all(|c| c.is_ascii_alphabetic()) {
+                return Err(invalid(format!("{key}.default_region"), "must be an ISO 3166 alpha-2 code like \"FR\""));
+            }
+        }
+        if let Some(base) = &integration.base_url {
+            match url::Url::parse(base) {
+                Ok(u) if u.host_str().is_some() => {}
+                _ => return Err(invalid(format!("{key}.base_url"), format!("not an absolute URL: {base:?}"))),
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use crate::config::Config;
+    use std::path::Path;
+
+    fn load(text: &str) -> Result<Config, String> {
+        Config::from_toml(text, Path::new("test.toml"), Path::new("/base"), &|v| {
+            (v == "TOKEN").then(|| "tok-123456".to_string())
+        })
+        .map_err(|e| e.to_string())
+    }
+
+    const OK: &str = r#"
+[[accounts]]
+id = "main"
+webhook_token = "${TOKEN}"
+[[integrations]]
+id = "ex"
+account = "main"
+plugin = "example"
+numbers = [777, "+33 1 23 45 67 89"]
+"#;
+
+    #[test]
+    fn minimal_config_loads_with_defaults_and_resolved_paths() {
+        let c = load(OK).unwrap();
+        assert_eq!(c.accounts[0].webhook_token, "tok-123456");
+        assert_eq!(c.limits.job_timeout_ms, 10_000);
+        assert_eq!(c.store.path, Path::new("/base/switchboard.db"));
+        assert!(c.integrations[0].enabled);
+    }
+
+    #[test]
+    fn unknown_account_is_named() {
+        let err = load(&OK.replace("account = \"main\"", "account = \"nope\"")).unwrap_err();
+        assert!(err.contains("integrations[0].account") && err.contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = load(&format!("{OK}\n[limits]\nconcurency = 3\n")).unwrap_err();
+        assert!(err.contains("concurency"), "{err}");
+    }
+
+    #[test]
+    fn short_token_rejected() {
+        let err = load(&OK.replace("${TOKEN}", "short")).unwrap_err();
+        assert!(err.contains("accounts[0].webhook_token"), "{err}");
+    }
+
+    #[test]
+    fn zero_concurrency_rejected() {
+        let err = load(&format!("{OK}\n[limits]\nconcurrency = 0\n")).unwrap_err();
+        assert!(err.contains("limits.concurrency"), "{err}");
+    }
+}

@@ -1,0 +1,96 @@
+//! Prometheus metrics: webhooks by outcome, jobs by plugin and outcome, job
+//! duration per plugin, queue depth, outbound requests by host and status.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::time::Duration;
+
+type Labels = Vec<(&'static str, String)>;
+
+fn duration_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+}
+
+/// All metrics of the host.
+pub struct Metrics {
+    registry: Registry,
+    webhooks: Family<Labels, Counter>,
+    jobs: Family<Labels, Counter>,
+    job_duration: Family<Labels, Histogram, fn() -> Histogram>,
+    queue_depth: Gauge,
+    outbound: Family<Labels, Counter>,
+    outbound_latency: Family<Labels, Histogram, fn() -> Histogram>,
+    ack_latency: Histogram,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Register every metric.
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("switchboard");
+        let webhooks = Family::<Labels, Counter>::default();
+        let jobs = Family::<Labels, Counter>::default();
+        let job_duration = Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(duration_histogram as fn() -> Histogram);
+        let queue_depth = Gauge::default();
+        let outbound = Family::<Labels, Counter>::default();
+        let outbound_latency = Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(duration_histogram as fn() -> Histogram);
+        let ack_latency = duration_histogram();
+        registry.register("webhooks", "Webhooks received, by outcome", webhooks.clone());
+        registry.register("jobs", "Jobs finished, by plugin and outcome", jobs.clone());
+        registry.register("job_duration_seconds", "Plugin job duration", job_duration.clone());
+        registry.register("queue_depth", "Jobs waiting or running", queue_depth.clone());
+        registry.register("outbound_requests", "Outbound requests by host and status", outbound.clone());
+        registry.register("outbound_duration_seconds", "Outbound request duration by host", outbound_latency.clone());
+        registry.register("webhook_ack_seconds", "Time from receipt to acknowledgement", ack_latency.clone());
+        Metrics { registry, webhooks, jobs, job_duration, queue_depth, outbound, outbound_latency, ack_latency }
+    }
+
+    /// A webhook was answered.
+    pub fn webhook(&self, outcome: &str) {
+        self.webhooks.get_or_create(&vec![("outcome", outcome.to_string())]).inc();
+    }
+
+    /// Time to acknowledge a webhook.
+    pub fn ack_latency(&self, d: Duration) {
+        self.ack_latency.observe(d.as_secs_f64());
+    }
+
+    /// A job finished.
+    pub fn job(&self, plugin: &str, outcome: &str, duration: Duration) {
+        self.jobs.get_or_create(&vec![("plugin", plugin.to_string()), ("outcome", outcome.to_string())]).inc();
+        self.job_duration.get_or_create(&vec![("plugin", plugin.to_string())]).observe(duration.as_secs_f64());
+    }
+
+    /// Jobs waiting or running.
+    pub fn set_queue_depth(&self, n: usize) {
+        self.queue_depth.set(n as i64);
+    }
+
+    /// An outbound request finished (`status` may be `denied`, `error`, `throttled`).
+    pub fn outbound(&self, host: &str, status: &str) {
+        self.outbound.get_or_create(&vec![("host", host.to_string()), ("status", status.to_string())]).inc();
+    }
+
+    /// Outbound latency.
+    pub fn outbound_latency(&self, host: &str, d: Duration) {
+        self.outbound_latency.get_or_create(&vec![("host", host.to_string())]).observe(d.as_secs_f64());
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if encode(&mut out, &self.registry).is_err() {
+            out.push_str("# encoding failed\n");
+        }
+        out
+    }
+}

@@ -1,0 +1,209 @@
+//! The scheduler task: owns the lanes, starts jobs, applies outcomes.
+
+use super::run::{JobRunner, Outcome};
+use crate::store::JobRecord;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+type Lane = (String, String);
+
+enum Command {
+    Enqueue(Vec<JobRecord>),
+    Finished { lane: Lane, outcome: Outcome },
+    SetPaused(HashSet<String>),
+}
+
+/// Handle to the scheduler.
+#[derive(Clone)]
+pub struct Dispatcher {
+    tx: mpsc::UnboundedSender<Command>,
+    depth: Arc<AtomicUsize>,
+}
+
+impl Dispatcher {
+    /// Start the scheduler with `concurrency` jobs at once.
+    pub fn start(runner: Arc<JobRunner>, concurrency: usize) -> Dispatcher {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let depth = Arc::new(AtomicUsize::new(0));
+        let scheduler = Scheduler {
+            lanes: HashMap::new(),
+            busy: HashSet::new(),
+            timers: BinaryHeap::new(),
+            ready: VecDeque::new(),
+            paused: HashSet::new(),
+            running: 0,
+            concurrency,
+            runner,
+            tx: tx.clone(),
+            depth: depth.clone(),
+            queued: 0,
+        };
+        tokio::spawn(scheduler.run(rx));
+        Dispatcher { tx, depth }
+    }
+
+    /// Queue jobs (already durable).
+    pub fn enqueue(&self, jobs: Vec<JobRecord>) {
+        if !jobs.is_empty() {
+            let _ = self.tx.send(Command::Enqueue(jobs));
+        }
+    }
+
+    /// Replace the set of paused integrations.
+    pub fn set_paused(&self, paused: HashSet<String>) {
+        let _ = self.tx.send(Command::SetPaused(paused));
+    }
+
+    /// Jobs waiting or running.
+    pub fn depth(&self) -> usize {
+        self.depth.load(Ordering::Relaxed)
+    }
+}
+
+struct Scheduler {
+    lanes: HashMap<Lane, VecDeque<JobRecord>>,
+    busy: HashSet<Lane>,
+    timers: BinaryHeap<Reverse<(i64, Lane)>>,
+    ready: VecDeque<Lane>,
+    paused: HashSet<String>,
+    running: usize,
+    concurrency: usize,
+    runner: Arc<JobRunner>,
+    tx: mpsc::UnboundedSender<Command>,
+    depth: Arc<AtomicUsize>,
+    queued: usize,
+}
+
+impl Scheduler {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+        loop {
+            let next_timer = self.timers.peek().map(|Reverse((due, _))| *due);
+            let sleep = match next_timer {
+                Some(due) => Duration::from_millis((due - crate::clock::now_ms()).max(0) as u64),
+                None => Duration::from_secs(3600),
+            };
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => self.handle(cmd),
+                    None => return,
+                },
+                _ = tokio::time::sleep(sleep) => {}
+            }
+            // Drain whatever else is waiting before starting work.
+            while let Ok(cmd) = rx.try_recv() {
+                self.handle(cmd);
+            }
+            self.fire_timers();
+            self.start_ready();
+            self.depth.store(self.queued, Ordering::Relaxed);
+            self.runner.metrics().set_queue_depth(self.queued);
+        }
+    }
+
+    fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::Enqueue(jobs) => {
+                for job in jobs {
+                    let lane = (job.integration.clone(), job.ordering_key.clone());
+                    let q = self.lanes.entry(lane.clone()).or_default();
+                    // Keep arrival order even when recovered and new jobs interleave.
+                    if q.iter().any(|j| j.id == job.id) {
+                        continue;
+                    }
+                    let pos = q.iter().position(|j| j.id > job.id).unwrap_or(q.len());
+                    q.insert(pos, job);
+                    self.queued += 1;
+                    if pos == 0 {
+                        self.consider(lane);
+                    }
+                }
+            }
+            Command::Finished { lane, outcome } => {
+                self.running -= 1;
+                self.busy.remove(&lane);
+                let Some(q) = self.lanes.get_mut(&lane) else { return };
+                match outcome {
+                    Outcome::Done | Outcome::Dead => {
+                        q.pop_front();
+                        self.queued = self.queued.saturating_sub(1);
+                    }
+                    Outcome::Retry { attempts, next_run_at_ms } => {
+                        if let Some(head) = q.front_mut() {
+                            head.attempts = attempts;
+                            head.next_run_at_ms = next_run_at_ms;
+                        }
+                    }
+                    Outcome::Paused(integration) => {
+                        self.paused.insert(integration);
+                    }
+                }
+                if q.is_empty() {
+                    self.lanes.remove(&lane);
+                } else {
+                    self.consider(lane);
+                }
+            }
+            Command::SetPaused(paused) => {
+                let resumed: Vec<String> = self.paused.difference(&paused).cloned().collect();
+                self.paused = paused;
+                if !resumed.is_empty() {
+                    let lanes: Vec<Lane> = self.lanes.keys().filter(|(i, _)| resumed.contains(i)).cloned().collect();
+                    for lane in lanes {
+                        self.consider(lane);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Put a lane on the ready list or a timer if its head may run.
+    fn consider(&mut self, lane: Lane) {
+        if self.busy.contains(&lane) || self.paused.contains(&lane.0) {
+            return;
+        }
+        let Some(head) = self.lanes.get(&lane).and_then(|q| q.front()) else { return };
+        if head.next_run_at_ms <= crate::clock::now_ms() {
+            self.ready.push_back(lane);
+        } else {
+            self.timers.push(Reverse((head.next_run_at_ms, lane)));
+        }
+    }
+
+    fn fire_timers(&mut self) {
+        let now = crate::clock::now_ms();
+        while let Some(Reverse((due, _))) = self.timers.peek() {
+            if *due > now {
+                break;
+            }
+            if let Some(Reverse((_, lane))) = self.timers.pop() {
+                self.consider(lane);
+            }
+        }
+    }
+
+    fn start_ready(&mut self) {
+        while self.running < self.concurrency {
+            let Some(lane) = self.ready.pop_front() else { return };
+            if self.busy.contains(&lane) || self.paused.contains(&lane.0) {
+                continue;
+            }
+            let Some(job) = self.lanes.get(&lane).and_then(|q| q.front()).cloned() else { continue };
+            if job.next_run_at_ms > crate::clock::now_ms() {
+                self.timers.push(Reverse((job.next_run_at_ms, lane)));
+                continue;
+            }
+            self.busy.insert(lane.clone());
+            self.running += 1;
+            let runner = self.runner.clone();
+            let tx = self.tx.clone();
+            tokio::spawn(async move {
+                let outcome = runner.run(job).await;
+                let _ = tx.send(Command::Finished { lane, outcome });
+            });
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! The plugin directory: one folder per plugin (`plugin.toml` + component).
+//! Plugins are validated (manifest, contract version, compile, link, each
+//! integration's settings) before they are swapped in atomically; jobs in
+//! flight finish on the version they started with; a broken candidate is
+//! rejected with a log line and the previous version keeps serving.
+
+pub mod manifest;
+mod watch;
+
+use crate::aircall::client::AircallClient;
+use crate::capabilities::IntegrationCtx;
+use crate::config::Config;
+use crate::runtime::{LinkedComponent, Runtime};
+use arc_swap::ArcSwap;
+use manifest::Manifest;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+pub use watch::WatchHandle;
+
+/// A plugin version, ready to run.
+pub struct LoadedPlugin {
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// The compiled, linked component.
+    pub component: LinkedComponent,
+    /// Policy of each integration that uses it.
+    pub integrations: HashMap<String, Arc<IntegrationCtx>>,
+    /// Its folder.
+    pub folder: PathBuf,
+}
+
+/// What a reload of one folder did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReloadOutcome {
+    /// A new version serves.
+    Loaded {
+        /// Plugin name.
+        name: String,
+        /// Version.
+        version: String,
+    },
+    /// Same files as the serving version.
+    Unchanged,
+    /// The folder's plugin stopped receiving new jobs.
+    Removed {
+        /// Plugin name.
+        name: String,
+    },
+    /// Nothing there and nothing was loaded from there.
+    Nothing,
+    /// The candidate was rejected; any previous version keeps serving.
+    Rejected(String),
+}
+
+/// The set of loaded plugins.
+pub struct Registry {
+    runtime: Arc<Runtime>,
+    dir: PathBuf,
+    config: Arc<Config>,
+    aircall: HashMap<String, Arc<AircallClient>>,
+    plugins: ArcSwap<HashMap<String, Arc<LoadedPlugin>>>,
+    by_folder: Mutex<HashMap<PathBuf, String>>,
+    reload_lock: tokio::sync::Mutex<()>,
+}
+
+impl Registry {
+    /// An empty registry over `config.plugins.dir`.
+    pub fn new(runtime: Arc<Runtime>, config: Arc<Config>, aircall: HashMap<String, Arc<AircallClient>>) -> Registry {
+        Registry {
+            runtime,
+            dir: config.plugins.dir.clone(),
+            config,
+            aircall,
+            plugins: ArcSwap::from_pointee(HashMap::new()),
+            by_folder: Mutex::new(HashMap::new()),
+            reload_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The plugin directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The serving version of a plugin.
+    pub fn get(&self, name: &str) -> Option<Arc<LoadedPlugin>> {
+        self.plugins.load().get(name).cloned()
+    }
+
+    /// Every serving plugin, by name.
+    pub fn list(&self) -> Vec<Arc<LoadedPlugin>> {
+        let mut v: Vec<_> = self.plugins.load().values().cloned().collect();
+        v.sort_by(|a, b| a.manifest.name.cmp(&b.manifest.name));
+        v
+    }
+
+    /// Load every folder of the directory; returns the outcome per folder.
+    pub async fn load_all(&self) -> Vec<(PathBuf, ReloadOutcome)> {
+        let mut out = Vec::new();
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::error!(dir = %self.dir.display(), error = %e, "cannot read the plugin directory");
+                return out;
+            }
+        };
+        let mut folders: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect();
+        folders.sort();
+        for folder in folders {
+            if folder.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+                continue;
+            }
+            let outcome = self.reload(&folder).await;
+            out.push((folder, outcome));
+        }
+        out
+    }
+
+    /// (Re)load one folder and swap the result in.
+    pub async fn reload(&self, folder: &Path) -> ReloadOutcome {
+        let _guard = self.reload_lock.lock().await;
+        let outcome = self.reload_locked(folder).await;
+        match &outcome {
+            ReloadOutcome::Loaded { name, version } => tracing::info!(plugin = %name, %version, folder = %folder.display(), "plugin loaded"),
+            ReloadOutcome::Removed { name } => tracing::info!(plugin = %name, folder = %folder.display(), "plugin removed; it receives no new jobs"),
+            ReloadOutcome::Rejected(why) => {
+                tracing::error!(folder = %folder.display(), reason = %why, "plugin candidate rejected; the previous version (if any) keeps serving")
+            }
+            _ => {}
+        }
+        outcome
+    }
+
+    async fn reload_locked(&self, folder: &Path) -> ReloadOutcome {
+        let manifest_path = folder.join("plugin.toml");
+        let previous_name = self.by_folder.lock().ok().and_then(|m| m.get(folder).cloned());
+        if !manifest_path.exists() {
+            return match previous_name {
+                Some(name) => {
+                    self.remove(folder, &name);
+                    ReloadOutcome::Removed { name }
+                }
+                None => ReloadOutcome::Nothing,
+            };
+        }
+        let manifest = match std::fs::read_to_string(&manifest_path) {
+            Ok(text) => match Manifest::parse(&text) {
+                Ok(m) => m,
+                Err(e) => return ReloadOutcome::Rejected(e),
+            },
+            Err(e) => return ReloadOutcome::Rejected(format!("cannot read {}: {e}", manifest_path.display())),
+        };
+        let wasm_path = folder.join(&manifest.component);
+        let wasm = match std::fs::read(&wasm_path) {
+            Ok(w) => w,
+            Err(e) => return ReloadOutcome::Rejected(format!("cannot read {}: {e}", wasm_path.display())),
+        };
+        if let Some(other) = self.plugins.load().get(&manifest.name) {
+            if other.folder != folder {
+                return ReloadOutcome::Rejected(format!(
+                    "plugin name {:?} is already served from {}",
+                    manifest.name,
+                    other.folder.display()
+                ));
+            }
+            if other.component.hash == crate::runtime::cache_hash(&wasm) && other.manifest.version == manifest.version && same_policy(&other.manifest, &manifest) {
+                return ReloadOutcome::Unchanged;
+            }
+        }
+        let runtime = self.runtime.clone();
+        let linked = match tokio::task::spawn_blocking(move || runtime.link(&wasm)).await {
+            Ok(Ok(l)) => l,
+            Ok(Err(e)) => return ReloadOutcome::Rejected(format!("{}: not a valid {} component: {e:#}", wasm_path.display(), manifest.contract)),
+            Err(e) => return ReloadOutcome::Rejected(format!("compile task failed: {e}")),
+        };
+        let mut integrations = HashMap::new();
+        for integration in self.config.integrations.iter().filter(|i| i.plugin == manifest.name) {
+            let Some(aircall) = self.aircall.get(&integration.account) else {
+                return ReloadOutcome::Rejected(format!("integration {:?}: unknown account {:?}", integration.id, integration.account));
+            };
+            match IntegrationCtx::build(integration, &manifest, aircall.clone()) {
+                Ok(ctx) => {
+                    integrations.insert(integration.id.clone(), Arc::new(ctx));
+                }
+                Err(e) => return ReloadOutcome::Rejected(e),
+            }
+        }
+        let name = manifest.name.clone();
+        let version = manifest.version.clone();
+        let loaded = Arc::new(LoadedPlugin { manifest, component: linked, integrations, folder: folder.to_path_buf() });
+        if let Some(old) = previous_name.filter(|n| *n != name) {
+            self.remove(folder, &old);
+        }
+        let mut map = (**self.plugins.load()).clone();
+        map.insert(name.clone(), loaded);
+        self.plugins.store(Arc::new(map));
+        if let Ok(mut m) = self.by_folder.lock() {
+            m.insert(folder.to_path_buf(), name.clone());
+        }
+        ReloadOutcome::Loaded { name, version }
+    }
+
+    fn remove(&self, folder: &Path, name: &str) {
+        let mut map = (**self.plugins.load()).clone();
+        if map.get(name).is_some_and(|p| p.folder == folder) {
+            map.remove(name);
+            self.plugins.store(Arc::new(map));
+        }
+        if let Ok(mut m) = self.by_folder.lock() {
+            m.remove(folder);
+        }
+    }
+}
+
+fn same_policy(a: &Manifest, b: &Manifest) -> bool {
+    format!("{:?}{:?}{:?}", a.http, a.secrets, a.settings) == format!("{:?}{:?}{:?}", b.http, b.secrets, b.settings)
+}

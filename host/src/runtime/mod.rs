@@ -1,0 +1,175 @@
+//! The sandbox: compiles plugin components once (cached on disk), links them
+//! once (`InstancePre`), and runs each job in a fresh instance from the pooling
+//! allocator with a deadline and a memory cap. A trap, a timeout or a memory
+//! bomb fails that job with a typed reason and touches nothing else.
+
+pub mod bindings;
+mod cache;
+pub use cache::hash as cache_hash;
+pub mod convert;
+pub mod engine;
+mod limits;
+mod state;
+
+pub use state::JobState;
+
+use crate::capabilities::JobCaps;
+use bindings::{Connector, ConnectorPre, EventContext, PluginError};
+use std::path::PathBuf;
+use std::time::Duration;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Engine, Store};
+
+/// Why a job did not succeed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum JobFailure {
+    /// The plugin returned an error.
+    #[error("plugin error: {0:?}")]
+    Plugin(PluginError),
+    /// The guest trapped (panic, unreachable, bad memory access…).
+    #[error("plugin trapped: {0}")]
+    Trap(String),
+    /// The guest ran past its deadline.
+    #[error("plugin exceeded its {0:?} deadline")]
+    Timeout(Duration),
+    /// The guest wanted more memory than its cap.
+    #[error("plugin exceeded its memory cap of {0} bytes")]
+    OutOfMemory(usize),
+    /// The host could not run the job (instantiation, store…); retried.
+    #[error("host error: {0}")]
+    Internal(String),
+}
+
+/// Runtime settings.
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// Deadline per plugin call.
+    pub timeout: Duration,
+    /// Memory cap per instance.
+    pub max_memory_bytes: usize,
+    /// Instances alive at once.
+    pub max_instances: u32,
+    /// Where compiled components are cached.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// A plugin component compiled and linked, ready to instantiate.
+pub struct LinkedComponent {
+    pre: ConnectorPre<JobState>,
+    /// SHA-256 of the component bytes.
+    pub hash: String,
+}
+
+/// The engine, the linker and the settings shared by all plugins.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<JobState>,
+    options: RuntimeOptions,
+    _ticker: engine::EpochTicker,
+}
+
+impl Runtime {
+    /// Build the engine and the linker (WASI p2 and the contract's imports).
+    pub fn new(options: RuntimeOptions) -> anyhow::Result<Runtime> {
+        let engine_options = engine::EngineOptions {
+            max_memory_bytes: options.max_memory_bytes,
+            max_instances: options.max_instances,
+            pooling: true,
+        };
+        let engine = match engine::build(&engine_options) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!(error = %e, "pooling allocator unavailable; using on-demand instances");
+                engine::build(&engine::EngineOptions { pooling: false, ..engine_options })?
+            }
+        };
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        Connector::add_to_linker::<JobState, wasmtime::component::HasSelf<JobState>>(&mut linker, |s| s)?;
+        let ticker = engine::EpochTicker::start(engine.clone());
+        Ok(Runtime { engine, linker, options, _ticker: ticker })
+    }
+
+    /// The settings.
+    pub fn options(&self) -> &RuntimeOptions {
+        &self.options
+    }
+
+    /// Compile (or load from the disk cache) and link a component.
+    pub fn link(&self, wasm: &[u8]) -> anyhow::Result<LinkedComponent> {
+        let hash = cache::hash(wasm);
+        let component: Component = cache::load_or_compile(&self.engine, self.options.cache_dir.as_deref(), &hash, wasm)?;
+        let instance_pre = self.linker.instantiate_pre(&component)?;
+        let pre = ConnectorPre::new(instance_pre)?;
+        Ok(LinkedComponent { pre, hash })
+    }
+
+    fn new_store(&self, caps: JobCaps) -> Store<JobState> {
+        let mut store = Store::new(&self.engine, JobState::new(caps, self.options.max_memory_bytes));
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(engine::deadline_ticks(self.options.timeout));
+        store.epoch_deadline_trap();
+        store
+    }
+
+    async fn instantiate(&self, store: &mut Store<JobState>, component: &LinkedComponent) -> Result<Connector, JobFailure> {
+        component.pre.instantiate_async(store).await.map_err(|e| JobFailure::Internal(format!("instantiate: {e:#}")))
+    }
+
+    /// A host call that never returns is cut off a little after the guest deadline.
+    fn hard_limit(&self) -> Duration {
+        self.options.timeout + Duration::from_secs(2)
+    }
+
+    /// Run `handle-event` in a fresh instance.
+    pub async fn handle_event(
+        &self,
+        component: &LinkedComponent,
+        caps: JobCaps,
+        ctx: &EventContext,
+        event: &bindings::switchboard::plugin::types::Event,
+    ) -> Result<(), JobFailure> {
+        let mut store = self.new_store(caps);
+        let instance = self.instantiate(&mut store, component).await?;
+        let result = tokio::time::timeout(self.hard_limit(), instance.call_handle_event(&mut store, ctx, event)).await;
+        match result {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(e))) => Err(JobFailure::Plugin(e)),
+            Ok(Err(e)) => Err(self.classify(&mut store, e)),
+            Err(_) => Err(JobFailure::Timeout(self.options.timeout)),
+        }
+    }
+
+    /// Run `handle-request` in a fresh instance.
+    pub async fn handle_request(
+        &self,
+        component: &LinkedComponent,
+        caps: JobCaps,
+        ctx: &EventContext,
+        req: &bindings::switchboard::plugin::incoming::Request,
+    ) -> Result<bindings::switchboard::plugin::incoming::Response, JobFailure> {
+        let mut store = self.new_store(caps);
+        let instance = self.instantiate(&mut store, component).await?;
+        let result = tokio::time::timeout(self.hard_limit(), instance.call_handle_request(&mut store, ctx, req)).await;
+        match result {
+            Ok(Ok(resp)) => Ok(resp),
+            Ok(Err(e)) => Err(self.classify(&mut store, e)),
+            Err(_) => Err(JobFailure::Timeout(self.options.timeout)),
+        }
+    }
+
+    fn classify(&self, store: &mut Store<JobState>, e: wasmtime::Error) -> JobFailure {
+        if store.data().limiter.memory_exceeded {
+            return JobFailure::OutOfMemory(self.options.max_memory_bytes);
+        }
+        if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
+            if *trap == wasmtime::Trap::Interrupt {
+                return JobFailure::Timeout(self.options.timeout);
+            }
+            let stderr = store.data().stderr_text();
+            let detail = if stderr.is_empty() { String::new() } else { format!(" ({})", stderr.trim()) };
+            return JobFailure::Trap(format!("{trap}{detail}"));
+        }
+        JobFailure::Trap(format!("{e:#}"))
+    }
+}

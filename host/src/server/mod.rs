@@ -1,0 +1,60 @@
+//! The HTTP surface: webhooks in, CRM requests to plugins, health and metrics.
+
+mod requests;
+pub mod webhook;
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::queue::Dispatcher;
+use crate::registry::Registry;
+use crate::runtime::Runtime;
+use crate::capabilities::Shared;
+use crate::store::Store;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::routing::{any, get, post};
+use std::sync::Arc;
+use webhook::NumberFilter;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// Store.
+    pub store: Arc<dyn Store>,
+    /// Dispatcher.
+    pub dispatcher: Dispatcher,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Plugins.
+    pub registry: Arc<Registry>,
+    /// Sandbox.
+    pub runtime: Arc<Runtime>,
+    /// Capabilities' shared part.
+    pub shared: Arc<Shared>,
+    /// `(account id, sha256(webhook token))`.
+    pub tokens: Arc<Vec<(String, [u8; 32])>>,
+    /// Number filter per integration, in configuration order.
+    pub filters: Arc<Vec<NumberFilter>>,
+}
+
+/// The router.
+pub fn router(state: AppState) -> Router {
+    let max = state.config.server.max_body_bytes;
+    Router::new()
+        .route("/webhooks/aircall", post(webhook::receive).layer(DefaultBodyLimit::max(max)))
+        .route("/integrations/{id}/{*rest}", any(requests::handle).layer(DefaultBodyLimit::max(max)))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
+    let plugins: Vec<_> = state.registry.list().iter().map(|p| format!("{}@{}", p.manifest.name, p.manifest.version)).collect();
+    axum::Json(serde_json::json!({ "status": "ok", "plugins": plugins, "queue_depth": state.dispatcher.depth() }))
+}
+
+async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+}

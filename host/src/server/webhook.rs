@@ -1,0 +1,160 @@
+//! `POST /webhooks/aircall`: verify, bound, parse, store durably, then answer.
+
+use super::AppState;
+use crate::aircall::{Envelope, ParsedEvent};
+use crate::store::{IngestOutcome, NewEvent, NewJob};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::time::Instant;
+use subtle::ConstantTimeEq;
+
+fn reply(state: &AppState, outcome: &str, status: StatusCode, body: Value) -> Response {
+    state.metrics.webhook(outcome);
+    (status, axum::Json(body)).into_response()
+}
+
+fn error(state: &AppState, outcome: &str, status: StatusCode, message: String) -> Response {
+    reply(state, outcome, status, json!({ "error": message }))
+}
+
+/// The account whose webhook token this is. Every account is compared, in
+/// constant time over equal-length digests, so timing says nothing about tokens.
+pub fn account_for_token<'a>(accounts: &'a [(String, [u8; 32])], token: &str) -> Option<&'a str> {
+    let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+    let mut found = None;
+    for (id, expected) in accounts {
+        if bool::from(digest.ct_eq(expected)) {
+            found = Some(id.as_str());
+        }
+    }
+    found
+}
+
+/// Handle one webhook.
+pub async fn receive(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
+    let started = Instant::now();
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return error(&state, "too_large", StatusCode::PAYLOAD_TOO_LARGE, format!("body larger than {} bytes", state.config.server.max_body_bytes));
+        }
+        Err(e) => return error(&state, "bad_request", e.status(), e.body_text()),
+    };
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return error(&state, "malformed", StatusCode::BAD_REQUEST, format!("body is not JSON: {e}")),
+    };
+    let Some(obj) = value.as_object() else {
+        return error(&state, "malformed", StatusCode::BAD_REQUEST, "body is not a JSON object".into());
+    };
+    let Some(token) = obj.get("token").and_then(Value::as_str) else {
+        return error(&state, "unauthorized", StatusCode::UNAUTHORIZED, "missing `token`".into());
+    };
+    let Some(account) = account_for_token(&state.tokens, token) else {
+        return error(&state, "unauthorized", StatusCode::UNAUTHORIZED, "unknown webhook token".into());
+    };
+    let account = account.to_string();
+    match obj.get("event") {
+        Some(Value::String(s)) if !s.is_empty() => {}
+        Some(_) => return error(&state, "malformed", StatusCode::BAD_REQUEST, "`event` must be a non-empty string".into()),
+        None => return error(&state, "malformed", StatusCode::BAD_REQUEST, "missing `event`".into()),
+    }
+    let envelope: Envelope = match serde_json::from_value(value.clone()) {
+        Ok(e) => e,
+        Err(e) => return error(&state, "malformed", StatusCode::BAD_REQUEST, format!("not an Aircall webhook envelope: {e}")),
+    };
+    let (jobs, not_dispatched) = match ParsedEvent::parse(&envelope.event, &envelope.data) {
+        Ok(Some(parsed)) => (state.fan_out(&account, &parsed), None),
+        Ok(None) => (Vec::new(), Some(format!("unknown event {:?}", envelope.event))),
+        Err(e) => {
+            tracing::warn!(event = %envelope.event, error = %e, "webhook stored but not dispatched");
+            (Vec::new(), Some(e.to_string()))
+        }
+    };
+    let event = NewEvent {
+        account,
+        event_name: envelope.event.clone(),
+        body: String::from_utf8_lossy(&body).into_owned(),
+        body_hash: Sha256::digest(&body).into(),
+        received_at_ms: crate::clock::now_ms(),
+        not_dispatched: not_dispatched.clone(),
+    };
+    let window = i64::from(state.config.store.dedupe_days) * 86_400_000;
+    let outcome = state.store.ingest(event, jobs, window).await;
+    state.metrics.ack_latency(started.elapsed());
+    match outcome {
+        Ok(IngestOutcome::Accepted { event_id, jobs }) => {
+            let n = jobs.len();
+            state.dispatcher.enqueue(jobs);
+            let label = if not_dispatched.is_some() { "not_dispatched" } else { "accepted" };
+            reply(&state, label, StatusCode::OK, json!({ "status": label, "event_id": event_id, "jobs": n, "note": not_dispatched }))
+        }
+        Ok(IngestOutcome::Duplicate { event_id }) => {
+            reply(&state, "duplicate", StatusCode::OK, json!({ "status": "duplicate", "event_id": event_id }))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "webhook not stored");
+            error(&state, "store_error", StatusCode::SERVICE_UNAVAILABLE, "could not store the event; retry".into())
+        }
+    }
+}
+
+/// The configured numbers of an integration, for filtering.
+#[derive(Debug, Clone, Default)]
+pub struct NumberFilter {
+    ids: Vec<u64>,
+    digits: Vec<String>,
+}
+
+fn digits_only(s: &str) -> String {
+    s.chars().filter(|c| c.is_ascii_digit()).collect()
+}
+
+impl NumberFilter {
+    /// From the configuration's `numbers`.
+    pub fn new(refs: &[crate::config::NumberRef]) -> NumberFilter {
+        let mut f = NumberFilter::default();
+        for r in refs {
+            match r {
+                crate::config::NumberRef::Id(id) => f.ids.push(*id),
+                crate::config::NumberRef::Digits(d) => {
+                    let e164 = match switchboard_phone::normalize(d, None) {
+                        Ok(switchboard_phone::Normalized::Number(n)) => n,
+                        _ => d.clone(),
+                    };
+                    f.digits.push(digits_only(&e164));
+                }
+            }
+        }
+        f
+    }
+
+    /// Whether an event on this number passes. Events on no number pass.
+    pub fn matches(&self, number: Option<crate::aircall::model::NumberKey<'_>>) -> bool {
+        if self.ids.is_empty() && self.digits.is_empty() {
+            return true;
+        }
+        let Some(n) = number else { return true };
+        n.id.is_some_and(|id| self.ids.contains(&id)) || n.digits.is_some_and(|d| self.digits.contains(&digits_only(d)))
+    }
+}
+
+impl AppState {
+    /// One job per enabled integration of the account whose number filter matches.
+    pub fn fan_out(&self, account: &str, parsed: &ParsedEvent) -> Vec<NewJob> {
+        let key = parsed.ordering_key();
+        let number = parsed.number();
+        self.config
+            .integrations
+            .iter()
+            .zip(self.filters.iter())
+            .filter(|(i, f)| i.enabled && i.account == account && f.matches(number))
+            .map(|(i, _)| NewJob { integration: i.id.clone(), ordering_key: key.clone() })
+            .collect()
+    }
+}

@@ -1,0 +1,235 @@
+//! Durable state: received events (with the redelivery window), jobs, the effect
+//! journal, plugin key-value data and integration state.
+//!
+//! [`Store`] is the seam for other backends; [`SqliteStore`] is the embedded
+//! default: one writer thread commits batches of writes in one transaction
+//! (group commit, `synchronous=FULL`), readers use their own connections.
+
+mod schema;
+mod sqlite;
+mod writer;
+
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+
+/// A store failure. Callers treat it as transient: the work is retried.
+#[derive(Debug, thiserror::Error)]
+#[error("store: {0}")]
+pub struct StoreError(pub String);
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError(e.to_string())
+    }
+}
+
+/// Result alias.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What ingest knows about an event before it is stored.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// Account (from the webhook token).
+    pub account: String,
+    /// Event name.
+    pub event_name: String,
+    /// The raw body.
+    pub body: String,
+    /// SHA-256 of the body: the redelivery key.
+    pub body_hash: [u8; 32],
+    /// When it arrived (ms since epoch).
+    pub received_at_ms: i64,
+    /// Why it is not dispatched, if it is not (unknown event, unreadable data).
+    pub not_dispatched: Option<String>,
+}
+
+/// One job to create with the event.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    /// The integration it is for.
+    pub integration: String,
+    /// Jobs with the same key (within the integration) run in order.
+    pub ordering_key: String,
+}
+
+/// A queued job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRecord {
+    /// Job id; increases in arrival order.
+    pub id: i64,
+    /// The event.
+    pub event_id: i64,
+    /// The integration.
+    pub integration: String,
+    /// Ordering key.
+    pub ordering_key: String,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// Not before (ms since epoch).
+    pub next_run_at_ms: i64,
+}
+
+/// What storing an event did.
+#[derive(Debug, Clone)]
+pub enum IngestOutcome {
+    /// New event, with its jobs.
+    Accepted {
+        /// The event id.
+        event_id: i64,
+        /// Jobs created.
+        jobs: Vec<JobRecord>,
+    },
+    /// Same body seen within the window: nothing stored.
+    Duplicate {
+        /// The earlier event.
+        event_id: i64,
+    },
+}
+
+/// A stored event.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    /// Id.
+    pub id: i64,
+    /// Account.
+    pub account: String,
+    /// Name.
+    pub event_name: String,
+    /// Raw body.
+    pub body: String,
+    /// Arrival (ms).
+    pub received_at_ms: i64,
+}
+
+/// One recorded effect of a job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JournalEntry {
+    /// Position in the job's sequence of effects.
+    pub seq: u32,
+    /// Hash of what was asked (so a diverging retry is noticed).
+    pub fingerprint: Vec<u8>,
+    /// `false`: the effect was started and its outcome never recorded.
+    pub done: bool,
+    /// The recorded outcome.
+    pub result: Vec<u8>,
+}
+
+/// A key-value write, applied atomically with its journal entry.
+#[derive(Debug, Clone)]
+pub enum KvWrite {
+    /// Set a value.
+    Set {
+        /// Key.
+        key: String,
+        /// Value.
+        value: Vec<u8>,
+        /// Expiry (ms since epoch).
+        expires_at_ms: Option<i64>,
+    },
+    /// Remove a value.
+    Delete {
+        /// Key.
+        key: String,
+    },
+    /// Compare-and-swap.
+    Cas {
+        /// Key.
+        key: String,
+        /// Expected current value (`None`: absent).
+        expected: Option<Vec<u8>>,
+        /// New value (`None`: remove).
+        new: Option<Vec<u8>>,
+        /// Expiry (ms since epoch).
+        expires_at_ms: Option<i64>,
+    },
+}
+
+/// A journal write.
+#[derive(Debug, Clone)]
+pub struct JournalWrite {
+    /// Job.
+    pub job_id: i64,
+    /// Entry.
+    pub entry: JournalEntry,
+    /// Key-value write to apply in the same transaction (storage effects).
+    pub kv: Option<(String, KvWrite)>,
+}
+
+/// A dead-lettered job.
+#[derive(Debug, Clone)]
+pub struct DeadLetter {
+    /// Job id.
+    pub job_id: i64,
+    /// Event id.
+    pub event_id: i64,
+    /// Event name.
+    pub event_name: String,
+    /// Integration.
+    pub integration: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Why it failed.
+    pub reason: String,
+    /// When (ms).
+    pub failed_at_ms: i64,
+}
+
+/// Counts for `/metrics` and the CLI.
+#[derive(Debug, Clone, Default)]
+pub struct StoreCounts {
+    /// Jobs waiting or retrying.
+    pub queued: u64,
+    /// Dead letters.
+    pub dead: u64,
+    /// Completed jobs still remembered.
+    pub done: u64,
+    /// Events stored.
+    pub events: u64,
+}
+
+/// The durable state behind the host.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Store an event and its jobs in one durable transaction; returns only once
+    /// the write is on disk. A body seen within the dedupe window is a duplicate.
+    async fn ingest(&self, event: NewEvent, jobs: Vec<NewJob>, dedupe_window_ms: i64) -> StoreResult<IngestOutcome>;
+    /// An event by id.
+    async fn event(&self, id: i64) -> StoreResult<Option<StoredEvent>>;
+    /// Every job not yet done or dead, in arrival order.
+    async fn pending_jobs(&self) -> StoreResult<Vec<JobRecord>>;
+    /// Mark a job done and drop its journal.
+    async fn job_done(&self, job_id: i64) -> StoreResult<()>;
+    /// Schedule another attempt.
+    async fn job_retry(&self, job_id: i64, attempts: u32, next_run_at_ms: i64, error: &str) -> StoreResult<()>;
+    /// Move a job to the dead letters.
+    async fn job_dead(&self, job_id: i64, attempts: u32, reason: &str) -> StoreResult<()>;
+    /// Dead letters, newest first.
+    async fn dead_letters(&self, limit: u32) -> StoreResult<Vec<DeadLetter>>;
+    /// Queue dead letters again (all when `job_id` is `None`); returns the revived jobs.
+    async fn replay_dead(&self, job_id: Option<i64>) -> StoreResult<Vec<JobRecord>>;
+    /// Jobs revived by `replay_dead` since the last call (another process may have
+    /// revived them); each is returned once.
+    async fn take_revived(&self) -> StoreResult<Vec<JobRecord>>;
+    /// The recorded effects of a job.
+    async fn journal(&self, job_id: i64) -> StoreResult<Vec<JournalEntry>>;
+    /// Record an effect (and apply its key-value write). Returns the CAS verdict
+    /// when the write is a compare-and-swap. Durable when it returns.
+    async fn journal_write(&self, write: JournalWrite) -> StoreResult<Option<bool>>;
+    /// Record an effect without waiting for the disk (reads, clock readings).
+    fn journal_write_lazy(&self, write: JournalWrite);
+    /// Drop a job's journal from `from_seq` on (the retry took another path).
+    async fn journal_truncate(&self, job_id: i64, from_seq: u32) -> StoreResult<()>;
+    /// A plugin value (not expired).
+    async fn kv_get(&self, namespace: &str, key: &str, now_ms: i64) -> StoreResult<Option<Vec<u8>>>;
+    /// A key-value write outside any job (plugin requests).
+    async fn kv_write(&self, namespace: &str, write: KvWrite) -> StoreResult<Option<bool>>;
+    /// Pause (`Some(reason)`) or resume (`None`) an integration.
+    async fn set_paused(&self, integration: &str, reason: Option<&str>) -> StoreResult<()>;
+    /// Paused integrations with their reasons.
+    async fn paused(&self) -> StoreResult<Vec<(String, String)>>;
+    /// Forget redelivery hashes, finished jobs and events older than the cutoffs.
+    async fn prune(&self, dedupe_before_ms: i64, finished_before_ms: i64) -> StoreResult<u64>;
+    /// Counts.
+    async fn counts(&self) -> StoreResult<StoreCounts>;
+}

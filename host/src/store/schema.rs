@@ -1,0 +1,69 @@
+//! The SQLite schema and connection settings.
+
+use rusqlite::Connection;
+
+/// Settings every connection gets. WAL with `synchronous=FULL`: a commit is on
+/// disk when it returns (the WAL is fsynced on every commit).
+pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(())
+}
+
+/// Create the tables if they do not exist.
+pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        r#"
+        CREATE TABLE IF NOT EXISTS events (
+            id              INTEGER PRIMARY KEY,
+            account         TEXT NOT NULL,
+            event_name      TEXT NOT NULL,
+            body            TEXT NOT NULL,
+            received_at_ms  INTEGER NOT NULL,
+            not_dispatched  TEXT
+        );
+        CREATE TABLE IF NOT EXISTS dedupe (
+            body_hash   BLOB PRIMARY KEY,
+            event_id    INTEGER NOT NULL,
+            seen_at_ms  INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS jobs (
+            id              INTEGER PRIMARY KEY,
+            event_id        INTEGER NOT NULL REFERENCES events(id),
+            integration     TEXT NOT NULL,
+            ordering_key    TEXT NOT NULL,
+            state           TEXT NOT NULL DEFAULT 'queued',
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_run_at_ms  INTEGER NOT NULL DEFAULT 0,
+            last_error      TEXT,
+            finished_at_ms  INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, id);
+        CREATE TABLE IF NOT EXISTS journal (
+            job_id      INTEGER NOT NULL,
+            seq         INTEGER NOT NULL,
+            fingerprint BLOB NOT NULL,
+            done        INTEGER NOT NULL,
+            result      BLOB NOT NULL,
+            PRIMARY KEY (job_id, seq)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS kv (
+            namespace       TEXT NOT NULL,
+            key             TEXT NOT NULL,
+            value           BLOB NOT NULL,
+            expires_at_ms   INTEGER,
+            PRIMARY KEY (namespace, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS revived (
+            job_id  INTEGER PRIMARY KEY
+        );
+        CREATE TABLE IF NOT EXISTS integration_state (
+            integration     TEXT PRIMARY KEY,
+            paused_reason   TEXT,
+            updated_at_ms   INTEGER NOT NULL
+        );
+        "#,
+    )
+}

@@ -1,0 +1,340 @@
+//! The embedded default store: one SQLite file.
+
+use super::writer::{self, Reply, WriteOp};
+use super::*;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, oneshot};
+
+/// Read connections kept open.
+const READERS: usize = 4;
+
+/// SQLite-backed [`Store`].
+pub struct SqliteStore {
+    writes: mpsc::UnboundedSender<WriteOp>,
+    readers: Arc<Vec<Mutex<Connection>>>,
+    next_reader: std::sync::atomic::AtomicUsize,
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the database at `path`. `group_commit_wait`
+    /// makes the writer linger before each commit to gather more writes.
+    pub fn open(path: &Path, group_commit_wait: std::time::Duration) -> StoreResult<SqliteStore> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path).map_err(|e| StoreError(format!("cannot open {}: {e}", path.display())))?;
+        schema::configure(&conn)?;
+        schema::migrate(&conn)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let r = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+            r.busy_timeout(std::time::Duration::from_secs(10))?;
+            readers.push(Mutex::new(r));
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || writer::run(conn, rx, group_commit_wait))
+            .map_err(|e| StoreError(format!("cannot start writer thread: {e}")))?;
+        Ok(SqliteStore { writes: tx, readers: Arc::new(readers), next_reader: Default::default() })
+    }
+
+    async fn exec<F>(&self, run: F) -> StoreResult<Reply>
+    where
+        F: FnOnce(&rusqlite::Transaction<'_>) -> StoreResult<Reply> + Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        self.writes
+            .send(WriteOp::Exec { run: Box::new(run), reply: Some(reply) })
+            .map_err(|_| StoreError("writer stopped".into()))?;
+        rx.await.map_err(|_| StoreError("writer stopped".into()))?
+    }
+
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        let i = self.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % READERS;
+        tokio::task::spawn_blocking(move || {
+            let conn = readers[i].lock().map_err(|_| StoreError("reader poisoned".into()))?;
+            f(&conn)
+        })
+        .await
+        .map_err(|e| StoreError(format!("reader task: {e}")))?
+    }
+}
+
+fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRecord> {
+    Ok(JobRecord {
+        id: r.get(0)?,
+        event_id: r.get(1)?,
+        integration: r.get(2)?,
+        ordering_key: r.get(3)?,
+        attempts: r.get(4)?,
+        next_run_at_ms: r.get(5)?,
+    })
+}
+
+const JOB_COLUMNS: &str = "id, event_id, integration, ordering_key, attempts, next_run_at_ms";
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ingest(&self, event: NewEvent, jobs: Vec<NewJob>, window_ms: i64) -> StoreResult<IngestOutcome> {
+        let (reply, rx) = oneshot::channel();
+        self.writes
+            .send(WriteOp::Ingest { event, jobs, window_ms, reply })
+            .map_err(|_| StoreError("writer stopped".into()))?;
+        rx.await.map_err(|_| StoreError("writer stopped".into()))?
+    }
+
+    async fn event(&self, id: i64) -> StoreResult<Option<StoredEvent>> {
+        self.read(move |c| {
+            Ok(c.prepare_cached("SELECT id, account, event_name, body, received_at_ms FROM events WHERE id = ?1")?
+                .query_row(params![id], |r| {
+                    Ok(StoredEvent { id: r.get(0)?, account: r.get(1)?, event_name: r.get(2)?, body: r.get(3)?, received_at_ms: r.get(4)? })
+                })
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn pending_jobs(&self) -> StoreResult<Vec<JobRecord>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'queued' ORDER BY id"))?;
+            let rows = stmt.query_map([], job_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn job_done(&self, job_id: i64) -> StoreResult<()> {
+        let now = crate::clock::now_ms();
+        self.exec(move |tx| {
+            tx.prepare_cached("UPDATE jobs SET state = 'done', finished_at_ms = ?2, last_error = NULL WHERE id = ?1")?
+                .execute(params![job_id, now])?;
+            tx.prepare_cached("DELETE FROM journal WHERE job_id = ?1")?.execute(params![job_id])?;
+            Ok(Reply::default())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn job_retry(&self, job_id: i64, attempts: u32, next_run_at_ms: i64, error: &str) -> StoreResult<()> {
+        let error = error.to_string();
+        self.exec(move |tx| {
+            tx.prepare_cached("UPDATE jobs SET attempts = ?2, next_run_at_ms = ?3, last_error = ?4 WHERE id = ?1")?
+                .execute(params![job_id, attempts, next_run_at_ms, error])?;
+            Ok(Reply::default())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn job_dead(&self, job_id: i64, attempts: u32, reason: &str) -> StoreResult<()> {
+        let reason = reason.to_string();
+        let now = crate::clock::now_ms();
+        self.exec(move |tx| {
+            tx.prepare_cached("UPDATE jobs SET state = 'dead', attempts = ?2, last_error = ?3, finished_at_ms = ?4 WHERE id = ?1")?
+                .execute(params![job_id, attempts, reason, now])?;
+            Ok(Reply::default())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn dead_letters(&self, limit: u32) -> StoreResult<Vec<DeadLetter>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare(
+                "SELECT j.id, j.event_id, e.event_name, j.integration, j.attempts, COALESCE(j.last_error, ''), COALESCE(j.finished_at_ms, 0)
+                 FROM jobs j JOIN events e ON e.id = j.event_id WHERE j.state = 'dead' ORDER BY j.id DESC LIMIT ?1",
+            )?;
+            let rows = stmt.query_map(params![limit], |r| {
+                Ok(DeadLetter {
+                    job_id: r.get(0)?,
+                    event_id: r.get(1)?,
+                    event_name: r.get(2)?,
+                    integration: r.get(3)?,
+                    attempts: r.get(4)?,
+                    reason: r.get(5)?,
+                    failed_at_ms: r.get(6)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn replay_dead(&self, job_id: Option<i64>) -> StoreResult<Vec<JobRecord>> {
+        let now = crate::clock::now_ms();
+        let reply = self
+            .exec(move |tx| {
+                let ids: Vec<i64> = match job_id {
+                    Some(id) => tx
+                        .query_row("SELECT id FROM jobs WHERE id = ?1 AND state = 'dead'", params![id], |r| r.get(0))
+                        .optional()?
+                        .into_iter()
+                        .collect(),
+                    None => {
+                        let mut stmt = tx.prepare("SELECT id FROM jobs WHERE state = 'dead' ORDER BY id")?;
+                        let rows = stmt.query_map([], |r| r.get(0))?;
+                        rows.collect::<Result<Vec<_>, _>>()?
+                    }
+                };
+                let mut jobs = Vec::with_capacity(ids.len());
+                for id in ids {
+                    // A replay is a fresh start: the journal of the dead attempt is kept, so
+                    // effects that succeeded before are not performed twice.
+                    tx.execute(
+                        "UPDATE jobs SET state = 'queued', attempts = 0, next_run_at_ms = ?2, finished_at_ms = NULL WHERE id = ?1",
+                        params![id, now],
+                    )?;
+                    tx.execute("INSERT OR IGNORE INTO revived (job_id) VALUES (?1)", params![id])?;
+                    jobs.push(tx.query_row(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"), params![id], job_from_row)?);
+                }
+                Ok(Reply { jobs, ..Default::default() })
+            })
+            .await?;
+        Ok(reply.jobs)
+    }
+
+    async fn take_revived(&self) -> StoreResult<Vec<JobRecord>> {
+        // Cheap check first: this runs every second.
+        let any: bool = self.read(|c| Ok(c.query_row("SELECT EXISTS (SELECT 1 FROM revived)", [], |r| r.get(0))?)).await?;
+        if !any {
+            return Ok(Vec::new());
+        }
+        let reply = self
+            .exec(|tx| {
+                let mut stmt = tx.prepare_cached(&format!(
+                    "SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'queued' AND id IN (SELECT job_id FROM revived) ORDER BY id"
+                ))?;
+                let jobs = stmt.query_map([], job_from_row)?.collect::<Result<Vec<_>, _>>()?;
+                tx.execute("DELETE FROM revived", [])?;
+                Ok(Reply { jobs, ..Default::default() })
+            })
+            .await?;
+        Ok(reply.jobs)
+    }
+
+    async fn journal(&self, job_id: i64) -> StoreResult<Vec<JournalEntry>> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached("SELECT seq, fingerprint, done, result FROM journal WHERE job_id = ?1 ORDER BY seq")?;
+            let rows = stmt.query_map(params![job_id], |r| {
+                Ok(JournalEntry { seq: r.get(0)?, fingerprint: r.get(1)?, done: r.get(2)?, result: r.get(3)? })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn journal_write(&self, write: JournalWrite) -> StoreResult<Option<bool>> {
+        let reply = self.exec(move |tx| Ok(Reply { flag: writer::journal_write(tx, &write)?, ..Default::default() })).await?;
+        Ok(reply.flag)
+    }
+
+    fn journal_write_lazy(&self, write: JournalWrite) {
+        let op = WriteOp::Exec {
+            run: Box::new(move |tx| {
+                writer::journal_write(tx, &write)?;
+                Ok(Reply::default())
+            }),
+            reply: None,
+        };
+        if self.writes.send(op).is_err() {
+            tracing::warn!("store: writer stopped; journal entry dropped");
+        }
+    }
+
+    async fn journal_truncate(&self, job_id: i64, from_seq: u32) -> StoreResult<()> {
+        self.exec(move |tx| {
+            tx.execute("DELETE FROM journal WHERE job_id = ?1 AND seq >= ?2", params![job_id, from_seq])?;
+            Ok(Reply::default())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn kv_get(&self, namespace: &str, key: &str, now_ms: i64) -> StoreResult<Option<Vec<u8>>> {
+        let (ns, key) = (namespace.to_string(), key.to_string());
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT value FROM kv WHERE namespace = ?1 AND key = ?2 AND (expires_at_ms IS NULL OR expires_at_ms > ?3)",
+            )?
+            .query_row(params![ns, key, now_ms], |r| r.get(0))
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn kv_write(&self, namespace: &str, write: KvWrite) -> StoreResult<Option<bool>> {
+        let ns = namespace.to_string();
+        let reply = self.exec(move |tx| Ok(Reply { flag: writer::kv_write(tx, &ns, &write)?, ..Default::default() })).await?;
+        Ok(reply.flag)
+    }
+
+    async fn set_paused(&self, integration: &str, reason: Option<&str>) -> StoreResult<()> {
+        let (integration, reason) = (integration.to_string(), reason.map(str::to_string));
+        let now = crate::clock::now_ms();
+        self.exec(move |tx| {
+            tx.execute(
+                "INSERT INTO integration_state (integration, paused_reason, updated_at_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(integration) DO UPDATE SET paused_reason = excluded.paused_reason, updated_at_ms = excluded.updated_at_ms",
+                params![integration, reason, now],
+            )?;
+            Ok(Reply::default())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn paused(&self) -> StoreResult<Vec<(String, String)>> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT integration, paused_reason FROM integration_state WHERE paused_reason IS NOT NULL")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn prune(&self, dedupe_before_ms: i64, finished_before_ms: i64) -> StoreResult<u64> {
+        let now = crate::clock::now_ms();
+        let reply = self
+            .exec(move |tx| {
+                let mut n = tx.execute("DELETE FROM dedupe WHERE seen_at_ms < ?1", params![dedupe_before_ms])?;
+                n += tx.execute("DELETE FROM jobs WHERE state = 'done' AND finished_at_ms < ?1", params![finished_before_ms])?;
+                n += tx.execute(
+                    "DELETE FROM events WHERE received_at_ms < ?1 AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.event_id = events.id)
+                     AND NOT EXISTS (SELECT 1 FROM dedupe WHERE dedupe.event_id = events.id)",
+                    params![finished_before_ms],
+                )?;
+                n += tx.execute("DELETE FROM kv WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ?1", params![now])?;
+                Ok(Reply { count: n as u64, ..Default::default() })
+            })
+            .await?;
+        Ok(reply.count)
+    }
+
+    async fn counts(&self) -> StoreResult<StoreCounts> {
+        self.read(|c| {
+            let mut counts = StoreCounts::default();
+            let mut stmt = c.prepare("SELECT state, COUNT(*) FROM jobs GROUP BY state")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))?;
+            for row in rows {
+                let (state, n) = row?;
+                match state.as_str() {
+                    "queued" => counts.queued = n,
+                    "dead" => counts.dead = n,
+                    "done" => counts.done = n,
+                    _ => {}
+                }
+            }
+            counts.events = c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))?;
+            Ok(counts)
+        })
+        .await
+    }
+}
