@@ -110,17 +110,15 @@ pub(crate) fn national_form(main: &Region, nsn: &str) -> String {
 }
 
 fn choose<'f>(formats: &'f [Format], nsn: &str) -> Option<&'f Format> {
-    formats
-        .iter()
-        .find(|f| f.leading.as_ref().is_none_or(|l| l.is_match(nsn)) && f.pattern.is_match(nsn))
+    formats.iter().find(|f| f.applies(nsn))
 }
 
 /// Applies `format`, first replacing its first group reference with the
 /// national prefix rule when one is given (libphonenumber's
 /// `formatNsnUsingPattern`).
 fn apply(format: &Format, nsn: &str, national_rule: Option<&str>) -> String {
-    let Some(caps) = format.pattern.captures(nsn) else { return nsn.to_owned() };
-    let mut template = format.format.clone();
+    let Some(caps) = format.pattern().and_then(|p| p.captures(nsn)) else { return nsn.to_owned() };
+    let mut template = format.template().to_owned();
     if let Some(rule) = national_rule
         && let Some(at) = template.find('$').filter(|&i| template.as_bytes().get(i + 1).is_some_and(u8::is_ascii_digit))
         && let Some(token) = template.get(at..at + 2).map(str::to_owned)

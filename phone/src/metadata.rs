@@ -77,17 +77,44 @@ pub(crate) struct Rules {
     pub lengths: Vec<u16>,
 }
 
-/// One formatting rule of a region.
+/// One formatting rule of a region. Its patterns are compiled when a number
+/// first reaches this rule: formatting walks the list in order and stops at
+/// the first match, so most rules of a region are never compiled.
 pub(crate) struct Format {
-    /// Full-match pattern over the national significant number.
-    pub pattern: Regex,
-    /// Replacement, with `$1`… group references.
-    pub format: String,
+    meta: &'static phonenumber::metadata::Format,
     /// Last (most specific) leading-digits pattern, `^(?:…)`.
-    pub leading: Option<Regex>,
+    leading: OnceLock<Option<Regex>>,
+    /// Full-match pattern over the national significant number.
+    pattern: OnceLock<Option<Regex>>,
     /// National prefix formatting rule with `$NP` already substituted, e.g.
-    /// `0$1` (only the `$FG` part left).
+    /// `0$FG` (only the `$FG` part left).
     pub national_rule: Option<String>,
+}
+
+impl Format {
+    /// Replacement, with `$1`… group references.
+    pub(crate) fn template(&self) -> &'static str {
+        self.meta.format()
+    }
+
+    /// Whether this rule formats `nsn`: its leading digits match the start
+    /// and its pattern matches all of it.
+    pub(crate) fn applies(&self, nsn: &str) -> bool {
+        let leading = self
+            .leading
+            .get_or_init(|| self.meta.leading_digits().last().and_then(|r| compile(r.as_str(), false)));
+        let leading_ok = match (self.meta.leading_digits().is_empty(), leading) {
+            (true, _) => true,
+            (false, Some(re)) => re.is_match(nsn),
+            (false, None) => false,
+        };
+        leading_ok && self.pattern().is_some_and(|p| p.is_match(nsn))
+    }
+
+    /// The full-match pattern (`None` if it failed to compile).
+    pub(crate) fn pattern(&self) -> Option<&Regex> {
+        self.pattern.get_or_init(|| compile(self.meta.pattern().as_str(), true)).as_ref()
+    }
 }
 
 /// A region's national and international formatting rules.
@@ -103,7 +130,7 @@ pub(crate) struct Formats {
 /// Metadata patterns are known-good; one that fails is treated as absent.
 fn compile(source: &str, full: bool) -> Option<Regex> {
     let anchored = if full { format!("^(?:{source})$") } else { format!("^(?:{source})") };
-    RegexBuilder::new(&anchored).ignore_whitespace(true).build().ok()
+    RegexBuilder::new(&anchored).ignore_whitespace(true).unicode(false).build().ok()
 }
 
 impl Region {
@@ -175,17 +202,15 @@ impl Region {
     pub(crate) fn formats(&self) -> &Formats {
         self.formats.get_or_init(|| {
             let np = self.national_prefix().unwrap_or("");
-            let convert = |f: &phonenumber::metadata::Format| {
-                Some(Format {
-                    pattern: compile(f.pattern().as_str(), true)?,
-                    format: f.format().to_owned(),
-                    leading: f.leading_digits().last().and_then(|r| compile(r.as_str(), false)),
-                    national_rule: f.national_prefix().filter(|r| !r.is_empty()).map(|r| r.replace("$NP", np)),
-                })
+            let convert = |f: &'static phonenumber::metadata::Format| Format {
+                meta: f,
+                leading: OnceLock::new(),
+                pattern: OnceLock::new(),
+                national_rule: f.national_prefix().filter(|r| !r.is_empty()).map(|r| r.replace("$NP", np)),
             };
             Formats {
-                national: self.meta.formats().iter().filter_map(convert).collect(),
-                international: self.meta.international_formats().iter().filter_map(convert).collect(),
+                national: self.meta.formats().iter().map(convert).collect(),
+                international: self.meta.international_formats().iter().map(convert).collect(),
             }
         })
     }
