@@ -17,11 +17,13 @@
 
 pub mod aircall;
 pub mod common;
+pub mod intercom;
 
 use std::net::{Ipv4Addr, SocketAddr};
 
 pub use aircall::{Aircall, AircallCredentials};
 pub use common::{Fault, RequestRecord, Running};
+pub use intercom::{Intercom, IntercomCredentials};
 
 /// How to start the sandbox. `Default` = every emulator on a free loopback port.
 #[derive(Debug, Clone, Default)]
@@ -30,6 +32,8 @@ pub struct SandboxOptions {
     pub ports: Ports,
     /// Aircall credentials accepted.
     pub aircall: AircallCredentials,
+    /// Intercom credentials accepted.
+    pub intercom: IntercomCredentials,
 }
 
 /// Fixed ports for the emulators (0 = any free port).
@@ -50,6 +54,7 @@ pub struct Ports {
 /// All emulators, running. Dropping it stops them.
 pub struct Sandbox {
     aircall: Running<Aircall>,
+    intercom: Running<Intercom>,
 }
 
 fn loopback(port: u16) -> SocketAddr {
@@ -61,7 +66,9 @@ impl Sandbox {
     pub async fn start(options: SandboxOptions) -> anyhow::Result<Self> {
         let creds = options.aircall.clone();
         let aircall = common::harness::launch(loopback(options.ports.aircall), |base| Aircall::new(base, creds)).await?;
-        Ok(Self { aircall })
+        let creds = options.intercom.clone();
+        let intercom = common::harness::launch(loopback(options.ports.intercom), |base| Intercom::new(base, creds)).await?;
+        Ok(Self { aircall, intercom })
     }
 
     /// The Aircall emulator.
@@ -74,6 +81,16 @@ impl Sandbox {
         self.aircall.url()
     }
 
+    /// The Intercom emulator.
+    pub fn intercom(&self) -> &Running<Intercom> {
+        &self.intercom
+    }
+
+    /// Base URL of the Intercom emulator (stands for `https://api.intercom.io`).
+    pub fn intercom_url(&self) -> &str {
+        self.intercom.url()
+    }
+
     /// Human-readable list of the URLs and the credentials to use.
     pub fn describe(&self) -> String {
         let a = self.aircall.credentials();
@@ -84,6 +101,11 @@ impl Sandbox {
             a.api_id,
             a.api_token,
             a.bearer_tokens.join(" | ")
+        );
+        out += &format!(
+            "  Intercom   {}  Bearer {}  (Intercom-Version: 2.16)\n",
+            self.intercom_url(),
+            self.intercom.credentials().tokens.join(" | ")
         );
         out += "Every emulator: GET /_sandbox/state, GET /_sandbox/requests, POST /_sandbox/reset, POST /_sandbox/seed, POST /_sandbox/faults\n";
         out

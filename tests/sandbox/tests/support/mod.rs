@@ -1,6 +1,8 @@
 //! Helpers shared by the emulator tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod openapi;
+
 use serde_json::Value;
 use switchboard_sandbox::{Sandbox, SandboxOptions};
 

@@ -1,0 +1,204 @@
+//! Emulator of the Intercom REST API (2.16), per `shared/reference/intercom-helpscout-api.md` §1
+//! and the official OpenAPI description.
+
+mod admins;
+mod contacts;
+mod conversations;
+pub mod model;
+mod search;
+mod tags;
+
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde_json::{Map, Value, json};
+
+use crate::common::Control;
+use crate::common::auth::{Presented, presented};
+use crate::common::util::lock;
+pub use model::{IntercomSeed, IntercomState};
+
+/// `Intercom-Version` values accepted: the enum of the 2.16 description
+/// (`components.schemas.intercom_version`).
+// [U] intercom-helpscout-api.md §1.1: newer versions (2.17, `Preview`) exist on the docs site but are
+// rejected here like any value outside the 2.16 enum.
+pub const VERSIONS: &[&str] = &[
+    "1.0", "1.1", "1.2", "1.3", "1.4", "2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10",
+    "2.11", "2.12", "2.13", "2.14", "2.15", "2.16",
+];
+
+/// Credentials the Intercom emulator accepts.
+#[derive(Debug, Clone)]
+pub struct IntercomCredentials {
+    /// Bearer access tokens accepted.
+    pub tokens: Vec<String>,
+}
+
+impl Default for IntercomCredentials {
+    fn default() -> Self {
+        Self { tokens: vec!["sandbox-intercom-token".into()] }
+    }
+}
+
+/// Handle on the Intercom emulator.
+#[derive(Clone)]
+pub struct Intercom {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: Mutex<IntercomState>,
+    initial: IntercomState,
+    credentials: IntercomCredentials,
+}
+
+impl Intercom {
+    /// Builds the emulator and its router.
+    pub fn new(_base: &str, credentials: IntercomCredentials) -> (Self, Router) {
+        let initial = IntercomState::demo();
+        let api = Self { inner: Arc::new(Inner { state: Mutex::new(initial.clone()), initial, credentials }) };
+        let router = Router::new()
+            .route("/me", get(admins::me))
+            .route("/admins", get(admins::list))
+            .route("/admins/{id}", get(admins::get))
+            .route("/contacts", get(contacts::list).post(contacts::create))
+            .route("/contacts/search", post(contacts::search))
+            .route("/contacts/{id}", get(contacts::get).put(contacts::update))
+            .route("/conversations", get(conversations::list).post(conversations::create))
+            .route("/conversations/search", post(conversations::search))
+            .route("/conversations/{id}", get(conversations::get))
+            .route("/conversations/{id}/reply", post(conversations::reply))
+            .route("/conversations/{id}/parts", post(conversations::manage))
+            .route("/conversations/{id}/tags", post(tags::tag_conversation))
+            .route("/conversations/{id}/tags/{tag_id}", delete(tags::untag_conversation))
+            .route("/tags", get(tags::list).post(tags::create))
+            .route("/phone_call_redirects", post(admins::phone_call_redirect))
+            .fallback(|| async { IntercomError::new(StatusCode::NOT_FOUND, "not_found", "Resource Not Found") })
+            .with_state(api.clone());
+        (api, router)
+    }
+
+    /// A copy of the current state.
+    pub fn state(&self) -> IntercomState {
+        lock(&self.inner.state).clone()
+    }
+
+    /// Runs `f` on the state.
+    pub fn update<R>(&self, f: impl FnOnce(&mut IntercomState) -> R) -> R {
+        f(&mut lock(&self.inner.state))
+    }
+
+    /// Adds admins, teams, contacts and tags.
+    pub fn seed(&self, seed: IntercomSeed) {
+        self.update(|s| s.apply(seed));
+    }
+
+    /// The credentials accepted.
+    pub fn credentials(&self) -> &IntercomCredentials {
+        &self.inner.credentials
+    }
+}
+
+impl Control for Intercom {
+    fn snapshot(&self) -> Value {
+        serde_json::to_value(self.state()).unwrap_or(Value::Null)
+    }
+
+    fn reset(&self) {
+        *lock(&self.inner.state) = self.inner.initial.clone();
+    }
+
+    fn seed(&self, body: Value) -> Result<(), String> {
+        let seed: IntercomSeed = serde_json::from_value(body).map_err(|e| e.to_string())?;
+        Intercom::seed(self, seed);
+        Ok(())
+    }
+
+    fn error(&self, status: StatusCode, message: &str) -> Response {
+        let code = match status.as_u16() {
+            429 => "rate_limit_exceeded",
+            404 => "not_found",
+            401 => "unauthorized",
+            403 => "forbidden",
+            400 => "parameter_invalid",
+            _ => "server_error",
+        };
+        IntercomError::new(status, code, message).into_response()
+    }
+
+    #[allow(clippy::result_large_err)]
+    fn gate(&self, parts: &Parts) -> Result<(), Response> {
+        match presented(&parts.headers) {
+            Presented::Bearer(t) if self.inner.credentials.tokens.contains(&t) => {}
+            _ => return Err(IntercomError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Access Token Invalid").into_response()),
+        }
+        // intercom-helpscout-api.md §1.1: absent header = the app's default version; an unknown value
+        // is rejected with `intercom_version_invalid`. [U] status 400 and the message wording.
+        if let Some(v) = parts.headers.get("intercom-version") {
+            let v = v.to_str().unwrap_or("");
+            if !VERSIONS.contains(&v) {
+                return Err(IntercomError::new(
+                    StatusCode::BAD_REQUEST,
+                    "intercom_version_invalid",
+                    "The requested version could not be found",
+                )
+                .into_response());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An Intercom `error.list` response.
+#[derive(Debug)]
+pub struct IntercomError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    field: Option<String>,
+}
+
+impl IntercomError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), field: None }
+    }
+
+    fn bad(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    fn field(mut self, field: &str) -> Self {
+        self.field = Some(field.to_owned());
+        self
+    }
+}
+
+impl IntoResponse for IntercomError {
+    fn into_response(self) -> Response {
+        let mut err = json!({ "code": self.code, "message": self.message });
+        if let Some(f) = self.field {
+            err["field"] = json!(f);
+        }
+        let request_id = format!("sbx-{:016x}", crate::common::util::now_millis());
+        (self.status, Json(json!({ "type": "error.list", "request_id": request_id, "errors": [err] }))).into_response()
+    }
+}
+
+/// Parses a JSON object body.
+fn body(bytes: &[u8]) -> Result<Map<String, Value>, IntercomError> {
+    crate::common::util::json_object(bytes).map_err(|m| IntercomError::bad("parameter_invalid", m))
+}
+
+/// An id sent as a string (the spec's type) or, leniently, as a number.
+fn id_string(map: &Map<String, Value>, key: &str) -> Option<String> {
+    match map.get(key)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
