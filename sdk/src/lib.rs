@@ -1,1 +1,94 @@
-//! SDK (scaffold)
+//! # switchboard-sdk
+//!
+//! What a switchboard plugin author depends on: the bindings to the
+//! `switchboard:plugin@0.1.0` contract, the [`Plugin`] trait with the
+//! [`export_plugin!`] macro, JSON helpers for [`http`], typed [`storage`], the
+//! error type and [`log`]ging.
+//!
+//! ```ignore
+//! use switchboard_sdk::{Context, Event, Plugin, PluginError, export_plugin};
+//!
+//! struct MyCrm;
+//! impl Plugin for MyCrm {
+//!     fn handle_event(ctx: &Context, event: Event) -> Result<(), PluginError> {
+//!         switchboard_sdk::log::info(&format!("got {}", ctx.event_name()));
+//!         Ok(())
+//!     }
+//! }
+//! export_plugin!(MyCrm);
+//! ```
+
+#![deny(missing_docs)]
+
+extern crate self as switchboard_sdk;
+
+/// Bindings generated from the contract (for what the helpers do not cover).
+#[allow(missing_docs, unsafe_code)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit/v0.1.0",
+        world: "connector",
+        pub_export_macro: true,
+        export_macro_name: "__export_connector",
+        default_bindings_module: "switchboard_sdk::bindings",
+        runtime_path: "switchboard_sdk::__wit_bindgen::rt",
+        generate_all,
+    });
+}
+
+#[doc(hidden)]
+pub use wit_bindgen as __wit_bindgen;
+
+mod context;
+mod error;
+pub mod http;
+pub mod log;
+pub mod storage;
+
+pub use bindings::switchboard::plugin::incoming::{Request, Response};
+pub use bindings::switchboard::plugin::types::{
+    Call, CallEventKind, CallStatus, Channel, Contact, Direction, Event, EventContext, Message, MessageEventKind, Number, PluginError,
+    RateLimit, User,
+};
+pub use bindings::switchboard::plugin::{clock, phone, telephony};
+pub use context::Context;
+pub use error::CapabilityError;
+
+/// A connector. Implement `handle_event`; `handle_request` answers requests sent
+/// to `/integrations/{id}/…` (404 unless overridden). A fresh instance serves
+/// each call, so there is no state to keep between calls: use [`storage`].
+pub trait Plugin {
+    /// Handle one telephony event.
+    fn handle_event(ctx: &Context, event: Event) -> Result<(), PluginError>;
+
+    /// Answer an HTTP request routed to the integration.
+    fn handle_request(_ctx: &Context, _req: Request) -> Response {
+        Response { status: 404, headers: vec![("content-type".into(), "application/json".into())], body: br#"{"error":"not found"}"#.to_vec() }
+    }
+}
+
+/// Export a [`Plugin`] implementation as the component's `connector` world.
+#[macro_export]
+macro_rules! export_plugin {
+    ($plugin:ty) => {
+        #[doc(hidden)]
+        pub struct __SwitchboardExport;
+        impl $crate::bindings::Guest for __SwitchboardExport {
+            fn handle_event(
+                ctx: $crate::EventContext,
+                event: $crate::Event,
+            ) -> ::core::result::Result<(), $crate::PluginError> {
+                <$plugin as $crate::Plugin>::handle_event(&$crate::Context::new(ctx), event)
+            }
+            fn handle_request(ctx: $crate::EventContext, req: $crate::Request) -> $crate::Response {
+                <$plugin as $crate::Plugin>::handle_request(&$crate::Context::new(ctx), req)
+            }
+        }
+        $crate::bindings::__export_connector!(__SwitchboardExport with_types_in $crate::bindings);
+    };
+}
+
+/// Wall clock in milliseconds since the UNIX epoch (replayed on retries).
+pub fn now_ms() -> i64 {
+    clock::now_ms()
+}

@@ -1,1 +1,86 @@
-fn main() {}
+//! Project automation, runnable with only Rust installed: `cargo xtask <task>`.
+//!
+//! - `plugins`: add the wasm32-wasip2 target if missing, build every plugin in
+//!   release, and assemble `dist/plugins/<name>/{plugin.toml, plugin.wasm}`.
+//! - `test`: `plugins`, then `cargo test` on the native crates.
+//! - `demo`: `plugins`, then run the demo.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// Plugin crates: (package, folder with plugin.toml, dist name).
+const PLUGINS: &[(&str, &str, &str)] = &[
+    ("switchboard-plugin-example", "plugins/example", "example"),
+    ("switchboard-plugin-chaos", "tests/plugins/chaos", "chaos"),
+];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    eprintln!("xtask: {cmd:?}");
+    let status = cmd.status().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed with {status}")) }
+}
+
+fn ensure_target() -> Result<(), String> {
+    let out = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    match out {
+        Ok(o) if String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == "wasm32-wasip2") => Ok(()),
+        Ok(_) => run(Command::new("rustup").args(["target", "add", "wasm32-wasip2"])),
+        Err(_) => {
+            eprintln!("xtask: rustup not found; assuming the wasm32-wasip2 target is installed");
+            Ok(())
+        }
+    }
+}
+
+fn plugins() -> Result<(), String> {
+    ensure_target()?;
+    let root = root();
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.current_dir(&root).args(["build", "--target", "wasm32-wasip2", "--profile", "plugin"]);
+    for (pkg, _, _) in PLUGINS {
+        cmd.args(["-p", pkg]);
+    }
+    run(&mut cmd)?;
+    for (pkg, folder, name) in PLUGINS {
+        let wasm = root.join("target/wasm32-wasip2/plugin").join(format!("{}.wasm", pkg.replace('-', "_")));
+        let dest = root.join("dist/plugins").join(name);
+        std::fs::create_dir_all(&dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+        std::fs::copy(root.join(folder).join("plugin.toml"), dest.join("plugin.toml")).map_err(|e| format!("{folder}/plugin.toml: {e}"))?;
+        // Copy then rename, so a watching host never sees half a component.
+        let tmp = dest.join(".plugin.wasm.tmp");
+        std::fs::copy(&wasm, &tmp).map_err(|e| format!("{}: {e}", wasm.display()))?;
+        std::fs::rename(&tmp, dest.join("plugin.wasm")).map_err(|e| format!("{}: {e}", dest.display()))?;
+        let size = std::fs::metadata(dest.join("plugin.wasm")).map(|m| m.len()).unwrap_or(0);
+        eprintln!("xtask: dist/plugins/{name}/plugin.wasm ({} KiB)", size / 1024);
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("plugins") => plugins(),
+        Some("test") => plugins().and_then(|_| {
+            let mut cmd = Command::new(env!("CARGO"));
+            cmd.current_dir(root()).arg("test").args(&args[1..]);
+            run(&mut cmd)
+        }),
+        Some("demo") => plugins().and_then(|_| {
+            let mut cmd = Command::new(env!("CARGO"));
+            cmd.current_dir(root()).args(["run", "-p", "switchboard", "--", "demo"]).args(&args[1..]);
+            run(&mut cmd)
+        }),
+        _ => Err("usage: cargo xtask plugins | test [ARGS] | demo [ARGS]".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! The notes API (the vendor module of this connector).
+
+use serde::{Deserialize, Serialize};
+use switchboard_sdk::{CapabilityError, PluginError, http};
+
+/// A note about one event.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Note {
+    /// Idempotency handle: the host's event id.
+    pub external_id: String,
+    /// Aircall event name.
+    pub event: String,
+    /// `call:{id}` or `message:{id}`.
+    pub subject: String,
+    /// The other party in E.164.
+    pub number: String,
+    /// Which attempt wrote it.
+    pub attempt: u32,
+}
+
+#[derive(Deserialize)]
+struct Found {
+    #[serde(default)]
+    notes: Vec<serde_json::Value>,
+}
+
+/// Create the note unless it exists. A plain retry never re-sends a request that
+/// succeeded (the host replays it); after a crash mid-request the host says the
+/// write is ambiguous, and we look before writing again.
+pub fn create_once(base: &str, note: &Note) -> Result<(), PluginError> {
+    let send = || http::post(&format!("{base}/notes")).credential("api").json(note)?.send().map_err(PluginError::from);
+    match http::post(&format!("{base}/notes")).credential("api").json(note)?.send() {
+        Ok(resp) => {
+            resp.error_for_status()?;
+            Ok(())
+        }
+        Err(CapabilityError::Ambiguous(_)) => {
+            let found: Found = http::get(&format!("{base}/notes?external_id={}", note.external_id))
+                .credential("api")
+                .send()?
+                .error_for_status()?
+                .json()?;
+            if found.notes.is_empty() {
+                send()?.error_for_status()?;
+            }
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,154 @@
+//! Webhook → durable event → job → plugin → CRM, as an operator would see it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use serde_json::json;
+use std::time::{Duration, Instant};
+use support::*;
+
+#[tokio::test]
+async fn webhook_becomes_a_note_with_the_credential_attached_by_the_host() {
+    let crm = FakeCrm::start().await;
+    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+    let (status, body) = host.post(&call_event("call.created", 42, 1_700_000_000)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["jobs"], 1);
+    let notes = crm.wait_for(Duration::from_secs(20), "one note", |n| !n.is_empty()).await;
+    assert_eq!(notes[0].authorization.as_deref(), Some(format!("Bearer {API_SECRET}").as_str()));
+    assert_eq!(notes[0].body["subject"], "call:42");
+    assert_eq!(notes[0].body["event"], "call.created");
+    // The phone engine, reached through the contract, normalised "07 62 04 35 75" with the line's country.
+    assert_eq!(notes[0].body["number"], "+33762043575");
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_a_reason_and_nothing_is_stored() {
+    let crm = FakeCrm::start().await;
+    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+
+    let mut bad_token = call_event("call.created", 1, 1);
+    bad_token["token"] = json!("not-the-token");
+    let (status, body) = host.post(&bad_token).await;
+    assert_eq!(status, 401, "{body}");
+
+    let big = format!("{{\"event\":\"call.created\",\"token\":\"{TOKEN}\",\"pad\":\"{}\"}}", "x".repeat(1_100_000));
+    let (status, _) = host.post_raw(big.into_bytes()).await;
+    assert_eq!(status, 413);
+
+    let (status, body) = host.post_raw(b"{not json".to_vec()).await;
+    assert_eq!(status, 400);
+    assert!(body["error"].as_str().unwrap().contains("not JSON"), "{body}");
+
+    let (status, body) = host.post(&json!({ "token": TOKEN, "data": {} })).await;
+    assert_eq!(status, 400);
+    assert!(body["error"].as_str().unwrap().contains("event"), "{body}");
+
+    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM events"), 0, "refused webhooks must not be stored");
+
+    // An event the host does not know: stored and acknowledged, not dispatched.
+    let (status, body) = host.post(&json!({ "event": "analytics.report_created", "token": TOKEN, "data": {"id": 1} })).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["jobs"], 0);
+    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM events"), 1);
+    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM jobs"), 0);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(crm.notes().is_empty());
+}
+
+#[tokio::test]
+async fn a_redelivered_webhook_runs_once() {
+    let crm = FakeCrm::start().await;
+    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+    let ev = call_event("call.ended", 7, 1_700_000_100);
+    let (_, first) = host.post(&ev).await;
+    let (status, second) = host.post(&ev).await;
+    assert_eq!(status, 200);
+    assert_eq!(first["status"], "accepted");
+    assert_eq!(second["status"], "duplicate");
+    crm.wait_for(Duration::from_secs(20), "the note", |n| !n.is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(crm.notes().len(), 1);
+    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM jobs"), 1);
+}
+
+#[tokio::test]
+async fn order_per_call_holds_under_concurrency_and_a_slow_call_delays_no_other() {
+    let crm = FakeCrm::start().await;
+    crm.state.lock().unwrap().slow_subjects.insert("call:1000".into(), Duration::from_millis(1500));
+    let host = Arc::new(Host::start(&Host::config(&crm.url, "", 16), &["example"]).await);
+    let events = ["call.created", "call.ringing_on_agent", "call.answered", "call.hungup", "call.ended"];
+    let calls: Vec<u64> = (1000..1030).collect();
+    // Each call's events are sent in order; calls are sent concurrently.
+    let mut tasks = Vec::new();
+    for &call in &calls {
+        let host = host.clone();
+        tasks.push(tokio::spawn(async move {
+            for (i, ev) in events.iter().enumerate() {
+                let (status, _) = host.post(&call_event(ev, call, 1_700_000_000 + i as i64)).await;
+                assert_eq!(status, 200);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let total = calls.len() * events.len();
+    let notes = crm.wait_for(Duration::from_secs(60), "all notes", |n| n.len() >= total).await;
+    assert_eq!(notes.len(), total);
+    for &call in &calls {
+        let seen: Vec<String> = notes
+            .iter()
+            .filter(|n| n.body["subject"] == format!("call:{call}"))
+            .map(|n| n.body["event"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(seen, events, "call {call} out of order");
+    }
+    // The slow call's last note lands after every other call finished.
+    let slow_last = notes.iter().filter(|n| n.body["subject"] == "call:1000").map(|n| n.at).max().unwrap();
+    let others_last = notes.iter().filter(|n| n.body["subject"] != "call:1000").map(|n| n.at).max().unwrap();
+    assert!(others_last < slow_last, "other calls waited for the slow one");
+}
+
+use std::sync::Arc;
+
+#[tokio::test]
+async fn a_500_is_retried_and_logged_once() {
+    let crm = FakeCrm::start().await;
+    crm.state.lock().unwrap().fail_next = vec![(500, None), (502, None)];
+    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+    host.post(&call_event("call.ended", 55, 1)).await;
+    crm.wait_for(Duration::from_secs(30), "the note after retries", |n| !n.is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(crm.notes().len(), 1);
+    assert_eq!(crm.state.lock().unwrap().attempts.len(), 3, "two failures then one success");
+    assert_eq!(crm.notes()[0].body["attempt"], 3);
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_is_not_retried_early() {
+    let crm = FakeCrm::start().await;
+    crm.state.lock().unwrap().fail_next = vec![(429, Some("2".into()))];
+    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+    host.post(&call_event("call.ended", 56, 1)).await;
+    crm.wait_for(Duration::from_secs(30), "the note after the 429", |n| !n.is_empty()).await;
+    let attempts = crm.state.lock().unwrap().attempts.clone();
+    assert_eq!(attempts.len(), 2);
+    let gap = attempts[1] - attempts[0];
+    assert!(gap >= Duration::from_millis(1950), "retried after {gap:?}, before Retry-After elapsed");
+}
+
+#[tokio::test]
+async fn plugins_reach_the_phone_engine_through_the_contract() {
+    let crm = FakeCrm::start().await;
+    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+    let started = Instant::now();
+    let resp: serde_json::Value = reqwest::get(format!("{}/integrations/notes/normalize?raw=0(442)249-7851&region=US", host.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(resp["e164"], "+14422497851", "{resp} after {:?}", started.elapsed());
+    assert!(resp["variants"].as_array().unwrap().iter().any(|v| v == "(442) 249 7851" || v == "(442) 249-7851"), "{resp}");
+}

@@ -1,0 +1,45 @@
+//! Misbehaving plugins fail their own jobs with the right reason; others keep working.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::{Duration, Instant};
+use support::*;
+
+#[tokio::test]
+async fn trap_loop_memory_bomb_and_undeclared_host_fail_only_their_jobs() {
+    let crm = FakeCrm::start().await;
+    let mut extra = String::new();
+    for mode in ["trap", "loop", "oom", "undeclared-host"] {
+        extra.push_str(&format!(
+            "\n[[integrations]]\nid = \"chaos-{mode}\"\naccount = \"main\"\nplugin = \"chaos\"\nsettings = {{ mode = \"{mode}\" }}\n"
+        ));
+    }
+    let host = Host::start(&Host::config(&crm.url, &extra, 8), &["example", "chaos"]).await;
+    let (status, body) = host.post(&call_event("call.created", 9, 1)).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["jobs"], 5, "{body}");
+    // The well-behaved integration is not held up by the others.
+    crm.wait_for(Duration::from_secs(20), "the example note", |n| n.len() == 1).await;
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count(&host.db(), "SELECT COUNT(*) FROM jobs WHERE state = 'dead'") < 4 {
+        assert!(Instant::now() < deadline, "dead letters missing; log:\n{}", host.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let reason = |id: &str| -> String {
+        let conn = rusqlite::Connection::open(host.db()).unwrap();
+        conn.query_row("SELECT last_error FROM jobs WHERE integration = ?1", [id], |r| r.get(0)).unwrap()
+    };
+    assert!(reason("chaos-trap").contains("trapped"), "{}", reason("chaos-trap"));
+    assert!(reason("chaos-loop").contains("deadline"), "{}", reason("chaos-loop"));
+    assert!(reason("chaos-oom").contains("memory cap"), "{}", reason("chaos-oom"));
+    assert!(reason("chaos-undeclared-host").contains("not declared"), "{}", reason("chaos-undeclared-host"));
+    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM jobs WHERE integration = 'notes' AND state = 'done'"), 1);
+
+    // The CLI shows them, and the host is still serving.
+    let listing = host.cli(&["dead-letters", "list"]);
+    assert!(listing.contains("chaos-oom") && listing.contains("memory cap"), "{listing}");
+    host.post(&call_event("call.ended", 9, 2)).await;
+    crm.wait_for(Duration::from_secs(20), "a second note", |n| n.len() == 2).await;
+}

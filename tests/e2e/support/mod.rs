@@ -1,0 +1,278 @@
+//! Test support: a fake CRM that records what arrives, and the real host as a
+//! child process with its own plugin folder, database and configuration.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const TOKEN: &str = "test-webhook-token";
+pub const API_SECRET: &str = "crm-secret-123";
+
+/// A note as the fake stored it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub body: Value,
+    pub authorization: Option<String>,
+    pub at: Instant,
+}
+
+#[derive(Default)]
+pub struct FakeState {
+    pub notes: Vec<Received>,
+    /// Answer the next N creates with this status (without storing).
+    pub fail_next: Vec<(u16, Option<String>)>,
+    /// Delay creates whose subject matches.
+    pub slow_subjects: HashMap<String, Duration>,
+    pub attempts: Vec<Instant>,
+}
+
+/// A fake notes API.
+#[derive(Clone)]
+pub struct FakeCrm {
+    pub url: String,
+    pub state: Arc<Mutex<FakeState>>,
+}
+
+async fn create(State(state): State<Arc<Mutex<FakeState>>>, headers: HeaderMap, body: axum::body::Bytes) -> axum::response::Response {
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let delay = {
+        let mut s = state.lock().unwrap();
+        s.attempts.push(Instant::now());
+        if !s.fail_next.is_empty() {
+            let (status, retry_after) = s.fail_next.remove(0);
+            let mut resp = (StatusCode::from_u16(status).unwrap(), "{\"error\":\"injected\"}").into_response();
+            if let Some(ra) = retry_after {
+                resp.headers_mut().insert("retry-after", ra.parse().unwrap());
+            }
+            return resp;
+        }
+        s.slow_subjects.get(body["subject"].as_str().unwrap_or("")).copied()
+    };
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
+    }
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string);
+    state.lock().unwrap().notes.push(Received { body: body.clone(), authorization: auth, at: Instant::now() });
+    (StatusCode::CREATED, axum::Json(json!({ "note": body }))).into_response()
+}
+
+
+async fn find(State(state): State<Arc<Mutex<FakeState>>>, Query(q): Query<HashMap<String, String>>) -> axum::Json<Value> {
+    let id = q.get("external_id").cloned().unwrap_or_default();
+    let s = state.lock().unwrap();
+    let notes: Vec<Value> = s.notes.iter().filter(|n| n.body["external_id"] == id.as_str()).map(|n| n.body.clone()).collect();
+    axum::Json(json!({ "notes": notes }))
+}
+
+impl FakeCrm {
+    pub async fn start() -> FakeCrm {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let state = Arc::new(Mutex::new(FakeState::default()));
+        let app = axum::Router::new().route("/notes", post(create)).route("/notes", get(find)).with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+        FakeCrm { url, state }
+    }
+
+    pub fn notes(&self) -> Vec<Received> {
+        self.state.lock().unwrap().notes.clone()
+    }
+
+    /// Wait until `pred` holds for the notes, or panic after `timeout`.
+    pub async fn wait_for(&self, timeout: Duration, what: &str, pred: impl Fn(&[Received]) -> bool) -> Vec<Received> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let notes = self.notes();
+            if pred(&notes) {
+                return notes;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; have {} notes: {:?}", notes.len(), notes.iter().map(|n| &n.body).collect::<Vec<_>>());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Where `cargo xtask plugins` put the built plugins.
+pub fn dist_plugin(name: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let p = root.join("dist/plugins").join(name);
+    assert!(p.join("plugin.wasm").exists(), "{} missing: run `cargo xtask plugins` first", p.display());
+    p
+}
+
+pub fn copy_plugin(name: &str, plugins_dir: &Path) -> PathBuf {
+    let src = dist_plugin(name);
+    let dest = plugins_dir.join(name);
+    std::fs::create_dir_all(&dest).unwrap();
+    for f in ["plugin.toml", "plugin.wasm"] {
+        std::fs::copy(src.join(f), dest.join(f)).unwrap();
+    }
+    dest
+}
+
+/// The host under test.
+pub struct Host {
+    pub dir: tempfile::TempDir,
+    pub url: String,
+    pub child: Option<Child>,
+    pub config_path: PathBuf,
+    pub port: u16,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Host {
+    /// A host with the example plugin pointed at `crm`, plus extra integration TOML.
+    pub fn config(crm_url: &str, extra: &str, concurrency: usize) -> String {
+        format!(
+            r#"
+[server]
+listen = "127.0.0.1:{{PORT}}"
+[store]
+path = "switchboard.db"
+[plugins]
+dir = "plugins"
+[limits]
+concurrency = {concurrency}
+job_timeout_ms = 3000
+retry_base_ms = 200
+retry_cap_seconds = 2
+[network]
+allow_private = true
+allow_http = true
+
+[[accounts]]
+id = "main"
+webhook_token = "{TOKEN}"
+api_id = "id"
+api_token = "tok"
+api_base = "http://127.0.0.1:9"
+
+[[integrations]]
+id = "notes"
+account = "main"
+plugin = "example"
+base_url = "{crm_url}"
+settings = {{ base_url = "{crm_url}" }}
+secrets = {{ api = "{API_SECRET}" }}
+{extra}
+"#
+        )
+    }
+
+    pub async fn start(config: &str, plugins: &[&str]) -> Host {
+        let dir = tempfile::tempdir().unwrap();
+        let plugins_dir = dir.path().join("plugins");
+        std::fs::create_dir_all(&plugins_dir).unwrap();
+        for p in plugins {
+            copy_plugin(p, &plugins_dir);
+        }
+        let port = free_port();
+        let config_path = dir.path().join("switchboard.toml");
+        std::fs::write(&config_path, config.replace("{PORT}", &port.to_string())).unwrap();
+        let mut host = Host { dir, url: format!("http://127.0.0.1:{port}"), child: None, config_path, port };
+        host.spawn().await;
+        host
+    }
+
+    pub async fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.path().join("host.log")).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .args(["serve", "--config"])
+            .arg(&self.config_path)
+            .env("RUST_LOG", "info,cranelift=warn,wasmtime=warn")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = client.get(format!("{}/healthz", self.url)).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "host did not start; log:\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill(); // SIGKILL
+            let _ = c.wait();
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("host.log")).unwrap_or_default()
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("switchboard.db")
+    }
+
+    pub async fn post_raw(&self, body: Vec<u8>) -> (u16, Value) {
+        let r = reqwest::Client::new()
+            .post(format!("{}/webhooks/aircall", self.url))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, body: &Value) -> (u16, Value) {
+        self.post_raw(serde_json::to_vec(body).unwrap()).await
+    }
+
+    pub async fn healthz(&self) -> Value {
+        reqwest::get(format!("{}/healthz", self.url)).await.unwrap().json().await.unwrap()
+    }
+
+    /// Run a `switchboard` subcommand against this host's configuration.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_switchboard")).args(args).arg("--config").arg(&self.config_path).output().unwrap();
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A call webhook.
+pub fn call_event(event: &str, call_id: u64, ts: i64) -> Value {
+    json!({
+        "resource": "call", "event": event, "timestamp": ts, "token": TOKEN,
+        "data": {
+            "id": call_id, "direction": "inbound", "status": "answered", "raw_digits": "07 62 04 35 75",
+            "number": { "id": 777, "name": "Support FR", "digits": "+33 1 23 45 67 89", "country": "FR" }
+        }
+    })
+}
+
+/// Count rows in the host's database.
+pub fn count(db: &Path, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
