@@ -52,8 +52,12 @@ const SEED_REPAIRS: &[(&str, Option<&str>)] = &[
     ("0(02)81032081", Some("AU")),
 ];
 
-const ANONYMOUS: &[(&str, Option<&str>)] =
-    &[("anonymous", Some("FR")), ("", Some("US")), ("withheld", None), ("  ", None)];
+const ANONYMOUS: &[(&str, Option<&str>)] = &[
+    ("anonymous", Some("FR")),
+    ("", Some("US")),
+    ("withheld", None),
+    ("  ", None),
+];
 
 fn run(list: &[(&str, Option<&str>)]) {
     for &(raw, hint) in list {
@@ -104,7 +108,8 @@ fn bench_normalize(c: &mut Criterion) {
     group.bench_function("parse_and_is_valid", |b| {
         b.iter(|| {
             for &(raw, id) in &parsed {
-                let ok = phonenumber::parse(Some(id), black_box(raw)).map(|n| phonenumber::is_valid(&n));
+                let ok =
+                    phonenumber::parse(Some(id), black_box(raw)).map(|n| phonenumber::is_valid(&n));
                 let _ = black_box(ok);
             }
         });

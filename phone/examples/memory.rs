@@ -20,8 +20,9 @@ struct Counting;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 
-// SAFETY-free: delegating to `System` needs `unsafe impl`, which the workspace
-// lints deny for library code; examples opt out for this one allocator.
+// A global allocator needs `unsafe impl`, which the workspace lints deny for
+// library code; this example opts out for this one allocator, which only
+// forwards to `System` and counts.
 #[allow(unsafe_code)]
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
@@ -83,7 +84,15 @@ fn main() {
     }
     stage("the seven seed countries' patterns");
 
-    for e164 in ["+33762043575", "+14422497851", "+442087653456", "+551146803559", "+34911239613", "+4917667402970", "+61281032081"] {
+    for e164 in [
+        "+33762043575",
+        "+14422497851",
+        "+442087653456",
+        "+551146803559",
+        "+34911239613",
+        "+4917667402970",
+        "+61281032081",
+    ] {
         let _ = variants(e164);
     }
     stage("their formatting rules (variants)");

@@ -27,7 +27,9 @@ pub(crate) fn is_anonymous(raw: &str) -> bool {
     if trimmed.is_empty() || KNOWN_WORDS.iter().any(|w| trimmed.eq_ignore_ascii_case(w)) {
         return true;
     }
-    !trimmed.chars().any(|c| crate::scan::digit_value(c).is_some())
+    !trimmed
+        .chars()
+        .any(|c| crate::scan::digit_value(c).is_some())
 }
 
 #[cfg(test)]
@@ -36,7 +38,18 @@ mod tests {
 
     #[test]
     fn words_blank_and_digitless_are_anonymous() {
-        for raw in ["anonymous", "ANONYMOUS", " Withheld ", "unknown", "private", "", "   ", "+", "n/a", "-"] {
+        for raw in [
+            "anonymous",
+            "ANONYMOUS",
+            " Withheld ",
+            "unknown",
+            "private",
+            "",
+            "   ",
+            "+",
+            "n/a",
+            "-",
+        ] {
             assert!(is_anonymous(raw), "{raw:?}");
         }
     }

@@ -13,7 +13,7 @@ pub enum PhoneError {
     UnknownRegion(String),
 
     /// The input has no digits at all (only reported where a number is
-    /// required, e.g. by [`format`](crate::format); `normalize` reports such
+    /// required, e.g. by [`format()`](crate::format()); `normalize` reports such
     /// input as anonymous instead).
     #[error("no digits in \"{0}\"")]
     NoDigits(String),
@@ -28,7 +28,9 @@ pub enum PhoneError {
     },
 
     /// More digits than any phone number (with prefixes) can have.
-    #[error("too long: {digits} digits, a phone number has at most 15 (plus an international prefix)")]
+    #[error(
+        "too long: {digits} digits, a phone number has at most 15 (plus an international prefix)"
+    )]
     TooManyDigits {
         /// How many digits the input has.
         digits: usize,
@@ -77,7 +79,9 @@ pub enum PhoneError {
     },
 
     /// The length is plausible but no number range of the region matches.
-    #[error("not a valid number for region {region}: national number {national} is not in any allocated range")]
+    #[error(
+        "not a valid number for region {region}: national number {national} is not in any allocated range"
+    )]
     InvalidForRegion {
         /// ISO 3166 alpha-2 code (or `+<code>` for non-geographic codes).
         region: String,
@@ -85,8 +89,10 @@ pub enum PhoneError {
         national: String,
     },
 
-    /// [`format`](crate::format) and [`variants`](crate::variants) take an
+    /// [`format()`](crate::format()) and [`variants`](crate::variants) take an
     /// E.164 number (`+` followed by digits); this input is not one.
-    #[error("\"{0}\" is not an E.164 number (expected + followed by the country code and number, e.g. +33762043575)")]
+    #[error(
+        "\"{0}\" is not an E.164 number (expected + followed by the country code and number, e.g. +33762043575)"
+    )]
     NotE164(String),
 }

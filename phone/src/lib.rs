@@ -10,7 +10,7 @@
 //!   the `repair` module) — with a region hint, and returns E.164 or
 //!   [`Normalized::Anonymous`] for withheld callers;
 //! - [`variants`] lists the forms to search a CRM with, most likely first;
-//! - [`format`] writes a number for display;
+//! - [`format()`] writes a number for display;
 //! - [`region_of`] names the country of a number.
 //!
 //! Errors ([`PhoneError`]) say why a number was rejected, for operators

@@ -12,8 +12,8 @@
 use std::collections::HashMap;
 use std::sync::{LazyLock, OnceLock};
 
-use phonenumber::metadata::{DATABASE, Descriptor};
 use phonenumber::Metadata;
+use phonenumber::metadata::{DATABASE, Descriptor};
 use regex::{Regex, RegexBuilder};
 
 /// The highest country calling code (3 digits).
@@ -45,12 +45,16 @@ pub(crate) struct Desc {
 
 impl Desc {
     fn new(d: &Descriptor) -> Option<Self> {
-        Some(Self { pattern: compile(d.national_number().as_str(), true)?, lengths: d.possible_length().to_vec() })
+        Some(Self {
+            pattern: compile(d.national_number().as_str(), true)?,
+            lengths: d.possible_length().to_vec(),
+        })
     }
 
     /// libphonenumber's `isNumberMatchingDesc`: length first, then full match.
     pub(crate) fn matches(&self, nsn: &str) -> bool {
-        let length_ok = self.lengths.is_empty() || u16::try_from(nsn.len()).is_ok_and(|l| self.lengths.contains(&l));
+        let length_ok = self.lengths.is_empty()
+            || u16::try_from(nsn.len()).is_ok_and(|l| self.lengths.contains(&l));
         length_ok && self.pattern.is_match(nsn)
     }
 }
@@ -100,9 +104,12 @@ impl Format {
     /// Whether this rule formats `nsn`: its leading digits match the start
     /// and its pattern matches all of it.
     pub(crate) fn applies(&self, nsn: &str) -> bool {
-        let leading = self
-            .leading
-            .get_or_init(|| self.meta.leading_digits().last().and_then(|r| compile(r.as_str(), false)));
+        let leading = self.leading.get_or_init(|| {
+            self.meta
+                .leading_digits()
+                .last()
+                .and_then(|r| compile(r.as_str(), false))
+        });
         let leading_ok = match (self.meta.leading_digits().is_empty(), leading) {
             (true, _) => true,
             (false, Some(re)) => re.is_match(nsn),
@@ -113,7 +120,9 @@ impl Format {
 
     /// The full-match pattern (`None` if it failed to compile).
     pub(crate) fn pattern(&self) -> Option<&Regex> {
-        self.pattern.get_or_init(|| compile(self.meta.pattern().as_str(), true)).as_ref()
+        self.pattern
+            .get_or_init(|| compile(self.meta.pattern().as_str(), true))
+            .as_ref()
     }
 }
 
@@ -129,8 +138,16 @@ pub(crate) struct Formats {
 /// whitespace), anchored at the start, and at the end when `full`.
 /// Metadata patterns are known-good; one that fails is treated as absent.
 fn compile(source: &str, full: bool) -> Option<Regex> {
-    let anchored = if full { format!("^(?:{source})$") } else { format!("^(?:{source})") };
-    RegexBuilder::new(&anchored).ignore_whitespace(true).unicode(false).build().ok()
+    let anchored = if full {
+        format!("^(?:{source})$")
+    } else {
+        format!("^(?:{source})")
+    };
+    RegexBuilder::new(&anchored)
+        .ignore_whitespace(true)
+        .unicode(false)
+        .build()
+        .ok()
 }
 
 impl Region {
@@ -152,7 +169,11 @@ impl Region {
     /// A name for error messages: the ISO code, or `+800` style for
     /// non-geographic codes.
     pub(crate) fn label(&self) -> String {
-        if self.id() == "001" { format!("+{}", self.code()) } else { self.id().to_owned() }
+        if self.id() == "001" {
+            format!("+{}", self.code())
+        } else {
+            self.id().to_owned()
+        }
     }
 
     /// Possible lengths of the region's national numbers, sorted.
@@ -181,17 +202,32 @@ impl Region {
             .flatten()
             .filter_map(Desc::new)
             .collect();
-            let mut lengths: Vec<u16> =
-                general.iter().chain(&types).flat_map(|t| t.lengths.iter().copied()).collect();
+            let mut lengths: Vec<u16> = general
+                .iter()
+                .chain(&types)
+                .flat_map(|t| t.lengths.iter().copied())
+                .collect();
             lengths.sort_unstable();
             lengths.dedup();
             Rules {
                 general,
                 types,
-                idd: self.meta.international_prefix().and_then(|r| compile(r.as_str(), false)),
-                prefix_for_parsing: self.meta.national_prefix_for_parsing().and_then(|r| compile(r.as_str(), false)),
-                transform: self.meta.national_prefix_transform_rule().map(str::to_owned),
-                leading_digits: self.meta.leading_digits().and_then(|r| compile(r.as_str(), false)),
+                idd: self
+                    .meta
+                    .international_prefix()
+                    .and_then(|r| compile(r.as_str(), false)),
+                prefix_for_parsing: self
+                    .meta
+                    .national_prefix_for_parsing()
+                    .and_then(|r| compile(r.as_str(), false)),
+                transform: self
+                    .meta
+                    .national_prefix_transform_rule()
+                    .map(str::to_owned),
+                leading_digits: self
+                    .meta
+                    .leading_digits()
+                    .and_then(|r| compile(r.as_str(), false)),
                 lengths,
             }
         })
@@ -206,11 +242,19 @@ impl Region {
                 meta: f,
                 leading: OnceLock::new(),
                 pattern: OnceLock::new(),
-                national_rule: f.national_prefix().filter(|r| !r.is_empty()).map(|r| r.replace("$NP", np)),
+                national_rule: f
+                    .national_prefix()
+                    .filter(|r| !r.is_empty())
+                    .map(|r| r.replace("$NP", np)),
             };
             Formats {
                 national: self.meta.formats().iter().map(convert).collect(),
-                international: self.meta.international_formats().iter().map(convert).collect(),
+                international: self
+                    .meta
+                    .international_formats()
+                    .iter()
+                    .map(convert)
+                    .collect(),
             }
         })
     }
@@ -219,7 +263,8 @@ impl Region {
     /// `getNumberType != UNKNOWN`).
     pub(crate) fn is_valid(&self, nsn: &str) -> bool {
         let rules = self.rules();
-        rules.general.as_ref().is_some_and(|g| g.matches(nsn)) && rules.types.iter().any(|t| t.matches(nsn))
+        rules.general.as_ref().is_some_and(|g| g.matches(nsn))
+            && rules.types.iter().any(|t| t.matches(nsn))
     }
 }
 
@@ -230,19 +275,29 @@ impl Table {
         let mut by_code = HashMap::new();
         let mut by_id = HashMap::new();
         for code in 1..=MAX_CODE {
-            let Some(metas) = db.by_code(&code) else { continue };
+            let Some(metas) = db.by_code(&code) else {
+                continue;
+            };
             let mut indices = Vec::with_capacity(metas.len());
             for meta in metas {
                 let index = regions.len();
                 if let [a, b] = meta.id().as_bytes() {
                     by_id.insert([a.to_ascii_uppercase(), b.to_ascii_uppercase()], index);
                 }
-                regions.push(Region { meta, rules: OnceLock::new(), formats: OnceLock::new() });
+                regions.push(Region {
+                    meta,
+                    rules: OnceLock::new(),
+                    formats: OnceLock::new(),
+                });
                 indices.push(index);
             }
             by_code.insert(code, indices);
         }
-        Self { regions, by_code, by_id }
+        Self {
+            regions,
+            by_code,
+            by_id,
+        }
     }
 
     /// The region with ISO code `id` (case-insensitive).
@@ -256,7 +311,11 @@ impl Table {
 
     /// The regions sharing calling code `code`, main country first.
     pub(crate) fn by_code(&self, code: u16) -> impl Iterator<Item = &Region> {
-        self.by_code.get(&code).into_iter().flatten().filter_map(|&i| self.regions.get(i))
+        self.by_code
+            .get(&code)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| self.regions.get(i))
     }
 
     /// The main region of calling code `code`.
@@ -272,7 +331,9 @@ impl Table {
                 return None;
             }
             let code: u16 = head.parse().ok()?;
-            self.by_code.contains_key(&code).then(|| (code, digits.get(len..).unwrap_or("")))
+            self.by_code
+                .contains_key(&code)
+                .then(|| (code, digits.get(len..).unwrap_or("")))
         })
     }
 
@@ -282,10 +343,13 @@ impl Table {
     /// must match too.
     pub(crate) fn region_for(&self, code: u16, nsn: &str) -> Option<&Region> {
         self.by_code(code).find(|r| {
-            r.rules().leading_digits.as_ref().is_none_or(|ld| ld.is_match(nsn)) && r.is_valid(nsn)
+            r.rules()
+                .leading_digits
+                .as_ref()
+                .is_none_or(|ld| ld.is_match(nsn))
+                && r.is_valid(nsn)
         })
     }
-
 }
 
 static TABLE: LazyLock<Table> = LazyLock::new(Table::build);

@@ -26,12 +26,12 @@
 //! When all of them fail, the [repairs](crate::repair) are tried; when those
 //! fail too, [`explain`] builds an error from the most natural reading.
 
+use crate::PhoneError;
 use crate::anonymous::is_anonymous;
 use crate::metadata::{Region, Table, table};
 use crate::national::{resolve, strip_national_prefix};
 use crate::repair::{international, repair};
 use crate::scan::{Dialled, scan};
-use crate::PhoneError;
 
 /// Outcome of normalising a raw number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -56,7 +56,11 @@ pub enum Normalized {
 pub fn normalize(raw: &str, region_hint: Option<&str>) -> Result<Normalized, PhoneError> {
     let table = table();
     let hint = match region_hint.map(str::trim).filter(|h| !h.is_empty()) {
-        Some(h) => Some(table.by_id(h).ok_or_else(|| PhoneError::UnknownRegion(h.to_owned()))?),
+        Some(h) => Some(
+            table
+                .by_id(h)
+                .ok_or_else(|| PhoneError::UnknownRegion(h.to_owned()))?,
+        ),
         None => None,
     };
     if is_anonymous(raw) {
@@ -101,8 +105,13 @@ fn standard(table: &Table, dialled: &Dialled, hint: Option<&Region>) -> Option<S
     }
     let code = crate::national::itoa(hint.code());
     let after_code = digits.strip_prefix(code.as_str());
-    let trunk_prefix_missing = hint.national_prefix().filter(|p| !p.is_empty()).is_some_and(|p| !digits.starts_with(p));
-    if trunk_prefix_missing && let Some(e164) = after_code.and_then(|rest| resolve(table, hint, hint.code(), rest)) {
+    let trunk_prefix_missing = hint
+        .national_prefix()
+        .filter(|p| !p.is_empty())
+        .is_some_and(|p| !digits.starts_with(p));
+    if trunk_prefix_missing
+        && let Some(e164) = after_code.and_then(|rest| resolve(table, hint, hint.code(), rest))
+    {
         return Some(e164);
     }
     if let Some(e164) = resolve(table, hint, hint.code(), digits) {
@@ -153,13 +162,22 @@ fn explain(table: &Table, raw: &str, dialled: &Dialled, hint: Option<&Region>) -
     let length = nsn.len();
     let expected = describe_lengths(lengths);
     match (min, max) {
-        (Some(min), _) if length < usize::from(min) => {
-            PhoneError::TooShort { region: label, national: nsn, length, expected }
-        }
-        (_, Some(max)) if length > usize::from(max) => {
-            PhoneError::TooLong { region: label, national: nsn, length, expected }
-        }
-        _ => PhoneError::InvalidForRegion { region: label, national: nsn },
+        (Some(min), _) if length < usize::from(min) => PhoneError::TooShort {
+            region: label,
+            national: nsn,
+            length,
+            expected,
+        },
+        (_, Some(max)) if length > usize::from(max) => PhoneError::TooLong {
+            region: label,
+            national: nsn,
+            length,
+            expected,
+        },
+        _ => PhoneError::InvalidForRegion {
+            region: label,
+            national: nsn,
+        },
     }
 }
 

@@ -1,6 +1,8 @@
 //! Properties over libphonenumber's own example numbers (every region and
 //! every number type that has one) and over arbitrary input.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is a failure report
+
 use std::sync::LazyLock;
 
 use phonenumber::metadata::DATABASE;
@@ -15,12 +17,26 @@ static EXAMPLES: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
             continue;
         }
         let d = meta.descriptors();
-        for desc in [d.fixed_line(), d.mobile(), d.toll_free(), d.premium_rate(), d.voip(), d.personal_number(), d.uan(), d.pager(), d.shared_cost(), d.voicemail()]
-            .into_iter()
-            .flatten()
+        for desc in [
+            d.fixed_line(),
+            d.mobile(),
+            d.toll_free(),
+            d.premium_rate(),
+            d.voip(),
+            d.personal_number(),
+            d.uan(),
+            d.pager(),
+            d.shared_cost(),
+            d.voicemail(),
+        ]
+        .into_iter()
+        .flatten()
         {
             if let Some(example) = desc.example() {
-                out.push((meta.id().to_owned(), format!("+{}{}", meta.country_code(), example)));
+                out.push((
+                    meta.id().to_owned(),
+                    format!("+{}{}", meta.country_code(), example),
+                ));
             }
         }
     }
@@ -38,7 +54,8 @@ fn number(raw: &str, hint: Option<&str>) -> Result<String, String> {
 
 #[test]
 fn there_are_many_regions() {
-    let regions: std::collections::BTreeSet<&str> = EXAMPLES.iter().map(|(r, _)| r.as_str()).collect();
+    let regions: std::collections::BTreeSet<&str> =
+        EXAMPLES.iter().map(|(r, _)| r.as_str()).collect();
     assert!(regions.len() > 200, "{}", regions.len());
     assert!(EXAMPLES.len() > 1000, "{}", EXAMPLES.len());
 }
@@ -51,7 +68,10 @@ fn every_example_number_round_trips_through_every_variant() {
     for (region, e164) in EXAMPLES.iter() {
         for hint in [None, Some(region.as_str())] {
             if number(e164, hint).as_deref() != Ok(e164) {
-                failures.push(format!("{region} {e164} hint {hint:?}: {:?}", number(e164, hint)));
+                failures.push(format!(
+                    "{region} {e164} hint {hint:?}: {:?}",
+                    number(e164, hint)
+                ));
             }
         }
         let Ok(list) = variants(e164) else {
@@ -77,7 +97,12 @@ fn every_example_number_round_trips_through_every_variant() {
             failures.push(format!("{region} {e164}: no region"));
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 fn example() -> impl Strategy<Value = (String, String)> {
@@ -86,7 +111,9 @@ fn example() -> impl Strategy<Value = (String, String)> {
 
 /// Separator soup: what people put between digit groups.
 fn separator() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(vec!["", "", "", " ", " ", "-", ".", "/", "  ", " - ", "\u{a0}"])
+    prop::sample::select(vec![
+        "", "", "", " ", " ", "-", ".", "/", "  ", " - ", "\u{a0}",
+    ])
 }
 
 proptest! {
