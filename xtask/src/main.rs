@@ -71,7 +71,7 @@ fn main() -> ExitCode {
         }),
         Some("demo") => plugins().and_then(|_| {
             let mut cmd = Command::new(env!("CARGO"));
-            cmd.current_dir(root()).args(["run", "-p", "switchboard", "--", "demo"]).args(&args[1..]);
+            cmd.current_dir(root()).args(["run", "-p", "switchboard", "--", "serve", "--config", "switchboard.toml"]).args(&args[1..]);
             run(&mut cmd)
         }),
         _ => Err("usage: cargo xtask plugins | test [ARGS] | demo [ARGS]".into()),
