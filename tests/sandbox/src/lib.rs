@@ -17,12 +17,14 @@
 
 pub mod aircall;
 pub mod common;
+pub mod helpscout;
 pub mod intercom;
 
 use std::net::{Ipv4Addr, SocketAddr};
 
 pub use aircall::{Aircall, AircallCredentials};
 pub use common::{Fault, RequestRecord, Running};
+pub use helpscout::{HelpScout, HelpScoutCredentials};
 pub use intercom::{Intercom, IntercomCredentials};
 
 /// How to start the sandbox. `Default` = every emulator on a free loopback port.
@@ -34,6 +36,8 @@ pub struct SandboxOptions {
     pub aircall: AircallCredentials,
     /// Intercom credentials accepted.
     pub intercom: IntercomCredentials,
+    /// Help Scout credentials accepted.
+    pub helpscout: HelpScoutCredentials,
 }
 
 /// Fixed ports for the emulators (0 = any free port).
@@ -55,6 +59,7 @@ pub struct Ports {
 pub struct Sandbox {
     aircall: Running<Aircall>,
     intercom: Running<Intercom>,
+    helpscout: Running<HelpScout>,
 }
 
 fn loopback(port: u16) -> SocketAddr {
@@ -68,7 +73,9 @@ impl Sandbox {
         let aircall = common::harness::launch(loopback(options.ports.aircall), |base| Aircall::new(base, creds)).await?;
         let creds = options.intercom.clone();
         let intercom = common::harness::launch(loopback(options.ports.intercom), |base| Intercom::new(base, creds)).await?;
-        Ok(Self { aircall, intercom })
+        let creds = options.helpscout.clone();
+        let helpscout = common::harness::launch(loopback(options.ports.helpscout), |base| HelpScout::new(base, creds)).await?;
+        Ok(Self { aircall, intercom, helpscout })
     }
 
     /// The Aircall emulator.
@@ -91,6 +98,16 @@ impl Sandbox {
         self.intercom.url()
     }
 
+    /// The Help Scout emulator.
+    pub fn helpscout(&self) -> &Running<HelpScout> {
+        &self.helpscout
+    }
+
+    /// Base URL of the Help Scout emulator (stands for `https://api.helpscout.net`; paths start with `/v2`).
+    pub fn helpscout_url(&self) -> &str {
+        self.helpscout.url()
+    }
+
     /// Human-readable list of the URLs and the credentials to use.
     pub fn describe(&self) -> String {
         let a = self.aircall.credentials();
@@ -106,6 +123,14 @@ impl Sandbox {
             "  Intercom   {}  Bearer {}  (Intercom-Version: 2.16)\n",
             self.intercom_url(),
             self.intercom.credentials().tokens.join(" | ")
+        );
+        let h = self.helpscout.credentials();
+        out += &format!(
+            "  Help Scout {}  Bearer {}  (or POST /v2/oauth2/token client_id={} client_secret={})\n",
+            self.helpscout_url(),
+            h.tokens.join(" | "),
+            h.client_id,
+            h.client_secret
         );
         out += "Every emulator: GET /_sandbox/state, GET /_sandbox/requests, POST /_sandbox/reset, POST /_sandbox/seed, POST /_sandbox/faults\n";
         out

@@ -38,6 +38,8 @@ pub struct Fault {
     pub method: Option<String>,
     /// Gorgias only: requests another (hidden) client spends in every rate-limit window.
     pub foreign_usage_per_window: Option<u32>,
+    /// Help Scout only: expire every access token now (clients must fetch a new one).
+    pub expire_tokens: bool,
 }
 
 impl Fault {
@@ -51,6 +53,7 @@ impl Fault {
             && self.drop_after_commit_next == 0
             && self.latency_ms.unwrap_or(0) == 0
             && self.foreign_usage_per_window.is_none()
+            && !self.expire_tokens
     }
 }
 

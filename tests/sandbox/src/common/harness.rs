@@ -64,7 +64,8 @@ impl Harness {
 
     fn add_fault(&self, fault: Fault) {
         self.control.configure(&fault);
-        self.faults.add(fault);
+        // Settings consumed by `configure` are not rules.
+        self.faults.add(Fault { foreign_usage_per_window: None, expire_tokens: false, ..fault });
     }
 }
 

@@ -1,0 +1,274 @@
+//! Emulator of the Help Scout Mailbox API 2.0 (`/v2/...`, customer search on
+//! `/v3/...`), per `shared/reference/intercom-helpscout-api.md` §2.
+
+mod conversations;
+mod customers;
+mod directory;
+mod query;
+pub mod model;
+mod threads;
+
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::Router;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Map, Value, json};
+
+use crate::common::auth::{Presented, presented};
+use crate::common::util::{lock, now_millis, now_secs, url_encode};
+use crate::common::{Control, Fault};
+pub use model::{HelpScoutSeed, HelpScoutState};
+
+/// Credentials the Help Scout emulator accepts.
+#[derive(Debug, Clone)]
+pub struct HelpScoutCredentials {
+    /// Static bearer tokens valid until expired by a fault.
+    pub tokens: Vec<String>,
+    /// OAuth app id for `POST /v2/oauth2/token`.
+    pub client_id: String,
+    /// OAuth app secret.
+    pub client_secret: String,
+    /// Lifetime of issued tokens, seconds.
+    pub expires_in: i64,
+}
+
+impl Default for HelpScoutCredentials {
+    fn default() -> Self {
+        Self {
+            tokens: vec!["sandbox-helpscout-token".into()],
+            client_id: "sandbox-helpscout-app".into(),
+            client_secret: "sandbox-helpscout-secret".into(),
+            // [U] intercom-helpscout-api.md §2.2: token lifetime reports disagree (48 h vs 2 h); 2 h here.
+            expires_in: 7200,
+        }
+    }
+}
+
+/// Handle on the Help Scout emulator.
+#[derive(Clone)]
+pub struct HelpScout {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: Mutex<HelpScoutState>,
+    initial: HelpScoutState,
+    credentials: HelpScoutCredentials,
+    base: String,
+}
+
+impl HelpScout {
+    /// Builds the emulator and its router.
+    pub fn new(base: &str, credentials: HelpScoutCredentials) -> (Self, Router) {
+        let initial = HelpScoutState::demo();
+        let api = Self { inner: Arc::new(Inner { state: Mutex::new(initial.clone()), initial, credentials, base: base.to_owned() }) };
+        let router = Router::new()
+            .route("/v2/oauth2/token", post(directory::token))
+            .route("/v2/users/me", get(directory::me))
+            .route("/v2/users", get(directory::users))
+            .route("/v2/users/{id}", get(directory::user))
+            .route("/v2/mailboxes", get(directory::mailboxes))
+            .route("/v2/mailboxes/{id}", get(directory::mailbox))
+            .route("/v2/tags", get(directory::tags))
+            .route("/v3/customers/search", get(customers::search_v3))
+            .route("/v2/customers", get(customers::list_v2).post(customers::create))
+            .route("/v2/customers/{id}", get(customers::get))
+            .route("/v2/conversations", get(conversations::list).post(conversations::create))
+            .route("/v2/conversations/{id}", get(conversations::get).patch(conversations::patch))
+            .route("/v2/conversations/{id}/tags", axum::routing::put(conversations::replace_tags))
+            .route("/v2/conversations/{id}/threads", get(threads::list))
+            .route("/v2/conversations/{id}/{kind}", post(threads::create))
+            .fallback(|| async { HsError::not_found() })
+            .with_state(api.clone());
+        (api, router)
+    }
+
+    /// A copy of the current state.
+    pub fn state(&self) -> HelpScoutState {
+        lock(&self.inner.state).clone()
+    }
+
+    /// Runs `f` on the state.
+    pub fn update<R>(&self, f: impl FnOnce(&mut HelpScoutState) -> R) -> R {
+        f(&mut lock(&self.inner.state))
+    }
+
+    /// Adds mailboxes, users, customers.
+    pub fn seed(&self, seed: HelpScoutSeed) {
+        self.update(|s| s.apply(seed));
+    }
+
+    /// Makes every token issued so far (and the static ones) invalid: the next
+    /// request with one gets 401 until the client fetches a new token.
+    pub fn expire_tokens(&self) {
+        let statics = self.inner.credentials.tokens.clone();
+        self.update(|s| {
+            let issued: Vec<String> = s.issued_tokens.drain(..).map(|(t, _)| t).collect();
+            s.expired_tokens.extend(issued.into_iter().chain(statics));
+        });
+    }
+
+    /// The credentials accepted.
+    pub fn credentials(&self) -> &HelpScoutCredentials {
+        &self.inner.credentials
+    }
+
+    pub(crate) fn base(&self) -> &str {
+        &self.inner.base
+    }
+}
+
+impl Control for HelpScout {
+    fn snapshot(&self) -> Value {
+        serde_json::to_value(self.state()).unwrap_or(Value::Null)
+    }
+
+    fn reset(&self) {
+        *lock(&self.inner.state) = self.inner.initial.clone();
+    }
+
+    fn seed(&self, body: Value) -> Result<(), String> {
+        let seed: HelpScoutSeed = serde_json::from_value(body).map_err(|e| e.to_string())?;
+        HelpScout::seed(self, seed);
+        Ok(())
+    }
+
+    fn error(&self, status: StatusCode, message: &str) -> Response {
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            // §2.3: 429 body seen in the SDK fixtures.
+            return (status, Json(json!({ "message": "API rate limit exceeded" }))).into_response();
+        }
+        HsError::new(status, message).into_response()
+    }
+
+    fn configure(&self, fault: &Fault) {
+        if fault.expire_tokens {
+            self.expire_tokens();
+        }
+    }
+
+    #[allow(clippy::result_large_err)]
+    fn gate(&self, parts: &Parts) -> Result<(), Response> {
+        if parts.uri.path() == "/v2/oauth2/token" {
+            return Ok(());
+        }
+        let token = match presented(&parts.headers) {
+            Presented::Bearer(t) => t,
+            _ => return Err(HsError::new(StatusCode::UNAUTHORIZED, "Authentication required").into_response()),
+        };
+        let s = lock(&self.inner.state);
+        let valid = !s.expired_tokens.contains(&token)
+            && (self.inner.credentials.tokens.contains(&token) || s.issued_tokens.iter().any(|(t, exp)| *t == token && *exp > now_secs()));
+        if valid {
+            Ok(())
+        } else {
+            // [U] §2.2/§2.4: the 401 body of an expired token is not documented; a vnd.error message is used.
+            Err(HsError::new(StatusCode::UNAUTHORIZED, "Invalid or expired access token").into_response())
+        }
+    }
+}
+
+/// A Help Scout error: `application/vnd.error+json` with `logRef`, `message`
+/// and, for validation errors, `_embedded.errors[{path, message, source}]`.
+#[derive(Debug)]
+pub struct HsError {
+    status: StatusCode,
+    message: String,
+    errors: Vec<(String, String, Value)>,
+}
+
+impl HsError {
+    fn new(status: StatusCode, message: &str) -> Self {
+        Self { status, message: message.to_owned(), errors: Vec::new() }
+    }
+
+    fn not_found() -> Self {
+        // [U] §2.4: the 404 body is not documented; a vnd.error without details is used.
+        Self::new(StatusCode::NOT_FOUND, "Resource not found")
+    }
+
+    /// A 400 validation error for one field.
+    fn invalid(path: &str, message: &str, rejected: Value) -> Self {
+        Self { status: StatusCode::BAD_REQUEST, message: "Bad request".into(), errors: vec![(path.to_owned(), message.to_owned(), rejected)] }
+    }
+}
+
+impl IntoResponse for HsError {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "logRef": format!("sbx-{:x}#1", now_millis()),
+            "message": self.message,
+            "_links": { "about": { "href": "http://developer.helpscout.net/mailbox-api/overview/errors" } },
+        });
+        if !self.errors.is_empty() {
+            let errors: Vec<Value> = self
+                .errors
+                .into_iter()
+                .map(|(path, message, rejected)| json!({ "path": path, "message": message, "rejectedValue": rejected, "source": "JSON" }))
+                .collect();
+            body["_embedded"] = json!({ "errors": errors });
+        }
+        let mut r = (self.status, Json(body)).into_response();
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.error+json"));
+        r
+    }
+}
+
+/// 201 with `Resource-ID` (and `Location`) and no body (§2.1).
+fn created(location: String, id: u64) -> Response {
+    let mut r = StatusCode::CREATED.into_response();
+    r.headers_mut().insert("resource-id", HeaderValue::from(id));
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// A HAL JSON response.
+fn hal(body: Value) -> Response {
+    let mut r = Json(body).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/hal+json"));
+    r
+}
+
+/// One page of a HAL collection (§2.4): `_embedded.{key}`, `page`, `_links`.
+fn hal_page(base: &str, path: &str, query: &[(String, String)], key: &str, items: Vec<Value>, page: usize, size: usize) -> Value {
+    let total = items.len();
+    let total_pages = total.div_ceil(size).max(1);
+    let page = page.max(1);
+    let slice: Vec<Value> = items.into_iter().skip((page - 1) * size).take(size).collect();
+    let link = |n: usize| {
+        let mut q: Vec<String> = query.iter().filter(|(k, _)| k != "page").map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v))).collect();
+        q.push(format!("page={n}"));
+        json!({ "href": format!("{base}{path}?{}", q.join("&")) })
+    };
+    let mut links = Map::new();
+    links.insert("self".into(), link(page));
+    links.insert("first".into(), link(1));
+    links.insert("last".into(), link(total_pages));
+    links.insert("page".into(), json!({ "href": format!("{base}{path}{{?page}}"), "templated": true }));
+    if page < total_pages {
+        links.insert("next".into(), link(page + 1));
+    }
+    if page > 1 {
+        links.insert("previous".into(), link(page - 1));
+    }
+    json!({
+        "_embedded": { key: slice },
+        "page": { "size": size, "totalElements": total, "totalPages": total_pages, "number": page },
+        "_links": links,
+    })
+}
+
+/// Parses a JSON object body.
+fn body(bytes: &[u8]) -> Result<Map<String, Value>, HsError> {
+    crate::common::util::json_object(bytes).map_err(|m| HsError::invalid("", &m, Value::Null))
+}
+
+fn parse_id(raw: &str) -> Result<u64, HsError> {
+    raw.parse().map_err(|_| HsError::not_found())
+}
