@@ -17,6 +17,7 @@
 
 pub mod aircall;
 pub mod common;
+pub mod gorgias;
 pub mod helpscout;
 pub mod intercom;
 
@@ -24,6 +25,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 pub use aircall::{Aircall, AircallCredentials};
 pub use common::{Fault, RequestRecord, Running};
+pub use gorgias::{Gorgias, GorgiasCredentials, GorgiasRate};
 pub use helpscout::{HelpScout, HelpScoutCredentials};
 pub use intercom::{Intercom, IntercomCredentials};
 
@@ -38,6 +40,10 @@ pub struct SandboxOptions {
     pub intercom: IntercomCredentials,
     /// Help Scout credentials accepted.
     pub helpscout: HelpScoutCredentials,
+    /// Gorgias credentials accepted.
+    pub gorgias: GorgiasCredentials,
+    /// Gorgias rate limit.
+    pub gorgias_rate: GorgiasRate,
 }
 
 /// Fixed ports for the emulators (0 = any free port).
@@ -60,6 +66,7 @@ pub struct Sandbox {
     aircall: Running<Aircall>,
     intercom: Running<Intercom>,
     helpscout: Running<HelpScout>,
+    gorgias: Running<Gorgias>,
 }
 
 fn loopback(port: u16) -> SocketAddr {
@@ -75,7 +82,9 @@ impl Sandbox {
         let intercom = common::harness::launch(loopback(options.ports.intercom), |base| Intercom::new(base, creds)).await?;
         let creds = options.helpscout.clone();
         let helpscout = common::harness::launch(loopback(options.ports.helpscout), |base| HelpScout::new(base, creds)).await?;
-        Ok(Self { aircall, intercom, helpscout })
+        let (creds, rate) = (options.gorgias.clone(), options.gorgias_rate);
+        let gorgias = common::harness::launch(loopback(options.ports.gorgias), |base| Gorgias::new(base, creds, rate)).await?;
+        Ok(Self { aircall, intercom, helpscout, gorgias })
     }
 
     /// The Aircall emulator.
@@ -108,6 +117,16 @@ impl Sandbox {
         self.helpscout.url()
     }
 
+    /// The Gorgias emulator.
+    pub fn gorgias(&self) -> &Running<Gorgias> {
+        &self.gorgias
+    }
+
+    /// Base URL of the Gorgias emulator (stands for `https://{account}.gorgias.com`; paths start with `/api`).
+    pub fn gorgias_url(&self) -> &str {
+        self.gorgias.url()
+    }
+
     /// Human-readable list of the URLs and the credentials to use.
     pub fn describe(&self) -> String {
         let a = self.aircall.credentials();
@@ -131,6 +150,17 @@ impl Sandbox {
             h.tokens.join(" | "),
             h.client_id,
             h.client_secret
+        );
+        let g = self.gorgias.credentials();
+        let r = self.gorgias.rate();
+        out += &format!(
+            "  Gorgias    {}  Basic {}:{}  (or Bearer {}); rate limit {}/{} s\n",
+            self.gorgias_url(),
+            g.email,
+            g.api_key,
+            g.bearer_tokens.join(" | "),
+            r.limit,
+            r.window_secs
         );
         out += "Every emulator: GET /_sandbox/state, GET /_sandbox/requests, POST /_sandbox/reset, POST /_sandbox/seed, POST /_sandbox/faults\n";
         out

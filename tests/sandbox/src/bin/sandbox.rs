@@ -34,7 +34,7 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
     let args = Args::parse();
-    let options = SandboxOptions {
+    let mut options = SandboxOptions {
         ports: Ports {
             aircall: args.aircall_port,
             intercom: args.intercom_port,
@@ -44,7 +44,8 @@ async fn main() -> anyhow::Result<()> {
         },
         ..SandboxOptions::default()
     };
-    let _ = (args.gorgias_limit, args.gorgias_window_secs);
+    options.gorgias_rate.limit = args.gorgias_limit;
+    options.gorgias_rate.window_secs = args.gorgias_window_secs;
     let sandbox = Sandbox::start(options).await?;
     println!("{}", sandbox.describe());
     tokio::signal::ctrl_c().await?;
