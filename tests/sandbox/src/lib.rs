@@ -19,6 +19,7 @@ pub mod aircall;
 pub mod common;
 pub mod gorgias;
 pub mod helpscout;
+pub mod hubspot;
 pub mod intercom;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -27,6 +28,7 @@ pub use aircall::{Aircall, AircallCredentials};
 pub use common::{Fault, RequestRecord, Running};
 pub use gorgias::{Gorgias, GorgiasCredentials, GorgiasRate};
 pub use helpscout::{HelpScout, HelpScoutCredentials};
+pub use hubspot::{HubSpot, HubSpotCredentials};
 pub use intercom::{Intercom, IntercomCredentials};
 
 /// How to start the sandbox. `Default` = every emulator on a free loopback port.
@@ -44,6 +46,8 @@ pub struct SandboxOptions {
     pub gorgias: GorgiasCredentials,
     /// Gorgias rate limit.
     pub gorgias_rate: GorgiasRate,
+    /// HubSpot credentials accepted (and the client secret that signs action calls).
+    pub hubspot: HubSpotCredentials,
 }
 
 /// Fixed ports for the emulators (0 = any free port).
@@ -67,6 +71,7 @@ pub struct Sandbox {
     intercom: Running<Intercom>,
     helpscout: Running<HelpScout>,
     gorgias: Running<Gorgias>,
+    hubspot: Running<HubSpot>,
 }
 
 fn loopback(port: u16) -> SocketAddr {
@@ -84,7 +89,9 @@ impl Sandbox {
         let helpscout = common::harness::launch(loopback(options.ports.helpscout), |base| HelpScout::new(base, creds)).await?;
         let (creds, rate) = (options.gorgias.clone(), options.gorgias_rate);
         let gorgias = common::harness::launch(loopback(options.ports.gorgias), |base| Gorgias::new(base, creds, rate)).await?;
-        Ok(Self { aircall, intercom, helpscout, gorgias })
+        let creds = options.hubspot.clone();
+        let hubspot = common::harness::launch(loopback(options.ports.hubspot), |base| HubSpot::new(base, creds)).await?;
+        Ok(Self { aircall, intercom, helpscout, gorgias, hubspot })
     }
 
     /// The Aircall emulator.
@@ -127,6 +134,16 @@ impl Sandbox {
         self.gorgias.url()
     }
 
+    /// The HubSpot emulator.
+    pub fn hubspot(&self) -> &Running<HubSpot> {
+        &self.hubspot
+    }
+
+    /// Base URL of the HubSpot emulator (stands for `https://api.hubapi.com`).
+    pub fn hubspot_url(&self) -> &str {
+        self.hubspot.url()
+    }
+
     /// Human-readable list of the URLs and the credentials to use.
     pub fn describe(&self) -> String {
         let a = self.aircall.credentials();
@@ -161,6 +178,13 @@ impl Sandbox {
             g.bearer_tokens.join(" | "),
             r.limit,
             r.window_secs
+        );
+        let h = self.hubspot.credentials();
+        out += &format!(
+            "  HubSpot    {}  Bearer {}  (workflow actions signed with client secret {})\n",
+            self.hubspot_url(),
+            h.tokens.join(" | "),
+            h.client_secret
         );
         out += "Every emulator: GET /_sandbox/state, GET /_sandbox/requests, POST /_sandbox/reset, POST /_sandbox/seed, POST /_sandbox/faults\n";
         out
