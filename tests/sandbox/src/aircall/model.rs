@@ -233,10 +233,18 @@ pub struct AircallSeed {
 impl AircallState {
     /// The starting state: two agents, two lines, one team, one contact.
     pub fn demo() -> Self {
-        let mut s = Self { next_id: 10_000, ..Self::default() };
+        let mut s = Self {
+            next_id: 10_000,
+            ..Self::default()
+        };
         s.apply(AircallSeed {
             users: vec![
-                User { id: 1001, name: "Ada Agent".into(), email: "ada@example.com".into(), ..User::default() },
+                User {
+                    id: 1001,
+                    name: "Ada Agent".into(),
+                    email: "ada@example.com".into(),
+                    ..User::default()
+                },
                 User {
                     id: 1002,
                     name: "Bob Builder".into(),
@@ -246,7 +254,13 @@ impl AircallState {
                 },
             ],
             numbers: vec![
-                Number { id: 2001, name: "Support FR".into(), digits: "+33 1 23 45 67 89".into(), user_ids: vec![1001, 1002], ..Number::default() },
+                Number {
+                    id: 2001,
+                    name: "Support FR".into(),
+                    digits: "+33 1 23 45 67 89".into(),
+                    user_ids: vec![1001, 1002],
+                    ..Number::default()
+                },
                 Number {
                     id: 2002,
                     name: "Sales US".into(),
@@ -257,15 +271,28 @@ impl AircallState {
                     ..Number::default()
                 },
             ],
-            teams: vec![Team { id: 3001, name: "Tier 1".into(), user_ids: vec![1001, 1002], created_at: 1_700_000_000 }],
+            teams: vec![Team {
+                id: 3001,
+                name: "Tier 1".into(),
+                user_ids: vec![1001, 1002],
+                created_at: 1_700_000_000,
+            }],
             contacts: vec![Contact {
                 id: 4001,
                 first_name: Some("Chloé".into()),
                 last_name: Some("Client".into()),
                 company_name: Some("ACME".into()),
                 is_shared: true,
-                phone_numbers: vec![Detail { id: 5001, label: "Mobile".into(), value: "+33612345678".into() }],
-                emails: vec![Detail { id: 5002, label: "Work".into(), value: "chloe@acme.example".into() }],
+                phone_numbers: vec![Detail {
+                    id: 5001,
+                    label: "Mobile".into(),
+                    value: "+33612345678".into(),
+                }],
+                emails: vec![Detail {
+                    id: 5002,
+                    label: "Work".into(),
+                    value: "chloe@acme.example".into(),
+                }],
                 created_at: 1_700_000_000,
                 updated_at: 1_700_000_000,
                 ..Contact::default()
@@ -335,7 +362,11 @@ impl AircallState {
         let mut v = self.user_short(base, u);
         v["created_at"] = json!(iso8601(u.created_at));
         v["time_zone"] = json!(u.time_zone);
-        v["substatus"] = json!(if u.availability_status == "unavailable" { "always_closed" } else { "always_open" });
+        v["substatus"] = json!(if u.availability_status == "unavailable" {
+            "always_closed"
+        } else {
+            "always_open"
+        });
         v["numbers"] = self
             .numbers
             .iter()

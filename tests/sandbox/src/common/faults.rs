@@ -44,8 +44,13 @@ pub struct Fault {
 
 impl Fault {
     fn matches(&self, method: &Method, path: &str) -> bool {
-        self.path_prefix.as_deref().is_none_or(|p| path.starts_with(p))
-            && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
+        self.path_prefix
+            .as_deref()
+            .is_none_or(|p| path.starts_with(p))
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
     }
 
     fn spent(&self) -> bool {
@@ -119,7 +124,9 @@ impl Faults {
         );
         let mut rules = lock(&self.0);
         let Some(rule) = rules.iter_mut().find(|f| {
-            f.drop_after_commit_next > 0 && f.matches(method, path) && (is_write || f.method.is_some())
+            f.drop_after_commit_next > 0
+                && f.matches(method, path)
+                && (is_write || f.method.is_some())
         }) else {
             return false;
         };

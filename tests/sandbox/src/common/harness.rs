@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -13,7 +14,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Json;
 use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -65,7 +65,11 @@ impl Harness {
     fn add_fault(&self, fault: Fault) {
         self.control.configure(&fault);
         // Settings consumed by `configure` are not rules.
-        self.faults.add(Fault { foreign_usage_per_window: None, expire_tokens: false, ..fault });
+        self.faults.add(Fault {
+            foreign_usage_per_window: None,
+            expire_tokens: false,
+            ..fault
+        });
     }
 }
 
@@ -152,7 +156,12 @@ pub async fn launch<T: Control + Clone>(
         control: control_router(harness.clone()),
     };
     let task = tokio::spawn(server::serve(listener, pipeline));
-    Ok(Running { api, url, harness, task })
+    Ok(Running {
+        api,
+        url,
+        harness,
+        task,
+    })
 }
 
 /// Marker error: the connection must be dropped without an answer.
@@ -202,10 +211,12 @@ impl Pipeline {
         }
         let mut response = if let Some(failure) = h.faults.take_failure(&method, &path) {
             record.injected = true;
-            let status = StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let status =
+                StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut r = h.control.error(status, "Injected fault (sandbox)");
             if let Some(secs) = failure.retry_after {
-                r.headers_mut().insert("retry-after", HeaderValue::from(secs));
+                r.headers_mut()
+                    .insert("retry-after", HeaderValue::from(secs));
             }
             r
         } else {
@@ -220,10 +231,15 @@ impl Pipeline {
         h.control.decorate(&parts, &mut response);
 
         let (rparts, rbody) = response.into_parts();
-        let rbytes = rbody.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+        let rbytes = rbody
+            .collect()
+            .await
+            .map(|c| c.to_bytes())
+            .unwrap_or_default();
         record.status = rparts.status.as_u16();
         record.response_body = super::journal::body_value(&rbytes);
-        let drop = !record.injected && rparts.status.is_success() && h.faults.take_drop(&method, &path);
+        let drop =
+            !record.injected && rparts.status.is_success() && h.faults.take_drop(&method, &path);
         record.dropped = drop;
         h.journal.push(record);
         if drop {
@@ -245,7 +261,10 @@ fn control_router(harness: Harness) -> Router {
         .route("/_sandbox/requests", get(requests).delete(clear_requests))
         .route("/_sandbox/reset", post(reset))
         .route("/_sandbox/seed", post(seed))
-        .route("/_sandbox/faults", get(faults).post(add_fault).delete(clear_faults))
+        .route(
+            "/_sandbox/faults",
+            get(faults).post(add_fault).delete(clear_faults),
+        )
         .with_state(harness)
 }
 
@@ -258,8 +277,16 @@ async fn requests(State(h): State<Harness>, Query(f): Query<RequestFilter>) -> J
         .journal
         .records()
         .into_iter()
-        .filter(|r| f.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(&r.method)))
-        .filter(|r| f.path_prefix.as_deref().is_none_or(|p| r.path.starts_with(p)))
+        .filter(|r| {
+            f.method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(&r.method))
+        })
+        .filter(|r| {
+            f.path_prefix
+                .as_deref()
+                .is_none_or(|p| r.path.starts_with(p))
+        })
         .collect();
     Json(json!({ "requests": records }))
 }
@@ -277,7 +304,13 @@ async fn reset(State(h): State<Harness>) -> StatusCode {
 async fn seed(State(h): State<Harness>, body: axum::body::Bytes) -> Response {
     let value: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(e) => return (StatusCode::BAD_REQUEST, Json(json!({ "error": e.to_string() }))).into_response(),
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "error": e.to_string() })),
+            )
+                .into_response();
+        }
     };
     match h.control.seed(value) {
         Ok(()) => Json(h.control.snapshot()).into_response(),
@@ -295,7 +328,11 @@ async fn add_fault(State(h): State<Harness>, body: axum::body::Bytes) -> Respons
             h.add_fault(fault);
             Json(json!({ "faults": h.faults.list() })).into_response()
         }
-        Err(e) => (StatusCode::BAD_REQUEST, Json(json!({ "error": e.to_string() }))).into_response(),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": e.to_string() })),
+        )
+            .into_response(),
     }
 }
 

@@ -233,8 +233,18 @@ impl GorgiasState {
                 lastname: Some("Client".into()),
                 email: Some("chloe@acme.example".into()),
                 channels: vec![
-                    Channel { id: 1, kind: "phone".into(), address: "+33612345678".into(), preferred: true },
-                    Channel { id: 2, kind: "email".into(), address: "chloe@acme.example".into(), preferred: false },
+                    Channel {
+                        id: 1,
+                        kind: "phone".into(),
+                        address: "+33612345678".into(),
+                        preferred: true,
+                    },
+                    Channel {
+                        id: 2,
+                        kind: "email".into(),
+                        address: "chloe@acme.example".into(),
+                        preferred: false,
+                    },
                 ],
                 created_at: 1_700_000_000,
                 updated_at: 1_700_000_000,
@@ -288,14 +298,20 @@ impl GorgiasState {
 
     fn short_user(&self, id: Option<u64>) -> Value {
         match id.and_then(|id| self.users.iter().find(|u| u.id == id)) {
-            Some(u) => json!({ "id": u.id, "email": u.email, "name": format!("{} {}", u.firstname, u.lastname), "firstname": u.firstname, "lastname": u.lastname }),
+            Some(u) => {
+                json!({ "id": u.id, "email": u.email, "name": format!("{} {}", u.firstname, u.lastname), "firstname": u.firstname, "lastname": u.lastname })
+            }
             None => Value::Null,
         }
     }
 
     /// Tag JSON.
     pub fn tag_json(&self, t: &Tag) -> Value {
-        let usage = self.tickets.iter().filter(|x| x.tag_ids.contains(&t.id)).count();
+        let usage = self
+            .tickets
+            .iter()
+            .filter(|x| x.tag_ids.contains(&t.id))
+            .count();
         json!({ "id": t.id, "name": t.name, "description": t.description, "decoration": t.decoration, "usage": usage,
                 "uri": format!("/api/tags/{}/", t.id), "created_datetime": dt(1_700_000_000), "deleted_datetime": null })
     }
@@ -324,7 +340,12 @@ impl GorgiasState {
             .filter_map(|id| self.tags.iter().find(|x| x.id == *id))
             .map(|x| json!({ "id": x.id, "name": x.name, "uri": format!("/api/tags/{}/", x.id), "decoration": x.decoration }))
             .collect();
-        let last_received = t.messages.iter().filter(|m| !m.from_agent).map(|m| m.created_at).max();
+        let last_received = t
+            .messages
+            .iter()
+            .filter(|m| !m.from_agent)
+            .map(|m| m.created_at)
+            .max();
         let mut v = json!({
             "id": t.id, "uri": format!("/api/tickets/{}/", t.id), "external_id": t.external_id,
             "status": t.status, "priority": t.priority, "spam": t.spam, "is_unread": t.is_unread,
@@ -341,7 +362,11 @@ impl GorgiasState {
             "messages_count": t.messages.len(),
         });
         if messages {
-            v["messages"] = t.messages.iter().map(|m| self.message_json(t.id, m)).collect();
+            v["messages"] = t
+                .messages
+                .iter()
+                .map(|m| self.message_json(t.id, m))
+                .collect();
         }
         v
     }

@@ -193,22 +193,58 @@ pub struct HelpScoutSeed {
 impl HelpScoutState {
     /// Starting state: two mailboxes, two users, one customer.
     pub fn demo() -> Self {
-        let mut s = Self { me: 95511, next_id: 700_000, ..Self::default() };
+        let mut s = Self {
+            me: 95511,
+            next_id: 700_000,
+            ..Self::default()
+        };
         s.mailboxes = vec![
-            Mailbox { id: 30411, name: "Support".into(), slug: "support".into(), email: "support@sandbox.test".into() },
-            Mailbox { id: 30412, name: "Sales".into(), slug: "sales".into(), email: "sales@sandbox.test".into() },
+            Mailbox {
+                id: 30411,
+                name: "Support".into(),
+                slug: "support".into(),
+                email: "support@sandbox.test".into(),
+            },
+            Mailbox {
+                id: 30412,
+                name: "Sales".into(),
+                slug: "sales".into(),
+                email: "sales@sandbox.test".into(),
+            },
         ];
         s.users = vec![
-            User { id: 95511, first_name: "Sandbox".into(), last_name: "Owner".into(), email: "owner@sandbox.test".into(), role: "owner".into(), mailbox_ids: vec![] },
-            User { id: 95512, first_name: "Ada".into(), last_name: "Agent".into(), email: "ada@example.com".into(), role: "user".into(), mailbox_ids: vec![30411] },
+            User {
+                id: 95511,
+                first_name: "Sandbox".into(),
+                last_name: "Owner".into(),
+                email: "owner@sandbox.test".into(),
+                role: "owner".into(),
+                mailbox_ids: vec![],
+            },
+            User {
+                id: 95512,
+                first_name: "Ada".into(),
+                last_name: "Agent".into(),
+                email: "ada@example.com".into(),
+                role: "user".into(),
+                mailbox_ids: vec![30411],
+            },
         ];
         s.customers = vec![Customer {
             id: 7718822,
             first_name: Some("Chloé".into()),
             last_name: Some("Client".into()),
             organization: Some("ACME".into()),
-            phones: vec![Entry { id: 1, kind: "mobile".into(), value: "+33612345678".into() }],
-            emails: vec![Entry { id: 2, kind: "work".into(), value: "chloe@acme.example".into() }],
+            phones: vec![Entry {
+                id: 1,
+                kind: "mobile".into(),
+                value: "+33612345678".into(),
+            }],
+            emails: vec![Entry {
+                id: 2,
+                kind: "work".into(),
+                value: "chloe@acme.example".into(),
+            }],
             created_at: 1_700_000_000,
             updated_at: 1_700_000_000,
             ..Customer::default()

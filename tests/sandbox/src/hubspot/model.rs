@@ -128,26 +128,68 @@ pub struct HubSpotSeed {
 }
 
 const STANDARD_CONTACT_PROPERTIES: &[&str] = &[
-    "firstname", "lastname", "email", "phone", "mobilephone", "company", "jobtitle", "hubspot_owner_id", "lifecyclestage",
-    "hs_lead_status", "city", "country", "website", "createdate", "lastmodifieddate", "hs_object_id",
+    "firstname",
+    "lastname",
+    "email",
+    "phone",
+    "mobilephone",
+    "company",
+    "jobtitle",
+    "hubspot_owner_id",
+    "lifecyclestage",
+    "hs_lead_status",
+    "city",
+    "country",
+    "website",
+    "createdate",
+    "lastmodifieddate",
+    "hs_object_id",
 ];
 
 impl HubSpotState {
     /// Starting state: two owners, one contact, a deal, a ticket, a company.
     pub fn demo() -> Self {
-        let mut s = Self { portal_id: 1_234_567, next_id: 9000, ..Self::default() };
-        s.contact_properties = STANDARD_CONTACT_PROPERTIES.iter().map(|p| (*p).to_owned()).collect();
+        let mut s = Self {
+            portal_id: 1_234_567,
+            next_id: 9000,
+            ..Self::default()
+        };
+        s.contact_properties = STANDARD_CONTACT_PROPERTIES
+            .iter()
+            .map(|p| (*p).to_owned())
+            .collect();
         // [U] gorgias-hubspot-api.md §2.7: no standard SMS opt-out property exists; `sms_opt_out` is
         // pre-defined as the agreed custom property.
         s.contact_properties.push("sms_opt_out".into());
         s.owners = vec![
-            Owner { id: "801".into(), email: "ada@example.com".into(), first_name: "Ada".into(), last_name: "Agent".into(), user_id: 7001 },
-            Owner { id: "802".into(), email: "bob@example.com".into(), first_name: "Bob".into(), last_name: "Builder".into(), user_id: 7002 },
+            Owner {
+                id: "801".into(),
+                email: "ada@example.com".into(),
+                first_name: "Ada".into(),
+                last_name: "Agent".into(),
+                user_id: 7001,
+            },
+            Owner {
+                id: "802".into(),
+                email: "bob@example.com".into(),
+                first_name: "Bob".into(),
+                last_name: "Builder".into(),
+                user_id: 7002,
+            },
         ];
-        let props = [("firstname", "Chloé"), ("lastname", "Client"), ("email", "chloe@acme.example"), ("phone", "+33612345678"), ("hubspot_owner_id", "801")];
+        let props = [
+            ("firstname", "Chloé"),
+            ("lastname", "Client"),
+            ("email", "chloe@acme.example"),
+            ("phone", "+33612345678"),
+            ("hubspot_owner_id", "801"),
+        ];
         s.contacts = vec![Record {
             id: "901".into(),
-            properties: props.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            properties: props
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             created_at: 1_700_000_000_000,
             updated_at: 1_700_000_000_000,
         }];
@@ -190,8 +232,17 @@ impl HubSpotState {
     /// A record as the CRM API shows it, with the chosen properties.
     pub fn record_json(r: &Record, props: Option<&[String]>, defaults: &[&str]) -> Value {
         let mut properties = serde_json::Map::new();
-        let wanted: Vec<String> = props.map(<[String]>::to_vec).unwrap_or_else(|| defaults.iter().map(|d| (*d).to_owned()).collect());
-        for k in wanted.iter().chain(["hs_object_id".to_owned(), "createdate".to_owned(), "lastmodifieddate".to_owned()].iter()) {
+        let wanted: Vec<String> = props
+            .map(<[String]>::to_vec)
+            .unwrap_or_else(|| defaults.iter().map(|d| (*d).to_owned()).collect());
+        for k in wanted.iter().chain(
+            [
+                "hs_object_id".to_owned(),
+                "createdate".to_owned(),
+                "lastmodifieddate".to_owned(),
+            ]
+            .iter(),
+        ) {
             let v = match k.as_str() {
                 "hs_object_id" => Some(r.id.clone()),
                 "createdate" => Some(iso_ms(r.created_at)),
