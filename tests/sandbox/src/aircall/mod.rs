@@ -7,7 +7,7 @@ mod messages;
 pub mod model;
 mod paging;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
@@ -18,8 +18,8 @@ use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 
 use crate::common::Control;
+use crate::common::state::{EmulatorState, StateCell, StateControl};
 use crate::common::auth::{Presented, presented};
-use crate::common::util::lock;
 pub use model::{AircallSeed, AircallState};
 
 /// Credentials the Aircall emulator accepts.
@@ -50,8 +50,7 @@ pub struct Aircall {
 }
 
 struct Inner {
-    state: Mutex<AircallState>,
-    initial: AircallState,
+    state: StateCell<AircallState>,
     credentials: AircallCredentials,
     base: String,
 }
@@ -62,8 +61,7 @@ impl Aircall {
         let initial = AircallState::demo();
         let api = Self {
             inner: Arc::new(Inner {
-                state: Mutex::new(initial.clone()),
-                initial,
+                state: StateCell::new(initial),
                 credentials,
                 base: base.to_owned(),
             }),
@@ -122,17 +120,17 @@ impl Aircall {
 
     /// A copy of the current state.
     pub fn state(&self) -> AircallState {
-        lock(&self.inner.state).clone()
+        self.inner.state.get()
     }
 
     /// Runs `f` on the state (e.g. to add records from a test).
     pub fn update<R>(&self, f: impl FnOnce(&mut AircallState) -> R) -> R {
-        f(&mut lock(&self.inner.state))
+        self.inner.state.update(f)
     }
 
     /// Adds users, numbers, teams and contacts.
     pub fn seed(&self, seed: AircallSeed) {
-        self.update(|s| s.apply(seed));
+        self.inner.state.seed(seed);
     }
 
     /// The credentials accepted.
@@ -146,19 +144,11 @@ impl Aircall {
 }
 
 impl Control for Aircall {
-    fn snapshot(&self) -> Value {
-        serde_json::to_value(self.state()).unwrap_or(Value::Null)
+    fn state(&self) -> &dyn StateControl {
+        &self.inner.state
     }
 
-    fn reset(&self) {
-        *lock(&self.inner.state) = self.inner.initial.clone();
-    }
 
-    fn seed(&self, body: Value) -> Result<(), String> {
-        let seed: AircallSeed = serde_json::from_value(body).map_err(|e| e.to_string())?;
-        Aircall::seed(self, seed);
-        Ok(())
-    }
 
     fn error(&self, status: StatusCode, message: &str) -> Response {
         AircallError::new(status, message).into_response()
@@ -235,4 +225,11 @@ fn parse_id(raw: &str, what: &str) -> Result<u64, AircallError> {
 /// Parses a JSON object body, mapping failures to 400.
 fn body(bytes: &[u8]) -> Result<serde_json::Map<String, Value>, AircallError> {
     crate::common::util::json_object(bytes).map_err(AircallError::bad_request)
+}
+
+impl EmulatorState for AircallState {
+    type Seed = AircallSeed;
+    fn add(&mut self, seed: AircallSeed) {
+        self.apply(seed);
+    }
 }

@@ -24,15 +24,25 @@ use tower::ServiceExt;
 use super::faults::{Fault, Faults};
 use super::journal::{Journal, RequestRecord};
 use super::server;
+use super::state::StateControl;
 
 /// What an emulator provides to the shared framework.
 pub trait Control: Send + Sync + 'static {
+    /// The emulator's state (`GET /_sandbox/state`, `POST /_sandbox/seed`).
+    fn state(&self) -> &dyn StateControl;
     /// The emulator's state as JSON (`GET /_sandbox/state`).
-    fn snapshot(&self) -> Value;
-    /// Back to the state it started with (`POST /_sandbox/reset`).
-    fn reset(&self);
+    fn snapshot(&self) -> Value {
+        self.state().snapshot()
+    }
+    /// Back to the state it started with (`POST /_sandbox/reset`); emulators with
+    /// more than their state to reset (a rate limiter) extend this.
+    fn reset(&self) {
+        self.state().reset();
+    }
     /// Adds records from JSON (`POST /_sandbox/seed`).
-    fn seed(&self, body: Value) -> Result<(), String>;
+    fn seed(&self, body: Value) -> Result<(), String> {
+        self.state().seed_json(body)
+    }
     /// The real API's error response for a status (used for injected failures
     /// and unknown routes).
     fn error(&self, status: StatusCode, message: &str) -> Response;

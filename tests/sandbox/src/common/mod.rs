@@ -6,6 +6,7 @@ pub mod faults;
 pub mod harness;
 pub mod journal;
 pub mod server;
+pub mod state;
 pub mod util;
 
 pub use faults::Fault;

@@ -18,6 +18,7 @@ use axum::routing::{get, post};
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
+use crate::common::state::{EmulatorState, StateCell, StateControl};
 use crate::common::auth::{Presented, presented};
 use crate::common::util::lock;
 use crate::common::{Control, Fault};
@@ -53,8 +54,7 @@ pub struct Gorgias {
 }
 
 struct Inner {
-    state: Mutex<GorgiasState>,
-    initial: GorgiasState,
+    state: StateCell<GorgiasState>,
     credentials: GorgiasCredentials,
     rate: GorgiasRate,
     bucket: Mutex<Bucket>,
@@ -67,8 +67,7 @@ impl Gorgias {
         let initial = GorgiasState::demo();
         let api = Self {
             inner: Arc::new(Inner {
-                state: Mutex::new(initial.clone()),
-                initial,
+                state: StateCell::new(initial),
                 credentials,
                 rate,
                 bucket: Mutex::new(Bucket::new(rate)),
@@ -112,17 +111,17 @@ impl Gorgias {
 
     /// A copy of the current state.
     pub fn state(&self) -> GorgiasState {
-        lock(&self.inner.state).clone()
+        self.inner.state.get()
     }
 
     /// Runs `f` on the state.
     pub fn update<R>(&self, f: impl FnOnce(&mut GorgiasState) -> R) -> R {
-        f(&mut lock(&self.inner.state))
+        self.inner.state.update(f)
     }
 
     /// Adds users and customers.
     pub fn seed(&self, seed: GorgiasSeed) {
-        self.update(|s| s.apply(seed));
+        self.inner.state.seed(seed);
     }
 
     /// The credentials accepted.
@@ -141,20 +140,15 @@ impl Gorgias {
 }
 
 impl Control for Gorgias {
-    fn snapshot(&self) -> Value {
-        serde_json::to_value(self.state()).unwrap_or(Value::Null)
+    fn state(&self) -> &dyn StateControl {
+        &self.inner.state
     }
 
     fn reset(&self) {
-        *lock(&self.inner.state) = self.inner.initial.clone();
+        self.inner.state.reset();
         *lock(&self.inner.bucket) = Bucket::new(self.inner.rate);
     }
 
-    fn seed(&self, body: Value) -> Result<(), String> {
-        let seed: GorgiasSeed = serde_json::from_value(body).map_err(|e| e.to_string())?;
-        Gorgias::seed(self, seed);
-        Ok(())
-    }
 
     fn error(&self, status: StatusCode, message: &str) -> Response {
         GorgiasError::new(status, message).into_response()
@@ -300,4 +294,11 @@ fn page(
     Ok(
         json!({ "data": data, "object": "list", "uri": uri, "meta": { "prev_cursor": prev, "next_cursor": next } }),
     )
+}
+
+impl EmulatorState for GorgiasState {
+    type Seed = GorgiasSeed;
+    fn add(&mut self, seed: GorgiasSeed) {
+        self.apply(seed);
+    }
 }

@@ -8,7 +8,7 @@ pub mod model;
 mod query;
 mod threads;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
@@ -18,8 +18,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
+use crate::common::state::{EmulatorState, StateCell, StateControl};
 use crate::common::auth::{Presented, presented};
-use crate::common::util::{lock, now_millis, now_secs, url_encode};
+use crate::common::util::{now_millis, now_secs, url_encode};
 use crate::common::{Control, Fault};
 pub use model::{HelpScoutSeed, HelpScoutState};
 
@@ -55,8 +56,7 @@ pub struct HelpScout {
 }
 
 struct Inner {
-    state: Mutex<HelpScoutState>,
-    initial: HelpScoutState,
+    state: StateCell<HelpScoutState>,
     credentials: HelpScoutCredentials,
     base: String,
 }
@@ -67,8 +67,7 @@ impl HelpScout {
         let initial = HelpScoutState::demo();
         let api = Self {
             inner: Arc::new(Inner {
-                state: Mutex::new(initial.clone()),
-                initial,
+                state: StateCell::new(initial),
                 credentials,
                 base: base.to_owned(),
             }),
@@ -108,17 +107,17 @@ impl HelpScout {
 
     /// A copy of the current state.
     pub fn state(&self) -> HelpScoutState {
-        lock(&self.inner.state).clone()
+        self.inner.state.get()
     }
 
     /// Runs `f` on the state.
     pub fn update<R>(&self, f: impl FnOnce(&mut HelpScoutState) -> R) -> R {
-        f(&mut lock(&self.inner.state))
+        self.inner.state.update(f)
     }
 
     /// Adds mailboxes, users, customers.
     pub fn seed(&self, seed: HelpScoutSeed) {
-        self.update(|s| s.apply(seed));
+        self.inner.state.seed(seed);
     }
 
     /// Makes every token issued so far (and the static ones) invalid: the next
@@ -142,19 +141,11 @@ impl HelpScout {
 }
 
 impl Control for HelpScout {
-    fn snapshot(&self) -> Value {
-        serde_json::to_value(self.state()).unwrap_or(Value::Null)
+    fn state(&self) -> &dyn StateControl {
+        &self.inner.state
     }
 
-    fn reset(&self) {
-        *lock(&self.inner.state) = self.inner.initial.clone();
-    }
 
-    fn seed(&self, body: Value) -> Result<(), String> {
-        let seed: HelpScoutSeed = serde_json::from_value(body).map_err(|e| e.to_string())?;
-        HelpScout::seed(self, seed);
-        Ok(())
-    }
 
     fn error(&self, status: StatusCode, message: &str) -> Response {
         if status == StatusCode::TOO_MANY_REQUESTS {
@@ -188,7 +179,7 @@ impl Control for HelpScout {
                 );
             }
         };
-        let s = lock(&self.inner.state);
+        let s = self.inner.state.lock();
         let valid = !s.expired_tokens.contains(&token)
             && (self.inner.credentials.tokens.contains(&token)
                 || s.issued_tokens
@@ -338,4 +329,11 @@ fn body(bytes: &[u8]) -> Result<Map<String, Value>, HsError> {
 
 fn parse_id(raw: &str) -> Result<u64, HsError> {
     raw.parse().map_err(|_| HsError::not_found())
+}
+
+impl EmulatorState for HelpScoutState {
+    type Seed = HelpScoutSeed;
+    fn add(&mut self, seed: HelpScoutSeed) {
+        self.apply(seed);
+    }
 }

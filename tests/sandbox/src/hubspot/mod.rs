@@ -10,7 +10,7 @@ pub mod model;
 mod owners;
 pub mod signature;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
@@ -21,8 +21,9 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use crate::common::Control;
+use crate::common::state::{EmulatorState, StateCell, StateControl};
 use crate::common::auth::{Presented, presented};
-use crate::common::util::{lock, now_millis};
+use crate::common::util::now_millis;
 pub use actions::ActionOutcome;
 pub use model::{HubSpotSeed, HubSpotState};
 
@@ -51,8 +52,7 @@ pub struct HubSpot {
 }
 
 struct Inner {
-    state: Mutex<HubSpotState>,
-    initial: HubSpotState,
+    state: StateCell<HubSpotState>,
     credentials: HubSpotCredentials,
     base: String,
 }
@@ -63,8 +63,7 @@ impl HubSpot {
         let initial = HubSpotState::demo();
         let api = Self {
             inner: Arc::new(Inner {
-                state: Mutex::new(initial.clone()),
-                initial,
+                state: StateCell::new(initial),
                 credentials,
                 base: base.to_owned(),
             }),
@@ -112,17 +111,17 @@ impl HubSpot {
 
     /// A copy of the current state.
     pub fn state(&self) -> HubSpotState {
-        lock(&self.inner.state).clone()
+        self.inner.state.get()
     }
 
     /// Runs `f` on the state.
     pub fn update<R>(&self, f: impl FnOnce(&mut HubSpotState) -> R) -> R {
-        f(&mut lock(&self.inner.state))
+        self.inner.state.update(f)
     }
 
     /// Adds contacts, owners, properties, association targets, callbacks.
     pub fn seed(&self, seed: HubSpotSeed) {
-        self.update(|s| s.apply(seed));
+        self.inner.state.seed(seed);
     }
 
     /// The credentials accepted.
@@ -136,19 +135,11 @@ impl HubSpot {
 }
 
 impl Control for HubSpot {
-    fn snapshot(&self) -> Value {
-        serde_json::to_value(self.state()).unwrap_or(Value::Null)
+    fn state(&self) -> &dyn StateControl {
+        &self.inner.state
     }
 
-    fn reset(&self) {
-        *lock(&self.inner.state) = self.inner.initial.clone();
-    }
 
-    fn seed(&self, body: Value) -> Result<(), String> {
-        let seed: HubSpotSeed = serde_json::from_value(body).map_err(|e| e.to_string())?;
-        HubSpot::seed(self, seed);
-        Ok(())
-    }
 
     fn error(&self, status: StatusCode, message: &str) -> Response {
         if status == StatusCode::TOO_MANY_REQUESTS {
@@ -251,4 +242,11 @@ fn paging(base: &str, path: &str, items: Vec<Value>, limit: usize, after: usize)
         v["paging"] = json!({ "next": { "after": end.to_string(), "link": format!("{base}{path}?after={end}&limit={limit}") } });
     }
     v
+}
+
+impl EmulatorState for HubSpotState {
+    type Seed = HubSpotSeed;
+    fn add(&mut self, seed: HubSpotSeed) {
+        self.apply(seed);
+    }
 }

@@ -8,7 +8,7 @@ pub mod model;
 mod search;
 mod tags;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
@@ -19,8 +19,8 @@ use axum::routing::{delete, get, post};
 use serde_json::{Map, Value, json};
 
 use crate::common::Control;
+use crate::common::state::{EmulatorState, StateCell, StateControl};
 use crate::common::auth::{Presented, presented};
-use crate::common::util::lock;
 pub use model::{IntercomSeed, IntercomState};
 
 /// `Intercom-Version` values accepted: the enum of the 2.16 description
@@ -54,8 +54,7 @@ pub struct Intercom {
 }
 
 struct Inner {
-    state: Mutex<IntercomState>,
-    initial: IntercomState,
+    state: StateCell<IntercomState>,
     credentials: IntercomCredentials,
 }
 
@@ -65,8 +64,7 @@ impl Intercom {
         let initial = IntercomState::demo();
         let api = Self {
             inner: Arc::new(Inner {
-                state: Mutex::new(initial.clone()),
-                initial,
+                state: StateCell::new(initial),
                 credentials,
             }),
         };
@@ -101,17 +99,17 @@ impl Intercom {
 
     /// A copy of the current state.
     pub fn state(&self) -> IntercomState {
-        lock(&self.inner.state).clone()
+        self.inner.state.get()
     }
 
     /// Runs `f` on the state.
     pub fn update<R>(&self, f: impl FnOnce(&mut IntercomState) -> R) -> R {
-        f(&mut lock(&self.inner.state))
+        self.inner.state.update(f)
     }
 
     /// Adds admins, teams, contacts and tags.
     pub fn seed(&self, seed: IntercomSeed) {
-        self.update(|s| s.apply(seed));
+        self.inner.state.seed(seed);
     }
 
     /// The credentials accepted.
@@ -121,19 +119,11 @@ impl Intercom {
 }
 
 impl Control for Intercom {
-    fn snapshot(&self) -> Value {
-        serde_json::to_value(self.state()).unwrap_or(Value::Null)
+    fn state(&self) -> &dyn StateControl {
+        &self.inner.state
     }
 
-    fn reset(&self) {
-        *lock(&self.inner.state) = self.inner.initial.clone();
-    }
 
-    fn seed(&self, body: Value) -> Result<(), String> {
-        let seed: IntercomSeed = serde_json::from_value(body).map_err(|e| e.to_string())?;
-        Intercom::seed(self, seed);
-        Ok(())
-    }
 
     fn error(&self, status: StatusCode, message: &str) -> Response {
         let code = match status.as_u16() {
@@ -232,5 +222,12 @@ fn id_string(map: &Map<String, Value>, key: &str) -> Option<String> {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
+    }
+}
+
+impl EmulatorState for IntercomState {
+    type Seed = IntercomSeed;
+    fn add(&mut self, seed: IntercomSeed) {
+        self.apply(seed);
     }
 }
