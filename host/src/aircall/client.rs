@@ -80,11 +80,7 @@ impl AircallClient {
         }
         let resp = req.send().await.map_err(|e| CapabilityError::Unavailable(format!("aircall: {e}")))?;
         let status = resp.status().as_u16();
-        let headers: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
-            .collect();
+        let headers: Vec<(String, String)> = crate::capabilities::header_pairs(resp.headers());
         let signal = read_signal(status, &headers, Duration::from_secs(3600));
         self.limiters.observe(&self.account, "aircall", signal);
         let text = resp.text().await.map_err(|e| CapabilityError::Unavailable(format!("aircall: {e}")))?;

@@ -144,11 +144,7 @@ impl JobCaps {
             }
         };
         let status = resp.status().as_u16();
-        let headers: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
-            .collect();
+        let headers: Vec<(String, String)> = crate::capabilities::header_pairs(resp.headers());
         let max = self.shared.limits.http_max_response_bytes;
         let mut body = Vec::new();
         loop {

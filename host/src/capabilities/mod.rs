@@ -176,6 +176,11 @@ impl IntegrationCtx {
     }
 }
 
+/// Header name / value pairs (values that are not visible ASCII are left out).
+pub fn header_pairs(map: &axum::http::HeaderMap) -> Vec<(String, String)> {
+    map.iter().filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string()))).collect()
+}
+
 fn setting_value(v: &toml::Value) -> SettingValue {
     match v {
         toml::Value::String(s) => SettingValue::Text(s.clone()),

@@ -42,7 +42,7 @@ pub async fn handle(
         method: method.to_string(),
         path: format!("/{rest}"),
         query: uri.query().unwrap_or("").to_string(),
-        headers: headers.iter().filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string()))).collect(),
+        headers: crate::capabilities::header_pairs(&headers),
         body: body.to_vec(),
         url: format!("{}{}", base.trim_end_matches('/'), uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")),
     };

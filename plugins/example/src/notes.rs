@@ -28,8 +28,8 @@ struct Found {
 /// succeeded (the host replays it); after a crash mid-request the host says the
 /// write is ambiguous, and we look before writing again.
 pub fn create_once(base: &str, note: &Note) -> Result<(), PluginError> {
-    let send = || http::post(&format!("{base}/notes")).credential("api").json(note)?.send().map_err(PluginError::from);
-    match http::post(&format!("{base}/notes")).credential("api").json(note)?.send() {
+    let create = || http::post(&format!("{base}/notes")).credential("api").json(note);
+    match create()?.send() {
         Ok(resp) => {
             resp.error_for_status()?;
             Ok(())
@@ -41,7 +41,7 @@ pub fn create_once(base: &str, note: &Note) -> Result<(), PluginError> {
                 .error_for_status()?
                 .json()?;
             if found.notes.is_empty() {
-                send()?.error_for_status()?;
+                create()?.send()?.error_for_status()?;
             }
             Ok(())
         }
