@@ -42,9 +42,13 @@ impl App {
     /// Start everything but the listener.
     pub async fn start(config: Config) -> anyhow::Result<App> {
         let config = Arc::new(config);
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(
+        if !config.store.fsync {
+            tracing::warn!("store.fsync = false: acknowledged events can be lost to a power cut (benchmarks only)");
+        }
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_with(
             &config.store.path,
             Duration::from_micros(config.store.group_commit_wait_us),
+            config.store.fsync,
         )?);
         let metrics = Arc::new(Metrics::new());
         let runtime = Arc::new(runtime_for(&config)?);

@@ -65,6 +65,10 @@ pub struct StoreConfig {
     pub dedupe_days: u32,
     /// How long to wait for more writes before a group commit, in microseconds.
     pub group_commit_wait_us: u64,
+    /// Sync every commit to disk before acknowledging (the default). `false`
+    /// exists only to measure what durability costs: acknowledged events can
+    /// then be lost to a power cut.
+    pub fsync: bool,
 }
 
 impl Default for StoreConfig {
@@ -73,6 +77,7 @@ impl Default for StoreConfig {
             path: PathBuf::from("switchboard.db"),
             dedupe_days: 7,
             group_commit_wait_us: 0,
+            fsync: true,
         }
     }
 }

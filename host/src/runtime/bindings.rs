@@ -17,4 +17,4 @@ pub use generated::*;
 /// The contract version these bindings implement.
 pub const CONTRACT_VERSION: &str = "0.1.0";
 
-pub use switchboard::plugin::types::{CapabilityError, SettingValue};
+pub use generated::switchboard::plugin::types::{CapabilityError, SettingValue};

@@ -121,6 +121,13 @@ impl Runtime {
         self.options.timeout + Duration::from_secs(2)
     }
 
+    /// Instantiate `component` in a fresh store and drop it: what every job pays
+    /// before the plugin runs (benchmarks measure it through this).
+    pub async fn instantiate_only(&self, component: &LinkedComponent, caps: JobCaps) -> Result<(), JobFailure> {
+        let mut store = self.new_store(caps);
+        self.instantiate(&mut store, component).await.map(|_| ())
+    }
+
     /// Run `handle-event` in a fresh instance.
     pub async fn handle_event(
         &self,

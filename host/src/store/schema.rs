@@ -3,10 +3,11 @@
 use rusqlite::Connection;
 
 /// Settings every connection gets. WAL with `synchronous=FULL`: a commit is on
-/// disk when it returns (the WAL is fsynced on every commit).
-pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
+/// disk when it returns (the WAL is fsynced on every commit). `fsync = false`
+/// (benchmarks only) turns the sync off.
+pub fn configure(conn: &Connection, fsync: bool) -> rusqlite::Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "synchronous", if fsync { "FULL" } else { "OFF" })?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     Ok(())

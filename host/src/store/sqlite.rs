@@ -21,11 +21,16 @@ impl SqliteStore {
     /// Open (creating if needed) the database at `path`. `group_commit_wait`
     /// makes the writer linger before each commit to gather more writes.
     pub fn open(path: &Path, group_commit_wait: std::time::Duration) -> StoreResult<SqliteStore> {
+        Self::open_with(path, group_commit_wait, true)
+    }
+
+    /// [`SqliteStore::open`], choosing whether commits are synced to disk.
+    pub fn open_with(path: &Path, group_commit_wait: std::time::Duration, fsync: bool) -> StoreResult<SqliteStore> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError(format!("cannot create {}: {e}", dir.display())))?;
         }
         let conn = Connection::open(path).map_err(|e| StoreError(format!("cannot open {}: {e}", path.display())))?;
-        schema::configure(&conn)?;
+        schema::configure(&conn, fsync)?;
         schema::migrate(&conn)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
