@@ -15,6 +15,9 @@ demo:
 # Benchmarks (release); results go in BENCHMARKS.md
 bench:
     cargo xtask plugins
+    cargo bench -p switchboard --bench dispatch
+    cargo bench -p switchboard --bench ingest
+    cargo bench -p switchboard --bench reload
     cargo bench -p switchboard-phone
 
 # Scaffold a new plugin from the example: just new-plugin NAME
@@ -28,4 +31,4 @@ new-plugin NAME:
     sed -e 's/switchboard-plugin-example/switchboard-plugin-{{NAME}}/' -e 's/^description = .*/description = "{{NAME}} connector"/' plugins/example/Cargo.toml > "$dest/Cargo.toml"
     cp plugins/example/src/*.rs "$dest/src/"
     sed -i "s|    \"plugins/example\",|    \"plugins/example\",\n    \"plugins/{{NAME}}\",|" Cargo.toml
-    echo "created $dest; add (\"switchboard-plugin-{{NAME}}\", \"plugins/{{NAME}}\", \"{{NAME}}\") to PLUGINS in xtask/src/main.rs, then: just plugins"
+    echo "created $dest; build it with: just plugins (it lands in dist/plugins/{{NAME}})"

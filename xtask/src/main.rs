@@ -8,11 +8,45 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-/// Plugin crates: (package, folder with plugin.toml, dist name).
-const PLUGINS: &[(&str, &str, &str)] = &[
-    ("switchboard-plugin-example", "plugins/example", "example"),
-    ("switchboard-plugin-chaos", "tests/plugins/chaos", "chaos"),
-];
+/// Folders whose sub-folders with a `plugin.toml` and a `Cargo.toml` are plugins.
+const PLUGIN_ROOTS: &[&str] = &["plugins", "tests/plugins"];
+
+/// A plugin crate found in the tree.
+struct PluginCrate {
+    package: String,
+    folder: PathBuf,
+    name: String,
+}
+
+/// The first `key = "value"` line of a TOML file (enough for `name` in
+/// `[package]` and in `plugin.toml`, which both put it first).
+fn toml_string(path: &Path, key: &str) -> Result<String, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .find(|(k, _)| k.trim() == key)
+        .map(|(_, v)| v.trim().trim_matches('"').to_string())
+        .ok_or_else(|| format!("{}: no `{key}`", path.display()))
+}
+
+fn discover(root: &Path) -> Result<Vec<PluginCrate>, String> {
+    let mut found = Vec::new();
+    for dir in PLUGIN_ROOTS {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
+        for entry in entries.flatten() {
+            let folder = entry.path();
+            if folder.join("plugin.toml").exists() && folder.join("Cargo.toml").exists() {
+                found.push(PluginCrate {
+                    package: toml_string(&folder.join("Cargo.toml"), "name")?,
+                    name: toml_string(&folder.join("plugin.toml"), "name")?,
+                    folder,
+                });
+            }
+        }
+    }
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(found)
+}
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
@@ -39,17 +73,18 @@ fn ensure_target() -> Result<(), String> {
 fn plugins() -> Result<(), String> {
     ensure_target()?;
     let root = root();
+    let plugins = discover(&root)?;
     let mut cmd = Command::new(env!("CARGO"));
     cmd.current_dir(&root).args(["build", "--target", "wasm32-wasip2", "--profile", "plugin"]);
-    for (pkg, _, _) in PLUGINS {
-        cmd.args(["-p", pkg]);
+    for p in &plugins {
+        cmd.args(["-p", &p.package]);
     }
     run(&mut cmd)?;
-    for (pkg, folder, name) in PLUGINS {
-        let wasm = root.join("target/wasm32-wasip2/plugin").join(format!("{}.wasm", pkg.replace('-', "_")));
+    for PluginCrate { package, folder, name } in &plugins {
+        let wasm = root.join("target/wasm32-wasip2/plugin").join(format!("{}.wasm", package.replace('-', "_")));
         let dest = root.join("dist/plugins").join(name);
         std::fs::create_dir_all(&dest).map_err(|e| format!("{}: {e}", dest.display()))?;
-        std::fs::copy(root.join(folder).join("plugin.toml"), dest.join("plugin.toml")).map_err(|e| format!("{folder}/plugin.toml: {e}"))?;
+        std::fs::copy(folder.join("plugin.toml"), dest.join("plugin.toml")).map_err(|e| format!("{}/plugin.toml: {e}", folder.display()))?;
         // Copy then rename, so a watching host never sees half a component.
         let tmp = dest.join(".plugin.wasm.tmp");
         std::fs::copy(&wasm, &tmp).map_err(|e| format!("{}: {e}", wasm.display()))?;
