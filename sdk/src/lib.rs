@@ -40,10 +40,15 @@ pub mod bindings {
 pub use wit_bindgen as __wit_bindgen;
 
 mod context;
+pub mod datetime;
 mod error;
 pub mod http;
+pub mod json_patch;
 pub mod log;
+pub mod quota;
+pub mod multipart;
 pub mod storage;
+pub mod tag_set;
 
 pub use bindings::switchboard::plugin::incoming::{Request, Response};
 pub use bindings::switchboard::plugin::types::{
