@@ -1,0 +1,144 @@
+//! Transport: every request carries `Intercom-Version` and the integration's
+//! token; statuses become plugin errors the host acts on (intercom-helpscout-api.md §1.1–§1.4).
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use switchboard_sdk::http::{self, RequestBuilder, Response};
+use switchboard_sdk::{CapabilityError, PluginError, RateLimit};
+
+/// The API version every request asks for (§1.1: pin it so a change of the
+/// app's default version does not change behaviour).
+pub const VERSION: &str = "2.16";
+
+/// The secret (declared in `plugin.toml`) the host attaches as a bearer token.
+const CREDENTIAL: &str = "token";
+
+/// Wait when a 429 names no reset time.
+const DEFAULT_RATE_WAIT_MS: u64 = 10_000;
+
+/// Why a request did not give the answer asked for.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 404: the record does not exist (or no longer).
+    NotFound(String),
+    /// 409 / 410: the record clashes with another one or was merged away.
+    Conflict(String),
+    /// Anything else: the job stops with this.
+    Fatal(PluginError),
+}
+
+impl From<PluginError> for ApiError {
+    fn from(e: PluginError) -> Self {
+        ApiError::Fatal(e)
+    }
+}
+
+impl From<CapabilityError> for ApiError {
+    fn from(e: CapabilityError) -> Self {
+        ApiError::Fatal(e.into())
+    }
+}
+
+impl From<ApiError> for PluginError {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::NotFound(m) => PluginError::Permanent(format!("Intercom: not found: {m}")),
+            ApiError::Conflict(m) => PluginError::Permanent(format!("Intercom: conflict: {m}")),
+            ApiError::Fatal(e) => e,
+        }
+    }
+}
+
+/// A client for one integration's Intercom workspace.
+#[derive(Debug, Clone)]
+pub struct Client {
+    base: String,
+}
+
+impl Client {
+    /// A client for the API root `base` (no trailing slash).
+    pub fn new(base: &str) -> Client {
+        Client { base: base.trim_end_matches('/').to_string() }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn prepare(&self, builder: RequestBuilder) -> RequestBuilder {
+        builder.credential(CREDENTIAL).header("Intercom-Version", VERSION).header("Accept", "application/json")
+    }
+
+    /// `GET path`, the answer as JSON.
+    pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        let resp = self.prepare(http::get(&self.url(path))).send()?;
+        decode(resp)
+    }
+
+    /// `POST path` with a JSON body.
+    pub fn post<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ApiError> {
+        let resp = self.prepare(http::post(&self.url(path))).json(body)?.send()?;
+        decode(resp)
+    }
+
+    /// `DELETE path` with a JSON body (Intercom's untag wants `admin_id` in the body, §1.9).
+    pub fn delete<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ApiError> {
+        let resp = self.prepare(http::delete(&self.url(path))).json(body)?.send()?;
+        decode(resp)
+    }
+}
+
+impl Client {
+    /// `DELETE path` without a body.
+    pub fn delete_without_body<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        let resp = self.prepare(http::delete(&self.url(path))).send()?;
+        decode(resp)
+    }
+}
+
+/// The first error message of an `error.list` body (or the Switch `{error_key, message}` body).
+fn error_text(resp: &Response) -> String {
+    let raw = String::from_utf8_lossy(resp.body());
+    let parsed: Option<serde_json::Value> = serde_json::from_str(&raw).ok();
+    let from_list = parsed.as_ref().and_then(|v| {
+        let e = v.get("errors")?.get(0)?;
+        let code = e.get("code").and_then(|c| c.as_str()).unwrap_or("error");
+        let msg = e.get("message").and_then(|m| m.as_str()).unwrap_or("");
+        Some(format!("{code}: {msg}"))
+    });
+    let from_key = parsed.as_ref().and_then(|v| {
+        let key = v.get("error_key")?.as_str()?;
+        let msg = v.get("message").and_then(|m| m.as_str()).unwrap_or("");
+        Some(format!("{key}: {msg}"))
+    });
+    let text = from_list.or(from_key).unwrap_or_else(|| raw.chars().take(200).collect());
+    format!("{} {text}", resp.status())
+}
+
+/// How long a 429 asks us to wait: `X-RateLimit-Reset` (UNIX seconds, §1.3), else
+/// `Retry-After` (not documented for Intercom, honoured when present).
+fn rate_wait_ms(resp: &Response) -> u64 {
+    let now_ms = switchboard_sdk::now_ms();
+    let reset = resp.header("x-ratelimit-reset").and_then(|v| v.trim().parse::<i64>().ok()).map(|reset_s| {
+        let wait = reset_s.saturating_mul(1000).saturating_sub(now_ms);
+        // The reset is the start of the next window; one more second covers clock skew.
+        u64::try_from(wait).unwrap_or(0).saturating_add(1_000)
+    });
+    let retry_after = resp.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(|s| s.saturating_mul(1000));
+    reset.or(retry_after).unwrap_or(DEFAULT_RATE_WAIT_MS).min(15 * 60 * 1000)
+}
+
+fn decode<T: DeserializeOwned>(resp: Response) -> Result<T, ApiError> {
+    match resp.status() {
+        200..=299 => resp.json().map_err(ApiError::Fatal),
+        404 => Err(ApiError::NotFound(error_text(&resp))),
+        409 | 410 => Err(ApiError::Conflict(error_text(&resp))),
+        429 => Err(ApiError::Fatal(PluginError::RateLimited(RateLimit {
+            retry_after_ms: rate_wait_ms(&resp),
+            reason: format!("Intercom: {}", error_text(&resp)),
+        }))),
+        401 | 403 => Err(ApiError::Fatal(PluginError::Unauthorized(format!("Intercom: {}", error_text(&resp))))),
+        408 | 500..=599 => Err(ApiError::Fatal(PluginError::Retryable(format!("Intercom: {}", error_text(&resp))))),
+        _ => Err(ApiError::Fatal(PluginError::Permanent(format!("Intercom: {}", error_text(&resp))))),
+    }
+}

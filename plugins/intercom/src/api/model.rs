@@ -1,0 +1,170 @@
+//! The parts of Intercom's JSON the connector reads (schemas of the 2.16
+//! description). Every field is optional or defaulted: a response missing one
+//! is read as "unknown", never a panic.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Ids arrive as strings in 2.16, as numbers in places (`admin_assignee_id`); accept both.
+fn id_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(match v {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    })
+}
+
+/// `0`, `null` and absent all mean "nobody" for assignees (§1.7).
+fn assignee_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(match v {
+        serde_json::Value::String(s) if !s.is_empty() && s != "0" => Some(s),
+        serde_json::Value::Number(n) if n.as_u64() != Some(0) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// A contact (user or lead).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Contact {
+    /// 24-character id.
+    #[serde(deserialize_with = "id_lenient")]
+    pub id: String,
+    /// `user` or `lead`.
+    pub role: String,
+    /// Full name.
+    pub name: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Phone as stored.
+    pub phone: Option<String>,
+    /// The workspace (app `id_code`), for links.
+    pub workspace_id: Option<String>,
+    /// UNIX seconds.
+    pub updated_at: Option<i64>,
+}
+
+/// `POST /contacts/search` answer.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ContactList {
+    /// The page.
+    pub data: Vec<Contact>,
+    /// All matches.
+    pub total_count: Option<u64>,
+}
+
+/// A teammate.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Admin {
+    /// Id.
+    #[serde(deserialize_with = "id_lenient")]
+    pub id: String,
+    /// Name.
+    pub name: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+}
+
+/// `GET /admins` answer.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AdminList {
+    /// Every admin.
+    pub admins: Vec<Admin>,
+}
+
+/// The app inside `GET /me`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct App {
+    /// Workspace id.
+    pub id_code: Option<String>,
+}
+
+/// `GET /me` answer.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Me {
+    /// The token owner's admin id.
+    #[serde(deserialize_with = "id_lenient")]
+    pub id: String,
+    /// The workspace.
+    pub app: App,
+}
+
+/// A conversation (the fields the rules need).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Conversation {
+    /// Id.
+    #[serde(deserialize_with = "id_lenient")]
+    pub id: String,
+    /// `open`, `closed` or `snoozed`.
+    pub state: String,
+    /// UNIX seconds.
+    pub updated_at: i64,
+    /// Assigned admin, `None` when unassigned.
+    #[serde(deserialize_with = "assignee_lenient")]
+    pub admin_assignee_id: Option<String>,
+}
+
+impl Conversation {
+    /// Not closed: open, or snoozed (a contact reply wakes it up).
+    pub fn is_open(&self) -> bool {
+        self.state != "closed" && !self.state.is_empty()
+    }
+}
+
+/// `POST /conversations/search` answer.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ConversationList {
+    /// The page.
+    pub conversations: Vec<Conversation>,
+}
+
+/// `POST /conversations` answer: a message, not the conversation (§1.7).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct UserMessage {
+    /// The conversation it started.
+    #[serde(deserialize_with = "id_lenient")]
+    pub conversation_id: String,
+}
+
+/// A tag.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Tag {
+    /// Id.
+    #[serde(deserialize_with = "id_lenient")]
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
+/// `POST /phone_call_redirects` answer (§1.10).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PhoneSwitch {
+    /// The Messenger link texted to the caller (in the documented example).
+    pub url: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assignee_zero_and_null_mean_nobody() {
+        let c: Conversation = serde_json::from_str(r#"{"id": 5, "state": "open", "admin_assignee_id": 0}"#).unwrap_or_default();
+        assert_eq!((c.id.as_str(), c.admin_assignee_id), ("5", None));
+        let c: Conversation = serde_json::from_str(r#"{"id": "5", "admin_assignee_id": 991002}"#).unwrap_or_default();
+        assert_eq!(c.admin_assignee_id.as_deref(), Some("991002"));
+        let c: Conversation = serde_json::from_str(r#"{"id": "5", "admin_assignee_id": null}"#).unwrap_or_default();
+        assert_eq!(c.admin_assignee_id, None);
+    }
+}

@@ -1,0 +1,64 @@
+//! # The Intercom connector
+//!
+//! Reproduces Aircall's Intercom integration (seed `000_e6e512e308edd16a`) and
+//! Intercom Switch (seed `004_c815dabd727713ea`):
+//!
+//! | event | what happens | module |
+//! | --- | --- | --- |
+//! | `call.created` | contact found (or created), synced to Aircall, insight cards | [`cards`], [`sync`], [`party`] |
+//! | `call.ivr_option_selected` | the configured option sends a Switch | [`calls::ivr_option`] |
+//! | `call.ended` | message + notes + assignment + tags in the contact's conversation | [`calls::log_call`], [`conversation`] |
+//! | `call.commented` / `tagged` / `untagged` / `assigned` / `voicemail_left` | follow-ups on the logged conversation | [`calls`] |
+//! | `message.sent` / `received` / `status_updated` | SMS logging and delivery status | [`messages`] |
+//!
+//! The vendor's API is in [`api`]; the seed's rules in [`rules`]; the words in [`text`].
+
+pub mod api;
+pub mod calls;
+pub mod cards;
+pub mod conversation;
+pub mod directory;
+pub mod job;
+pub mod links;
+pub mod messages;
+pub mod party;
+pub mod records;
+pub mod rules;
+pub mod settings;
+pub mod sync;
+pub mod text;
+
+use job::Job;
+use switchboard_sdk::{CallEventKind, Context, Event, Plugin, PluginError, export_plugin, log};
+
+/// The Intercom connector.
+pub struct Intercom;
+
+impl Plugin for Intercom {
+    fn handle_event(ctx: &Context, event: Event) -> Result<(), PluginError> {
+        let job = Job::new(ctx)?;
+        match &event {
+            Event::Call((kind, call)) => match kind {
+                CallEventKind::Created => cards::call_created(&job, call),
+                CallEventKind::IvrOptionSelected => calls::ivr_option(&job, call),
+                CallEventKind::Ended => calls::log_call(&job, call),
+                CallEventKind::Commented => calls::comment(&job, call),
+                CallEventKind::Tagged => calls::tagged(&job, call),
+                CallEventKind::Untagged => calls::untagged(&job, call),
+                CallEventKind::Assigned => calls::assigned(&job, call),
+                CallEventKind::VoicemailLeft => calls::voicemail(&job, call),
+                _ => {
+                    log::debug(&format!("{}: nothing to do", ctx.event_name()));
+                    Ok(())
+                }
+            },
+            Event::Message((kind, msg)) => messages::handle(&job, *kind, msg),
+            _ => {
+                log::debug(&format!("{}: nothing to do", ctx.event_name()));
+                Ok(())
+            }
+        }
+    }
+}
+
+export_plugin!(Intercom);
