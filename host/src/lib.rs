@@ -22,4 +22,5 @@ pub mod queue;
 pub mod registry;
 pub mod runtime;
 pub mod server;
+pub mod simulate;
 pub mod store;

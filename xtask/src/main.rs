@@ -1,7 +1,7 @@
 //! Project automation, runnable with only Rust installed: `cargo xtask <task>`.
 //!
-//! - `plugins`: add the wasm32-wasip2 target if missing, build every plugin in
-//!   release, and assemble `dist/plugins/<name>/{plugin.toml, plugin.wasm}`.
+//! - `plugins [NAME...]`: add the wasm32-wasip2 target if missing, build every
+//!   plugin (or the named ones) in release, and assemble `dist/plugins/<name>/{plugin.toml, plugin.wasm}`.
 //! - `test`: `plugins`, then `cargo test` on the native crates.
 //! - `demo`: `plugins`, then run the demo.
 
@@ -70,10 +70,17 @@ fn ensure_target() -> Result<(), String> {
     }
 }
 
-fn plugins() -> Result<(), String> {
+/// Builds the plugins named in `only` (all when empty).
+fn plugins(only: &[String]) -> Result<(), String> {
     ensure_target()?;
     let root = root();
-    let plugins = discover(&root)?;
+    let mut plugins = discover(&root)?;
+    if !only.is_empty() {
+        if let Some(unknown) = only.iter().find(|n| !plugins.iter().any(|p| &p.name == *n)) {
+            return Err(format!("no plugin named `{unknown}` under {}", PLUGIN_ROOTS.join(" or ")));
+        }
+        plugins.retain(|p| only.contains(&p.name));
+    }
     let mut cmd = Command::new(env!("CARGO"));
     cmd.current_dir(&root).args(["build", "--target", "wasm32-wasip2", "--profile", "plugin"]);
     for p in &plugins {
@@ -98,18 +105,18 @@ fn plugins() -> Result<(), String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("plugins") => plugins(),
-        Some("test") => plugins().and_then(|_| {
+        Some("plugins") => plugins(&args[1..]),
+        Some("test") => plugins(&[]).and_then(|_| {
             let mut cmd = Command::new(env!("CARGO"));
             cmd.current_dir(root()).arg("test").args(&args[1..]);
             run(&mut cmd)
         }),
-        Some("demo") => plugins().and_then(|_| {
+        Some("demo") => plugins(&[]).and_then(|_| {
             let mut cmd = Command::new(env!("CARGO"));
             cmd.current_dir(root()).args(["run", "-p", "switchboard", "--", "serve", "--config", "switchboard.toml"]).args(&args[1..]);
             run(&mut cmd)
         }),
-        _ => Err("usage: cargo xtask plugins | test [ARGS] | demo [ARGS]".into()),
+        _ => Err("usage: cargo xtask plugins [NAME...] | test [ARGS] | demo [ARGS]".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 
 mod admin;
 mod phone;
+mod simulate;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -54,6 +55,8 @@ pub enum Command {
         #[command(subcommand)]
         action: phone::PhoneAction,
     },
+    /// Play scenario files into a host as Aircall webhooks (see scenarios/README.md).
+    Simulate(simulate::SimulateArgs),
 }
 
 /// `plugins …`
@@ -131,5 +134,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::DeadLetters { action } => admin::dead_letters(action).await,
         Command::Integrations { action } => admin::integrations(action).await,
         Command::Phone { action } => Ok(phone::run(action)),
+        Command::Simulate(args) => simulate::run(args).await,
     }
 }

@@ -2,6 +2,8 @@
 //! child process with its own plugin folder, database and configuration.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod rig;
+
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;

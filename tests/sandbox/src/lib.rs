@@ -21,6 +21,7 @@ pub mod gorgias;
 pub mod helpscout;
 pub mod hubspot;
 pub mod intercom;
+pub mod notes;
 
 use std::net::{Ipv4Addr, SocketAddr};
 
@@ -30,6 +31,10 @@ pub use gorgias::{Gorgias, GorgiasCredentials, GorgiasRate};
 pub use helpscout::{HelpScout, HelpScoutCredentials};
 pub use hubspot::{HubSpot, HubSpotCredentials};
 pub use intercom::{Intercom, IntercomCredentials};
+pub use notes::Notes;
+
+/// The bearer token the notes emulator accepts by default.
+pub const NOTES_TOKEN: &str = "sandbox-notes-token";
 
 /// How to start the sandbox. `Default` = every emulator on a free loopback port.
 #[derive(Debug, Clone, Default)]
@@ -63,6 +68,8 @@ pub struct Ports {
     pub gorgias: u16,
     /// HubSpot.
     pub hubspot: u16,
+    /// The generic notes API of the reference plugin.
+    pub notes: u16,
 }
 
 /// All emulators, running. Dropping it stops them.
@@ -72,6 +79,7 @@ pub struct Sandbox {
     helpscout: Running<HelpScout>,
     gorgias: Running<Gorgias>,
     hubspot: Running<HubSpot>,
+    notes: Running<Notes>,
 }
 
 fn loopback(port: u16) -> SocketAddr {
@@ -106,12 +114,17 @@ impl Sandbox {
             HubSpot::new(base, creds)
         })
         .await?;
+        let notes = common::harness::launch(loopback(options.ports.notes), |base| {
+            Notes::new(base, vec![NOTES_TOKEN.to_string()])
+        })
+        .await?;
         Ok(Self {
             aircall,
             intercom,
             helpscout,
             gorgias,
             hubspot,
+            notes,
         })
     }
 
@@ -165,6 +178,16 @@ impl Sandbox {
         self.hubspot.url()
     }
 
+    /// The generic notes API (what the reference plugin writes to).
+    pub fn notes(&self) -> &Running<Notes> {
+        &self.notes
+    }
+
+    /// Base URL of the notes emulator (`POST /notes`).
+    pub fn notes_url(&self) -> &str {
+        self.notes.url()
+    }
+
     /// Human-readable list of the URLs and the credentials to use.
     pub fn describe(&self) -> String {
         let a = self.aircall.credentials();
@@ -207,6 +230,7 @@ impl Sandbox {
             h.tokens.join(" | "),
             h.client_secret
         );
+        out += &format!("  Notes      {}  Bearer {}  (the reference plugin's generic notes API)\n", self.notes_url(), NOTES_TOKEN);
         out += "Every emulator: GET /_sandbox/state, GET /_sandbox/requests, POST /_sandbox/reset, POST /_sandbox/seed, POST /_sandbox/faults\n";
         out
     }

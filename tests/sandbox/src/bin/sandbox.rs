@@ -22,6 +22,9 @@ struct Args {
     /// Port of the HubSpot emulator.
     #[arg(long, env = "SANDBOX_HUBSPOT_PORT", default_value_t = 0)]
     hubspot_port: u16,
+    /// Port of the generic notes API (the reference plugin's CRM).
+    #[arg(long, env = "SANDBOX_NOTES_PORT", default_value_t = 0)]
+    notes_port: u16,
     /// Gorgias rate limit: requests per window.
     #[arg(long, default_value_t = 80)]
     gorgias_limit: u32,
@@ -43,6 +46,7 @@ async fn main() -> anyhow::Result<()> {
             helpscout: args.helpscout_port,
             gorgias: args.gorgias_port,
             hubspot: args.hubspot_port,
+            notes: args.notes_port,
         },
         ..SandboxOptions::default()
     };
