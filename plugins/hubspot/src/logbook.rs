@@ -1,0 +1,70 @@
+//! Logging SMS on HubSpot records (seed: "Jede über einen HubSpot-Workflow
+//! gesendete SMS wird automatisch als Engagement im entsprechenden
+//! HubSpot-Datensatz protokolliert"; replies "ebenfalls … im entsprechenden
+//! Datensatz"): an SMS communication associated with the enrolled record and
+//! its contacts, and a *thread* remembered per (Aircall number, recipient) so
+//! the recipient's replies land on the same record.
+
+use crate::hubspot::{self, Communication, HubSpot};
+use crate::settings::Settings;
+use serde::{Deserialize, Serialize};
+use switchboard_sdk::{PluginError, storage};
+
+/// How long the HubSpot owner of an Aircall user's e-mail is cached.
+const OWNER_CACHE_SECONDS: u32 = 3600;
+
+/// The record a workflow SMS came from, remembered for the replies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thread {
+    /// Workflow object type (`DEAL`, …).
+    pub object_type: String,
+    /// Its id.
+    pub object_id: String,
+    /// The contacts the SMS was associated with.
+    pub contact_ids: Vec<String>,
+    /// The owner shown as the SMS's author.
+    pub owner_id: Option<String>,
+}
+
+impl Thread {
+    fn key(number_id: u64, e164: &str) -> String {
+        format!("thread:{number_id}:{e164}")
+    }
+
+    /// The thread of a number and a customer, if a workflow SMS started one recently.
+    pub fn find(number_id: u64, e164: &str) -> Result<Option<Thread>, PluginError> {
+        storage::get(&Self::key(number_id, e164))
+    }
+
+    /// Remember (or refresh) the thread.
+    pub fn save(&self, settings: &Settings, number_id: u64, e164: &str) -> Result<(), PluginError> {
+        storage::set(&Self::key(number_id, e164), self, Some(settings.reply_window_seconds))
+    }
+
+    /// `(id, association type)` of the record and contacts, deduplicated.
+    pub fn associations(&self) -> Vec<(String, u32)> {
+        let mut out = Vec::new();
+        if let Some(t) = hubspot::communication_association(&self.object_type) {
+            out.push((self.object_id.clone(), t));
+        }
+        for c in &self.contact_ids {
+            if !out.iter().any(|(id, t)| id == c && *t == 81) {
+                out.push((c.clone(), 81));
+            }
+        }
+        out
+    }
+}
+
+/// The HubSpot owner id of an e-mail (cached; `None` when HubSpot has none).
+pub fn owner_of(settings: &Settings, email: Option<&str>) -> Result<Option<String>, PluginError> {
+    let Some(email) = email.map(str::trim).filter(|e| e.contains('@')) else { return Ok(None) };
+    let email = email.to_lowercase();
+    storage::cached(&format!("cache:owner:{email}"), OWNER_CACHE_SECONDS, || HubSpot::new(&settings.base_url).owner_id_by_email(&email))
+}
+
+/// Log one message on the thread's record and contacts; returns the communication id.
+pub fn log(settings: &Settings, thread: &Thread, channel: &'static str, body: String, timestamp_ms: i64) -> Result<String, PluginError> {
+    let communication = Communication { channel, body, timestamp_ms, owner_id: thread.owner_id.clone(), associations: thread.associations() };
+    HubSpot::new(&settings.base_url).create_communication(&communication)
+}
