@@ -1,0 +1,139 @@
+//! Finding the Gorgias customer of a phone number, and creating one when there
+//! is none (seed: "Ticket-Erstellung für Anrufe" step 2, "Einseitige
+//! Kontaktsynchronisierung").
+
+use crate::api::{Api, Customer};
+use crate::settings::Settings;
+use serde_json::{Value, json};
+use switchboard_sdk::{Contact, PluginError, log, storage};
+
+/// How long a phone → customer match is kept (seconds).
+const CUSTOMER_TTL: u32 = 3600;
+/// Name prefix of customers created without an Aircall contact (seed).
+pub const NEW_CONTACT: &str = "Aircall New Contact";
+
+fn key(e164: &str) -> String {
+    format!("customer:{e164}")
+}
+
+/// The customer with this number: cache, else `customers_by_phone` (exact E.164,
+/// as the seed says: numbers stored in other formats are not matched).
+pub fn find(api: &Api, e164: &str) -> Result<Option<Customer>, PluginError> {
+    if let Some(c) = storage::get::<Customer>(&key(e164))? {
+        return Ok(Some(c));
+    }
+    let found = api.customers_by_phone(e164)?.into_iter().next();
+    if let Some(c) = &found {
+        storage::set(&key(e164), c, Some(CUSTOMER_TTL))?;
+    }
+    Ok(found)
+}
+
+/// Forget a cached match (the customer was deleted or merged in Gorgias).
+pub fn forget(e164: &str) -> Result<(), PluginError> {
+    storage::delete(&key(e164))
+}
+
+/// A generated e-mail for a customer Gorgias must have one for (the seed's
+/// `random_number@aircall.io`): derived from the number, so a retry or a second
+/// event finds the same customer instead of creating another. [U] the seed says random.
+pub fn placeholder_email(e164: &str, settings: &Settings) -> String {
+    let digits: String = e164.chars().filter(char::is_ascii_digit).collect();
+    let local = if digits.is_empty() { "anonymous".to_string() } else { format!("aircall-{digits}") };
+    format!("{local}@{}", settings.placeholder_email_domain)
+}
+
+fn non_empty(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// The create body: from the Aircall contact (first name, e-mail or a generic
+/// one, number), or "Aircall New Contact +number" with a generated e-mail; with
+/// a note saying why it was created.
+pub fn new_customer_body(e164: &str, contact: Option<&Contact>, settings: &Settings) -> Value {
+    let placeholder = placeholder_email(e164, settings);
+    let note = format!("Created by Aircall: no Gorgias customer was found with the phone number {e164}.");
+    let (firstname, lastname, email) = match contact {
+        Some(c) => {
+            let email = c.emails.iter().map(|e| e.value.trim()).find(|e| e.contains('@')).map(str::to_string);
+            (non_empty(&c.first_name), non_empty(&c.last_name), email)
+        }
+        None => (None, None, None),
+    };
+    let name = match (&firstname, &lastname) {
+        (None, None) => contact.and_then(|c| non_empty(&c.company_name)).unwrap_or_else(|| format!("{NEW_CONTACT} {e164}")),
+        _ => [firstname.clone(), lastname.clone()].into_iter().flatten().collect::<Vec<_>>().join(" "),
+    };
+    let email = email.unwrap_or(placeholder);
+    let mut body = json!({
+        "name": name,
+        "email": email,
+        "note": note,
+        "channels": [
+            { "type": "phone", "address": e164, "preferred": true },
+            { "type": "email", "address": email, "preferred": false },
+        ],
+    });
+    if let Some(f) = firstname {
+        body["firstname"] = json!(f);
+    }
+    if let Some(l) = lastname {
+        body["lastname"] = json!(l);
+    }
+    body
+}
+
+/// The customer of `e164`, created when Gorgias has none.
+pub fn find_or_create(api: &Api, e164: &str, contact: Option<&Contact>, settings: &Settings) -> Result<Customer, PluginError> {
+    if let Some(c) = find(api, e164)? {
+        return Ok(c);
+    }
+    create(api, e164, contact, settings)
+}
+
+/// Create the customer of `e164` (no lookup first). On a conflict (the e-mail is
+/// taken) or an ambiguous earlier attempt, the existing customer is used.
+pub fn create(api: &Api, e164: &str, contact: Option<&Contact>, settings: &Settings) -> Result<Customer, PluginError> {
+    let body = new_customer_body(e164, contact, settings);
+    let created = match api.create_customer(&body)? {
+        Some(c) => c,
+        None => {
+            // 409 or ambiguous: whoever has the number or the e-mail is the customer.
+            let by_phone = api.customers_by_phone(e164)?.into_iter().next();
+            let email = body.get("email").and_then(Value::as_str).unwrap_or_default();
+            match by_phone {
+                Some(c) => c,
+                None => api.customer_by_email(email)?.ok_or_else(|| {
+                    PluginError::retryable(format!("Gorgias refused to create the customer of {e164} and none has its e-mail {email}"))
+                })?,
+            }
+        }
+    };
+    log::with(log::Level::Info, "Gorgias customer created or matched", &[("phone", e164), ("customer", &created.id.to_string())]);
+    storage::set(&key(e164), &created, Some(CUSTOMER_TTL))?;
+    Ok(created)
+}
+
+/// The customer that stands for withheld numbers (one per account, found by its e-mail).
+pub fn anonymous(api: &Api, settings: &Settings) -> Result<Customer, PluginError> {
+    let email = format!("anonymous@{}", settings.placeholder_email_domain);
+    if let Some(c) = storage::get::<Customer>("customer:anonymous")? {
+        return Ok(c);
+    }
+    let c = match api.customer_by_email(&email)? {
+        Some(c) => c,
+        None => {
+            let body = json!({
+                "name": "Anonymous caller", "email": email,
+                "note": "Created by Aircall for calls and messages from withheld numbers.",
+                "channels": [{ "type": "email", "address": email, "preferred": true }],
+            });
+            match api.create_customer(&body)? {
+                Some(c) => c,
+                None => api.customer_by_email(&email)?.ok_or_else(|| PluginError::retryable("anonymous customer not found after a conflict"))?,
+            }
+        }
+    };
+    storage::set("customer:anonymous", &c, Some(CUSTOMER_TTL))?;
+    Ok(c)
+}

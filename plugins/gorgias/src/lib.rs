@@ -1,0 +1,47 @@
+//! The Gorgias connector: Aircall calls and SMS become Gorgias tickets with
+//! internal notes and tags; customers are found by phone number (or created);
+//! the agent sees the Gorgias customer on an insight card.
+//!
+//! The rules are the seed's (`shared/seeds/002_3c911f1e9dfe88a3.txt`), one module
+//! each: [`calls`], [`messages`], [`tags`], [`notes`], [`card`], [`contacts`],
+//! [`customers`], [`directory`]; the vendor API is [`api`].
+
+pub mod api;
+pub mod calls;
+pub mod card;
+pub mod contacts;
+pub mod customers;
+pub mod directory;
+pub mod media;
+pub mod messages;
+pub mod notes;
+pub mod settings;
+pub mod tags;
+
+use api::Api;
+use settings::Settings;
+use switchboard_sdk::{Context, Event, Plugin, PluginError, export_plugin, log};
+
+/// The connector.
+pub struct Gorgias;
+
+impl Plugin for Gorgias {
+    fn handle_event(ctx: &Context, event: Event) -> Result<(), PluginError> {
+        let relevant = matches!(&event, Event::Call(_) | Event::Message(_) | Event::Contact(_));
+        if !relevant {
+            log::debug(&format!("ignoring {}", ctx.event_name()));
+            return Ok(());
+        }
+        let settings = Settings::read(ctx)?;
+        let api = Api::new(&settings.base_url);
+        match event {
+            Event::Call((kind, call)) => calls::handle(ctx, &settings, &api, kind, &call),
+            Event::Message((kind, msg)) => messages::handle(ctx, &settings, &api, kind, &msg),
+            Event::Contact((switchboard_sdk::bindings::switchboard::plugin::types::ContactEventKind::Deleted, _)) => Ok(()),
+            Event::Contact((_, contact)) => contacts::sync(ctx, &settings, &api, &contact),
+            _ => Ok(()),
+        }
+    }
+}
+
+export_plugin!(Gorgias);
