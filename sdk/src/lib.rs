@@ -44,6 +44,7 @@ pub mod datetime;
 mod error;
 pub mod http;
 pub mod log;
+pub mod quota;
 pub mod multipart;
 pub mod storage;
 
