@@ -42,11 +42,14 @@ pub use wit_bindgen as __wit_bindgen;
 mod context;
 pub mod datetime;
 mod error;
+pub mod html;
 pub mod http;
+pub mod json_patch;
 pub mod log;
 pub mod quota;
 pub mod multipart;
 pub mod storage;
+pub mod tag_set;
 
 pub use bindings::switchboard::plugin::incoming::{Request, Response};
 pub use bindings::switchboard::plugin::types::{

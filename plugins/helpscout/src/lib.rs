@@ -1,0 +1,84 @@
+//! # The Help Scout connector
+//!
+//! Reproduces Aircall's Help Scout v3 integration (seed `001`, issue 6) on
+//! the Mailbox API 2.0: each selected Aircall number logs into a Help Scout
+//! mailbox; calls become a phone thread when answered and a wrap-up after
+//! `call.ended`; SMS / WhatsApp messages join the open conversation; customers
+//! are searched in the seed's phone formats and kept in sync with Aircall
+//! contacts; insight cards show the customer; operational and agent tags are
+//! kept; click-to-dial starts Aircall calls.
+//!
+//! Layout: [`api`] is Help Scout's API (requests, JSON types); the seed's
+//! rules are [`people`] (who), [`logbook`] (which conversation), [`tags`],
+//! [`agents`] (attribution, assignment), [`card`], and the event handlers
+//! [`calls`], [`messages`], [`voice_agent`], [`intelligence`], [`dial`].
+
+pub mod agents;
+pub mod ai_text;
+pub mod api;
+pub mod call_state;
+pub mod call_text;
+pub mod calls;
+pub mod card;
+pub mod dial;
+pub mod intelligence;
+pub mod logbook;
+pub mod messages;
+pub mod people;
+pub mod settings;
+pub mod tags;
+pub mod voice_agent;
+
+use api::Client;
+use calls::CallJob;
+use people::Party;
+use settings::Settings;
+use switchboard_sdk::{Context, Event, Plugin, PluginError, Request, Response, export_plugin, log};
+
+/// The Help Scout connector.
+pub struct HelpScout;
+
+/// Event time in UNIX seconds (scenario time in simulations), else the clock.
+fn event_time(ctx: &Context) -> i64 {
+    match ctx.raw().event_timestamp {
+        t if t > 0 => t,
+        _ => switchboard_sdk::now_ms() / 1000,
+    }
+}
+
+impl Plugin for HelpScout {
+    fn handle_event(ctx: &Context, event: Event) -> Result<(), PluginError> {
+        let settings = Settings::from(ctx);
+        let client = Client::new(&settings.base_url);
+        let now = event_time(ctx);
+        match &event {
+            Event::Call((kind, call)) => {
+                let Some(number) = &call.number else { return Ok(()) };
+                let Some(mailbox) = settings.mailbox_for(number) else {
+                    log::with(log::Level::Debug, "call on a number without a mailbox; not logged", &[("number", &number.id.to_string())]);
+                    return Ok(());
+                };
+                let region = number.country.as_deref().or(ctx.default_region());
+                let party = Party::new(&call.raw_digits, region, call.contact.clone());
+                CallJob { client: &client, settings: &settings, call, party, mailbox, now }.handle(*kind)
+            }
+            Event::Message((kind, m)) => messages::handle(&client, &settings, now, ctx.default_region(), *kind, m),
+            Event::VoiceAgent((kind, s)) => voice_agent::handle(&client, &settings, now, ctx.default_region(), *kind, s),
+            Event::Intelligence(i) => intelligence::handle(&client, &settings, i),
+            _ => Ok(()),
+        }
+    }
+
+    fn handle_request(ctx: &Context, req: Request) -> Response {
+        match (req.method.as_str(), req.path.trim_end_matches('/')) {
+            ("GET", "/dial") => dial::handle(ctx, &req),
+            _ => Response {
+                status: 404,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: br#"{"error":"not found"}"#.to_vec(),
+            },
+        }
+    }
+}
+
+export_plugin!(HelpScout);
