@@ -3,7 +3,8 @@
 //! - `plugins [NAME...]`: add the wasm32-wasip2 target if missing, build every
 //!   plugin (or the named ones) in release, and assemble `dist/plugins/<name>/{plugin.toml, plugin.wasm}`.
 //! - `test`: `plugins`, then `cargo test` on the native crates.
-//! - `demo`: `plugins`, then run the demo.
+//! - `demo [ARGS]`: `plugins`, then the demo (`demo/`: sandbox + host + scenarios;
+//!   `cargo xtask demo --quick` exits after the summary).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -113,7 +114,7 @@ fn main() -> ExitCode {
         }),
         Some("demo") => plugins(&[]).and_then(|_| {
             let mut cmd = Command::new(env!("CARGO"));
-            cmd.current_dir(root()).args(["run", "-p", "switchboard", "--", "serve", "--config", "switchboard.toml"]).args(&args[1..]);
+            cmd.current_dir(root()).args(["run", "-p", "switchboard-demo", "--bin", "demo", "--"]).args(&args[1..]);
             run(&mut cmd)
         }),
         _ => Err("usage: cargo xtask plugins [NAME...] | test [ARGS] | demo [ARGS]".into()),

@@ -1,0 +1,66 @@
+//! The host configuration of the demo: the sandbox's Aircall account and one
+//! integration per bundled plugin that has a recipe in `demo/integrations/`.
+
+use std::path::Path;
+
+use switchboard_sandbox::Sandbox;
+
+/// The webhook token of the demo account.
+pub const TOKEN: &str = "local-demo-token";
+
+/// Integration recipes: `(plugin name, [[integrations]] body)`, URLs as `{intercom}` etc.
+pub const RECIPES: &[(&str, &str)] = &[
+    ("example", include_str!("../integrations/example.toml")),
+];
+
+/// `{aircall}`, `{intercom}`, ... replaced by the emulators' URLs.
+pub fn fill_urls(text: &str, sandbox: &Sandbox) -> String {
+    text.replace("{aircall}", sandbox.aircall_url())
+        .replace("{intercom}", sandbox.intercom_url())
+        .replace("{helpscout}", sandbox.helpscout_url())
+        .replace("{gorgias}", sandbox.gorgias_url())
+        .replace("{hubspot}", sandbox.hubspot_url())
+        .replace("{notes}", sandbox.notes_url())
+}
+
+/// The configuration text, and the plugins it runs (those built in `plugins`).
+pub fn build(sandbox: &Sandbox, listen: &str, data: &Path, plugins: &Path) -> (String, Vec<&'static str>) {
+    let a = sandbox.aircall().credentials();
+    let toml_path = |p: &Path| p.display().to_string().replace('\\', "/");
+    let mut text = format!(
+        r#"[server]
+listen = "{listen}"
+[store]
+path = "{}"
+[plugins]
+dir = "{}"
+watch = false
+[limits]
+retry_base_ms = 200
+retry_cap_seconds = 5
+[network]
+allow_private = true
+allow_http = true
+
+[[accounts]]
+id = "demo"
+webhook_token = "{TOKEN}"
+api_id = "{}"
+api_token = "{}"
+api_base = "{}"
+"#,
+        toml_path(&data.join("switchboard.db")),
+        toml_path(plugins),
+        a.api_id,
+        a.api_token,
+        sandbox.aircall_url()
+    );
+    let mut used = Vec::new();
+    for (plugin, recipe) in RECIPES {
+        if plugins.join(plugin).join("plugin.wasm").exists() {
+            text += &format!("\n[[integrations]]\nid = \"{plugin}\"\naccount = \"demo\"\nplugin = \"{plugin}\"\n{}", fill_urls(recipe, sandbox));
+            used.push(*plugin);
+        }
+    }
+    (text, used)
+}

@@ -1,0 +1,174 @@
+//! `demo`: what a newcomer runs first. It starts the sandbox emulators and the
+//! host with every bundled plugin (on the embedded SQLite store), plays a set
+//! of scenarios through the simulator, prints what an agent would now see in
+//! each CRM, and keeps running so you can look around (`--quick` exits).
+
+mod config;
+mod summary;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use switchboard::app::App;
+use switchboard::config::Config;
+use switchboard::simulate::{self, PlayOptions, Speed, World};
+use switchboard_sandbox::{Ports, Sandbox, SandboxOptions};
+
+/// The scenarios the demo plays, in order.
+const DEMO_SCENARIOS: &[&str] = &[
+    "inbound-answered",
+    "inbound-missed-voicemail",
+    "outbound-answered",
+    "outbound-unanswered",
+    "transfer",
+    "assignment",
+    "tags-and-comments",
+    "anonymous",
+    "ivr-switch",
+    "sms",
+    "mms",
+    "whatsapp",
+    "voice-agent-escalation",
+];
+
+/// The sandbox, the host and every bundled plugin, with scenarios played through them.
+#[derive(Debug, Parser)]
+#[command(name = "demo", version)]
+struct Args {
+    /// Play, print the summary and exit (emulators and host on free ports).
+    #[arg(long)]
+    quick: bool,
+    /// Where the host listens (ignored with --quick).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Scenarios to play, comma-separated (default: the demo set; see `switchboard simulate --list`).
+    #[arg(long, value_delimiter = ',')]
+    scenarios: Vec<String>,
+    /// Times real time, or `max`.
+    #[arg(long, default_value = "max")]
+    speed: Speed,
+    /// The built plugins (default: dist/plugins, from `cargo xtask plugins`).
+    #[arg(long)]
+    plugins: Option<PathBuf>,
+    /// The host's data folder, emptied at start (default: target/demo).
+    #[arg(long)]
+    data: Option<PathBuf>,
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Fixed ports when people look around; free ones for --quick.
+fn ports(quick: bool) -> Ports {
+    if quick {
+        Ports::default()
+    } else {
+        Ports { aircall: 4010, intercom: 4011, helpscout: 4012, gorgias: 4013, hubspot: 4014, notes: 4020 }
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Args::parse()).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("demo: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
+    let plugins = args.plugins.clone().unwrap_or_else(|| root().join("dist/plugins"));
+    if !plugins.is_dir() {
+        anyhow::bail!("{} does not exist: build the plugins first (`cargo xtask plugins`, or run `cargo xtask demo`)", plugins.display());
+    }
+    let data = args.data.clone().unwrap_or_else(|| root().join("target/demo"));
+    if data.exists() {
+        std::fs::remove_dir_all(&data).map_err(|e| anyhow::anyhow!("cannot empty {}: {e}", data.display()))?;
+    }
+    std::fs::create_dir_all(&data)?;
+
+    switchboard_sandbox::install_crypto_provider();
+    let sandbox = Sandbox::start(SandboxOptions { ports: ports(args.quick), ..SandboxOptions::default() })
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start the sandbox (is another demo running?): {e}"))?;
+    let listen = if args.quick { "127.0.0.1:0" } else { args.listen.as_str() };
+    let (text, used) = config::build(&sandbox, listen, &data, &plugins);
+    if used.is_empty() {
+        anyhow::bail!("no bundled plugin with a demo recipe is built in {}", plugins.display());
+    }
+    let config_path = data.join("switchboard.toml");
+    std::fs::write(&config_path, &text)?;
+    let config = Config::load(&config_path)?;
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
+    let host_url = format!("http://{}", listener.local_addr()?);
+    let app = App::start(config).await?;
+    let state = app.state.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.serve(listener, async {
+        let _ = stopped.await;
+    }));
+    eprintln!("switchboard demo: host {host_url} with plugins {}; store {}", used.join(", "), data.join("switchboard.db").display());
+
+    let world = World::bundled()?;
+    let names: Vec<String> = if args.scenarios.is_empty() { DEMO_SCENARIOS.iter().map(|s| s.to_string()).collect() } else { args.scenarios.clone() };
+    let options = PlayOptions::new(&host_url, config::TOKEN).speed(args.speed);
+    let mut refused = 0;
+    for name in &names {
+        let scenario = simulate::load(name, &world)?;
+        let report = simulate::play(&scenario, &world, &options).await?;
+        eprintln!("▶ {name:<26} {} webhooks · {}", report.posted, scenario.description);
+        for r in &report.rejected {
+            eprintln!("  refused {}: {} {}", r.event, r.status, r.body);
+        }
+        refused += report.rejected.len();
+    }
+
+    // Wait for the plugins to finish (retries included).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut last_note = Instant::now();
+    let mut empty_once = false;
+    let settled = loop {
+        let depth = state.dispatcher.depth();
+        if depth == 0 && empty_once {
+            break true;
+        }
+        empty_once = depth == 0;
+        if Instant::now() > deadline {
+            break false;
+        }
+        if last_note.elapsed() > Duration::from_secs(3) {
+            eprintln!("  … {depth} jobs still queued (retrying?)");
+            last_note = Instant::now();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    println!("{}", summary::render(&sandbox, &used));
+    if !settled {
+        println!("⚠ {} jobs still queued after 120 s: see `switchboard dead-letters list --config {}` and the log (RUST_LOG=info)", state.dispatcher.depth(), config_path.display());
+    }
+
+    if args.quick {
+        let _ = stop.send(());
+        let _ = server.await;
+        return Ok(if settled && refused == 0 { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE });
+    }
+    println!("\n{}", sandbox.describe());
+    println!("switchboard host  {host_url}  (webhooks: POST /webhooks/aircall with token \"{}\")", config::TOKEN);
+    println!("  more calls:  cargo run -p switchboard -- simulate --list | inbound-answered --to {host_url} --speed 30");
+    println!("  config:      {}", config_path.display());
+    println!("Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await?;
+    let _ = stop.send(());
+    let _ = server.await;
+    Ok(std::process::ExitCode::SUCCESS)
+}

@@ -1,0 +1,26 @@
+//! The demo, run as a newcomer would (in its quick mode): it must finish its
+//! scenarios and print what each CRM now shows.
+
+use std::process::Command;
+
+#[test]
+fn the_demo_plays_its_scenarios_and_prints_the_summary() {
+    let data = std::env::temp_dir().join(format!("switchboard-demo-test-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_demo")).arg("--quick").arg("--data").arg(&data).output().expect("demo runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let _ = std::fs::remove_dir_all(&data);
+    assert!(out.status.success(), "demo failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    // Every scenario was played and accepted.
+    for name in ["inbound-answered", "transfer", "sms", "whatsapp", "voice-agent-escalation"] {
+        assert!(stderr.contains(&format!("▶ {name}")), "{name} not played:\n{stderr}");
+    }
+    assert!(!stderr.contains("refused"), "{stderr}");
+    // The reference plugin's work, as the summary shows it.
+    assert!(stdout.contains("━━ Aircall"), "{stdout}");
+    assert!(stdout.contains("━━ Notes API (reference plugin)"), "{stdout}");
+    let cards = stdout.lines().find(|l| l.contains("insight cards shown:")).unwrap_or_default();
+    let count: u32 = cards.rsplit(':').next().and_then(|n| n.trim().parse().ok()).unwrap_or(0);
+    assert!(count >= 10, "one card per call.created: {cards}");
+    assert!(stdout.contains("+33612345678"), "the caller's number in E.164:\n{stdout}");
+}
