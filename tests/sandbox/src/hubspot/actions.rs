@@ -80,6 +80,21 @@ pub async fn complete_batch(State(hs): State<HubSpot>, bytes: Bytes) -> Result<S
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// One execution of a workflow action, as HubSpot sends it.
+#[derive(Debug, Clone)]
+pub struct Execution {
+    /// `CONTACT`, `DEAL`, …
+    pub object_type: String,
+    /// The enrolled record's id.
+    pub object_id: u64,
+    /// `object.properties` (the definition's `objectRequestOptions`).
+    pub object_properties: Value,
+    /// `inputFields`.
+    pub input_fields: Value,
+    /// `context.workflowId`.
+    pub workflow_id: u64,
+}
+
 /// What a workflow action answered.
 #[derive(Debug, Clone)]
 pub struct ActionOutcome {
@@ -107,6 +122,61 @@ impl HubSpot {
         object_properties: Value,
         input_fields: Value,
     ) -> anyhow::Result<ActionOutcome> {
+        self.execute_workflow_action(
+            url,
+            Execution {
+                object_type: object_type.to_owned(),
+                object_id,
+                object_properties,
+                input_fields,
+                workflow_id: 444,
+            },
+        )
+        .await
+    }
+
+    /// Asks a custom action's `optionsUrl` for the options of one input field,
+    /// signed like an execution. [U] gorgias-hubspot-api.md §2.4/§3.11: the body
+    /// (`origin`, `inputFieldName`, `inputFields` as `{type, value}`,
+    /// `fetchOptions`) is the reference's unconfirmed sketch.
+    pub async fn fetch_action_options(
+        &self,
+        url: &str,
+        input_field_name: &str,
+        input_fields: Value,
+    ) -> anyhow::Result<(u16, Value)> {
+        let portal = self.state().portal_id;
+        let typed: Map<String, Value> = input_fields
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), json!({ "type": "STATIC_VALUE", "value": v })))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let request = json!({
+            "origin": { "portalId": portal, "actionDefinitionId": 55, "actionDefinitionVersion": 1 },
+            "inputFieldName": input_field_name,
+            "inputFields": typed,
+            "fetchOptions": { "q": null, "after": null },
+        });
+        send_signed(url, &self.credentials().client_secret, &request).await
+    }
+
+    /// Calls a custom workflow action at `url` with a chosen object and
+    /// workflow (see [`HubSpot::call_workflow_action`]).
+    pub async fn execute_workflow_action(
+        &self,
+        url: &str,
+        execution: Execution,
+    ) -> anyhow::Result<ActionOutcome> {
+        let Execution {
+            object_type,
+            object_id,
+            object_properties,
+            input_fields,
+            workflow_id,
+        } = execution;
         let (callback_id, portal) = self.update(|s| {
             let n = s.alloc();
             (format!("ap-{}-{n}-1-0", s.portal_id), s.portal_id)
@@ -114,7 +184,7 @@ impl HubSpot {
         let request = json!({
             "callbackId": callback_id,
             "origin": { "portalId": portal, "actionDefinitionId": 55, "actionDefinitionVersion": 1, "extensionDefinitionId": 55, "extensionDefinitionVersionId": 1 },
-            "context": { "source": "WORKFLOWS", "workflowId": 444 },
+            "context": { "source": "WORKFLOWS", "workflowId": workflow_id },
             "object": { "objectId": object_id, "objectType": object_type, "properties": object_properties },
             "inputFields": input_fields,
         });

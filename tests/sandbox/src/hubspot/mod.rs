@@ -24,7 +24,7 @@ use crate::common::Control;
 use crate::common::state::{EmulatorState, StateCell, StateControl};
 use crate::common::auth::{Presented, presented};
 use crate::common::util::now_millis;
-pub use actions::ActionOutcome;
+pub use actions::{ActionOutcome, Execution};
 pub use model::{HubSpotSeed, HubSpotState};
 
 /// Credentials the HubSpot emulator accepts.
