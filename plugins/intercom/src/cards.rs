@@ -90,7 +90,8 @@ fn availability(email: Option<&str>) -> Option<String> {
         }
     };
     match telephony::user_availability(user.id) {
-        Ok(a) => Some(a.replace('_', " ")),
+        Ok(a) if !a.trim().is_empty() => Some(a.trim().replace('_', " ")),
+        Ok(_) => None,
         Err(e) => {
             log::with(log::Level::Debug, "availability look-up failed", &[("error", &format!("{e:?}"))]);
             None

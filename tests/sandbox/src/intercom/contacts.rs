@@ -174,6 +174,22 @@ pub async fn update(
     Ok(Json(ic.state().contact_json(&c)))
 }
 
+/// `DELETE /contacts/{id}`: `contact_deleted` (§1.6 "Other").
+pub async fn delete(State(ic): State<Intercom>, Path(id): Path<String>) -> Result<Json<Value>> {
+    let external_id = ic.update(|s| {
+        let i = s
+            .contacts
+            .iter()
+            .position(|c| c.id == id)
+            .ok_or_else(not_found)?;
+        let c = s.contacts.remove(i);
+        Ok::<_, IntercomError>(c.external_id)
+    })?;
+    Ok(Json(
+        json!({ "type": "contact", "id": id, "external_id": external_id, "deleted": true }),
+    ))
+}
+
 pub async fn list(State(ic): State<Intercom>, RawQuery(q): RawQuery) -> Json<Value> {
     let pairs = query_pairs(q.as_deref());
     let param = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());

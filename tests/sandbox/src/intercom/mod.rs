@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -74,7 +74,12 @@ impl Intercom {
             .route("/admins/{id}", get(admins::get))
             .route("/contacts", get(contacts::list).post(contacts::create))
             .route("/contacts/search", post(contacts::search))
-            .route("/contacts/{id}", get(contacts::get).put(contacts::update))
+            .route(
+                "/contacts/{id}",
+                get(contacts::get)
+                    .put(contacts::update)
+                    .delete(contacts::delete),
+            )
             .route(
                 "/conversations",
                 get(conversations::list).post(conversations::create),
@@ -135,6 +140,24 @@ impl Control for Intercom {
             _ => "server_error",
         };
         IntercomError::new(status, code, message).into_response()
+    }
+
+    /// intercom-helpscout-api.md §1.3: a 429 says when the window refills in
+    /// `X-RateLimit-Reset` (UNIX seconds); `Retry-After` is not documented for
+    /// Intercom, so an injected fault's `retry_after` becomes the reset time.
+    fn decorate(&self, _parts: &Parts, response: &mut Response) {
+        if response.status() != StatusCode::TOO_MANY_REQUESTS {
+            return;
+        }
+        let headers = response.headers_mut();
+        let wait = headers
+            .remove("retry-after")
+            .and_then(|v| v.to_str().ok().and_then(|s| s.parse::<i64>().ok()))
+            .unwrap_or(10);
+        let reset = crate::common::util::now_secs() + wait;
+        headers.insert("x-ratelimit-limit", HeaderValue::from(10_000));
+        headers.insert("x-ratelimit-remaining", HeaderValue::from(0));
+        headers.insert("x-ratelimit-reset", HeaderValue::from(reset));
     }
 
     #[allow(clippy::result_large_err)]
