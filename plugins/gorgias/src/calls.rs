@@ -145,7 +145,7 @@ fn title(call: &Call, name: &str) -> String {
 }
 
 fn agent_email(call: &Call) -> Option<&str> {
-    call.user.as_ref().and_then(|u| u.email.as_deref())
+    notes::agent(call).and_then(|u| u.email.as_deref())
 }
 
 /// When a ticket write names a customer or user that no longer exists, drop the
@@ -320,7 +320,7 @@ fn commented(settings: &Settings, api: &Api, call: &Call) -> Result<(), PluginEr
     let poster = call.comments.iter().rev().find(|c| ids.contains(&c.id)).and_then(|c| c.posted_by.as_ref());
     let email = poster.and_then(|u| u.email.as_deref()).or(agent_email(call));
     let author = dir.author(email).ok_or_else(|| Directory::no_author(email))?;
-    let author_name = poster.or(call.user.as_ref()).map(|u| u.name.clone()).unwrap_or_else(|| "an agent".into());
+    let author_name = poster.or(notes::agent(call)).map(|u| u.name.clone()).unwrap_or_else(|| "an agent".into());
     let mut attachments = Vec::new();
     let mut links = Vec::new();
     if !log.media_written {

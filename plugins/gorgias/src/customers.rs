@@ -9,11 +9,19 @@ use switchboard_sdk::{Contact, PluginError, log, storage};
 
 /// How long a phone → customer match is kept (seconds).
 const CUSTOMER_TTL: u32 = 3600;
+/// How long "Gorgias has nobody with this number" is believed (seconds): long
+/// enough for the call that started to be answered without a second search,
+/// short enough for a customer added in Gorgias meanwhile to be found.
+const MISS_TTL: u32 = 120;
 /// Name prefix of customers created without an Aircall contact (seed).
 pub const NEW_CONTACT: &str = "Aircall New Contact";
 
 fn key(e164: &str) -> String {
     format!("customer:{e164}")
+}
+
+fn miss_key(e164: &str) -> String {
+    format!("customer-miss:{e164}")
 }
 
 /// The customer with this number: cache, else `customers_by_phone` (exact E.164,
@@ -22,16 +30,21 @@ pub fn find(api: &Api, e164: &str) -> Result<Option<Customer>, PluginError> {
     if let Some(c) = storage::get::<Customer>(&key(e164))? {
         return Ok(Some(c));
     }
+    if storage::get::<bool>(&miss_key(e164))?.is_some() {
+        return Ok(None);
+    }
     let found = api.customers_by_phone(e164)?.into_iter().next();
-    if let Some(c) = &found {
-        storage::set(&key(e164), c, Some(CUSTOMER_TTL))?;
+    match &found {
+        Some(c) => storage::set(&key(e164), c, Some(CUSTOMER_TTL))?,
+        None => storage::set(&miss_key(e164), &true, Some(MISS_TTL))?,
     }
     Ok(found)
 }
 
 /// Forget a cached match (the customer was deleted or merged in Gorgias).
 pub fn forget(e164: &str) -> Result<(), PluginError> {
-    storage::delete(&key(e164))
+    storage::delete(&key(e164))?;
+    storage::delete(&miss_key(e164))
 }
 
 /// A generated e-mail for a customer Gorgias must have one for (the seed's
@@ -111,6 +124,7 @@ pub fn create(api: &Api, e164: &str, contact: Option<&Contact>, settings: &Setti
     };
     log::with(log::Level::Info, "Gorgias customer created or matched", &[("phone", e164), ("customer", &created.id.to_string())]);
     storage::set(&key(e164), &created, Some(CUSTOMER_TTL))?;
+    storage::delete(&miss_key(e164))?;
     Ok(created)
 }
 

@@ -2,7 +2,17 @@
 
 use crate::settings::Settings;
 use switchboard_sdk::datetime::{display, duration};
-use switchboard_sdk::{Call, Direction};
+use switchboard_sdk::{Call, Direction, User};
+
+/// The agent of the call: the one who answered an inbound call or made an
+/// outbound one. On an unanswered inbound call Aircall's `user` is only the last
+/// agent it rang, who is nobody's agent.
+pub fn agent(call: &Call) -> Option<&User> {
+    match (call.direction, call.answered_at) {
+        (Direction::Inbound, None) => None,
+        _ => call.user.as_ref(),
+    }
+}
 
 /// A note: a heading and label / value lines, rendered as text and HTML.
 #[derive(Debug, Clone, Default)]
@@ -128,7 +138,7 @@ fn ended_lines(note: &mut Note, call: &Call, settings: &Settings, comments: &[St
     if let Some(d) = secs {
         note.line("Duration", duration(d));
     }
-    let assigned = call.assigned_to.as_ref().or(call.user.as_ref()).map(|u| u.name.clone()).unwrap_or_else(|| "nobody".into());
+    let assigned = call.assigned_to.as_ref().or(agent(call)).map(|u| u.name.clone()).unwrap_or_else(|| "nobody".into());
     note.line("Assigned to", assigned);
     note.line("Call in Aircall", settings.call_link(call.id));
     if let Some(v) = call.voicemail.as_deref() {
@@ -147,8 +157,8 @@ fn ended_lines(note: &mut Note, call: &Call, settings: &Settings, comments: &[St
 
 /// The note written when a call is answered, on behalf of the agent.
 pub fn answered(call: &Call, customer_number: &str, customer_name: Option<&str>) -> Note {
-    let agent = call.user.as_ref().map(|u| u.name.clone()).unwrap_or_else(|| "an agent".into());
-    let mut note = Note::new(format!("{} call answered by {agent}", direction(call)));
+    let who = agent(call).map(|u| u.name.clone()).unwrap_or_else(|| "an agent".into());
+    let mut note = Note::new(format!("{} call answered by {who}", direction(call)));
     answered_lines(&mut note, call, customer_number, customer_name);
     note
 }
