@@ -18,7 +18,8 @@ pub fn lines(customer: &Customer) -> Vec<CardItem> {
             items.push(CardItem::ShortText(CardShortText { label: label.into(), text: v.chars().take(200).collect(), link }));
         }
     };
-    line("Email", customer.email(), customer.email().map(|e| format!("mailto:{}", e.trim())));
+    // Aircall card links must be http(s) (aircall-api.md §5.1), so no `mailto:`.
+    line("Email", customer.email(), None);
     line("Company", customer.organization.as_deref(), None);
     line("Job title", customer.job_title.as_deref(), None);
     line("Notes", customer.background.as_deref(), None);
