@@ -6,8 +6,9 @@
 use crate::api::model::{Admin, Me};
 use crate::api::{ApiError, Client};
 use crate::settings::Settings;
+use crate::store;
 use serde::{Deserialize, Serialize};
-use switchboard_sdk::{PluginError, storage};
+use switchboard_sdk::PluginError;
 
 /// `/me` rarely changes (the token's owner and its workspace): a day.
 const ME_TTL: u32 = 24 * 3600;
@@ -26,12 +27,17 @@ pub struct Workspace {
 }
 
 fn workspace(client: &Client) -> Result<Workspace, PluginError> {
-    storage::cached("me", ME_TTL, || {
+    store::cached("me", ME_TTL, || {
         let me: Me = client.me().map_err(PluginError::from)?;
         if me.id.is_empty() {
-            return Err(PluginError::Retryable("Intercom: GET /me answered without an admin id".into()));
+            return Err(PluginError::Retryable(
+                "Intercom: GET /me answered without an admin id".into(),
+            ));
         }
-        Ok(Workspace { me: me.id, app_id: me.app.id_code })
+        Ok(Workspace {
+            me: me.id,
+            app_id: me.app.id_code,
+        })
     })
 }
 
@@ -50,13 +56,21 @@ pub fn app_id(client: &Client) -> Result<Option<String>, PluginError> {
 
 /// Every admin (cached).
 pub fn admins(client: &Client) -> Result<Vec<Admin>, PluginError> {
-    storage::cached("admins", ADMINS_TTL, || Ok(client.admins().map_err(PluginError::from)?.admins))
+    store::cached("admins", ADMINS_TTL, || {
+        Ok(client.admins().map_err(PluginError::from)?.admins)
+    })
 }
 
 /// The admin whose e-mail is `email` (case-insensitive), if any.
 pub fn admin_by_email(client: &Client, email: Option<&str>) -> Result<Option<Admin>, PluginError> {
-    let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) else { return Ok(None) };
-    Ok(admins(client)?.into_iter().find(|a| a.email.as_deref().is_some_and(|x| x.trim().eq_ignore_ascii_case(email))))
+    let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) else {
+        return Ok(None);
+    };
+    Ok(admins(client)?.into_iter().find(|a| {
+        a.email
+            .as_deref()
+            .is_some_and(|x| x.trim().eq_ignore_ascii_case(email))
+    }))
 }
 
 /// The admin with this id, if any.
@@ -71,10 +85,12 @@ fn tag_key(name: &str) -> String {
 /// The id of the tag called `name`, created in Intercom when missing (§1.9: names
 /// are case-insensitive, `POST /tags` returns the existing one).
 pub fn tag_id(client: &Client, name: &str) -> Result<String, PluginError> {
-    storage::cached(&tag_key(name), TAG_TTL, || {
+    store::cached(&tag_key(name), TAG_TTL, || {
         let tag = client.tag_named(name.trim()).map_err(PluginError::from)?;
         if tag.id.is_empty() {
-            return Err(PluginError::Retryable(format!("Intercom: POST /tags for {name:?} answered without an id")));
+            return Err(PluginError::Retryable(format!(
+                "Intercom: POST /tags for {name:?} answered without an id"
+            )));
         }
         Ok(tag.id)
     })
@@ -82,7 +98,7 @@ pub fn tag_id(client: &Client, name: &str) -> Result<String, PluginError> {
 
 /// Forget a cached tag id (the tag was deleted in Intercom).
 pub fn forget_tag(name: &str) -> Result<(), PluginError> {
-    storage::delete(&tag_key(name))
+    store::delete(&tag_key(name))
 }
 
 /// Whether an API error says a cached id is stale.

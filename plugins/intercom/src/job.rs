@@ -21,12 +21,19 @@ impl<'a> Job<'a> {
     pub fn new(ctx: &'a Context) -> Result<Job<'a>, PluginError> {
         let settings = Settings::from_context(ctx).map_err(PluginError::Permanent)?;
         let client = Client::new(&settings.api_base);
-        Ok(Job { ctx, settings, client })
+        Ok(Job {
+            ctx,
+            settings,
+            client,
+        })
     }
 
     /// Region hint for phone numbers: the Aircall line's country, else the integration's default.
     pub fn region(&self, number: Option<&Number>) -> Option<String> {
-        number.and_then(|n| n.country.clone()).filter(|c| !c.is_empty()).or_else(|| self.ctx.default_region().map(str::to_string))
+        number
+            .and_then(|n| n.country.clone())
+            .filter(|c| !c.is_empty())
+            .or_else(|| self.ctx.default_region().map(str::to_string))
     }
 
     /// The set-up admin (cached).

@@ -25,6 +25,7 @@ pub mod party;
 pub mod records;
 pub mod rules;
 pub mod settings;
+pub mod store;
 pub mod sync;
 pub mod text;
 
@@ -36,23 +37,35 @@ pub struct Intercom;
 
 impl Plugin for Intercom {
     fn handle_event(ctx: &Context, event: Event) -> Result<(), PluginError> {
+        store::begin();
         let job = Job::new(ctx)?;
-        match &event {
+        let outcome = handle(&job, ctx, &event);
+        // Cache and record writes go last (see `store`); a failure to store them
+        // only matters when the job itself went well.
+        let stored = store::flush();
+        outcome.and(stored)
+    }
+}
+
+/// Routes one event to the module that handles it.
+fn handle(job: &Job, ctx: &Context, event: &Event) -> Result<(), PluginError> {
+    {
+        match event {
             Event::Call((kind, call)) => match kind {
-                CallEventKind::Created => cards::call_created(&job, call),
-                CallEventKind::IvrOptionSelected => calls::ivr_option(&job, call),
-                CallEventKind::Ended => calls::log_call(&job, call),
-                CallEventKind::Commented => calls::comment(&job, call),
-                CallEventKind::Tagged => calls::tagged(&job, call),
-                CallEventKind::Untagged => calls::untagged(&job, call),
-                CallEventKind::Assigned => calls::assigned(&job, call),
-                CallEventKind::VoicemailLeft => calls::voicemail(&job, call),
+                CallEventKind::Created => cards::call_created(job, call),
+                CallEventKind::IvrOptionSelected => calls::ivr_option(job, call),
+                CallEventKind::Ended => calls::log_call(job, call),
+                CallEventKind::Commented => calls::comment(job, call),
+                CallEventKind::Tagged => calls::tagged(job, call),
+                CallEventKind::Untagged => calls::untagged(job, call),
+                CallEventKind::Assigned => calls::assigned(job, call),
+                CallEventKind::VoicemailLeft => calls::voicemail(job, call),
                 _ => {
                     log::debug(&format!("{}: nothing to do", ctx.event_name()));
                     Ok(())
                 }
             },
-            Event::Message((kind, msg)) => messages::handle(&job, *kind, msg),
+            Event::Message((kind, msg)) => messages::handle(job, *kind, msg),
             _ => {
                 log::debug(&format!("{}: nothing to do", ctx.event_name()));
                 Ok(())

@@ -6,9 +6,10 @@
 
 use crate::api::model::Contact;
 use crate::api::{ApiError, Client};
+use crate::store;
 use serde::{Deserialize, Serialize};
 use switchboard_sdk::phone::{self, Normalized};
-use switchboard_sdk::{PluginError, log, storage};
+use switchboard_sdk::{PluginError, log};
 
 /// A contact we found by searching: an hour (names and e-mails get edited).
 const FOUND_TTL: u32 = 3600;
@@ -40,7 +41,11 @@ impl Caller {
             Ok(Normalized::Number(e164)) => Some(Caller::Number(e164)),
             Ok(Normalized::Anonymous) => Some(Caller::Anonymous),
             Err(why) => {
-                log::with(log::Level::Warn, "not a phone number; nothing to match", &[("raw", raw), ("why", &why)]);
+                log::with(
+                    log::Level::Warn,
+                    "not a phone number; nothing to match",
+                    &[("raw", raw), ("why", &why)],
+                );
                 None
             }
         }
@@ -57,7 +62,9 @@ impl Caller {
     /// The number for people to read (international format), or "anonymous".
     pub fn display(&self) -> String {
         match self {
-            Caller::Number(n) => phone::format(n, phone::Style::International).unwrap_or_else(|_| n.clone()),
+            Caller::Number(n) => {
+                phone::format(n, phone::Style::International).unwrap_or_else(|_| n.clone())
+            }
             Caller::Anonymous => "anonymous".into(),
         }
     }
@@ -95,7 +102,11 @@ impl ContactRef {
     fn from_api(c: Contact, created_here: bool) -> ContactRef {
         ContactRef {
             id: c.id,
-            role: if c.role == "user" { "user".into() } else { "lead".into() },
+            role: if c.role == "user" {
+                "user".into()
+            } else {
+                "lead".into()
+            },
             name: c.name.filter(|n| !n.trim().is_empty()),
             email: c.email.filter(|e| !e.trim().is_empty()),
             phone: c.phone,
@@ -124,7 +135,7 @@ pub enum Match {
 
 /// The contact for `caller`: cached, else searched, else created when `create` is on.
 pub fn resolve(client: &Client, caller: &Caller, create: bool) -> Result<Match, PluginError> {
-    if let Some(known) = storage::get::<ContactRef>(&caller.cache_key())? {
+    if let Some(known) = store::get::<ContactRef>(&caller.cache_key())? {
         return Ok(Match::One(known));
     }
     resolve_live(client, caller, create)
@@ -133,7 +144,7 @@ pub fn resolve(client: &Client, caller: &Caller, create: bool) -> Result<Match, 
 /// Like [`resolve`], ignoring (and replacing) what the cache holds: after Intercom
 /// said the cached contact is gone.
 pub fn resolve_again(client: &Client, caller: &Caller, create: bool) -> Result<Match, PluginError> {
-    storage::delete(&caller.cache_key())?;
+    store::delete(&caller.cache_key())?;
     resolve_live(client, caller, create)
 }
 
@@ -141,7 +152,7 @@ fn resolve_live(client: &Client, caller: &Caller, create: bool) -> Result<Match,
     let found = search(client, caller)?;
     match choose(found) {
         Match::One(c) => {
-            storage::set(&caller.cache_key(), &c, Some(FOUND_TTL))?;
+            store::set(&caller.cache_key(), &c, Some(FOUND_TTL))?;
             Ok(Match::One(c))
         }
         Match::Shared(ids) => Ok(Match::Shared(ids)),
@@ -167,11 +178,16 @@ fn search(client: &Client, caller: &Caller) -> Result<Vec<Contact>, PluginError>
 /// The seed's rule: one user → that user; several users → nobody is logged.
 /// Without users, the same for leads.
 fn choose(found: Vec<Contact>) -> Match {
-    let (users, leads): (Vec<Contact>, Vec<Contact>) = found.into_iter().partition(|c| c.role == "user");
+    let (users, leads): (Vec<Contact>, Vec<Contact>) =
+        found.into_iter().partition(|c| c.role == "user");
     let pool = if users.is_empty() { leads } else { users };
     match pool.len() {
         0 => Match::Nobody,
-        1 => pool.into_iter().next().map(|c| Match::One(ContactRef::from_api(c, false))).unwrap_or(Match::Nobody),
+        1 => pool
+            .into_iter()
+            .next()
+            .map(|c| Match::One(ContactRef::from_api(c, false)))
+            .unwrap_or(Match::Nobody),
         _ => Match::Shared(pool.into_iter().map(|c| c.id).collect()),
     }
 }
@@ -180,29 +196,42 @@ fn create_contact(client: &Client, caller: &Caller) -> Result<ContactRef, Plugin
     // §1.6: at least one of email / external_id / role; Intercom contacts have one
     // `name`, so the seed's first name (the number) and last name go into it.
     let body = match caller {
-        Caller::Number(e164) => serde_json::json!({ "role": "lead", "name": format!("{e164} {NEW_CONTACT_SUFFIX}"), "phone": e164 }),
-        Caller::Anonymous => serde_json::json!({ "role": "lead", "name": ANONYMOUS_NAME, "email": ANONYMOUS_EMAIL }),
+        Caller::Number(e164) => {
+            serde_json::json!({ "role": "lead", "name": format!("{e164} {NEW_CONTACT_SUFFIX}"), "phone": e164 })
+        }
+        Caller::Anonymous => {
+            serde_json::json!({ "role": "lead", "name": ANONYMOUS_NAME, "email": ANONYMOUS_EMAIL })
+        }
     };
     let created = client.create_contact(&body).map_err(PluginError::from)?;
     if created.id.is_empty() {
-        return Err(PluginError::Retryable("Intercom: POST /contacts answered without an id".into()));
+        return Err(PluginError::Retryable(
+            "Intercom: POST /contacts answered without an id".into(),
+        ));
     }
     let mine = ContactRef::from_api(created, true);
-    let bytes = serde_json::to_vec(&mine).map_err(|e| PluginError::Permanent(format!("serialising contact: {e}")))?;
     // Two jobs may create the same contact at once (two calls from a new number):
     // the first to record it wins, the other removes its duplicate.
-    if storage::compare_and_swap(&caller.cache_key(), None, Some(&bytes), Some(CREATED_TTL))? {
-        log::with(log::Level::Info, "created Intercom lead", &[("contact", &mine.id), ("number", &caller.display())]);
+    if store::claim(&caller.cache_key(), &mine, Some(CREATED_TTL))? {
+        log::with(
+            log::Level::Info,
+            "created Intercom lead",
+            &[("contact", &mine.id), ("number", &caller.display())],
+        );
         return Ok(mine);
     }
-    let Some(winner) = storage::get::<ContactRef>(&caller.cache_key())? else {
+    let Some(winner) = store::get::<ContactRef>(&caller.cache_key())? else {
         // The other job's entry vanished in between; ours is as good.
-        storage::set(&caller.cache_key(), &mine, Some(CREATED_TTL))?;
+        store::set(&caller.cache_key(), &mine, Some(CREATED_TTL))?;
         return Ok(mine);
     };
     match client.delete_contact(&mine.id) {
         Ok(_) | Err(ApiError::NotFound(_)) => {}
-        Err(e) => log::with(log::Level::Warn, "could not remove a duplicate lead", &[("contact", &mine.id), ("error", &format!("{e:?}"))]),
+        Err(e) => log::with(
+            log::Level::Warn,
+            "could not remove a duplicate lead",
+            &[("contact", &mine.id), ("error", &format!("{e:?}"))],
+        ),
     }
     Ok(winner)
 }
@@ -212,13 +241,22 @@ mod tests {
     use super::*;
 
     fn contact(id: &str, role: &str) -> Contact {
-        Contact { id: id.into(), role: role.into(), ..Contact::default() }
+        Contact {
+            id: id.into(),
+            role: role.into(),
+            ..Contact::default()
+        }
     }
 
     #[test]
     fn one_user_wins_over_leads_and_several_users_block_logging() {
-        assert!(matches!(choose(vec![contact("a", "lead"), contact("b", "user")]), Match::One(c) if c.id == "b"));
-        assert_eq!(choose(vec![contact("a", "user"), contact("b", "user")]), Match::Shared(vec!["a".into(), "b".into()]));
+        assert!(
+            matches!(choose(vec![contact("a", "lead"), contact("b", "user")]), Match::One(c) if c.id == "b")
+        );
+        assert_eq!(
+            choose(vec![contact("a", "user"), contact("b", "user")]),
+            Match::Shared(vec!["a".into(), "b".into()])
+        );
         assert_eq!(choose(vec![]), Match::Nobody);
         assert!(matches!(choose(vec![contact("l", "lead")]), Match::One(c) if c.kind() == "Lead"));
     }

@@ -2,8 +2,9 @@
 //! conversation it was logged to (so notes, tags and assignments that come later
 //! land there), the tags it synced, a Switch it sent.
 
+use crate::store;
 use serde::{Deserialize, Serialize};
-use switchboard_sdk::{PluginError, storage};
+use switchboard_sdk::PluginError;
 
 /// Comments, tags and assignments arrive hours or days after a call; a week is plenty.
 const RECORD_TTL: u32 = 7 * 24 * 3600;
@@ -50,30 +51,30 @@ fn message_key(message_id: &str) -> String {
 
 /// The record of a logged call.
 pub fn call(call_id: u64) -> Result<Option<CallRecord>, PluginError> {
-    storage::get(&call_key(call_id))
+    store::get(&call_key(call_id))
 }
 
 /// Saves the record of a logged call.
 pub fn save_call(call_id: u64, record: &CallRecord) -> Result<(), PluginError> {
-    storage::set(&call_key(call_id), record, Some(RECORD_TTL))
+    store::set(&call_key(call_id), record, Some(RECORD_TTL))
 }
 
 /// The Switch sent during a call.
 pub fn switch(call_id: u64) -> Result<Option<SwitchRecord>, PluginError> {
-    storage::get(&switch_key(call_id))
+    store::get(&switch_key(call_id))
 }
 
 /// Saves the Switch sent during a call.
 pub fn save_switch(call_id: u64, record: &SwitchRecord) -> Result<(), PluginError> {
-    storage::set(&switch_key(call_id), record, Some(RECORD_TTL))
+    store::set(&switch_key(call_id), record, Some(RECORD_TTL))
 }
 
 /// The conversation an SMS was logged to.
 pub fn message(message_id: &str) -> Result<Option<String>, PluginError> {
-    storage::get(&message_key(message_id))
+    store::get(&message_key(message_id))
 }
 
 /// Saves the conversation an SMS was logged to.
 pub fn save_message(message_id: &str, conversation_id: &str) -> Result<(), PluginError> {
-    storage::set(&message_key(message_id), &conversation_id, Some(RECORD_TTL))
+    store::set(&message_key(message_id), &conversation_id, Some(RECORD_TTL))
 }

@@ -50,10 +50,14 @@ pub fn outcome(call: &Call) -> Outcome {
     match call.direction {
         Direction::Outbound if answered => Outcome::OutboundAnswered,
         Direction::Outbound => Outcome::OutboundUnanswered,
-        Direction::Inbound if call.voicemail.as_deref().is_some_and(|v| !v.is_empty()) => Outcome::Voicemail,
+        Direction::Inbound if call.voicemail.as_deref().is_some_and(|v| !v.is_empty()) => {
+            Outcome::Voicemail
+        }
         Direction::Inbound if answered => Outcome::InboundAnswered,
         Direction::Inbound => match call.missed_call_reason.as_deref() {
-            Some("short_abandoned" | "abandoned_in_ivr" | "abandoned_in_classic") => Outcome::InboundUnanswered,
+            Some("short_abandoned" | "abandoned_in_ivr" | "abandoned_in_classic") => {
+                Outcome::InboundUnanswered
+            }
             _ => Outcome::Missed,
         },
     }
@@ -73,7 +77,12 @@ pub enum Assign {
 /// outbound calls go to the teammate (matched by e-mail, `teammate_admin`), else
 /// the set-up admin; unanswered inbound calls stay unassigned. Unanswered
 /// outbound calls were still made by the teammate: same as answered.
-pub fn assign_call(outcome: Outcome, direction: Direction, teammate_admin: Option<String>, setup_admin: &str) -> Assign {
+pub fn assign_call(
+    outcome: Outcome,
+    direction: Direction,
+    teammate_admin: Option<String>,
+    setup_admin: &str,
+) -> Assign {
     match (direction, outcome.answered()) {
         (Direction::Inbound, false) => Assign::Leave,
         _ => Assign::To(teammate_admin.unwrap_or_else(|| setup_admin.to_string())),
@@ -84,7 +93,12 @@ pub fn assign_call(outcome: Outcome, direction: Direction, teammate_admin: Optio
 /// set-up admin; a number with several users leaves the conversation as it is
 /// (unassigned when new, unchanged when it existed). Outbound: the sender by
 /// e-mail, else the set-up admin.
-pub fn assign_sms(direction: Direction, number_users: usize, matched_admin: Option<String>, setup_admin: &str) -> Assign {
+pub fn assign_sms(
+    direction: Direction,
+    number_users: usize,
+    matched_admin: Option<String>,
+    setup_admin: &str,
+) -> Assign {
     match direction {
         Direction::Inbound if number_users > 1 => Assign::Leave,
         _ => Assign::To(matched_admin.unwrap_or_else(|| setup_admin.to_string())),
@@ -106,7 +120,11 @@ pub fn tag_in_window(ended_at: Option<i64>, tagged_at: i64) -> bool {
 /// option's title (case-insensitive).
 pub fn is_switch_option(configured: &str, key: Option<&str>, title: Option<&str>) -> bool {
     let want = configured.trim();
-    !want.is_empty() && [key, title].into_iter().flatten().any(|v| v.trim().eq_ignore_ascii_case(want))
+    !want.is_empty()
+        && [key, title]
+            .into_iter()
+            .flatten()
+            .any(|v| v.trim().eq_ignore_ascii_case(want))
 }
 
 #[cfg(test)]
@@ -115,16 +133,39 @@ mod tests {
 
     #[test]
     fn unanswered_inbound_calls_stay_unassigned_and_outbound_go_to_the_caller() {
-        assert_eq!(assign_call(Outcome::Missed, Direction::Inbound, Some("7".into()), "1"), Assign::Leave);
-        assert_eq!(assign_call(Outcome::InboundAnswered, Direction::Inbound, None, "1"), Assign::To("1".into()));
-        assert_eq!(assign_call(Outcome::OutboundUnanswered, Direction::Outbound, Some("7".into()), "1"), Assign::To("7".into()));
+        assert_eq!(
+            assign_call(Outcome::Missed, Direction::Inbound, Some("7".into()), "1"),
+            Assign::Leave
+        );
+        assert_eq!(
+            assign_call(Outcome::InboundAnswered, Direction::Inbound, None, "1"),
+            Assign::To("1".into())
+        );
+        assert_eq!(
+            assign_call(
+                Outcome::OutboundUnanswered,
+                Direction::Outbound,
+                Some("7".into()),
+                "1"
+            ),
+            Assign::To("7".into())
+        );
     }
 
     #[test]
     fn sms_on_a_shared_number_is_left_alone() {
-        assert_eq!(assign_sms(Direction::Inbound, 2, Some("7".into()), "1"), Assign::Leave);
-        assert_eq!(assign_sms(Direction::Inbound, 1, None, "1"), Assign::To("1".into()));
-        assert_eq!(assign_sms(Direction::Outbound, 3, Some("7".into()), "1"), Assign::To("7".into()));
+        assert_eq!(
+            assign_sms(Direction::Inbound, 2, Some("7".into()), "1"),
+            Assign::Leave
+        );
+        assert_eq!(
+            assign_sms(Direction::Inbound, 1, None, "1"),
+            Assign::To("1".into())
+        );
+        assert_eq!(
+            assign_sms(Direction::Outbound, 3, Some("7".into()), "1"),
+            Assign::To("7".into())
+        );
     }
 
     #[test]

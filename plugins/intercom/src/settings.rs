@@ -76,23 +76,43 @@ pub struct Settings {
 impl Settings {
     /// Reads the settings; a value that makes no sense is a configuration error (permanent).
     pub fn from_context(ctx: &Context) -> Result<Settings, String> {
-        let text = |name: &str| ctx.setting_str(name).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let text = |name: &str| {
+            ctx.setting_str(name)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
         let region_text = text("region").unwrap_or_else(|| "US".into());
-        let region = Region::parse(&region_text).ok_or_else(|| format!("setting region: {region_text:?} is not US, EU or AU"))?;
-        let api_base = text("base_url").unwrap_or_else(|| region.api_base().to_string()).trim_end_matches('/').to_string();
+        let region = Region::parse(&region_text)
+            .ok_or_else(|| format!("setting region: {region_text:?} is not US, EU or AU"))?;
+        let api_base = text("base_url")
+            .unwrap_or_else(|| region.api_base().to_string())
+            .trim_end_matches('/')
+            .to_string();
         if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
-            return Err(format!("setting base_url: {api_base:?} is not an http(s) URL"));
+            return Err(format!(
+                "setting base_url: {api_base:?} is not an http(s) URL"
+            ));
         }
-        let app_base = text("app_url").unwrap_or_else(|| region.app_base().to_string()).trim_end_matches('/').to_string();
+        let app_base = text("app_url")
+            .unwrap_or_else(|| region.app_base().to_string())
+            .trim_end_matches('/')
+            .to_string();
         let sms_target = match text("sms_target").as_deref() {
             None | Some("last_open_conversation") => SmsTarget::LastOpenConversation,
             Some("new_conversation") => SmsTarget::NewConversation,
-            Some(other) => return Err(format!("setting sms_target: {other:?} is not last_open_conversation or new_conversation")),
+            Some(other) => {
+                return Err(format!(
+                    "setting sms_target: {other:?} is not last_open_conversation or new_conversation"
+                ));
+            }
         };
         let setup_admin_id = text("setup_admin_id");
         if let Some(id) = &setup_admin_id {
             if !id.chars().all(|c| c.is_ascii_digit()) {
-                return Err(format!("setting setup_admin_id: {id:?} is not an Intercom admin id (digits)"));
+                return Err(format!(
+                    "setting setup_admin_id: {id:?} is not an Intercom admin id (digits)"
+                ));
             }
         }
         Ok(Settings {
@@ -114,8 +134,14 @@ mod tests {
 
     #[test]
     fn regions_map_to_their_hosts() {
-        assert_eq!(Region::parse("eu").map(Region::api_base), Some("https://api.eu.intercom.io"));
-        assert_eq!(Region::parse("AU").map(Region::app_base), Some("https://app.au.intercom.com"));
+        assert_eq!(
+            Region::parse("eu").map(Region::api_base),
+            Some("https://api.eu.intercom.io")
+        );
+        assert_eq!(
+            Region::parse("AU").map(Region::app_base),
+            Some("https://app.au.intercom.com")
+        );
         assert_eq!(Region::parse(""), Some(Region::Us));
         assert_eq!(Region::parse("mars"), None);
     }

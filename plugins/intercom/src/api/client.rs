@@ -58,7 +58,9 @@ pub struct Client {
 impl Client {
     /// A client for the API root `base` (no trailing slash).
     pub fn new(base: &str) -> Client {
-        Client { base: base.trim_end_matches('/').to_string() }
+        Client {
+            base: base.trim_end_matches('/').to_string(),
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -66,7 +68,10 @@ impl Client {
     }
 
     fn prepare(&self, builder: RequestBuilder) -> RequestBuilder {
-        builder.credential(CREDENTIAL).header("Intercom-Version", VERSION).header("Accept", "application/json")
+        builder
+            .credential(CREDENTIAL)
+            .header("Intercom-Version", VERSION)
+            .header("Accept", "application/json")
     }
 
     /// `GET path`, the answer as JSON.
@@ -76,14 +81,28 @@ impl Client {
     }
 
     /// `POST path` with a JSON body.
-    pub fn post<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ApiError> {
-        let resp = self.prepare(http::post(&self.url(path))).json(body)?.send()?;
+    pub fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        let resp = self
+            .prepare(http::post(&self.url(path)))
+            .json(body)?
+            .send()?;
         decode(resp)
     }
 
     /// `DELETE path` with a JSON body (Intercom's untag wants `admin_id` in the body, §1.9).
-    pub fn delete<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ApiError> {
-        let resp = self.prepare(http::delete(&self.url(path))).json(body)?.send()?;
+    pub fn delete<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        let resp = self
+            .prepare(http::delete(&self.url(path)))
+            .json(body)?
+            .send()?;
         decode(resp)
     }
 }
@@ -111,7 +130,9 @@ fn error_text(resp: &Response) -> String {
         let msg = v.get("message").and_then(|m| m.as_str()).unwrap_or("");
         Some(format!("{key}: {msg}"))
     });
-    let text = from_list.or(from_key).unwrap_or_else(|| raw.chars().take(200).collect());
+    let text = from_list
+        .or(from_key)
+        .unwrap_or_else(|| raw.chars().take(200).collect());
     format!("{} {text}", resp.status())
 }
 
@@ -119,13 +140,22 @@ fn error_text(resp: &Response) -> String {
 /// `Retry-After` (not documented for Intercom, honoured when present).
 fn rate_wait_ms(resp: &Response) -> u64 {
     let now_ms = switchboard_sdk::now_ms();
-    let reset = resp.header("x-ratelimit-reset").and_then(|v| v.trim().parse::<i64>().ok()).map(|reset_s| {
-        let wait = reset_s.saturating_mul(1000).saturating_sub(now_ms);
-        // The reset is the start of the next window; one more second covers clock skew.
-        u64::try_from(wait).unwrap_or(0).saturating_add(1_000)
-    });
-    let retry_after = resp.header("retry-after").and_then(|v| v.trim().parse::<u64>().ok()).map(|s| s.saturating_mul(1000));
-    reset.or(retry_after).unwrap_or(DEFAULT_RATE_WAIT_MS).min(15 * 60 * 1000)
+    let reset = resp
+        .header("x-ratelimit-reset")
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .map(|reset_s| {
+            let wait = reset_s.saturating_mul(1000).saturating_sub(now_ms);
+            // The reset is the start of the next window; one more second covers clock skew.
+            u64::try_from(wait).unwrap_or(0).saturating_add(1_000)
+        });
+    let retry_after = resp
+        .header("retry-after")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|s| s.saturating_mul(1000));
+    reset
+        .or(retry_after)
+        .unwrap_or(DEFAULT_RATE_WAIT_MS)
+        .min(15 * 60 * 1000)
 }
 
 fn decode<T: DeserializeOwned>(resp: Response) -> Result<T, ApiError> {
@@ -137,8 +167,17 @@ fn decode<T: DeserializeOwned>(resp: Response) -> Result<T, ApiError> {
             retry_after_ms: rate_wait_ms(&resp),
             reason: format!("Intercom: {}", error_text(&resp)),
         }))),
-        401 | 403 => Err(ApiError::Fatal(PluginError::Unauthorized(format!("Intercom: {}", error_text(&resp))))),
-        408 | 500..=599 => Err(ApiError::Fatal(PluginError::Retryable(format!("Intercom: {}", error_text(&resp))))),
-        _ => Err(ApiError::Fatal(PluginError::Permanent(format!("Intercom: {}", error_text(&resp))))),
+        401 | 403 => Err(ApiError::Fatal(PluginError::Unauthorized(format!(
+            "Intercom: {}",
+            error_text(&resp)
+        )))),
+        408 | 500..=599 => Err(ApiError::Fatal(PluginError::Retryable(format!(
+            "Intercom: {}",
+            error_text(&resp)
+        )))),
+        _ => Err(ApiError::Fatal(PluginError::Permanent(format!(
+            "Intercom: {}",
+            error_text(&resp)
+        )))),
     }
 }
