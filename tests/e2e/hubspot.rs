@@ -469,14 +469,24 @@ async fn throughput() {
     let total: usize = std::env::var("HUBSPOT_BENCH_N").ok().and_then(|n| n.parse().ok()).unwrap_or(300);
     let concurrency: usize = std::env::var("HUBSPOT_BENCH_CONCURRENCY").ok().and_then(|n| n.parse().ok()).unwrap_or(16);
     let mut rig = start(", daily_limit = 1000000, monthly_limit = 1000000").await;
-    if let Ok(budget) = std::env::var("HUBSPOT_BENCH_BUDGET") {
-        // Raise the HubSpot budget of the installed manifest (e.g. "190/10" for Professional) and restart.
+    let budget = std::env::var("HUBSPOT_BENCH_BUDGET").ok();
+    let aircall_rpm = std::env::var("HUBSPOT_BENCH_AIRCALL_RPM").ok();
+    if budget.is_some() || aircall_rpm.is_some() {
         rig.host.kill();
-        let manifest = rig.host.dir.path().join("plugins/hubspot/plugin.toml");
-        let (n, per) = budget.split_once('/').expect("N/SECONDS");
-        let text = std::fs::read_to_string(&manifest).expect("manifest");
-        let text = text.replace("requests = 100, per_seconds = 10", &format!("requests = {n}, per_seconds = {per}"));
-        std::fs::write(&manifest, text).expect("manifest written");
+        if let Some(budget) = &budget {
+            // Raise the HubSpot budget of the installed manifest (e.g. "190/10" for Professional).
+            let manifest = rig.host.dir.path().join("plugins/hubspot/plugin.toml");
+            let (n, per) = budget.split_once('/').expect("N/SECONDS");
+            let text = std::fs::read_to_string(&manifest).expect("manifest");
+            let text = text.replace("requests = 100, per_seconds = 10", &format!("requests = {n}, per_seconds = {per}"));
+            std::fs::write(&manifest, text).expect("manifest written");
+        }
+        if let Some(rpm) = &aircall_rpm {
+            // Aircall's per-company API budget (default 60 requests a minute).
+            let text = std::fs::read_to_string(&rig.host.config_path).expect("config");
+            let text = text.replacen("[[accounts]]\n", &format!("[[accounts]]\napi_requests_per_minute = {rpm}\n"), 1);
+            std::fs::write(&rig.host.config_path, text).expect("config written");
+        }
         rig.host.spawn().await;
     }
     let started = Instant::now();
