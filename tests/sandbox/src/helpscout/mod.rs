@@ -159,6 +159,17 @@ impl Control for HelpScout {
         HsError::new(status, message).into_response()
     }
 
+    /// Help Scout announces the wait after a 429 in `X-RateLimit-Retry-After`
+    /// (seconds), not `Retry-After` (intercom-helpscout-api.md §2.3), so an
+    /// injected 429's `retry_after` is sent under that name.
+    fn decorate(&self, _parts: &Parts, response: &mut Response) {
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            if let Some(v) = response.headers_mut().remove(header::RETRY_AFTER) {
+                response.headers_mut().insert("x-ratelimit-retry-after", v);
+            }
+        }
+    }
+
     fn configure(&self, fault: &Fault) {
         if fault.expire_tokens {
             self.expire_tokens();
@@ -335,5 +346,21 @@ impl EmulatorState for HelpScoutState {
     type Seed = HelpScoutSeed;
     fn add(&mut self, seed: HelpScoutSeed) {
         self.apply(seed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_429_names_its_wait_the_help_scout_way() {
+        let (hs, _router) = HelpScout::new("http://127.0.0.1:1", HelpScoutCredentials::default());
+        let mut r = hs.error(StatusCode::TOO_MANY_REQUESTS, "slow down");
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(3));
+        let (parts, _) = axum::http::Request::new(()).into_parts();
+        hs.decorate(&parts, &mut r);
+        assert_eq!(r.headers().get("x-ratelimit-retry-after").and_then(|v| v.to_str().ok()), Some("3"));
+        assert!(r.headers().get(header::RETRY_AFTER).is_none());
     }
 }
