@@ -528,3 +528,45 @@ async fn throughput() {
     );
     assert_eq!(sent, total);
 }
+
+// ---------------------------------------------------------------- 5. logging when HubSpot is down
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sms_hubspot_could_not_take_is_logged_by_the_next_event() {
+    let rig = start("").await;
+    rig.sandbox.hubspot().inject(switchboard_sandbox::Fault {
+        fail_next: 1,
+        status: Some(503),
+        path_prefix: Some("/crm/v3/objects/communications".into()),
+        method: Some("POST".into()),
+        ..switchboard_sandbox::Fault::default()
+    });
+    let (status, out) = execute(&rig, "DEAL", 3301, json!({}), inputs(2001, 1001, CHLOE, "Deferred hello"), 444).await;
+    assert_eq!((status, out["status"].as_str()), (200, Some("sent")), "the SMS went out: {out}");
+    assert!(out["reason"].as_str().unwrap_or("").contains("retried later"), "{out}");
+    assert!(rig.sandbox.hubspot().state().communications.is_empty());
+    // Aircall's message.sent for that SMS (any event of the integration) logs it.
+    rig.play(
+        r#"
+        [[message]]
+        key = "s"
+        direction = "outbound"
+        number = "support-fr"
+        external = "+33 6 12 34 56 78"
+        body = "Deferred hello"
+        user = "ada"
+        [[step]]
+        at = 0
+        message = "s"
+        event = "message.sent"
+        "#,
+    )
+    .await;
+    let comms = rig.wait_for("the deferred communication", |sb| { let c = sb.hubspot().state().communications; (!c.is_empty()).then_some(c) }).await;
+    rig.settle().await;
+    assert_eq!(comms.len(), 1);
+    assert!(comms[0].record.properties["hs_communication_body"].contains("Deferred hello"));
+    let assoc: Vec<(&str, &str)> = comms[0].associations.iter().map(|a| (a.to_type.as_str(), a.to_id.as_str())).collect();
+    assert_eq!(assoc, [("deals", "3301"), ("contacts", "901")]);
+    assert_eq!(rig.sandbox.hubspot().state().communications.len(), 1, "logged once");
+}

@@ -48,7 +48,9 @@ impl Outcome {
     pub fn output(&self) -> Value {
         let (state, status, reason, id) = match self {
             Outcome::Sent { message_id, logged: true } => ("SUCCESS", "sent", String::new(), message_id.as_str()),
-            Outcome::Sent { message_id, logged: false } => ("SUCCESS", "sent", "sent, but logging it on the HubSpot record failed".to_string(), message_id.as_str()),
+            Outcome::Sent { message_id, logged: false } => {
+                ("SUCCESS", "sent", "sent; logging it on the HubSpot record failed and is retried later".to_string(), message_id.as_str())
+            }
             Outcome::Skipped(r) => ("SUCCESS", "skipped", r.clone(), ""),
             Outcome::Failed(r) => ("FAIL_CONTINUE", "failed", r.clone(), ""),
         };
@@ -258,5 +260,10 @@ fn log_sent(settings: &Settings, f: &Fields, contact_ids: &[String], text: &str)
         log::warn(&format!("remembering the conversation failed: {e:?}"));
     }
     let body = format!("SMS sent by a HubSpot workflow from {} to {} by {}:\n{text}", f.number.label(), f.to, f.sender.label());
-    logbook::log(settings, &thread, "SMS", body, now_ms()).map(|_| ())
+    let at = now_ms();
+    logbook::log(settings, &thread, "SMS", body.clone(), at).map(|_| ()).or_else(|e| {
+        // The SMS is out: keep the communication for the next event job to log.
+        logbook::defer(logbook::Pending { thread, channel: "SMS".into(), body, timestamp_ms: at })?;
+        Err(e)
+    })
 }

@@ -37,6 +37,12 @@ pub struct HubSpotConnector;
 impl Plugin for HubSpotConnector {
     fn handle_event(ctx: &Context, event: Event) -> Result<(), PluginError> {
         let settings = settings::Settings::from_context(ctx);
+        // Communications HubSpot could not take when their SMS went out are logged
+        // first; a failure makes the host retry this job later.
+        let flushed = logbook::flush(&settings)?;
+        if flushed > 0 {
+            log::info(&format!("{flushed} deferred communication(s) logged"));
+        }
         match &event {
             Event::Message((MessageEventKind::Received, msg)) => replies::received(ctx, &settings, msg),
             _ => {

@@ -68,3 +68,79 @@ pub fn log(settings: &Settings, thread: &Thread, channel: &'static str, body: St
     let communication = Communication { channel, body, timestamp_ms, owner_id: thread.owner_id.clone(), associations: thread.associations() };
     HubSpot::new(&settings.base_url).create_communication(&communication)
 }
+
+/// A communication that could not be logged when its SMS was sent (HubSpot
+/// down or over its budget), kept to be logged by a later event job, which the
+/// host retries and paces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    /// Where it goes.
+    pub thread: Thread,
+    /// `SMS` or `WHATS_APP`.
+    pub channel: String,
+    /// Its text.
+    pub body: String,
+    /// When the SMS was sent.
+    pub timestamp_ms: i64,
+}
+
+/// Storage key of the backlog.
+const BACKLOG: &str = "backlog:communications";
+/// At most this many waiting communications are kept (the oldest are dropped, with a log line).
+const BACKLOG_MAX: usize = 1000;
+/// How long the backlog is kept without any event to flush it.
+const BACKLOG_SECONDS: u32 = 7 * 86_400;
+
+fn update_backlog(f: impl Fn(&mut Vec<Pending>)) -> Result<Vec<Pending>, PluginError> {
+    for _ in 0..32 {
+        let old = storage::get_raw(BACKLOG)?;
+        let mut items: Vec<Pending> = old.as_deref().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or_default();
+        f(&mut items);
+        let new = serde_json::to_vec(&items).map_err(|e| PluginError::Permanent(format!("backlog: {e}")))?;
+        let new = (!items.is_empty()).then_some(new.as_slice());
+        if storage::compare_and_swap(BACKLOG, old.as_deref(), new, Some(BACKLOG_SECONDS))? {
+            return Ok(items);
+        }
+    }
+    Err(PluginError::Retryable("the communication backlog is contended".into()))
+}
+
+/// Keep a communication for later.
+pub fn defer(item: Pending) -> Result<(), PluginError> {
+    update_backlog(|items| {
+        items.push(item.clone());
+        if items.len() > BACKLOG_MAX {
+            let dropped = items.len() - BACKLOG_MAX;
+            items.drain(..dropped);
+            switchboard_sdk::log::warn(&format!("communication backlog full: {dropped} oldest dropped"));
+        }
+    })
+    .map(|_| ())
+}
+
+/// Log what the backlog holds, oldest first. A transient failure stops the
+/// flush and is returned, so the event job is retried later; an item HubSpot
+/// refuses for good (its record was deleted…) is dropped with a log line.
+pub fn flush(settings: &Settings) -> Result<usize, PluginError> {
+    let items: Vec<Pending> = storage::get(BACKLOG)?.unwrap_or_default();
+    let mut settled = Vec::new();
+    let mut outcome = Ok(());
+    for item in &items {
+        let channel = if item.channel == "WHATS_APP" { "WHATS_APP" } else { "SMS" };
+        match log(settings, &item.thread, channel, item.body.clone(), item.timestamp_ms) {
+            Ok(_) => settled.push(item.clone()),
+            Err(PluginError::Permanent(why)) => {
+                switchboard_sdk::log::warn(&format!("deferred communication dropped: {why}"));
+                settled.push(item.clone());
+            }
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
+        }
+    }
+    if !settled.is_empty() {
+        update_backlog(|now| now.retain(|p| !settled.contains(p)))?;
+    }
+    outcome.map(|()| settled.len())
+}
