@@ -735,16 +735,17 @@ async fn an_expired_token_pauses_the_integration_and_nothing_is_lost() {
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let out = rig.host.cli(&["integrations", "resume", "helpscout"]);
     assert!(out.contains("resumed"), "{out}");
-    let convs = rig
-        .wait_for("the held call to be logged", |sb| {
-            let s = sb.helpscout().state();
-            let c = conversations_of(&s, CHLOE);
-            (c.len() == 1 && c[0].threads.len() == 2).then_some(c)
-        })
-        .await;
+    rig.wait_for("the held call to be logged", |sb| {
+        let s = sb.helpscout().state();
+        let c = conversations_of(&s, CHLOE);
+        (c.len() == 1 && c[0].threads.len() == 2).then_some(())
+    })
+    .await;
     rig.settle().await;
     no_dead_letters(&rig);
-    assert!(has_tag(&convs[0], "Billing"));
+    let convs = conversations_of(&hs(&rig), CHLOE);
+    assert_eq!(convs.len(), 1);
+    assert!(has_tag(&convs[0], "Billing"), "{:?}", convs[0].tags);
 }
 
 // API economy --------------------------------------------------------------------------------------------

@@ -51,7 +51,12 @@ impl CallJob<'_> {
     }
 
     fn place(&self, customer: u64) -> Place {
-        Place { mailbox: self.mailbox, customer, subject: call_text::subject(self.call, &self.party), purpose: Purpose::Call }
+        Place {
+            mailbox: self.mailbox,
+            customer,
+            subject: call_text::subject(self.call, &self.party),
+            purpose: Purpose::Call,
+        }
     }
 
     /// Seed: "Zu Beginn jedes … Anrufs sucht die Integration nach passenden
@@ -61,7 +66,9 @@ impl CallJob<'_> {
         if state.customer.is_some() || state.skipped {
             return Ok(());
         }
-        let Some(e164) = self.party.e164.clone() else { return Ok(()) };
+        let Some(e164) = self.party.e164.clone() else {
+            return Ok(());
+        };
         match people::search(self.client, self.settings, &e164)? {
             Search::Found(customer) => {
                 // A retry after a failure here replays the search from the
@@ -76,14 +83,23 @@ impl CallJob<'_> {
                 state.save(self.call.id)?;
             }
             Search::LogNothing => {
-                log::with(log::Level::Info, "several Help Scout customers match; the matching rule says to log nothing", &[("call", &self.call.id.to_string())]);
+                log::with(
+                    log::Level::Info,
+                    "several Help Scout customers match; the matching rule says to log nothing",
+                    &[("call", &self.call.id.to_string())],
+                );
                 state.skipped = true;
                 state.save(self.call.id)?;
             }
             Search::None => {
                 let contact = people::aircall_contact(&self.party)?;
                 let fields = people::new_customer(&self.party, contact.as_ref(), self.now, "call");
-                state.customer = Some(people::create_customer(self.client, self.settings, &self.party, &fields)?);
+                state.customer = Some(people::create_customer(
+                    self.client,
+                    self.settings,
+                    &self.party,
+                    &fields,
+                )?);
                 state.save(self.call.id)?;
             }
         }
@@ -129,7 +145,9 @@ impl CallJob<'_> {
         if state.skipped || state.first_thread {
             return Ok(());
         }
-        let Some(customer) = self.customer(&mut state)? else { return state.save(self.call.id) };
+        let Some(customer) = self.customer(&mut state)? else {
+            return state.save(self.call.id);
+        };
         let agent = agents::resolve(self.client, self.settings, self.call.user.as_ref())?;
         let entry = Entry {
             thread: NewThread {
@@ -141,7 +159,11 @@ impl CallJob<'_> {
             },
             marker: call_text::marker(self.call.id, "answered"),
             tags: tags::at_answer(self.call),
-            assign: if self.settings.assign { agent.matched } else { None },
+            assign: if self.settings.assign {
+                agent.matched
+            } else {
+                None
+            },
         };
         let conversation = match state.conversation {
             // The voice agent opened it already.
@@ -149,11 +171,18 @@ impl CallJob<'_> {
                 let written = logbook::append(self.client, known, &self.place(customer), &entry)?;
                 tags::update(self.client, written, None, &entry.tags, &[])?;
                 if let Some(user) = entry.assign {
-                    self.client.patch_conversation(written, &PatchOp::replace("/assignTo", user))?;
+                    self.client
+                        .patch_conversation(written, &PatchOp::replace("/assignTo", user))?;
                 }
                 written
             }
-            None => logbook::log(self.client, self.settings, self.now, &self.place(customer), &entry)?,
+            None => logbook::log(
+                self.client,
+                self.settings,
+                self.now,
+                &self.place(customer),
+                &entry,
+            )?,
         };
         state.conversation = Some(conversation);
         state.mailbox = Some(self.mailbox);
@@ -170,9 +199,15 @@ impl CallJob<'_> {
         if state.skipped || state.wrap_up {
             return Ok(());
         }
-        let Some(customer) = self.customer(&mut state)? else { return state.save(self.call.id) };
+        let Some(customer) = self.customer(&mut state)? else {
+            return state.save(self.call.id);
+        };
         let agent = agents::resolve(self.client, self.settings, self.call.user.as_ref())?;
-        let assign = if self.settings.assign { agent.matched } else { None };
+        let assign = if self.settings.assign {
+            agent.matched
+        } else {
+            None
+        };
         let mut end_tags = tags::at_end(self.call);
         if state.voice_agent {
             // Answered by the voice agent: not a missed call.
@@ -192,8 +227,15 @@ impl CallJob<'_> {
                     tags: end_tags.clone(),
                     assign,
                 };
-                let written = logbook::append(self.client, conversation, &self.place(customer), &entry)?;
-                tags::update(self.client, written, None, &end_tags, &[tags::IN_PROGRESS.to_string()])?;
+                let written =
+                    logbook::append(self.client, conversation, &self.place(customer), &entry)?;
+                tags::update(
+                    self.client,
+                    written,
+                    None,
+                    &end_tags,
+                    &[tags::IN_PROGRESS.to_string()],
+                )?;
                 state.conversation = Some(written);
             }
             None => {
@@ -209,7 +251,13 @@ impl CallJob<'_> {
                     tags: end_tags,
                     assign,
                 };
-                state.conversation = Some(logbook::log(self.client, self.settings, self.now, &self.place(customer), &entry)?);
+                state.conversation = Some(logbook::log(
+                    self.client,
+                    self.settings,
+                    self.now,
+                    &self.place(customer),
+                    &entry,
+                )?);
                 state.first_thread = true;
             }
         }
@@ -225,7 +273,12 @@ impl CallJob<'_> {
     /// später" — during the call nothing happens (the wrap-up brings them).
     fn retagged(&self) -> Result<(), PluginError> {
         let mut state = CallState::load(self.call.id)?;
-        let Some(conversation) = state.conversation.filter(|_| state.wrap_up && !state.skipped) else { return Ok(()) };
+        let Some(conversation) = state
+            .conversation
+            .filter(|_| state.wrap_up && !state.skipped)
+        else {
+            return Ok(());
+        };
         let now = tags::user_tags(self.call);
         let (add, remove) = tags::diff(&state.user_tags, &now);
         if add.is_empty() && remove.is_empty() {
@@ -237,11 +290,25 @@ impl CallJob<'_> {
     }
 
     /// A note for something that arrived after the wrap-up.
-    fn late_note(&self, state: &CallState, stage: &str, body: String, extra_tags: Vec<String>) -> Result<(), PluginError> {
-        let (Some(conversation), Some(customer)) = (state.conversation, state.customer) else { return Ok(()) };
+    fn late_note(
+        &self,
+        state: &CallState,
+        stage: &str,
+        body: String,
+        extra_tags: Vec<String>,
+    ) -> Result<(), PluginError> {
+        let (Some(conversation), Some(customer)) = (state.conversation, state.customer) else {
+            return Ok(());
+        };
         let agent = agents::resolve(self.client, self.settings, self.call.user.as_ref())?;
         let entry = Entry {
-            thread: NewThread { kind: ThreadKind::Note, text: call_text::late(self.call.id, stage, &body), customer, user: agent.author, attachments: Vec::new() },
+            thread: NewThread {
+                kind: ThreadKind::Note,
+                text: call_text::late(self.call.id, stage, &body),
+                customer,
+                user: agent.author,
+                attachments: Vec::new(),
+            },
             marker: call_text::marker(self.call.id, stage),
             tags: extra_tags.clone(),
             assign: None,
@@ -259,9 +326,23 @@ impl CallJob<'_> {
         if !state.wrap_up || state.skipped {
             return Ok(());
         }
-        let Some(c) = self.call.comments.iter().max_by_key(|c| (c.posted_at, c.id)) else { return Ok(()) };
-        let who = c.posted_by.as_ref().map(|u| format!("{}: ", switchboard_sdk::html::escape(&u.name))).unwrap_or_default();
-        let body = format!("<b>Comment on the call</b><br>{who}{}", switchboard_sdk::html::paragraphs(&c.content));
+        let Some(c) = self
+            .call
+            .comments
+            .iter()
+            .max_by_key(|c| (c.posted_at, c.id))
+        else {
+            return Ok(());
+        };
+        let who = c
+            .posted_by
+            .as_ref()
+            .map(|u| format!("{}: ", switchboard_sdk::html::escape(&u.name)))
+            .unwrap_or_default();
+        let body = format!(
+            "<b>Comment on the call</b><br>{who}{}",
+            switchboard_sdk::html::paragraphs(&c.content)
+        );
         self.late_note(&state, &format!("comment {}", c.id), body, Vec::new())
     }
 
@@ -271,13 +352,35 @@ impl CallJob<'_> {
         if !state.wrap_up || state.skipped {
             return Ok(());
         }
-        if let (false, Some(v)) = (state.voicemail_logged, self.call.voicemail.as_deref().filter(|v| !v.trim().is_empty())) {
-            self.late_note(&state, "voicemail", format!("<b>Voicemail</b>: {}", link(v, "listen")), vec![tags::VOICEMAIL.to_string()])?;
+        if let (false, Some(v)) = (
+            state.voicemail_logged,
+            self.call
+                .voicemail
+                .as_deref()
+                .filter(|v| !v.trim().is_empty()),
+        ) {
+            self.late_note(
+                &state,
+                "voicemail",
+                format!("<b>Voicemail</b>: {}", link(v, "listen")),
+                vec![tags::VOICEMAIL.to_string()],
+            )?;
             state.voicemail_logged = true;
             state.save(self.call.id)?;
         }
-        if let (false, Some(r)) = (state.recording_logged, self.call.recording.as_deref().filter(|r| !r.trim().is_empty())) {
-            self.late_note(&state, "recording", format!("<b>Recording</b>: {}", link(r, "listen")), Vec::new())?;
+        if let (false, Some(r)) = (
+            state.recording_logged,
+            self.call
+                .recording
+                .as_deref()
+                .filter(|r| !r.trim().is_empty()),
+        ) {
+            self.late_note(
+                &state,
+                "recording",
+                format!("<b>Recording</b>: {}", link(r, "listen")),
+                Vec::new(),
+            )?;
             state.recording_logged = true;
             state.save(self.call.id)?;
         }

@@ -14,7 +14,11 @@ use switchboard_sdk::phone::{self, Normalized};
 use switchboard_sdk::{CapabilityError, Context, Request, Response, log, telephony};
 
 fn answer(status: u16, body: serde_json::Value) -> Response {
-    Response { status, headers: vec![("content-type".into(), "application/json".into())], body: body.to_string().into_bytes() }
+    Response {
+        status,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.to_string().into_bytes(),
+    }
 }
 
 fn error(status: u16, message: &str) -> Response {
@@ -27,7 +31,10 @@ pub fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
         match (bytes[i], hex) {
             (b'+', _) => out.push(b' '),
             (b'%', Some(b)) => {
@@ -53,19 +60,31 @@ fn param(query: &str, name: &str) -> Option<String> {
 
 /// Constant-time comparison of the shared key.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// Answer `GET /dial`.
 pub fn handle(ctx: &Context, req: &Request) -> Response {
     let settings = Settings::from(ctx);
     if let Some(key) = &settings.dial_key
-        && !param(&req.query, "key").is_some_and(|k| same(&k, key)) {
-            return error(403, "missing or wrong key");
-        }
-    let Some(raw_to) = param(&req.query, "to") else { return error(400, "missing `to`") };
-    let Some(agent) = param(&req.query, "agent") else { return error(400, "missing `agent` (the Aircall user's e-mail)") };
-    let raw = raw_to.trim_start_matches("tel:").trim_start_matches("callto:").trim_start_matches("//");
+        && !param(&req.query, "key").is_some_and(|k| same(&k, key))
+    {
+        return error(403, "missing or wrong key");
+    }
+    let Some(raw_to) = param(&req.query, "to") else {
+        return error(400, "missing `to`");
+    };
+    let Some(agent) = param(&req.query, "agent") else {
+        return error(400, "missing `agent` (the Aircall user's e-mail)");
+    };
+    let raw = raw_to
+        .trim_start_matches("tel:")
+        .trim_start_matches("callto:")
+        .trim_start_matches("//");
     let number_id = match param(&req.query, "number") {
         Some(n) => match n.parse::<u64>() {
             Ok(id) => Some(id),
@@ -73,9 +92,17 @@ pub fn handle(ctx: &Context, req: &Request) -> Response {
         },
         None => settings.dial_number(),
     };
-    let Some(number_id) = number_id else { return error(409, "no Aircall number to call from: set `dial_number_id` or map a number id in `mailboxes`") };
+    let Some(number_id) = number_id else {
+        return error(
+            409,
+            "no Aircall number to call from: set `dial_number_id` or map a number id in `mailboxes`",
+        );
+    };
     // The line's country is the region hint for a local number.
-    let region = telephony::get_number(number_id).ok().and_then(|n| n.country).or_else(|| ctx.default_region().map(str::to_string));
+    let region = telephony::get_number(number_id)
+        .ok()
+        .and_then(|n| n.country)
+        .or_else(|| ctx.default_region().map(str::to_string));
     let to = match phone::normalize(raw, region.as_deref()) {
         Ok(Normalized::Number(e164)) => e164,
         Ok(Normalized::Anonymous) => return error(422, "no number to call"),
@@ -88,8 +115,18 @@ pub fn handle(ctx: &Context, req: &Request) -> Response {
     };
     match telephony::start_outbound_call(user.id, number_id, &to) {
         Ok(()) => {
-            log::with(log::Level::Info, "click-to-dial call started", &[("user", &user.id.to_string()), ("number", &number_id.to_string())]);
-            answer(200, json!({ "status": "calling", "to": to, "user_id": user.id, "number_id": number_id }))
+            log::with(
+                log::Level::Info,
+                "click-to-dial call started",
+                &[
+                    ("user", &user.id.to_string()),
+                    ("number", &number_id.to_string()),
+                ],
+            );
+            answer(
+                200,
+                json!({ "status": "calling", "to": to, "user_id": user.id, "number_id": number_id }),
+            )
         }
         Err(CapabilityError::NotFound(m)) => error(404, &m),
         Err(CapabilityError::Invalid(m)) => error(422, &m),
@@ -103,7 +140,10 @@ mod tests {
 
     #[test]
     fn params_decode() {
-        assert_eq!(param("to=%2B33%206%2012&agent=ada%40example.com", "to").as_deref(), Some("+33 6 12"));
+        assert_eq!(
+            param("to=%2B33%206%2012&agent=ada%40example.com", "to").as_deref(),
+            Some("+33 6 12")
+        );
         assert_eq!(param("to=&agent=x", "to"), None);
         assert!(same("abc", "abc") && !same("abc", "abd") && !same("ab", "abc"));
     }

@@ -53,17 +53,35 @@ impl Plugin for HelpScout {
         let now = event_time(ctx);
         match &event {
             Event::Call((kind, call)) => {
-                let Some(number) = &call.number else { return Ok(()) };
+                let Some(number) = &call.number else {
+                    return Ok(());
+                };
                 let Some(mailbox) = settings.mailbox_for(number) else {
-                    log::with(log::Level::Debug, "call on a number without a mailbox; not logged", &[("number", &number.id.to_string())]);
+                    log::with(
+                        log::Level::Debug,
+                        "call on a number without a mailbox; not logged",
+                        &[("number", &number.id.to_string())],
+                    );
                     return Ok(());
                 };
                 let region = number.country.as_deref().or(ctx.default_region());
                 let party = Party::new(&call.raw_digits, region, call.contact.clone());
-                CallJob { client: &client, settings: &settings, call, party, mailbox, now }.handle(*kind)
+                CallJob {
+                    client: &client,
+                    settings: &settings,
+                    call,
+                    party,
+                    mailbox,
+                    now,
+                }
+                .handle(*kind)
             }
-            Event::Message((kind, m)) => messages::handle(&client, &settings, now, ctx.default_region(), *kind, m),
-            Event::VoiceAgent((kind, s)) => voice_agent::handle(&client, &settings, now, ctx.default_region(), *kind, s),
+            Event::Message((kind, m)) => {
+                messages::handle(&client, &settings, now, ctx.default_region(), *kind, m)
+            }
+            Event::VoiceAgent((kind, s)) => {
+                voice_agent::handle(&client, &settings, now, ctx.default_region(), *kind, s)
+            }
             Event::Intelligence(i) => intelligence::handle(&client, &settings, i),
             _ => Ok(()),
         }

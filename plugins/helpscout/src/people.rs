@@ -13,10 +13,10 @@
 use crate::api::customers::{Customer, Entry, NewCustomer, clip, profile_url};
 use crate::api::{ApiError, Client};
 use crate::settings::{MatchingRule, Settings};
+use switchboard_sdk::bindings::switchboard::plugin::types::LabeledValue;
 use switchboard_sdk::phone::{self, Normalized, Style};
 use switchboard_sdk::telephony::{self, ContactFields};
 use switchboard_sdk::{Contact, PluginError, datetime, log};
-use switchboard_sdk::bindings::switchboard::plugin::types::LabeledValue;
 
 /// Name of customers created for unknown callers (seed: "Unbekannter Kontakt (Aircall)").
 pub const UNKNOWN_NAME: &str = "Unknown Contact (Aircall)";
@@ -42,8 +42,18 @@ impl Party {
         let display = e164
             .as_deref()
             .and_then(|n| phone::format(n, Style::International).ok())
-            .unwrap_or_else(|| if raw.trim().is_empty() { "anonymous".into() } else { raw.trim().to_string() });
-        Party { e164, display, contact }
+            .unwrap_or_else(|| {
+                if raw.trim().is_empty() {
+                    "anonymous".into()
+                } else {
+                    raw.trim().to_string()
+                }
+            });
+        Party {
+            e164,
+            display,
+            contact,
+        }
     }
 }
 
@@ -62,14 +72,18 @@ pub enum Search {
 pub fn pick(mut found: Vec<Customer>, rule: MatchingRule) -> Search {
     match (found.len(), rule) {
         (0, _) => Search::None,
-        (1, _) => found.pop().map_or(Search::None, |c| Search::Found(Box::new(c))),
+        (1, _) => found
+            .pop()
+            .map_or(Search::None, |c| Search::Found(Box::new(c))),
         (_, MatchingRule::LogNothing) => Search::LogNothing,
-        (_, MatchingRule::MostRecent) => {
-            found.into_iter().max_by_key(|c| (c.updated(), c.id)).map_or(Search::None, |c| Search::Found(Box::new(c)))
-        }
-        (_, MatchingRule::Oldest) => {
-            found.into_iter().min_by_key(|c| (c.created(), c.id)).map_or(Search::None, |c| Search::Found(Box::new(c)))
-        }
+        (_, MatchingRule::MostRecent) => found
+            .into_iter()
+            .max_by_key(|c| (c.updated(), c.id))
+            .map_or(Search::None, |c| Search::Found(Box::new(c))),
+        (_, MatchingRule::Oldest) => found
+            .into_iter()
+            .min_by_key(|c| (c.created(), c.id))
+            .map_or(Search::None, |c| Search::Found(Box::new(c))),
     }
 }
 
@@ -88,7 +102,9 @@ pub fn aircall_contact(party: &Party) -> Result<Option<Contact>, PluginError> {
     if let Some(c) = &party.contact {
         return Ok(Some(c.clone()));
     }
-    let Some(e164) = &party.e164 else { return Ok(None) };
+    let Some(e164) = &party.e164 else {
+        return Ok(None);
+    };
     Ok(telephony::find_contacts_by_phone(e164)?.into_iter().next())
 }
 
@@ -107,17 +123,43 @@ fn text(v: Option<&str>, max: usize) -> Option<String> {
 }
 
 /// Scenario 1 / 2: the customer to create for a party Help Scout does not know.
-pub fn new_customer(party: &Party, contact: Option<&Contact>, now: i64, channel: &str) -> NewCustomer {
-    let phones = party.e164.iter().map(|n| Entry { kind: "work".into(), value: n.clone() }).collect();
+pub fn new_customer(
+    party: &Party,
+    contact: Option<&Contact>,
+    now: i64,
+    channel: &str,
+) -> NewCustomer {
+    let phones = party
+        .e164
+        .iter()
+        .map(|n| Entry {
+            kind: "work".into(),
+            value: n.clone(),
+        })
+        .collect();
     let when = datetime::display(now);
     match contact {
         Some(c) => {
-            let (first, last) = (text(c.first_name.as_deref(), 40), text(c.last_name.as_deref(), 40));
+            let (first, last) = (
+                text(c.first_name.as_deref(), 40),
+                text(c.last_name.as_deref(), 40),
+            );
             let nameless = first.is_none() && last.is_none();
             NewCustomer {
-                first_name: if nameless { Some(UNKNOWN_NAME.into()) } else { first },
-                last_name: if nameless { text(Some(&party.display), 40) } else { last },
-                background: Some(clip(&format!("Created by Aircall from the Aircall contact on {when} ({channel})."), 200)),
+                first_name: if nameless {
+                    Some(UNKNOWN_NAME.into())
+                } else {
+                    first
+                },
+                last_name: if nameless {
+                    text(Some(&party.display), 40)
+                } else {
+                    last
+                },
+                background: Some(clip(
+                    &format!("Created by Aircall from the Aircall contact on {when} ({channel})."),
+                    200,
+                )),
                 organization: text(c.company_name.as_deref(), 60),
                 phones: {
                     let mut p: Vec<Entry> = phones;
@@ -127,7 +169,10 @@ pub fn new_customer(party: &Party, contact: Option<&Contact>, now: i64, channel:
                             _ => continue,
                         };
                         if !p.iter().any(|x| x.value == e164) {
-                            p.push(Entry { kind: entry_kind(n.label.as_deref()), value: e164 });
+                            p.push(Entry {
+                                kind: entry_kind(n.label.as_deref()),
+                                value: e164,
+                            });
                         }
                     }
                     p
@@ -136,14 +181,23 @@ pub fn new_customer(party: &Party, contact: Option<&Contact>, now: i64, channel:
                     .emails
                     .iter()
                     .filter(|e| e.value.contains('@'))
-                    .map(|e| Entry { kind: entry_kind(e.label.as_deref()), value: e.value.trim().to_string() })
+                    .map(|e| Entry {
+                        kind: entry_kind(e.label.as_deref()),
+                        value: e.value.trim().to_string(),
+                    })
                     .collect(),
             }
         }
         None => NewCustomer {
             first_name: Some(UNKNOWN_NAME.into()),
             last_name: text(Some(&party.display), 40),
-            background: Some(clip(&format!("Created automatically by Aircall on {when} ({channel} with {}).", party.display), 200)),
+            background: Some(clip(
+                &format!(
+                    "Created automatically by Aircall on {when} ({channel} with {}).",
+                    party.display
+                ),
+                200,
+            )),
             phones,
             ..NewCustomer::default()
         },
@@ -152,14 +206,20 @@ pub fn new_customer(party: &Party, contact: Option<&Contact>, now: i64, channel:
 
 /// Create the customer; when an earlier attempt's create may have happened,
 /// search again before creating.
-pub fn create_customer(client: &Client, settings: &Settings, party: &Party, fields: &NewCustomer) -> Result<u64, PluginError> {
+pub fn create_customer(
+    client: &Client,
+    settings: &Settings,
+    party: &Party,
+    fields: &NewCustomer,
+) -> Result<u64, PluginError> {
     match client.create_customer(fields) {
         Ok(id) => Ok(id),
         Err(ApiError::Ambiguous) => {
             if let Some(e164) = &party.e164
-                && let Search::Found(c) = search(client, settings, e164)? {
-                    return Ok(c.id);
-                }
+                && let Search::Found(c) = search(client, settings, e164)?
+            {
+                return Ok(c.id);
+            }
             Ok(client.create_customer(fields)?)
         }
         Err(e) => Err(e.into()),
@@ -176,7 +236,13 @@ pub enum Resolved {
 }
 
 /// Find the party's customer, or create it (scenarios 1 and 2).
-pub fn find_or_create(client: &Client, settings: &Settings, party: &Party, now: i64, channel: &str) -> Result<Resolved, PluginError> {
+pub fn find_or_create(
+    client: &Client,
+    settings: &Settings,
+    party: &Party,
+    now: i64,
+    channel: &str,
+) -> Result<Resolved, PluginError> {
     if let Some(e164) = &party.e164 {
         match search(client, settings, e164)? {
             Search::Found(c) => return Ok(Resolved::Customer(c.id, Some(c))),
@@ -184,30 +250,67 @@ pub fn find_or_create(client: &Client, settings: &Settings, party: &Party, now: 
             Search::None => {}
         }
     }
-    let contact = if party.e164.is_some() { aircall_contact(party)? } else { None };
+    let contact = if party.e164.is_some() {
+        aircall_contact(party)?
+    } else {
+        None
+    };
     let fields = new_customer(party, contact.as_ref(), now, channel);
     let id = create_customer(client, settings, party, &fields)?;
-    log::with(log::Level::Info, "Help Scout customer created", &[("customer", &id.to_string()), ("from_aircall_contact", if contact.is_some() { "yes" } else { "no" })]);
+    log::with(
+        log::Level::Info,
+        "Help Scout customer created",
+        &[
+            ("customer", &id.to_string()),
+            (
+                "from_aircall_contact",
+                if contact.is_some() { "yes" } else { "no" },
+            ),
+        ],
+    );
     Ok(Resolved::Customer(id, None))
 }
 
 /// Scenario 3: the customer exists only in Help Scout → create the Aircall
 /// contact from its data (name, company, e-mails, the number, a link back).
 pub fn sync_to_aircall(party: &Party, customer: &Customer) -> Result<(), PluginError> {
-    let Some(e164) = &party.e164 else { return Ok(()) };
+    let Some(e164) = &party.e164 else {
+        return Ok(());
+    };
     if aircall_contact(party)?.is_some() {
         return Ok(());
     }
     let fields = ContactFields {
         first_name: customer.first_name.clone().filter(|s| !s.trim().is_empty()),
         last_name: customer.last_name.clone().filter(|s| !s.trim().is_empty()),
-        company_name: customer.organization.clone().filter(|s| !s.trim().is_empty()),
+        company_name: customer
+            .organization
+            .clone()
+            .filter(|s| !s.trim().is_empty()),
         information: Some(format!("Help Scout: {}", profile_url(customer.id))),
-        phone_numbers: vec![LabeledValue { label: Some("Help Scout".into()), value: e164.clone() }],
-        emails: customer.emails().iter().filter(|e| e.value.contains('@')).map(|e| LabeledValue { label: Some("Help Scout".into()), value: e.value.trim().to_string() }).collect(),
+        phone_numbers: vec![LabeledValue {
+            label: Some("Help Scout".into()),
+            value: e164.clone(),
+        }],
+        emails: customer
+            .emails()
+            .iter()
+            .filter(|e| e.value.contains('@'))
+            .map(|e| LabeledValue {
+                label: Some("Help Scout".into()),
+                value: e.value.trim().to_string(),
+            })
+            .collect(),
     };
     let created = telephony::create_contact(&fields)?;
-    log::with(log::Level::Info, "Aircall contact created from Help Scout", &[("contact", &created.id.to_string()), ("customer", &customer.id.to_string())]);
+    log::with(
+        log::Level::Info,
+        "Aircall contact created from Help Scout",
+        &[
+            ("contact", &created.id.to_string()),
+            ("customer", &customer.id.to_string()),
+        ],
+    );
     Ok(())
 }
 
@@ -216,18 +319,37 @@ mod tests {
     use super::*;
 
     fn customer(id: u64, created: &str, updated: &str) -> Customer {
-        serde_json::from_value(serde_json::json!({ "id": id, "createdAt": created, "updatedAt": updated })).unwrap_or_default()
+        serde_json::from_value(
+            serde_json::json!({ "id": id, "createdAt": created, "updatedAt": updated }),
+        )
+        .unwrap_or_default()
     }
 
     #[test]
     fn matching_rule_picks() {
-        let list = || vec![customer(1, "2024-01-01T00:00:00Z", "2024-06-01T00:00:00Z"), customer(2, "2024-02-01T00:00:00Z", "2024-03-01T00:00:00Z")];
+        let list = || {
+            vec![
+                customer(1, "2024-01-01T00:00:00Z", "2024-06-01T00:00:00Z"),
+                customer(2, "2024-02-01T00:00:00Z", "2024-03-01T00:00:00Z"),
+            ]
+        };
         assert!(matches!(pick(list(), MatchingRule::MostRecent), Search::Found(c) if c.id == 1));
         assert!(matches!(pick(list(), MatchingRule::Oldest), Search::Found(c) if c.id == 1));
-        let list2 = vec![customer(1, "2024-03-01T00:00:00Z", "2024-03-01T00:00:00Z"), customer(2, "2024-02-01T00:00:00Z", "2024-09-01T00:00:00Z")];
-        assert!(matches!(pick(list2.clone(), MatchingRule::MostRecent), Search::Found(c) if c.id == 2));
+        let list2 = vec![
+            customer(1, "2024-03-01T00:00:00Z", "2024-03-01T00:00:00Z"),
+            customer(2, "2024-02-01T00:00:00Z", "2024-09-01T00:00:00Z"),
+        ];
+        assert!(
+            matches!(pick(list2.clone(), MatchingRule::MostRecent), Search::Found(c) if c.id == 2)
+        );
         assert!(matches!(pick(list2.clone(), MatchingRule::Oldest), Search::Found(c) if c.id == 2));
-        assert!(matches!(pick(list2, MatchingRule::LogNothing), Search::LogNothing));
-        assert!(matches!(pick(vec![], MatchingRule::LogNothing), Search::None));
+        assert!(matches!(
+            pick(list2, MatchingRule::LogNothing),
+            Search::LogNothing
+        ));
+        assert!(matches!(
+            pick(vec![], MatchingRule::LogNothing),
+            Search::None
+        ));
     }
 }

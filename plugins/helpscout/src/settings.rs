@@ -62,7 +62,9 @@ pub fn digits_only(s: &str) -> String {
 /// Entries that are not a positive id are dropped.
 fn mailbox_map(raw: Option<serde_json::Value>) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
-    let Some(serde_json::Value::Object(map)) = raw else { return out };
+    let Some(serde_json::Value::Object(map)) = raw else {
+        return out;
+    };
     for (k, v) in map {
         let id = match v {
             serde_json::Value::Number(n) => n.as_u64(),
@@ -71,7 +73,11 @@ fn mailbox_map(raw: Option<serde_json::Value>) -> BTreeMap<String, u64> {
         };
         let key = k.trim();
         // A key with a `+`, spaces or more digits than an id is a phone number.
-        let key = if key.chars().all(|c| c.is_ascii_digit()) { key.to_string() } else { digits_only(key) };
+        let key = if key.chars().all(|c| c.is_ascii_digit()) {
+            key.to_string()
+        } else {
+            digits_only(key)
+        };
         if let (Some(id), false) = (id.filter(|i| *i > 0), key.is_empty()) {
             out.insert(key, id);
         }
@@ -85,7 +91,11 @@ impl Settings {
         let flag = |name: &str, default: bool| ctx.setting_bool(name).unwrap_or(default);
         let positive = |name: &str| ctx.setting_i64(name).filter(|v| *v > 0).map(|v| v as u64);
         Settings {
-            base_url: ctx.setting_str("base_url").unwrap_or("https://api.helpscout.net").trim_end_matches('/').to_string(),
+            base_url: ctx
+                .setting_str("base_url")
+                .unwrap_or("https://api.helpscout.net")
+                .trim_end_matches('/')
+                .to_string(),
             mailboxes: mailbox_map(ctx.setting_json("mailboxes")),
             matching_rule: match ctx.setting_str("matching_rule").map(str::trim) {
                 Some("oldest") => MatchingRule::Oldest,
@@ -94,7 +104,11 @@ impl Settings {
             },
             search_existing: flag("search_existing_conversations", true),
             include_closed: flag("include_closed_conversations", false),
-            closed_window_secs: ctx.setting_i64("closed_window_hours").unwrap_or(48).clamp(0, 24 * 365) * 3600,
+            closed_window_secs: ctx
+                .setting_i64("closed_window_hours")
+                .unwrap_or(48)
+                .clamp(0, 24 * 365)
+                * 3600,
             always_new: flag("always_new_conversation", false),
             assign: flag("assign_conversations", false),
             reopen_for_messages: flag("reopen_closed_for_messages", false),
@@ -105,7 +119,11 @@ impl Settings {
             insight_cards: flag("insight_cards", true),
             fallback_user: positive("fallback_user_id"),
             dial_number: positive("dial_number_id"),
-            dial_key: ctx.setting_str("dial_key").map(str::trim).filter(|k| !k.is_empty()).map(str::to_string),
+            dial_key: ctx
+                .setting_str("dial_key")
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(str::to_string),
         }
     }
 
@@ -129,7 +147,12 @@ impl Settings {
     /// The Aircall number click-to-dial uses: the setting, else the first
     /// mapped number written as an id (at most 9 digits; phone numbers are longer).
     pub fn dial_number(&self) -> Option<u64> {
-        self.dial_number.or_else(|| self.mailboxes.keys().filter(|k| k.len() <= 9).find_map(|k| k.parse().ok()))
+        self.dial_number.or_else(|| {
+            self.mailboxes
+                .keys()
+                .filter(|k| k.len() <= 9)
+                .find_map(|k| k.parse().ok())
+        })
     }
 }
 
@@ -139,7 +162,9 @@ mod tests {
 
     #[test]
     fn mailbox_keys_are_ids_or_digits() {
-        let m = mailbox_map(Some(serde_json::json!({ "2001": 30411, "+33 1 23 45 67 89": "30412", "x": 1, "2002": -1 })));
+        let m = mailbox_map(Some(
+            serde_json::json!({ "2001": 30411, "+33 1 23 45 67 89": "30412", "x": 1, "2002": -1 }),
+        ));
         assert_eq!(m.get("2001"), Some(&30411));
         assert_eq!(m.get("33123456789"), Some(&30412));
         assert_eq!(m.len(), 2);

@@ -14,7 +14,9 @@ use crate::logbook::{self, Entry, Place, Purpose};
 use crate::people::{self, Party, Resolved};
 use crate::settings::{Settings, digits_only};
 use crate::tags;
-use switchboard_sdk::bindings::switchboard::plugin::types::{VoiceAgentEventKind, VoiceAgentSession};
+use switchboard_sdk::bindings::switchboard::plugin::types::{
+    VoiceAgentEventKind, VoiceAgentSession,
+};
 use switchboard_sdk::html::{escape, paragraphs};
 use switchboard_sdk::{PluginError, log, phone, telephony};
 
@@ -22,11 +24,23 @@ use switchboard_sdk::{PluginError, log, phone, telephony};
 fn mailbox(settings: &Settings, s: &VoiceAgentSession) -> Option<u64> {
     s.number_id
         .and_then(|id| settings.mailbox_for_id(id))
-        .or_else(|| s.aircall_number.as_deref().map(digits_only).and_then(|d| settings.mailboxes.get(&d).copied()))
+        .or_else(|| {
+            s.aircall_number
+                .as_deref()
+                .map(digits_only)
+                .and_then(|d| settings.mailboxes.get(&d).copied())
+        })
 }
 
 /// Handle one voice-agent event.
-pub fn handle(client: &Client, settings: &Settings, now: i64, default_region: Option<&str>, kind: VoiceAgentEventKind, s: &VoiceAgentSession) -> Result<(), PluginError> {
+pub fn handle(
+    client: &Client,
+    settings: &Settings,
+    now: i64,
+    default_region: Option<&str>,
+    kind: VoiceAgentEventKind,
+    s: &VoiceAgentSession,
+) -> Result<(), PluginError> {
     let Some(mailbox) = mailbox(settings, s) else {
         log::debug("voice-agent event on a number without a mailbox");
         return Ok(());
@@ -35,12 +49,24 @@ pub fn handle(client: &Client, settings: &Settings, now: i64, default_region: Op
     if state.skipped {
         return Ok(());
     }
-    let region = s.aircall_number.as_deref().and_then(|n| match phone::normalize(n, default_region) {
-        Ok(phone::Normalized::Number(e)) => phone::region_of(&e),
-        _ => None,
-    });
-    let party = Party::new(s.external_caller_number.as_deref().unwrap_or(""), region.as_deref().or(default_region), None);
-    let agent_name = s.agent_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or("AI Voice Agent");
+    let region =
+        s.aircall_number
+            .as_deref()
+            .and_then(|n| match phone::normalize(n, default_region) {
+                Ok(phone::Normalized::Number(e)) => phone::region_of(&e),
+                _ => None,
+            });
+    let party = Party::new(
+        s.external_caller_number.as_deref().unwrap_or(""),
+        region.as_deref().or(default_region),
+        None,
+    );
+    let agent_name = s
+        .agent_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or("AI Voice Agent");
     let admin = agents::admin(client, settings)?;
 
     // The conversation: the call's, or a new one with the voice agent's phone thread.
@@ -55,9 +81,19 @@ pub fn handle(client: &Client, settings: &Settings, now: i64, default_region: Op
         },
     };
     state.customer = Some(customer);
-    let place = Place { mailbox, customer, subject: format!("Call from {}", party.display), purpose: Purpose::Call };
+    let place = Place {
+        mailbox,
+        customer,
+        subject: format!("Call from {}", party.display),
+        purpose: Purpose::Call,
+    };
     let mut base_tags = vec![tags::VOICE_AGENT.to_string(), tags::INBOUND.to_string()];
-    if let Some(name) = s.number_id.and_then(|id| telephony::get_number(id).ok()).map(|n| n.name).filter(|n| !n.trim().is_empty()) {
+    if let Some(name) = s
+        .number_id
+        .and_then(|id| telephony::get_number(id).ok())
+        .map(|n| n.name)
+        .filter(|n| !n.trim().is_empty())
+    {
         base_tags.push(name);
     }
     let conversation = match state.conversation {
@@ -94,9 +130,22 @@ pub fn handle(client: &Client, settings: &Settings, now: i64, default_region: Op
 
     let note = match kind {
         VoiceAgentEventKind::Escalated => {
-            let reason = s.escalation_reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).unwrap_or("not given");
-            let mut text = format!("<b>{} escalated the call to a human agent</b><br>Reason: {}", escape(agent_name), paragraphs(reason));
-            if let Some(answers) = s.extracted_data_json.as_deref().filter(|j| !j.trim().is_empty() && j.trim() != "null") {
+            let reason = s
+                .escalation_reason
+                .as_deref()
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .unwrap_or("not given");
+            let mut text = format!(
+                "<b>{} escalated the call to a human agent</b><br>Reason: {}",
+                escape(agent_name),
+                paragraphs(reason)
+            );
+            if let Some(answers) = s
+                .extracted_data_json
+                .as_deref()
+                .filter(|j| !j.trim().is_empty() && j.trim() != "null")
+            {
                 text.push_str(&format!("<br>Intake answers:{}", ai_text::render(answers)));
             }
             Some(("escalated", text))
@@ -105,24 +154,44 @@ pub fn handle(client: &Client, settings: &Settings, now: i64, default_region: Op
             .extracted_data_json
             .as_deref()
             .filter(|j| !j.trim().is_empty() && j.trim() != "null")
-            .map(|answers| ("summary", format!("<b>Voice agent intake answers</b>{}", ai_text::render(answers)))),
+            .map(|answers| {
+                (
+                    "summary",
+                    format!(
+                        "<b>Voice agent intake answers</b>{}",
+                        ai_text::render(answers)
+                    ),
+                )
+            }),
         VoiceAgentEventKind::Ended => {
             let reason = s.end_reason.as_deref().unwrap_or("").replace('_', " ");
-            (!reason.trim().is_empty()).then(|| ("ended", format!("<b>Voice agent session ended</b>: {}", escape(&reason))))
+            (!reason.trim().is_empty()).then(|| {
+                (
+                    "ended",
+                    format!("<b>Voice agent session ended</b>: {}", escape(&reason)),
+                )
+            })
         }
         VoiceAgentEventKind::Started => None,
     };
     if let Some((stage, text)) = note
-        && !state.voice_agent_notes.iter().any(|n| n == stage) {
-            let stage_marker = marker(s.call_id, &format!("voice agent {stage}"));
-            let entry = Entry {
-                thread: NewThread { kind: ThreadKind::Note, text: format!("{text}<br><small>{}</small>", escape(&stage_marker)), customer, user: admin, attachments: Vec::new() },
-                marker: stage_marker,
-                tags: Vec::new(),
-                assign: None,
-            };
-            state.conversation = Some(logbook::append(client, conversation, &place, &entry)?);
-            state.voice_agent_notes.push(stage.to_string());
-        }
+        && !state.voice_agent_notes.iter().any(|n| n == stage)
+    {
+        let stage_marker = marker(s.call_id, &format!("voice agent {stage}"));
+        let entry = Entry {
+            thread: NewThread {
+                kind: ThreadKind::Note,
+                text: format!("{text}<br><small>{}</small>", escape(&stage_marker)),
+                customer,
+                user: admin,
+                attachments: Vec::new(),
+            },
+            marker: stage_marker,
+            tags: Vec::new(),
+            assign: None,
+        };
+        state.conversation = Some(logbook::append(client, conversation, &place, &entry)?);
+        state.voice_agent_notes.push(stage.to_string());
+    }
     state.save(s.call_id)
 }

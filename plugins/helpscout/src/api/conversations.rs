@@ -67,7 +67,10 @@ pub struct Conversation {
 impl Conversation {
     /// Tag names.
     pub fn tag_names(&self) -> Vec<String> {
-        self.tags.iter().filter_map(|t| t.tag.clone().or_else(|| t.name.clone())).collect()
+        self.tags
+            .iter()
+            .filter_map(|t| t.tag.clone().or_else(|| t.name.clone()))
+            .collect()
     }
 
     /// Last activity, UNIX seconds (falls back to creation).
@@ -94,7 +97,10 @@ impl Conversation {
         if self.links.web.href.starts_with("https://") {
             self.links.web.href.clone()
         } else {
-            format!("https://secure.helpscout.net/conversation/{}/{}/", self.id, self.number)
+            format!(
+                "https://secure.helpscout.net/conversation/{}/{}/",
+                self.id, self.number
+            )
         }
     }
 }
@@ -241,7 +247,12 @@ impl Client {
             "/v2/conversations?mailbox={mailbox}&status=all&query={}&sortField=modifiedAt&sortOrder=desc",
             encode(&query)
         ))?;
-        Ok(page.embedded.conversations.into_iter().filter(|c| c.id > 0).collect())
+        Ok(page
+            .embedded
+            .conversations
+            .into_iter()
+            .filter(|c| c.id > 0)
+            .collect())
     }
 
     /// One conversation.
@@ -267,12 +278,16 @@ impl Client {
 
     /// Add a thread; its id.
     pub fn add_thread(&self, conversation: u64, t: &NewThread) -> ApiResult<u64> {
-        self.create(&format!("/v2/conversations/{conversation}/{}", t.kind.path()), &t.body(false))
+        self.create(
+            &format!("/v2/conversations/{conversation}/{}", t.kind.path()),
+            &t.body(false),
+        )
     }
 
     /// The conversation's threads (newest first).
     pub fn threads(&self, conversation: u64) -> ApiResult<Vec<Thread>> {
-        let page: ThreadPage = self.get_json(&format!("/v2/conversations/{conversation}/threads"))?;
+        let page: ThreadPage =
+            self.get_json(&format!("/v2/conversations/{conversation}/threads"))?;
         Ok(page.embedded.threads)
     }
 
@@ -283,7 +298,10 @@ impl Client {
 
     /// Replace the conversation's whole tag set (204, §2.8).
     pub fn put_tags(&self, conversation: u64, tags: &[String]) -> ApiResult<()> {
-        self.write(http::put(&self.url(&format!("/v2/conversations/{conversation}/tags"))).json(&json!({ "tags": tags }))?)
+        self.write(
+            http::put(&self.url(&format!("/v2/conversations/{conversation}/tags")))
+                .json(&json!({ "tags": tags }))?,
+        )
     }
 }
 

@@ -34,7 +34,9 @@ pub enum ApiError {
 impl From<ApiError> for PluginError {
     fn from(e: ApiError) -> PluginError {
         match e {
-            ApiError::Ambiguous => PluginError::Permanent("a Help Scout write of an earlier attempt may have happened".into()),
+            ApiError::Ambiguous => PluginError::Permanent(
+                "a Help Scout write of an earlier attempt may have happened".into(),
+            ),
             ApiError::NotFound => PluginError::Permanent("Help Scout answered 404".into()),
             ApiError::Full => PluginError::Permanent("the conversation holds 100 threads".into()),
             ApiError::Fail(p) => p,
@@ -62,7 +64,10 @@ fn retry_after_ms(resp: &Response) -> u64 {
 
 /// The start of an error body, for messages (validation errors name the field).
 fn excerpt(resp: &Response) -> String {
-    String::from_utf8_lossy(resp.body()).chars().take(300).collect()
+    String::from_utf8_lossy(resp.body())
+        .chars()
+        .take(300)
+        .collect()
 }
 
 /// The Help Scout API at a base URL.
@@ -74,7 +79,9 @@ pub struct Client {
 impl Client {
     /// A client for `base` (e.g. `https://api.helpscout.net`, no trailing slash).
     pub fn new(base: &str) -> Client {
-        Client { base: base.trim_end_matches('/').to_string() }
+        Client {
+            base: base.trim_end_matches('/').to_string(),
+        }
     }
 
     /// `base + path`.
@@ -100,9 +107,18 @@ impl Client {
                 retry_after_ms: retry_after_ms(&resp),
                 reason: format!("Help Scout 429: {}", excerpt(&resp)),
             }))),
-            401 | 403 => Err(ApiError::Fail(PluginError::Unauthorized(format!("Help Scout {status}: {}", excerpt(&resp))))),
-            408 | 500..=599 => Err(ApiError::Fail(PluginError::Retryable(format!("Help Scout {status}: {}", excerpt(&resp))))),
-            _ => Err(ApiError::Fail(PluginError::Permanent(format!("Help Scout {status}: {}", excerpt(&resp))))),
+            401 | 403 => Err(ApiError::Fail(PluginError::Unauthorized(format!(
+                "Help Scout {status}: {}",
+                excerpt(&resp)
+            )))),
+            408 | 500..=599 => Err(ApiError::Fail(PluginError::Retryable(format!(
+                "Help Scout {status}: {}",
+                excerpt(&resp)
+            )))),
+            _ => Err(ApiError::Fail(PluginError::Permanent(format!(
+                "Help Scout {status}: {}",
+                excerpt(&resp)
+            )))),
         }
     }
 
@@ -127,7 +143,9 @@ impl Client {
 
 /// The id a create answered with: `Resource-ID`, else the last segment of `Location`.
 fn resource_id(resp: &Response) -> ApiResult<u64> {
-    let from_header = resp.header("resource-id").and_then(|v| v.trim().parse::<u64>().ok());
+    let from_header = resp
+        .header("resource-id")
+        .and_then(|v| v.trim().parse::<u64>().ok());
     let from_location = || {
         resp.header("location")
             .and_then(|l| l.trim_end_matches('/').rsplit('/').next())
@@ -136,7 +154,12 @@ fn resource_id(resp: &Response) -> ApiResult<u64> {
     from_header
         .or_else(from_location)
         .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::Fail(PluginError::Retryable(format!("Help Scout create answered {} without a Resource-ID", resp.status()))))
+        .ok_or_else(|| {
+            ApiError::Fail(PluginError::Retryable(format!(
+                "Help Scout create answered {} without a Resource-ID",
+                resp.status()
+            )))
+        })
 }
 
 /// Percent-encode a query value (RFC 3986 unreserved characters pass).
@@ -144,7 +167,9 @@ pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
