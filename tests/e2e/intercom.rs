@@ -619,6 +619,8 @@ async fn api_economy_of_an_answered_inbound_call_for_a_known_contact() {
     let rig = rig().await;
     rig.play(&answered_inbound("+33 6 12 34 56 78", "ada")).await; // warms admins, /me, the contact
     rig.settle().await;
+    let cold: Vec<String> = rig.sandbox.intercom().requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    println!("INTERCOM_REQUESTS_COLD={} {cold:?}", cold.len());
     rig.sandbox.intercom().clear_requests();
     rig.play(&answered_inbound("+33 6 12 34 56 78", "ada")).await;
     rig.settle().await;
