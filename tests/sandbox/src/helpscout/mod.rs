@@ -163,10 +163,10 @@ impl Control for HelpScout {
     /// (seconds), not `Retry-After` (intercom-helpscout-api.md §2.3), so an
     /// injected 429's `retry_after` is sent under that name.
     fn decorate(&self, _parts: &Parts, response: &mut Response) {
-        if response.status() == StatusCode::TOO_MANY_REQUESTS {
-            if let Some(v) = response.headers_mut().remove(header::RETRY_AFTER) {
-                response.headers_mut().insert("x-ratelimit-retry-after", v);
-            }
+        if response.status() == StatusCode::TOO_MANY_REQUESTS
+            && let Some(v) = response.headers_mut().remove(header::RETRY_AFTER)
+        {
+            response.headers_mut().insert("x-ratelimit-retry-after", v);
         }
     }
 
