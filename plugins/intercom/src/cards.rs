@@ -46,10 +46,11 @@ pub fn call_created(job: &Job, call: &Call) -> Result<(), PluginError> {
             telephony::push_insight_card(call.id, &card)?;
         }
     }
-    if job.settings.contact_sync && !contact.created_here {
-        if let Caller::Number(e164) = &caller {
-            sync::to_aircall(&contact, e164, contact_link.as_deref())?;
-        }
+    if job.settings.contact_sync
+        && !contact.created_here
+        && let Caller::Number(e164) = &caller
+    {
+        sync::to_aircall(&contact, e164, contact_link.as_deref())?;
     }
     Ok(())
 }

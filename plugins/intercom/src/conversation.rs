@@ -100,12 +100,12 @@ fn write_for(client: &Client, contact: &ContactRef, entry: &Entry) -> Result<Str
             .map_err(not_the_contact)?;
         assignee = after.admin_assignee_id;
     }
-    if let Assign::To(admin) = &entry.assign {
-        if assignee.as_deref() != Some(admin.as_str()) {
-            client
-                .assign(&id, entry.setup_admin, admin)
-                .map_err(not_the_contact)?;
-        }
+    if let Assign::To(admin) = &entry.assign
+        && assignee.as_deref() != Some(admin.as_str())
+    {
+        client
+            .assign(&id, entry.setup_admin, admin)
+            .map_err(not_the_contact)?;
     }
     log::with(
         log::Level::Info,

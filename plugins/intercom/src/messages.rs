@@ -122,10 +122,10 @@ fn log_message(job: &Job, msg: &Message) -> Result<(), PluginError> {
     if !media.is_empty() {
         lines.push(("Attachments", media.join(", ")));
     }
-    if msg.direction == Direction::Outbound {
-        if let Some(status) = final_status(msg.status.as_deref()) {
-            lines.push(("Status", status.into()));
-        }
+    if msg.direction == Direction::Outbound
+        && let Some(status) = final_status(msg.status.as_deref())
+    {
+        lines.push(("Status", status.into()));
     }
     let target = match job.settings.sms_target {
         SmsTarget::LastOpenConversation => Target::OpenOrNew,

@@ -108,12 +108,12 @@ impl Settings {
             }
         };
         let setup_admin_id = text("setup_admin_id");
-        if let Some(id) = &setup_admin_id {
-            if !id.chars().all(|c| c.is_ascii_digit()) {
-                return Err(format!(
-                    "setting setup_admin_id: {id:?} is not an Intercom admin id (digits)"
-                ));
-            }
+        if let Some(id) = &setup_admin_id
+            && !id.chars().all(|c| c.is_ascii_digit())
+        {
+            return Err(format!(
+                "setting setup_admin_id: {id:?} is not an Intercom admin id (digits)"
+            ));
         }
         Ok(Settings {
             api_base,

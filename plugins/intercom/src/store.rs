@@ -15,9 +15,11 @@ use serde::de::DeserializeOwned;
 use std::cell::RefCell;
 use switchboard_sdk::{PluginError, storage};
 
+/// A write waiting for the end of the job: key, JSON bytes, lifetime.
+type Pending = (String, Vec<u8>, Option<u32>);
+
 thread_local! {
-    /// Writes waiting for the end of the job: key, JSON bytes, lifetime.
-    static PENDING: RefCell<Vec<(String, Vec<u8>, Option<u32>)>> = const { RefCell::new(Vec::new()) };
+    static PENDING: RefCell<Vec<Pending>> = const { RefCell::new(Vec::new()) };
 }
 
 fn encode<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Vec<u8>, PluginError> {
