@@ -13,16 +13,6 @@ pub const RECIPES: &[(&str, &str)] = &[
     ("example", include_str!("../integrations/example.toml")),
 ];
 
-/// `{aircall}`, `{intercom}`, ... replaced by the emulators' URLs.
-pub fn fill_urls(text: &str, sandbox: &Sandbox) -> String {
-    text.replace("{aircall}", sandbox.aircall_url())
-        .replace("{intercom}", sandbox.intercom_url())
-        .replace("{helpscout}", sandbox.helpscout_url())
-        .replace("{gorgias}", sandbox.gorgias_url())
-        .replace("{hubspot}", sandbox.hubspot_url())
-        .replace("{notes}", sandbox.notes_url())
-}
-
 /// The configuration text, and the plugins it runs (those built in `plugins`).
 pub fn build(sandbox: &Sandbox, listen: &str, data: &Path, plugins: &Path) -> (String, Vec<&'static str>) {
     let a = sandbox.aircall().credentials();
@@ -58,7 +48,7 @@ api_base = "{}"
     let mut used = Vec::new();
     for (plugin, recipe) in RECIPES {
         if plugins.join(plugin).join("plugin.wasm").exists() {
-            text += &format!("\n[[integrations]]\nid = \"{plugin}\"\naccount = \"demo\"\nplugin = \"{plugin}\"\n{}", fill_urls(recipe, sandbox));
+            text += &format!("\n[[integrations]]\nid = \"{plugin}\"\naccount = \"demo\"\nplugin = \"{plugin}\"\n{}", sandbox.fill_urls(recipe));
             used.push(*plugin);
         }
     }

@@ -37,10 +37,24 @@ fn main() {
     rt.block_on(run(crm));
 }
 
+/// The pool's reset strategies, measured side by side: what each pooled slot keeps mapped.
+const VARIANTS: &[(&str, usize)] = &[
+    ("keep nothing resident (madvise every slot; the previous default)", 0),
+    ("keep 1 MiB resident, reset dirty pages found by PAGEMAP_SCAN (the default)", switchboard::runtime::engine::KEEP_RESIDENT),
+];
+
 async fn run(crm: String) {
+    for (label, keep_resident) in VARIANTS {
+        println!("\n== pool: {label}");
+        measure(&crm, *keep_resident).await;
+    }
+}
+
+async fn measure(crm: &str, keep_resident: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config::from_toml(&config_text(dir.path(), &crm, true), "bench.toml".as_ref(), dir.path(), &|_| None).unwrap();
-    let runtime = switchboard::app::runtime_for(&config).unwrap();
+    let config = Config::from_toml(&config_text(dir.path(), crm, true), "bench.toml".as_ref(), dir.path(), &|_| None).unwrap();
+    let defaults = switchboard::app::runtime_for(&config).unwrap().options().clone();
+    let runtime = switchboard::runtime::Runtime::new(switchboard::runtime::RuntimeOptions { keep_resident, ..defaults }).unwrap();
     let plugin = plugin_dir("example");
     let mut manifest = Manifest::parse(&std::fs::read_to_string(plugin.join("plugin.toml")).unwrap()).unwrap();
     // The manifest's budget (50 requests/s) would pace the HTTP case; measure the host, not the budget.

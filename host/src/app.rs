@@ -30,6 +30,7 @@ pub fn runtime_for(config: &Config) -> anyhow::Result<Runtime> {
         max_memory_bytes: (config.limits.memory_mib * 1024 * 1024) as usize,
         max_instances: (config.limits.concurrency as u32).saturating_mul(2).max(16),
         cache_dir: Some(cache_dir),
+        keep_resident: crate::runtime::engine::KEEP_RESIDENT,
     })
 }
 
@@ -121,15 +122,14 @@ fn spawn_housekeeping(store: Arc<dyn Store>, dispatcher: Dispatcher, config: Arc
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         let mut last_prune = std::time::Instant::now() - Duration::from_secs(3600);
-        let mut known_paused: Option<HashSet<String>> = None;
         loop {
             tick.tick().await;
+            // The store is the truth (a job's pause is written there before the
+            // scheduler hears of it; `integrations resume` only writes there), so it
+            // is applied every tick: comparing with the last set seen missed a resume
+            // that came before housekeeping had seen the pause.
             if let Ok(paused) = store.paused().await {
-                let paused: HashSet<String> = paused.into_iter().map(|(i, _)| i).collect();
-                if known_paused.as_ref() != Some(&paused) {
-                    dispatcher.set_paused(paused.clone());
-                    known_paused = Some(paused);
-                }
+                dispatcher.set_paused(paused.into_iter().map(|(i, _)| i).collect::<HashSet<String>>());
             }
             if let Ok(revived) = store.take_revived().await {
                 dispatcher.enqueue(revived);

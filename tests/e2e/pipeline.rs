@@ -152,3 +152,21 @@ async fn plugins_reach_the_phone_engine_through_the_contract() {
     assert_eq!(resp["e164"], "+14422497851", "{resp} after {:?}", started.elapsed());
     assert!(resp["variants"].as_array().unwrap().iter().any(|v| v == "(442) 249 7851" || v == "(442) 249-7851"), "{resp}");
 }
+
+#[tokio::test]
+async fn an_integration_resumed_right_after_its_pause_delivers_its_held_events() {
+    let crm = FakeCrm::start().await;
+    crm.state.lock().unwrap().fail_next.push((401, None));
+    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+    let (status, _) = host.post(&call_event("call.created", 7, 1_700_000_000)).await;
+    assert_eq!(status, 200);
+    // Resume as soon as the pause is on disk, before housekeeping's next tick.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !host.cli(&["integrations", "list"]).contains("paused") {
+        assert!(Instant::now() < deadline, "never paused; log:\n{}", host.log());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(host.cli(&["integrations", "resume", "notes"]).contains("resumed"));
+    let notes = crm.wait_for(Duration::from_secs(20), "the held event, delivered after the resume", |n| !n.is_empty()).await;
+    assert_eq!(notes[0].body["subject"], "call:7");
+}

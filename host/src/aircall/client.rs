@@ -67,13 +67,10 @@ impl AircallClient {
         let Some(auth) = &self.auth else {
             return Err(CapabilityError::Denied(format!("account {:?} has no Aircall API credentials configured", self.account)));
         };
-        let wait = self.limiters.acquire(&self.account, "aircall", Some(self.budget));
-        if !wait.is_zero() {
-            if wait > Duration::from_secs(2) {
-                return Err(CapabilityError::RateLimited(wait.as_millis() as u64));
-            }
-            tokio::time::sleep(wait).await;
-        }
+        self.limiters
+            .take(&self.account, "aircall", Some(self.budget), || Duration::from_secs(2))
+            .await
+            .map_err(|wait| CapabilityError::RateLimited(wait.as_millis() as u64))?;
         let mut req = self.http.request(method, format!("{}{path}", self.base)).header("authorization", auth);
         if let Some(b) = body {
             req = req.json(&b);

@@ -193,18 +193,11 @@ impl JobCaps {
     async fn wait_for_budget(&mut self, host: &str, port: Option<u16>) -> Result<(), CapabilityError> {
         let budget = self.integration.budget_for(host, port);
         let scope = self.limiter_scope();
-        loop {
-            let wait = self.shared.limiters.acquire(&scope, host, budget);
-            if wait.is_zero() {
-                return Ok(());
-            }
-            let inline = MAX_INLINE_WAIT.min(self.remaining().saturating_sub(Duration::from_secs(1)));
-            if wait > inline {
-                self.shared.metrics.outbound(host, "throttled");
-                return Err(CapabilityError::RateLimited(wait.as_millis() as u64));
-            }
-            tokio::time::sleep(wait).await;
-        }
+        let inline = || MAX_INLINE_WAIT.min(self.remaining().saturating_sub(Duration::from_secs(1)));
+        self.shared.limiters.take(&scope, host, budget, inline).await.map_err(|wait| {
+            self.shared.metrics.outbound(host, "throttled");
+            CapabilityError::RateLimited(wait.as_millis() as u64)
+        })
     }
 }
 

@@ -150,6 +150,23 @@ impl RateLimiters {
         bucket.acquire(now)
     }
 
+    /// Takes a token, sleeping while the wait is at most `max_inline()`;
+    /// `Err(wait)` when the bucket needs longer (the caller reports it as
+    /// rate-limited). Asks again after every sleep, so concurrent callers that
+    /// woke together do not all send on one token.
+    pub async fn take(&self, scope: &str, host: &str, budget: Option<Budget>, max_inline: impl Fn() -> Duration) -> Result<(), Duration> {
+        loop {
+            let wait = self.acquire(scope, host, budget);
+            if wait.is_zero() {
+                return Ok(());
+            }
+            if wait > max_inline() {
+                return Err(wait);
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+
     /// Apply what a response said.
     pub fn observe(&self, scope: &str, host: &str, signal: Signal) {
         let Signal::Block(wait) = signal else { return };
@@ -165,6 +182,32 @@ impl RateLimiters {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_waiters_share_the_budget_instead_of_all_sending_when_they_wake() {
+        // 10 requests a second with a burst of 10: 30 concurrent callers need
+        // about two seconds; sending on wake-up would let all 30 out within ~0.1 s.
+        let limiters = Arc::new(RateLimiters::default());
+        let budget = Some(Budget { requests: 10, per: Duration::from_secs(1) });
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..30)
+            .map(|_| {
+                let l = limiters.clone();
+                tokio::spawn(async move {
+                    l.take("acct", "aircall", budget, || Duration::from_secs(10)).await.map(|_| start.elapsed())
+                })
+            })
+            .collect();
+        let mut done = Vec::new();
+        for t in tasks {
+            done.push(t.await.unwrap_or(Err(Duration::ZERO)).unwrap_or_default());
+        }
+        done.sort();
+        let within_half_second = done.iter().filter(|d| **d < Duration::from_millis(500)).count();
+        assert!(within_half_second <= 16, "{within_half_second} of 30 went out in the first 0.5 s: {done:?}");
+        assert!(done[29] >= Duration::from_millis(1500), "the last one must wait for ~20 refills: {:?}", done[29]);
+    }
 
     fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()

@@ -50,8 +50,18 @@ impl JobCaps {
         Ok(value)
     }
 
-    async fn storage_write(&mut self, kind: &str, kv: KvWrite) -> Result<Option<bool>, CapabilityError> {
-        let fp = journal::fingerprint(kind, &format!("{kv:?}"));
+    /// Performs (or replays) a write. The fingerprint names the write as the
+    /// plugin asked for it, with its lifetime `ttl` rather than the expiry
+    /// that works out to now: otherwise a retried job's identical write
+    /// would never match the journal, and everything after it would run live
+    /// again (a second ticket after a 500).
+    async fn storage_write(&mut self, kind: &str, kv: KvWrite, ttl: Option<u32>) -> Result<Option<bool>, CapabilityError> {
+        let named = match &kv {
+            KvWrite::Set { key, value, .. } => format!("{key:?} {value:?} ttl={ttl:?}"),
+            KvWrite::Delete { key } => format!("{key:?}"),
+            KvWrite::Cas { key, expected, new, .. } => format!("{key:?} {expected:?} {new:?} ttl={ttl:?}"),
+        };
+        let fp = journal::fingerprint(kind, &named);
         match self.journal.lookup::<Option<bool>>(&fp).await {
             Lookup::Replay(v) => return Ok(v),
             Lookup::Ambiguous => return Err(Self::ambiguous_storage()),
@@ -67,13 +77,13 @@ impl JobCaps {
     /// `storage.set`
     pub async fn storage_set(&mut self, key: String, value: Vec<u8>, ttl: Option<u32>) -> Result<(), CapabilityError> {
         check(&key, Some(&value))?;
-        self.storage_write("kv.set", KvWrite::Set { key, value, expires_at_ms: expiry(ttl) }).await.map(|_| ())
+        self.storage_write("kv.set", KvWrite::Set { key, value, expires_at_ms: expiry(ttl) }, ttl).await.map(|_| ())
     }
 
     /// `storage.delete`
     pub async fn storage_delete(&mut self, key: String) -> Result<(), CapabilityError> {
         check(&key, None)?;
-        self.storage_write("kv.delete", KvWrite::Delete { key }).await.map(|_| ())
+        self.storage_write("kv.delete", KvWrite::Delete { key }, None).await.map(|_| ())
     }
 
     /// `storage.compare-and-swap`
@@ -85,7 +95,7 @@ impl JobCaps {
         ttl: Option<u32>,
     ) -> Result<bool, CapabilityError> {
         check(&key, new.as_deref())?;
-        let verdict = self.storage_write("kv.cas", KvWrite::Cas { key, expected, new, expires_at_ms: expiry(ttl) }).await?;
+        let verdict = self.storage_write("kv.cas", KvWrite::Cas { key, expected, new, expires_at_ms: expiry(ttl) }, ttl).await?;
         Ok(verdict.unwrap_or(false))
     }
 }

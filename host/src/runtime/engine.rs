@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// How often the engine's epoch advances; deadlines are whole ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -17,7 +17,16 @@ pub struct EngineOptions {
     pub max_instances: u32,
     /// Use the pooling allocator (falls back to on-demand when the address space is short).
     pub pooling: bool,
+    /// Bytes of each memory and table slot kept mapped between jobs (see [`KEEP_RESIDENT`]).
+    pub keep_resident: usize,
 }
+
+/// What each pooled memory and table slot keeps mapped between jobs. With
+/// Linux's `PAGEMAP_SCAN` (kernel ≥ 6.7, used when present) only the pages a
+/// job dirtied are reset, by `memset`, so the next job neither pays an
+/// `madvise` nor page faults on them; without it the whole kept range would be
+/// memset on every reuse, which measured slower (BENCHMARKS.md).
+pub const KEEP_RESIDENT: usize = 1 << 20;
 
 /// Build the shared engine: Cranelift, async host calls, epoch interruption,
 /// the pooling allocator with copy-on-write memory images.
@@ -43,11 +52,9 @@ pub fn build(options: &EngineOptions) -> wasmtime::Result<Engine> {
         pool.max_component_instance_size(1 << 20);
         pool.max_core_instance_size(1 << 20);
         pool.table_elements(100_000);
-        // Nothing is kept resident between jobs: a kept page is memset on every
-        // reuse, which measured slower (1 MiB kept: p50 32 µs; 64 KiB: 15 µs)
-        // than letting madvise reset the slot (see BENCHMARKS.md).
-        pool.linear_memory_keep_resident(0);
-        pool.table_keep_resident(0);
+        pool.linear_memory_keep_resident(options.keep_resident);
+        pool.table_keep_resident(options.keep_resident);
+        pool.pagemap_scan(Enabled::Auto);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         // Slots only need to hold the cap plus a guard, not the default 4 GiB.
         config.memory_reservation((options.max_memory_bytes as u64).next_power_of_two().max(1 << 24));

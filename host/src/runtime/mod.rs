@@ -51,6 +51,8 @@ pub struct RuntimeOptions {
     pub max_instances: u32,
     /// Where compiled components are cached.
     pub cache_dir: Option<PathBuf>,
+    /// Bytes of each pooled memory / table slot kept mapped between jobs.
+    pub keep_resident: usize,
 }
 
 /// A plugin component compiled and linked, ready to instantiate.
@@ -75,6 +77,7 @@ impl Runtime {
             max_memory_bytes: options.max_memory_bytes,
             max_instances: options.max_instances,
             pooling: true,
+            keep_resident: options.keep_resident,
         };
         let engine = match engine::build(&engine_options) {
             Ok(e) => e,

@@ -17,16 +17,6 @@ pub struct Rig {
     world: World,
 }
 
-/// Replaces `{aircall}`, `{intercom}`, `{helpscout}`, `{gorgias}`, `{hubspot}`, `{notes}` by the emulators' URLs.
-pub fn fill_urls(text: &str, sandbox: &Sandbox) -> String {
-    text.replace("{aircall}", sandbox.aircall_url())
-        .replace("{intercom}", sandbox.intercom_url())
-        .replace("{helpscout}", sandbox.helpscout_url())
-        .replace("{gorgias}", sandbox.gorgias_url())
-        .replace("{hubspot}", sandbox.hubspot_url())
-        .replace("{notes}", sandbox.notes_url())
-}
-
 impl Rig {
     /// Default emulators; `integration` is the rest of the `[[integrations]]` table.
     pub async fn start(plugin: &str, integration: &str) -> Rig {
@@ -64,7 +54,7 @@ allow_http = true
             sandbox.aircall_url()
         );
         config += &format!("\n[[integrations]]\nid = \"{plugin}\"\naccount = \"main\"\nplugin = \"{plugin}\"\n");
-        config += &fill_urls(integration, &sandbox);
+        config += &sandbox.fill_urls(integration);
         let host = Host::start(&config, &[plugin]).await;
         let world = World::bundled().expect("bundled world");
         Rig { sandbox, host, world }

@@ -188,6 +188,18 @@ impl Sandbox {
         self.notes.url()
     }
 
+    /// `text` with `{aircall}`, `{intercom}`, `{helpscout}`, `{gorgias}`,
+    /// `{hubspot}` and `{notes}` replaced by the emulators' base URLs (for
+    /// configuration templates).
+    pub fn fill_urls(&self, text: &str) -> String {
+        text.replace("{aircall}", self.aircall_url())
+            .replace("{intercom}", self.intercom_url())
+            .replace("{helpscout}", self.helpscout_url())
+            .replace("{gorgias}", self.gorgias_url())
+            .replace("{hubspot}", self.hubspot_url())
+            .replace("{notes}", self.notes_url())
+    }
+
     /// Human-readable list of the URLs and the credentials to use.
     pub fn describe(&self) -> String {
         let a = self.aircall.credentials();
