@@ -11,6 +11,10 @@ pub const TOKEN: &str = "local-demo-token";
 /// Integration recipes: `(plugin name, [[integrations]] body)`, URLs as `{intercom}` etc.
 pub const RECIPES: &[(&str, &str)] = &[
     ("example", include_str!("../integrations/example.toml")),
+    ("intercom", include_str!("../integrations/intercom.toml")),
+    ("helpscout", include_str!("../integrations/helpscout.toml")),
+    ("gorgias", include_str!("../integrations/gorgias.toml")),
+    ("hubspot", include_str!("../integrations/hubspot.toml")),
 ];
 
 /// The configuration text, and the plugins it runs (those built in `plugins`).

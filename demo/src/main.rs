@@ -56,6 +56,23 @@ struct Args {
     data: Option<PathBuf>,
 }
 
+/// HubSpot calls the "Send SMS" action for Chloé's contact, signed as HubSpot signs it.
+async fn workflow_sms(sandbox: &Sandbox, host_url: &str) {
+    let execution = switchboard_sandbox::hubspot::Execution {
+        object_type: "CONTACT".into(),
+        object_id: 901,
+        object_properties: serde_json::json!({ "firstname": "Chloé", "phone": "+33612345678" }),
+        input_fields: serde_json::json!({ "fromNumber": "2001", "senderUser": "1001", "toPhone": "+33612345678",
+                                          "message": "Hello {{contact.firstname}}, your order has shipped." }),
+        workflow_id: 444,
+    };
+    let url = format!("{host_url}/integrations/hubspot/actions/send-sms");
+    match sandbox.hubspot().execute_workflow_action(&url, execution).await {
+        Ok(out) => eprintln!("▶ {:<26} HubSpot workflow \"Send SMS\" → {} {}", "hubspot-workflow", out.status, out.body["outputFields"]),
+        Err(e) => eprintln!("▶ hubspot-workflow failed: {e}"),
+    }
+}
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
 }
@@ -131,6 +148,10 @@ async fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
             eprintln!("  refused {}: {} {}", r.event, r.status, r.body);
         }
         refused += report.rejected.len();
+    }
+
+    if used.contains(&"hubspot") {
+        workflow_sms(&sandbox, &host_url).await;
     }
 
     // Wait for the plugins to finish (retries included).

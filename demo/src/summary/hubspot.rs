@@ -11,7 +11,7 @@ pub(super) fn render(out: &mut String, s: &Value) {
     out.push_str(&format!("  communications: {}\n", comms.len()));
     for c in comms {
         let props = &c["record"]["properties"];
-        let assoc: Vec<String> = list(c, "associations").iter().map(|a| format!("{} {}", text(a, "object_type"), text(a, "id"))).collect();
+        let assoc: Vec<String> = list(c, "associations").iter().map(|a| format!("{} {}", text(a, "to_type"), text(a, "to_id"))).collect();
         out.push_str(&format!(
             "    {} · {} · on [{}]\n",
             text(props, "hs_communication_channel_type"),
