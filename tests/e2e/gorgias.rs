@@ -599,7 +599,6 @@ async fn api_economy_per_logged_call() {
 /// stops it at `used >= limit`. Measured in plugins/gorgias/BENCHMARKS.md (with
 /// a declared 26 per 20 s: 0 × 429, same total time). Run it with `--ignored`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the host limiter to take the remaining budget from X-Gorgias-Account-Api-Call-Limit (about 100 × 429 today)"]
 async fn burst_of_50_calls_under_the_real_rate_limit() {
     let options = SandboxOptions { gorgias_rate: GorgiasRate { limit: 40, window_secs: 20 }, ..Default::default() };
     let rig = Rig::start_with(options, "gorgias", &integration("", "")).await;

@@ -97,7 +97,7 @@ impl AircallClient {
             400 | 422 => Err(CapabilityError::Invalid(format!("aircall {status}: {}", message()))),
             429 => Err(CapabilityError::RateLimited(match signal {
                 Signal::Block(d) => d.as_millis() as u64,
-                Signal::None => 5_000,
+                Signal::None | Signal::Remaining(_) => 5_000,
             })),
             _ => Err(CapabilityError::Unavailable(format!("aircall {status}: {}", message()))),
         }

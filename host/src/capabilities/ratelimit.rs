@@ -29,7 +29,12 @@ impl Bucket {
         Bucket { budget, tokens: budget.map(|b| b.requests as f64).unwrap_or(0.0), updated: now, blocked_until: None }
     }
 
+    /// Adds the tokens earned since `updated` (which may lie in the future
+    /// while a block lasts: nothing is earned during a block).
     fn refill(&mut self, now: Instant) {
+        if now <= self.updated {
+            return;
+        }
         if let Some(b) = self.budget {
             let rate = b.requests as f64 / b.per.as_secs_f64().max(1e-3);
             let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
@@ -64,6 +69,9 @@ pub enum Signal {
     None,
     /// Stop sending until this long from now.
     Block(Duration),
+    /// The server counts this many requests left for now (its budget may be
+    /// shared with other clients of the account, so it can be less than ours).
+    Remaining(u64),
 }
 
 /// Read a response's rate-limit headers. `max` clamps absurd `Retry-After` values.
@@ -91,8 +99,12 @@ pub fn read_signal(status: u16, headers: &[(String, String)], max: Duration) -> 
         if limit > 0 && used >= limit {
             return Signal::Block(clamp(retry_after.unwrap_or(Duration::from_secs(1)), max));
         }
+        return Signal::Remaining(limit.saturating_sub(used));
     }
-    Signal::None
+    match remaining {
+        Some(n) if n > 0 => Signal::Remaining(n as u64),
+        _ => Signal::None,
+    }
 }
 
 fn clamp(wait: Duration, max: Duration) -> Duration {
@@ -169,13 +181,30 @@ impl RateLimiters {
 
     /// Apply what a response said.
     pub fn observe(&self, scope: &str, host: &str, signal: Signal) {
-        let Signal::Block(wait) = signal else { return };
         let now = Instant::now();
+        let wait = match signal {
+            Signal::None => return,
+            Signal::Block(wait) => wait,
+            Signal::Remaining(n) => {
+                // Never hold more tokens than the server has left: when other
+                // clients share the account's budget, ours refills faster than theirs.
+                let Ok(mut buckets) = self.buckets.lock() else { return };
+                if let Some(bucket) = buckets.get_mut(&(scope.to_string(), host.to_string())) {
+                    bucket.refill(now);
+                    bucket.tokens = bucket.tokens.min(n as f64);
+                }
+                return;
+            }
+        };
         let Ok(mut buckets) = self.buckets.lock() else { return };
         let bucket = buckets.entry((scope.to_string(), host.to_string())).or_insert_with(|| Bucket::new(None, now));
         let until = now + wait;
         bucket.blocked_until = Some(bucket.blocked_until.map_or(until, |u| u.max(until)));
+        // The server is full: start again from an empty bucket when the block
+        // ends, rather than with the tokens our own refill earned meanwhile.
+        bucket.refill(now);
         bucket.tokens = 0.0;
+        bucket.updated = bucket.updated.max(until);
     }
 }
 
@@ -229,8 +258,21 @@ mod tests {
 
     #[test]
     fn gorgias_full_budget_blocks_and_ok_does_not() {
-        assert_eq!(read_signal(200, &h(&[("X-Gorgias-Account-Api-Call-Limit", "12/40")]), MAX), Signal::None);
+        assert_eq!(read_signal(200, &h(&[("X-Gorgias-Account-Api-Call-Limit", "12/40")]), MAX), Signal::Remaining(28));
         assert!(matches!(read_signal(200, &h(&[("X-Gorgias-Account-Api-Call-Limit", "40/40")]), MAX), Signal::Block(_)));
+    }
+
+    #[test]
+    fn a_shared_budget_announced_by_the_server_caps_ours() {
+        let limiters = RateLimiters::default();
+        let budget = Some(Budget { requests: 40, per: Duration::from_secs(20) });
+        assert_eq!(limiters.acquire("g", "acme.gorgias.com", budget), Duration::ZERO);
+        // Another client of the account has used most of it: 3 left.
+        limiters.observe("g", "acme.gorgias.com", read_signal(200, &h(&[("X-Gorgias-Account-Api-Call-Limit", "37/40")]), MAX));
+        for _ in 0..3 {
+            assert_eq!(limiters.acquire("g", "acme.gorgias.com", budget), Duration::ZERO);
+        }
+        assert!(limiters.acquire("g", "acme.gorgias.com", budget) > Duration::ZERO, "a fourth would be over the server's budget");
     }
 
     #[test]
