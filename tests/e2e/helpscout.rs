@@ -658,6 +658,47 @@ async fn mms_from_a_new_number_creates_the_customer_and_lists_the_attachments() 
     assert!(t.text.contains("part.jpg") && t.text.contains("invoice.pdf"), "{}", t.text);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mms_media_the_host_may_fetch_become_thread_attachments() {
+    let rig = start_rig("").await;
+    // The media sit behind signed links on a host the integration may reach (here the
+    // emulator's file-storage stand-in; in production Aircall's S3 bucket, *.amazonaws.com).
+    let media = |name: &str, bytes: u32, mime: &str| format!("{}/_sandbox/media/{name}?bytes={bytes}&type={mime}", rig.sandbox.helpscout_url());
+    rig.play(&format!(
+        r#"
+        [[message]]
+        key = "in"
+        direction = "inbound"
+        number = "sales-us"
+        external = "+1 415-555-0142"
+        body = "Photo of the damaged part"
+        media = [
+          {{ file_name = "part.jpg", file_type = "image/jpeg", presigned_url = "{}" }},
+          {{ file_name = "invoice.pdf", file_type = "application/pdf", presigned_url = "{}" }},
+        ]
+        [[step]]
+        at = 0
+        message = "in"
+        event = "message.received"
+        "#,
+        media("part.jpg", 2048, "image/jpeg"),
+        media("invoice.pdf", 4096, "application/pdf")
+    ))
+    .await;
+    rig.settle().await;
+    no_dead_letters(&rig);
+    let s = hs(&rig);
+    let customer = customer_with_phone(&s, "+14155550142").expect("customer created");
+    let t = &conversations_of(&s, customer.id)[0].threads[0];
+    let files: Vec<(String, String, usize)> = t.attachments.iter().map(|a| (a.file_name.clone(), a.mime_type.clone(), a.size)).collect();
+    assert_eq!(
+        files,
+        [("part.jpg".to_string(), "image/jpeg".to_string(), 2048), ("invoice.pdf".to_string(), "application/pdf".to_string(), 4096)],
+        "{}",
+        t.text
+    );
+}
+
 // 11. Click-to-dial -------------------------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -141,7 +141,12 @@ fn message(msg: &m::Message) -> wit::Message {
             Some(wit::Media { file_name: d.file_name.clone(), file_type: d.file_type.clone(), url: d.presigned_url.clone()? })
         })
         .collect();
-    media.extend(msg.media_url.iter().map(|u| wit::Media { file_name: None, file_type: None, url: u.clone() }));
+    // A file listed in both `media_details` and `media_url` is one file.
+    for u in &msg.media_url {
+        if !media.iter().any(|m| &m.url == u) {
+            media.push(wit::Media { file_name: None, file_type: None, url: u.clone() });
+        }
+    }
     wit::Message {
         id: msg.id.clone().unwrap_or_default(),
         direct_link: msg.direct_link.clone(),

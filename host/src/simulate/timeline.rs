@@ -169,7 +169,8 @@ impl<'a> Timeline<'a> {
             "status": if def.direction == Direction::Inbound { "received" } else { "sent" },
             "channel": def.channel,
             "media_details": media,
-            "media_url": def.media.iter().map(|m| m.presigned_url.clone().unwrap_or_default()).filter(|u| !u.is_empty()).collect::<Vec<_>>(),
+            // `media_url` belongs to send responses; webhooks list files in `media_details`.
+            "media_url": [],
             "number": number,
         });
         if let Some(u) = &def.user {

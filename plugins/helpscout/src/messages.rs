@@ -122,12 +122,14 @@ fn attachment(md: &Media) -> Result<Option<Value>, PluginError> {
         Err(
             CapabilityError::Denied(m) | CapabilityError::Invalid(m) | CapabilityError::NotFound(m),
         ) => {
-            log::with(log::Level::Debug, "media kept as a link", &[("reason", &m)]);
+            log::with(log::Level::Info, "media kept as a link", &[("reason", &m)]);
             return Ok(None);
         }
         Err(e) => return Err(e.into()),
     };
     if resp.status() != 200 || resp.body().is_empty() || resp.body().len() > MAX_ATTACHMENT {
+        let why = format!("status {}, {} bytes", resp.status(), resp.body().len());
+        log::with(log::Level::Info, "media kept as a link", &[("reason", &why)]);
         return Ok(None);
     }
     let name = md

@@ -13,7 +13,8 @@
 //! ```
 //!
 //! Every emulator also answers `GET /_sandbox/state`, `GET /_sandbox/requests`,
-//! `POST /_sandbox/reset`, `POST /_sandbox/seed` and `GET|POST|DELETE /_sandbox/faults`.
+//! `POST /_sandbox/reset`, `POST /_sandbox/seed`, `GET|POST|DELETE /_sandbox/faults`, and
+//! `GET /_sandbox/media/NAME?bytes=N&type=MIME` (a stand-in for Aircall's file storage).
 
 pub mod aircall;
 pub mod common;

@@ -271,6 +271,7 @@ fn control_router(harness: Harness) -> Router {
         .route("/_sandbox/requests", get(requests).delete(clear_requests))
         .route("/_sandbox/reset", post(reset))
         .route("/_sandbox/seed", post(seed))
+        .route("/_sandbox/media/{name}", get(super::media::media).head(super::media::media_head))
         .route(
             "/_sandbox/faults",
             get(faults).post(add_fault).delete(clear_faults),

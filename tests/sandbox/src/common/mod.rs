@@ -5,6 +5,7 @@ pub mod auth;
 pub mod faults;
 pub mod harness;
 pub mod journal;
+pub mod media;
 pub mod server;
 pub mod state;
 pub mod util;

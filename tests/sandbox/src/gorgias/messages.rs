@@ -317,36 +317,3 @@ pub async fn download(State(g): State<Gorgias>, Path(name): Path<String>) -> Res
     }
 }
 
-/// Largest body `/_media/` really sends; bigger files are announced by `HEAD` only.
-const MEDIA_BODY_MAX: u64 = 16 * 1024 * 1024;
-
-fn media_params(q: Option<&str>) -> (u64, String) {
-    let pairs = query_pairs(q);
-    let param = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-    let bytes = param("bytes").and_then(|b| b.parse().ok()).unwrap_or(1024);
-    let ct = param("type").unwrap_or_else(|| "application/octet-stream".into());
-    (bytes, ct)
-}
-
-/// Not part of Gorgias: a stand-in for Aircall's file storage (recordings,
-/// voicemails, MMS media behind signed S3 links, aircall-api.md §4.1), so that a
-/// connector can fetch a file from a host the test allows.
-/// `GET /_media/{name}?bytes=N&type=MIME` answers N bytes (at most 16 MiB).
-pub async fn media(RawQuery(q): RawQuery) -> Response {
-    let (bytes, ct) = media_params(q.as_deref());
-    if bytes > MEDIA_BODY_MAX {
-        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
-    }
-    let body = vec![b'x'; usize::try_from(bytes).unwrap_or(0)];
-    ([(header::CONTENT_TYPE, ct)], body).into_response()
-}
-
-/// `HEAD /_media/{name}?bytes=N`: the size without the body, however large.
-pub async fn media_head(RawQuery(q): RawQuery) -> Response {
-    let (bytes, ct) = media_params(q.as_deref());
-    (
-        [(header::CONTENT_TYPE, ct), (header::CONTENT_LENGTH, bytes.to_string())],
-        axum::body::Body::empty(),
-    )
-        .into_response()
-}

@@ -104,7 +104,7 @@ impl Gorgias {
             .route("/api/tags/{id}", axum::routing::delete(tickets::delete_tag))
             .route("/api/upload", post(messages::upload))
             .route("/_files/{name}", get(messages::download))
-            .route("/_media/{name}", get(messages::media).head(messages::media_head))
+            .route("/_media/{name}", get(crate::common::media::media).head(crate::common::media::media_head))
             .fallback(|| async { GorgiasError::new(StatusCode::NOT_FOUND, "Not found") })
             .with_state(api.clone());
         (api, router)
