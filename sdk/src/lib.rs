@@ -47,6 +47,7 @@ pub mod http;
 pub mod json_patch;
 pub mod log;
 pub mod quota;
+pub mod query;
 pub mod multipart;
 pub mod storage;
 pub mod tag_set;

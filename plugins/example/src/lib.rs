@@ -78,7 +78,7 @@ impl Plugin for Example {
                 let mut region = ctx.default_region().map(str::to_string);
                 for pair in req.query.split('&') {
                     let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                    let v = percent_decode(v);
+                    let v = switchboard_sdk::query::decode(v);
                     match k {
                         "raw" => raw = Some(v),
                         "region" => region = Some(v),
@@ -99,25 +99,6 @@ impl Plugin for Example {
             _ => json(404, serde_json::json!({ "error": "not found" })),
         }
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'+', _) => out.push(b' '),
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 2;
-            }
-            (b, _) => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 export_plugin!(Example);

@@ -2,6 +2,7 @@
 //! requests this connector makes and the JSON it reads back. Every response is
 //! treated as hostile: fields are optional, unknown shapes are errors, never panics.
 
+use switchboard_sdk::query::encode as enc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use switchboard_sdk::http::{self, RequestBuilder, Response};
@@ -114,15 +115,6 @@ struct List<T> {
     meta: Option<Meta>,
 }
 
-/// Percent-encode a query value.
-fn enc(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 /// Send and map error statuses (429 → rate-limited with `Retry-after`, 401/403 →
 /// unauthorised, 5xx → retryable, other 4xx → permanent).

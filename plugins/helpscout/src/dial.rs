@@ -25,37 +25,9 @@ fn error(status: u16, message: &str) -> Response {
     answer(status, json!({ "error": message }))
 }
 
-/// Decode one `application/x-www-form-urlencoded` component.
-pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'+', _) => out.push(b' '),
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 2;
-            }
-            (b, _) => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// A query parameter, decoded.
+/// A query parameter, decoded and trimmed; empty counts as absent.
 fn param(query: &str, name: &str) -> Option<String> {
-    query
-        .split('&')
-        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| percent_decode(v).trim().to_string())
-        .filter(|v| !v.is_empty())
+    switchboard_sdk::query::param(query, name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
 /// Constant-time comparison of the shared key.

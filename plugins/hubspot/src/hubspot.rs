@@ -3,6 +3,7 @@
 //! associations (reference §2.6, §2.7). Every answer is parsed leniently and
 //! checked: HubSpot's data is input like any other.
 
+use switchboard_sdk::query::encode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -87,7 +88,7 @@ impl<'a> HubSpot<'a> {
     /// One record of `object` (a path name such as `contacts`, see [`object_path`])
     /// with `properties`; `None` when HubSpot has no such record.
     pub fn record(&self, object: &str, id: &str, properties: &[String]) -> Result<Option<Record>, PluginError> {
-        let url = format!("{}/crm/v3/objects/{}/{}?properties={}", self.base, object, path_segment(id), query_value(&properties.join(",")));
+        let url = format!("{}/crm/v3/objects/{}/{}?properties={}", self.base, object, path_segment(id), encode(&properties.join(",")));
         let resp = http::get(&url).credential(CREDENTIAL).send()?;
         if resp.status() == 404 {
             return Ok(None);
@@ -112,7 +113,7 @@ impl<'a> HubSpot<'a> {
 
     /// The owner id of the HubSpot user with this e-mail, if any.
     pub fn owner_id_by_email(&self, email: &str) -> Result<Option<String>, PluginError> {
-        let url = format!("{}/crm/v3/owners?email={}&limit=1", self.base, query_value(email));
+        let url = format!("{}/crm/v3/owners?email={}&limit=1", self.base, encode(email));
         let page: Page = http::get(&url).credential(CREDENTIAL).send()?.error_for_status()?.json()?;
         Ok(records(page).into_iter().next().map(|r| r.id))
     }
@@ -192,15 +193,6 @@ fn path_segment(id: &str) -> String {
     id.chars().filter(|c| c.is_ascii_alphanumeric()).collect()
 }
 
-/// Percent-encode a query value.
-fn query_value(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 #[cfg(test)]
 mod tests {
@@ -224,7 +216,7 @@ mod tests {
 
     #[test]
     fn encoding() {
-        assert_eq!(query_value("a+b@x.io"), "a%2Bb%40x.io");
+        assert_eq!(encode("a+b@x.io"), "a%2Bb%40x.io");
         assert_eq!(path_segment("90/../1"), "901");
     }
 }

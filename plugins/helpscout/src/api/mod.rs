@@ -163,18 +163,7 @@ fn resource_id(resp: &Response) -> ApiResult<u64> {
 }
 
 /// Percent-encode a query value (RFC 3986 unreserved characters pass).
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+pub use switchboard_sdk::query::encode;
 
 /// A HAL link (`{"href": "…"}`).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
