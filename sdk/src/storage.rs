@@ -35,6 +35,14 @@ pub fn compare_and_swap(key: &str, expected: Option<&[u8]>, new: Option<&[u8]>, 
     wit::compare_and_swap(key, expected, new, ttl_seconds)
 }
 
+/// Stores a JSON value only if `key` is absent (compare-and-swap), expiring
+/// after `ttl_seconds` when given; answers whether this call stored it. Two
+/// jobs racing to create the same record use it to elect one.
+pub fn claim<T: Serialize + ?Sized>(key: &str, value: &T, ttl_seconds: Option<u32>) -> Result<bool, PluginError> {
+    let bytes = serde_json::to_vec(value).map_err(|e| PluginError::Permanent(format!("serialising {key}: {e}")))?;
+    wit::compare_and_swap(key, None, Some(&bytes), ttl_seconds).map_err(Into::into)
+}
+
 /// A cached value: read it, or compute and store it for `ttl_seconds`.
 pub fn cached<T, F>(key: &str, ttl_seconds: u32, compute: F) -> Result<T, PluginError>
 where

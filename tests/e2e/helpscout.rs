@@ -771,9 +771,6 @@ async fn an_expired_token_pauses_the_integration_and_nothing_is_lost() {
     assert!(hs(&rig).conversations.is_empty());
     // A new token is configured (here: the emulator accepts it again) and the integration resumed.
     rig.sandbox.helpscout().update(|s| s.expired_tokens.clear());
-    // The host's housekeeping reads the paused set once a second; a resume it has not seen the
-    // pause for yet is lost (host race, reported), so give it that second.
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let out = rig.host.cli(&["integrations", "resume", "helpscout"]);
     assert!(out.contains("resumed"), "{out}");
     rig.wait_for("the held call to be logged", |sb| {

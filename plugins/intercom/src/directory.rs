@@ -6,7 +6,7 @@
 use crate::api::model::{Admin, Me};
 use crate::api::{ApiError, Client};
 use crate::settings::Settings;
-use crate::store;
+use switchboard_sdk::storage as store;
 use serde::{Deserialize, Serialize};
 use switchboard_sdk::PluginError;
 

@@ -25,7 +25,6 @@ pub mod party;
 pub mod records;
 pub mod rules;
 pub mod settings;
-pub mod store;
 pub mod sync;
 pub mod text;
 
@@ -37,13 +36,8 @@ pub struct Intercom;
 
 impl Plugin for Intercom {
     fn handle_event(ctx: &Context, event: Event) -> Result<(), PluginError> {
-        store::begin();
         let job = Job::new(ctx)?;
-        let outcome = handle(&job, ctx, &event);
-        // Cache and record writes go last (see `store`); a failure to store them
-        // only matters when the job itself went well.
-        let stored = store::flush();
-        outcome.and(stored)
+        handle(&job, ctx, &event)
     }
 }
 

@@ -6,7 +6,7 @@
 
 use crate::api::model::Contact;
 use crate::api::{ApiError, Client};
-use crate::store;
+use switchboard_sdk::storage as store;
 use serde::{Deserialize, Serialize};
 use switchboard_sdk::phone::{self, Normalized};
 use switchboard_sdk::{PluginError, log};

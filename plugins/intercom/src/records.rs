@@ -2,7 +2,7 @@
 //! conversation it was logged to (so notes, tags and assignments that come later
 //! land there), the tags it synced, a Switch it sent.
 
-use crate::store;
+use switchboard_sdk::storage as store;
 use serde::{Deserialize, Serialize};
 use switchboard_sdk::PluginError;
 

@@ -4,7 +4,7 @@
 //! name. Edits happen in Intercom; Aircall follows on the next call.
 
 use crate::party::ContactRef;
-use crate::store;
+use switchboard_sdk::storage as store;
 use switchboard_sdk::bindings::switchboard::plugin::telephony::ContactFields;
 use switchboard_sdk::bindings::switchboard::plugin::types::LabeledValue;
 use switchboard_sdk::{Contact, PluginError, log, telephony};
