@@ -98,20 +98,84 @@ impl Response {
             PluginError::Retryable(format!("unexpected response body (status {}): {e}", self.inner.status))
         })
     }
-    /// Turn error statuses into plugin errors: 429 rate-limited (honouring
-    /// `Retry-After`), 401/403 unauthorised, 408/5xx retryable, other 4xx permanent.
-    pub fn error_for_status(self) -> Result<Response, PluginError> {
-        let status = self.inner.status;
-        let text = || String::from_utf8_lossy(&self.inner.body).chars().take(300).collect::<String>();
-        match status {
-            200..=399 => Ok(self),
-            429 => {
-                let ms = self.header("retry-after").and_then(|v| v.trim().parse::<f64>().ok()).map(|s| (s * 1000.0) as u64).unwrap_or(5_000);
-                Err(PluginError::RateLimited(RateLimit { retry_after_ms: ms, reason: format!("429: {}", text()) }))
+    /// How long a rate-limited answer asks the client to wait, in milliseconds:
+    /// `Retry-After` (seconds), `X-RateLimit-Retry-After` (seconds; Help Scout),
+    /// or `X-RateLimit-Reset` (a UNIX time, plus a second for clock skew, or
+    /// seconds from now; Intercom, Aircall). At most 15 minutes.
+    pub fn retry_after_ms(&self) -> Option<u64> {
+        const MAX_MS: u64 = 15 * 60 * 1000;
+        let seconds = |name: &str| {
+            self.header(name).and_then(|v| v.trim().parse::<f64>().ok()).filter(|s| s.is_finite() && *s >= 0.0).map(|s| (s.min(1e7) * 1000.0) as u64)
+        };
+        let reset = || {
+            let n: i64 = self.header("x-ratelimit-reset")?.trim().parse().ok()?;
+            if n > 1_000_000_000 {
+                let wait = n.saturating_mul(1000).saturating_sub(crate::now_ms());
+                Some(u64::try_from(wait).unwrap_or(0).saturating_add(1_000))
+            } else {
+                u64::try_from(n).ok().map(|s| s.saturating_mul(1000))
             }
-            401 | 403 => Err(PluginError::Unauthorized(format!("{status}: {}", text()))),
-            408 | 500..=599 => Err(PluginError::Retryable(format!("{status}: {}", text()))),
-            _ => Err(PluginError::Permanent(format!("{status}: {}", text()))),
+        };
+        seconds("retry-after").or_else(|| seconds("x-ratelimit-retry-after")).or_else(reset).map(|ms| ms.min(MAX_MS))
+    }
+
+    /// The typed error for an answer that is not a success: 429 rate-limited
+    /// (waiting [`Response::retry_after_ms`], else 10 s), 401/403 unauthorised,
+    /// 408/5xx retryable, other statuses permanent. `api` names the service and
+    /// `detail` says what it answered.
+    pub fn status_error(&self, api: &str, detail: &str) -> PluginError {
+        let status = self.inner.status;
+        let message = if api.is_empty() { format!("{status}: {detail}") } else { format!("{api} {status}: {detail}") };
+        match status {
+            429 => PluginError::RateLimited(RateLimit { retry_after_ms: self.retry_after_ms().unwrap_or(10_000), reason: message }),
+            401 | 403 => PluginError::Unauthorized(message),
+            408 | 500..=599 => PluginError::Retryable(message),
+            _ => PluginError::Permanent(message),
         }
+    }
+
+    /// Passes 2xx/3xx answers; others become [`Response::status_error`] with
+    /// the start of the body as the detail.
+    pub fn error_for_status(self) -> Result<Response, PluginError> {
+        if (200..400).contains(&self.inner.status) {
+            return Ok(self);
+        }
+        let text: String = String::from_utf8_lossy(&self.inner.body).chars().take(300).collect();
+        Err(self.status_error("", &text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, headers: &[(&str, &str)]) -> Response {
+        let headers = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Response { inner: wit::Response { status, headers, body: b"slow down".to_vec() } }
+    }
+
+    #[test]
+    fn each_service_s_wait_header_is_read() {
+        assert_eq!(answer(429, &[("Retry-After", "2")]).retry_after_ms(), Some(2_000));
+        assert_eq!(answer(429, &[("X-RateLimit-Retry-After", "7")]).retry_after_ms(), Some(7_000), "Help Scout");
+        assert_eq!(answer(429, &[("X-RateLimit-Reset", "30")]).retry_after_ms(), Some(30_000), "seconds from now");
+        assert_eq!(answer(429, &[("Retry-After", "99999")]).retry_after_ms(), Some(15 * 60 * 1000), "capped");
+        assert_eq!(answer(429, &[("Retry-After", "soon")]).retry_after_ms(), None);
+    }
+
+    #[test]
+    fn statuses_become_typed_errors() {
+        match answer(429, &[("X-RateLimit-Retry-After", "3")]).status_error("Help Scout", "slow down") {
+            PluginError::RateLimited(r) => {
+                assert_eq!(r.retry_after_ms, 3_000);
+                assert_eq!(r.reason, "Help Scout 429: slow down");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(answer(429, &[]).status_error("", ""), PluginError::RateLimited(RateLimit { retry_after_ms: 10_000, .. })));
+        assert!(matches!(answer(401, &[]).status_error("X", ""), PluginError::Unauthorized(_)));
+        assert!(matches!(answer(503, &[]).status_error("X", ""), PluginError::Retryable(_)));
+        assert!(matches!(answer(422, &[]).status_error("X", ""), PluginError::Permanent(_)));
+        assert!(answer(302, &[]).error_for_status().is_ok());
     }
 }

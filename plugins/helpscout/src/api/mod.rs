@@ -10,13 +10,10 @@ pub mod customers;
 pub mod users;
 
 use switchboard_sdk::http::{self, RequestBuilder, Response};
-use switchboard_sdk::{CapabilityError, PluginError, RateLimit};
+use switchboard_sdk::{CapabilityError, PluginError};
 
 /// The name of the secret the host attaches (`plugin.toml`, scheme bearer).
 const CREDENTIAL: &str = "token";
-
-/// Help Scout's own rate-limit header (seconds to wait, §2.3).
-const RETRY_AFTER: &str = "x-ratelimit-retry-after";
 
 /// What went wrong with one request.
 #[derive(Debug)]
@@ -52,15 +49,6 @@ impl From<PluginError> for ApiError {
 
 /// A result of the API layer.
 pub type ApiResult<T> = Result<T, ApiError>;
-
-/// Seconds in a Help Scout rate-limit header, as milliseconds.
-fn retry_after_ms(resp: &Response) -> u64 {
-    [RETRY_AFTER, "retry-after"]
-        .iter()
-        .find_map(|h| resp.header(h).and_then(|v| v.trim().parse::<f64>().ok()))
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map_or(10_000, |s| (s.min(3600.0) * 1000.0) as u64)
-}
 
 /// The start of an error body, for messages (validation errors name the field).
 fn excerpt(resp: &Response) -> String {
@@ -103,22 +91,7 @@ impl Client {
             200..=399 => Ok(resp),
             404 => Err(ApiError::NotFound),
             412 => Err(ApiError::Full),
-            429 => Err(ApiError::Fail(PluginError::RateLimited(RateLimit {
-                retry_after_ms: retry_after_ms(&resp),
-                reason: format!("Help Scout 429: {}", excerpt(&resp)),
-            }))),
-            401 | 403 => Err(ApiError::Fail(PluginError::Unauthorized(format!(
-                "Help Scout {status}: {}",
-                excerpt(&resp)
-            )))),
-            408 | 500..=599 => Err(ApiError::Fail(PluginError::Retryable(format!(
-                "Help Scout {status}: {}",
-                excerpt(&resp)
-            )))),
-            _ => Err(ApiError::Fail(PluginError::Permanent(format!(
-                "Help Scout {status}: {}",
-                excerpt(&resp)
-            )))),
+            _ => Err(ApiError::Fail(resp.status_error("Help Scout", &excerpt(&resp)))),
         }
     }
 

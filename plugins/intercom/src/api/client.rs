@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use switchboard_sdk::http::{self, RequestBuilder, Response};
-use switchboard_sdk::{CapabilityError, PluginError, RateLimit};
+use switchboard_sdk::{CapabilityError, PluginError};
 
 /// The API version every request asks for (§1.1: pin it so a change of the
 /// app's default version does not change behaviour).
@@ -12,9 +12,6 @@ pub const VERSION: &str = "2.16";
 
 /// The secret (declared in `plugin.toml`) the host attaches as a bearer token.
 const CREDENTIAL: &str = "token";
-
-/// Wait when a 429 names no reset time.
-const DEFAULT_RATE_WAIT_MS: u64 = 10_000;
 
 /// Why a request did not give the answer asked for.
 #[derive(Debug)]
@@ -136,48 +133,12 @@ fn error_text(resp: &Response) -> String {
     format!("{} {text}", resp.status())
 }
 
-/// How long a 429 asks us to wait: `X-RateLimit-Reset` (UNIX seconds, §1.3), else
-/// `Retry-After` (not documented for Intercom, honoured when present).
-fn rate_wait_ms(resp: &Response) -> u64 {
-    let now_ms = switchboard_sdk::now_ms();
-    let reset = resp
-        .header("x-ratelimit-reset")
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .map(|reset_s| {
-            let wait = reset_s.saturating_mul(1000).saturating_sub(now_ms);
-            // The reset is the start of the next window; one more second covers clock skew.
-            u64::try_from(wait).unwrap_or(0).saturating_add(1_000)
-        });
-    let retry_after = resp
-        .header("retry-after")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(|s| s.saturating_mul(1000));
-    reset
-        .or(retry_after)
-        .unwrap_or(DEFAULT_RATE_WAIT_MS)
-        .min(15 * 60 * 1000)
-}
 
 fn decode<T: DeserializeOwned>(resp: Response) -> Result<T, ApiError> {
     match resp.status() {
         200..=299 => resp.json().map_err(ApiError::Fatal),
         404 => Err(ApiError::NotFound(error_text(&resp))),
         409 | 410 => Err(ApiError::Conflict(error_text(&resp))),
-        429 => Err(ApiError::Fatal(PluginError::RateLimited(RateLimit {
-            retry_after_ms: rate_wait_ms(&resp),
-            reason: format!("Intercom: {}", error_text(&resp)),
-        }))),
-        401 | 403 => Err(ApiError::Fatal(PluginError::Unauthorized(format!(
-            "Intercom: {}",
-            error_text(&resp)
-        )))),
-        408 | 500..=599 => Err(ApiError::Fatal(PluginError::Retryable(format!(
-            "Intercom: {}",
-            error_text(&resp)
-        )))),
-        _ => Err(ApiError::Fatal(PluginError::Permanent(format!(
-            "Intercom: {}",
-            error_text(&resp)
-        )))),
+        _ => Err(ApiError::Fatal(resp.status_error("Intercom", &error_text(&resp)))),
     }
 }
