@@ -99,6 +99,7 @@ impl App {
             shared,
             tokens: Arc::new(tokens),
             filters: Arc::new(filters),
+            call_parties: Arc::default(),
         };
         Ok(App { state, _watch: watch })
     }

@@ -37,6 +37,8 @@ pub struct AppState {
     pub tokens: Arc<Vec<(String, [u8; 32])>>,
     /// Number filter per integration, in configuration order.
     pub filters: Arc<Vec<NumberFilter>>,
+    /// The lane of each recently seen call, for its later party-less events.
+    pub call_parties: Arc<crate::queue::lane::CallParties>,
 }
 
 /// The router.

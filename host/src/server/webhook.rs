@@ -145,16 +145,20 @@ impl NumberFilter {
 }
 
 impl AppState {
-    /// One job per enabled integration of the account whose number filter matches.
+    /// One job per enabled integration of the account whose number filter
+    /// matches, each in the lane of the event's external party
+    /// ([`crate::queue::lane`]).
     pub fn fan_out(&self, account: &str, parsed: &ParsedEvent) -> Vec<NewJob> {
-        let key = parsed.ordering_key();
         let number = parsed.number();
         self.config
             .integrations
             .iter()
             .zip(self.filters.iter())
             .filter(|(i, f)| i.enabled && i.account == account && f.matches(number))
-            .map(|(i, _)| NewJob { integration: i.id.clone(), ordering_key: key.clone() })
+            .map(|(i, _)| NewJob {
+                integration: i.id.clone(),
+                ordering_key: crate::queue::lane::lane_key(parsed, i.default_region.as_deref(), &self.call_parties),
+            })
             .collect()
     }
 }
