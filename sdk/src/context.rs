@@ -1,51 +1,92 @@
 //! The job's context with typed access to settings.
 
-use crate::bindings::switchboard::plugin::types::{EventContext, SettingValue};
+use crate::bindings::switchboard::plugin::types::{EventContext, RequestContext, SettingValue};
 use serde::de::DeserializeOwned;
 
-/// What the host says about the current job.
+/// What the host says about the current job: an event's or a request's.
 pub struct Context {
-    inner: EventContext,
+    integration_id: String,
+    id: String,
+    event_name: String,
+    event_timestamp: i64,
+    attempt: u32,
+    settings: Vec<(String, SettingValue)>,
+    default_region: Option<String>,
+    base_url: Option<String>,
+    raw_data: String,
 }
 
 impl Context {
-    /// Wrap the raw context.
-    pub fn new(inner: EventContext) -> Context {
-        Context { inner }
+    /// The context of an event job.
+    pub fn new(ctx: EventContext) -> Context {
+        Context {
+            integration_id: ctx.integration_id,
+            id: ctx.event_id,
+            event_name: ctx.event_name,
+            event_timestamp: ctx.event_timestamp,
+            attempt: ctx.attempt,
+            settings: ctx.settings,
+            default_region: ctx.default_region,
+            base_url: ctx.base_url,
+            raw_data: ctx.raw_data,
+        }
     }
 
-    /// The raw context.
-    pub fn raw(&self) -> &EventContext {
-        &self.inner
+    /// The context of a request sent to the integration's URL: its event name
+    /// is `request`, its attempt 1, and it has no raw data.
+    pub fn for_request(ctx: RequestContext) -> Context {
+        Context {
+            integration_id: ctx.integration_id,
+            id: ctx.request_id,
+            event_name: "request".into(),
+            event_timestamp: crate::clock::now_ms() / 1000,
+            attempt: 1,
+            settings: ctx.settings,
+            default_region: ctx.default_region,
+            base_url: ctx.base_url,
+            raw_data: String::new(),
+        }
     }
 
     /// Integration id.
     pub fn integration_id(&self) -> &str {
-        &self.inner.integration_id
+        &self.integration_id
     }
 
     /// Event id (stable across retries), or a request id.
     pub fn event_id(&self) -> &str {
-        &self.inner.event_id
+        &self.id
     }
 
     /// Aircall event name, e.g. `call.ended` (`request` for requests).
     pub fn event_name(&self) -> &str {
-        &self.inner.event_name
+        &self.event_name
+    }
+
+    /// UNIX seconds when Aircall built the event's payload (for a request:
+    /// when it arrived).
+    pub fn event_timestamp(&self) -> i64 {
+        self.event_timestamp
     }
 
     /// 1 on the first run, then 2, 3…
     pub fn attempt(&self) -> u32 {
-        self.inner.attempt
+        self.attempt
     }
 
     /// Region hint for phone numbers.
     pub fn default_region(&self) -> Option<&str> {
-        self.inner.default_region.as_deref()
+        self.default_region.as_deref()
+    }
+
+    /// The vendor API's base URL for this integration (the configuration's
+    /// `base_url`, else the manifest's default), without a trailing `/`.
+    pub fn base_url(&self) -> Option<&str> {
+        self.base_url.as_deref().map(|u| u.trim_end_matches('/'))
     }
 
     fn setting(&self, name: &str) -> Option<&SettingValue> {
-        self.inner.settings.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+        self.settings.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 
     /// A text setting.
@@ -74,16 +115,29 @@ impl Context {
 
     /// A structured setting, deserialised.
     pub fn setting_json<T: DeserializeOwned>(&self, name: &str) -> Option<T> {
-        match self.setting(name)? {
-            SettingValue::Json(j) => serde_json::from_str(j).ok(),
-            SettingValue::Text(s) => serde_json::from_value(serde_json::Value::String(s.clone())).ok(),
-            SettingValue::Integer(i) => serde_json::from_value((*i).into()).ok(),
-            SettingValue::Boolean(b) => serde_json::from_value((*b).into()).ok(),
+        serde_json::from_value(Self::json(self.setting(name)?)).ok()
+    }
+
+    fn json(v: &SettingValue) -> serde_json::Value {
+        match v {
+            SettingValue::Json(j) => serde_json::from_str(j).unwrap_or(serde_json::Value::Null),
+            SettingValue::Text(s) => serde_json::Value::String(s.clone()),
+            SettingValue::Integer(i) => (*i).into(),
+            SettingValue::Boolean(b) => (*b).into(),
         }
+    }
+
+    /// Every setting, deserialised into the plugin's own serde type. The host
+    /// has already applied the manifest's defaults and checked types and
+    /// allowed values, so a failure here names a mismatch between the type and
+    /// `plugin.toml`.
+    pub fn settings<T: DeserializeOwned>(&self) -> Result<T, String> {
+        let map: serde_json::Map<String, serde_json::Value> = self.settings.iter().map(|(k, v)| (k.clone(), Self::json(v))).collect();
+        serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| format!("settings do not match the plugin's type: {e}"))
     }
 
     /// The webhook's `data` object as received, deserialised.
     pub fn raw_data<T: DeserializeOwned>(&self) -> Option<T> {
-        serde_json::from_str(&self.inner.raw_data).ok()
+        serde_json::from_str(&self.raw_data).ok()
     }
 }

@@ -1,7 +1,7 @@
 //! # switchboard-sdk
 //!
 //! What a switchboard plugin author depends on: the bindings to the
-//! `switchboard:plugin@0.1.0` contract, the [`Plugin`] trait with the
+//! `switchboard:plugin@0.2.0` contract, the [`Plugin`] trait with the
 //! [`export_plugin!`] macro, JSON helpers for [`http`], typed [`storage`], the
 //! error type and [`log`]ging.
 //!
@@ -26,7 +26,7 @@ extern crate self as switchboard_sdk;
 #[allow(missing_docs, unsafe_code)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../wit/v0.1.0",
+        path: "../wit/v0.2.0",
         world: "connector",
         pub_export_macro: true,
         export_macro_name: "__export_connector",
@@ -54,10 +54,12 @@ pub mod tag_set;
 
 pub use bindings::switchboard::plugin::incoming::{Request, Response};
 pub use bindings::switchboard::plugin::types::{
-    Call, CallEventKind, CallStatus, Channel, Contact, Direction, Event, EventContext, Message, MessageEventKind, Number, PluginError,
-    RateLimit, User,
+    Call, CallEvent, CallEventKind, CallStatus, Channel, Contact, ContactEvent, ContactEventKind, Direction, Event, EventContext,
+    GroupMessage, GroupMessageEvent, Intelligence, IvrOption, Media, Message, MessageEvent, MessageEventKind, Number, NumberEvent,
+    NumberEventKind, PluginError, RateLimit, RequestContext, Tag, User, UserEvent, UserEventKind, VoiceAgentEvent,
+    VoiceAgentEventKind, VoiceAgentSession,
 };
-pub use bindings::switchboard::plugin::{clock, phone, telephony};
+pub use bindings::switchboard::plugin::{clock, crypto, phone, telephony};
 pub use context::Context;
 pub use error::CapabilityError;
 
@@ -87,12 +89,18 @@ macro_rules! export_plugin {
             ) -> ::core::result::Result<(), $crate::PluginError> {
                 <$plugin as $crate::Plugin>::handle_event(&$crate::Context::new(ctx), event)
             }
-            fn handle_request(ctx: $crate::EventContext, req: $crate::Request) -> $crate::Response {
-                <$plugin as $crate::Plugin>::handle_request(&$crate::Context::new(ctx), req)
+            fn handle_request(ctx: $crate::RequestContext, req: $crate::Request) -> $crate::Response {
+                <$plugin as $crate::Plugin>::handle_request(&$crate::Context::for_request(ctx), req)
             }
         }
         $crate::bindings::__export_connector!(__SwitchboardExport with_types_in $crate::bindings);
     };
+}
+
+impl From<phone::PhoneError> for String {
+    fn from(e: phone::PhoneError) -> String {
+        e.text
+    }
 }
 
 /// Wall clock in milliseconds since the UNIX epoch (replayed on retries).

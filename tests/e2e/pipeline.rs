@@ -22,6 +22,59 @@ async fn webhook_becomes_a_note_with_the_credential_attached_by_the_host() {
     assert_eq!(notes[0].body["number"], "+33762043575");
 }
 
+/// The host keeps its promise to plugin authors: a component built against the
+/// released contract v0.1.0 (kept as built in tests/fixtures) runs beside
+/// today's v0.2.0 example in one host, on the same events, with the same
+/// outcome: the same notes, the credential attached, the phone engine reached,
+/// an insight card pushed, and requests answered.
+#[tokio::test]
+async fn a_v0_1_plugin_and_a_v0_2_plugin_serve_the_same_events_side_by_side() {
+    let (crm_new, crm_old) = (FakeCrm::start().await, FakeCrm::start().await);
+    let old = format!(
+        "\n[[integrations]]\nid = \"notes-v01\"\naccount = \"main\"\nplugin = \"example-v0-1\"\nbase_url = \"{0}\"\nsettings = {{ base_url = \"{0}\" }}\nsecrets = {{ api = \"{API_SECRET}\" }}\n",
+        crm_old.url
+    );
+    let config = Host::config(&crm_new.url, "", 8) + &old;
+    let host = Host::start_with(&config, &[dist_plugin("example"), fixture_plugin("contract-v0.1.0/example-v0-1")]).await;
+    let listed = host.cli(&["plugins", "list"]);
+    assert!(listed.contains("contract 0.2.0") && listed.contains("contract 0.1.0"), "{listed}");
+
+    let sms = json!({
+        "resource": "message", "event": "message.received", "timestamp": 1_700_000_001, "token": TOKEN,
+        "data": { "id": "msg-9", "direction": "inbound", "external_number": "+33 7 62 04 35 75", "body": "Bonjour",
+                  "number": { "id": 777, "name": "Support FR", "digits": "+33 1 23 45 67 89", "country": "FR" } }
+    });
+    for body in [call_event("call.created", 42, 1_700_000_000), sms] {
+        let (status, answer) = host.post(&body).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["jobs"], 2, "one job per integration: {answer}");
+    }
+    let seen = |crm: &FakeCrm| {
+        let mut v: Vec<(String, String, String, Option<String>)> = crm
+            .notes()
+            .iter()
+            .map(|n| (n.body["event"].as_str().unwrap().to_string(), n.body["subject"].as_str().unwrap().to_string(), n.body["number"].as_str().unwrap().to_string(), n.authorization.clone()))
+            .collect();
+        v.sort();
+        v
+    };
+    crm_new.wait_for(Duration::from_secs(20), "two notes from v0.2.0", |n| n.len() == 2).await;
+    crm_old.wait_for(Duration::from_secs(20), "two notes from v0.1.0", |n| n.len() == 2).await;
+    assert_eq!(seen(&crm_new), seen(&crm_old));
+    assert!(seen(&crm_new).iter().any(|(e, s, n, a)| e == "message.received" && s == "message:msg-9" && n == "+33762043575" && a.as_deref() == Some(&*format!("Bearer {API_SECRET}"))));
+
+    for id in ["notes", "notes-v01"] {
+        let url = format!("{}/integrations/{id}/normalize?raw=0(442)249-7851&region=US", host.url);
+        let resp: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+        assert_eq!(resp["e164"], "+14422497851", "{id}: {resp}");
+        let url = format!("{}/integrations/{id}/normalize?raw=12&region=FR", host.url);
+        let refused = reqwest::get(url).await.unwrap();
+        assert_eq!(refused.status(), 422, "{id}");
+        let body: serde_json::Value = refused.json().await.unwrap();
+        assert!(body["error"].as_str().unwrap().contains("too short"), "{id}: {body}");
+    }
+}
+
 #[tokio::test]
 async fn bad_input_is_refused_with_a_reason_and_nothing_is_stored() {
     let crm = FakeCrm::start().await;
@@ -73,19 +126,21 @@ async fn a_redelivered_webhook_runs_once() {
 }
 
 #[tokio::test]
-async fn order_per_call_holds_under_concurrency_and_a_slow_call_delays_no_other() {
+async fn order_per_call_holds_under_concurrency_and_a_slow_call_of_another_customer_delays_no_other() {
     let crm = FakeCrm::start().await;
     crm.state.lock().unwrap().slow_subjects.insert("call:1000".into(), Duration::from_millis(1500));
     let host = Arc::new(Host::start(&Host::config(&crm.url, "", 16), &["example"]).await);
     let events = ["call.created", "call.ringing_on_agent", "call.answered", "call.hungup", "call.ended"];
     let calls: Vec<u64> = (1000..1030).collect();
-    // Each call's events are sent in order; calls are sent concurrently.
+    // Each call's events are sent in order; calls are sent concurrently, each
+    // from its own customer (one customer's calls share a lane and would wait).
     let mut tasks = Vec::new();
     for &call in &calls {
         let host = host.clone();
         tasks.push(tokio::spawn(async move {
+            let from = format!("+33 6 12 34 {:02} {:02}", call / 100 % 100, call % 100);
             for (i, ev) in events.iter().enumerate() {
-                let (status, _) = host.post(&call_event(ev, call, 1_700_000_000 + i as i64)).await;
+                let (status, _) = host.post(&call_event_from(ev, call, 1_700_000_000 + i as i64, &from)).await;
                 assert_eq!(status, 200);
             }
         }));

@@ -3,7 +3,7 @@
 //! found, 400/422 invalid, 429 rate limited (with the announced wait), 5xx and
 //! transport failures unavailable.
 
-use super::model::{Contact, Number, User};
+use super::model::{Call, Contact, Number, User};
 use crate::capabilities::ratelimit::{Budget, RateLimiters, Signal, read_signal};
 use crate::config::AccountConfig;
 use crate::runtime::bindings::CapabilityError;
@@ -12,6 +12,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::time::Duration;
+
+/// The body key that attributes a sent message to an Aircall user. [U]
+pub const SENDER_KEY: &str = "agentId";
 
 /// Pages read at most when listing users or numbers.
 const MAX_PAGES: u32 = 20;
@@ -24,6 +27,34 @@ pub struct AircallClient {
     account: String,
     budget: Budget,
     limiters: RateLimiters,
+    calls: CallCache,
+}
+
+/// How long a call read from the REST API is reused for other jobs of the same
+/// call (every integration of the account logging the same `call.ended`).
+const CALL_CACHE_TTL: Duration = Duration::from_secs(30);
+/// Calls kept at most in the cache.
+const CALL_CACHE_SIZE: usize = 1024;
+
+/// Recently read calls, by (call id, with timeline).
+#[derive(Default)]
+struct CallCache(std::sync::Mutex<std::collections::HashMap<(u64, bool), (std::time::Instant, Call)>>);
+
+impl CallCache {
+    fn get(&self, key: (u64, bool)) -> Option<Call> {
+        let map = self.0.lock().ok()?;
+        map.get(&key).filter(|(at, _)| at.elapsed() < CALL_CACHE_TTL).map(|(_, c)| c.clone())
+    }
+
+    fn put(&self, key: (u64, bool), call: Call) {
+        let Ok(mut map) = self.0.lock() else { return };
+        if map.len() >= CALL_CACHE_SIZE {
+            map.retain(|_, (at, _)| at.elapsed() < CALL_CACHE_TTL);
+        }
+        if map.len() < CALL_CACHE_SIZE {
+            map.insert(key, (std::time::Instant::now(), call));
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -60,6 +91,7 @@ impl AircallClient {
             account: account.id.clone(),
             budget: Budget { requests: account.api_requests_per_minute, per: Duration::from_secs(60) },
             limiters: RateLimiters::default(),
+            calls: CallCache::default(),
         })
     }
 
@@ -131,11 +163,17 @@ impl AircallClient {
         Ok(Self::parse::<Wrapped<Contact>>(body, "contact")?.item)
     }
 
-    /// `POST /v1/numbers/:id/messages/native/send`
-    pub async fn send_message(&self, number_id: u64, to: &str, body: &str, media: &[String]) -> Result<Value, CapabilityError> {
+    /// `POST /v1/numbers/:id/messages/native/send`; `sender` is the Aircall user
+    /// the message is attributed to in the inbox.
+    pub async fn send_message(&self, number_id: u64, to: &str, body: &str, media: &[String], sender: Option<u64>) -> Result<Value, CapabilityError> {
         let mut payload = json!({ "to": to, "body": body });
         if !media.is_empty() {
             payload["mediaUrl"] = json!(media);
+        }
+        if let Some(user) = sender {
+            // [U] Aircall's reference names an optional agent attribution key, e.g.
+            // `agentId` (shared/reference/aircall-api.md §5.4); correct it here.
+            payload[SENDER_KEY] = json!(user);
         }
         let (_, v) = self.call(reqwest::Method::POST, &format!("/v1/numbers/{number_id}/messages/native/send"), Some(payload)).await?;
         Ok(v)
@@ -188,5 +226,25 @@ impl AircallClient {
     /// `GET /v1/numbers`, all pages.
     pub async fn numbers(&self) -> Result<Vec<Number>, CapabilityError> {
         self.list("/v1/numbers", "numbers").await
+    }
+
+    /// `GET /v1/calls/:id` (with `fetch_call_timeline=true` when `timeline`):
+    /// what only the REST API returns, such as the IVR options a caller selected.
+    /// Reused for [`CALL_CACHE_TTL`] by every job of the account that asks.
+    pub async fn get_call(&self, call_id: u64, timeline: bool) -> Result<Call, CapabilityError> {
+        if let Some(call) = self.calls.get((call_id, timeline)) {
+            return Ok(call);
+        }
+        let query = if timeline { "?fetch_call_timeline=true" } else { "" };
+        let (_, body) = self.call(reqwest::Method::GET, &format!("/v1/calls/{call_id}{query}"), None).await?;
+        let Some(raw) = body.get("call").cloned() else {
+            return Err(CapabilityError::Unavailable(format!("aircall: GET /v1/calls/{call_id} answered without a `call` object")));
+        };
+        let call: Call = Self::parse(raw, "call")?;
+        if call.id != call_id {
+            return Err(CapabilityError::Unavailable(format!("aircall: asked for call {call_id}, got call {}", call.id)));
+        }
+        self.calls.put((call_id, timeline), call.clone());
+        Ok(call)
     }
 }

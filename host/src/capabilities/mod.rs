@@ -2,6 +2,7 @@
 //! clients and limiters, its integration's policy (allowed hosts, credentials,
 //! budgets) and its effect journal.
 
+mod crypto;
 mod http;
 pub mod journal;
 pub mod phone;
@@ -75,6 +76,8 @@ pub struct IntegrationCtx {
     pub settings: Vec<(String, SettingValue)>,
     /// Region hint.
     pub default_region: Option<String>,
+    /// The vendor API's base URL (`base_url` of the configuration), without a trailing `/`.
+    pub base_url: Option<String>,
     allowed_hosts: Vec<String>,
     base: Option<(String, Option<u16>)>,
     credentials: HashMap<String, Credential>,
@@ -140,6 +143,7 @@ impl IntegrationCtx {
             account: config.account.clone(),
             settings,
             default_region: config.default_region.clone(),
+            base_url: config.base_url.as_deref().map(|u| u.trim_end_matches('/').to_string()),
             allowed_hosts: manifest.http.allowed_hosts.clone(),
             base,
             credentials,

@@ -4,8 +4,8 @@ use super::JobCaps;
 use super::journal::{self, Lookup};
 use crate::aircall::client::AircallClient;
 use crate::runtime::bindings::CapabilityError;
-use crate::runtime::bindings::switchboard::plugin::telephony::{CardItem, ContactFields, SentMessage};
-use crate::runtime::bindings::switchboard::plugin::types::{Contact, Direction, Number, User};
+use crate::runtime::bindings::switchboard::plugin::telephony::{CardItem, ContactFields, OutgoingMessage, SentMessage};
+use crate::runtime::bindings::switchboard::plugin::types::{Call, Contact, Direction, Number, User};
 use crate::runtime::convert;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -105,28 +105,33 @@ impl JobCaps {
     }
 
     /// `telephony.send-message`
-    pub async fn telephony_send_message(
-        &mut self,
-        number_id: u64,
-        to: String,
-        body: String,
-        media: Vec<String>,
-    ) -> Result<SentMessage, CapabilityError> {
-        if body.chars().count() > 1600 {
+    pub async fn telephony_send_message(&mut self, message: OutgoingMessage) -> Result<SentMessage, CapabilityError> {
+        if message.body.chars().count() > 1600 {
             return Err(CapabilityError::Invalid("an SMS body is at most 1600 characters".into()));
         }
-        self.telephony("tel.send_message", journal::fingerprint("tel.send_message", &(number_id, &to, &body, &media)), true, |c| async move {
-            let v = c.send_message(number_id, &to, &body, &media).await?;
+        let fp = journal::fingerprint("tel.send_message", &message);
+        self.telephony("tel.send_message", fp, true, |c| async move {
+            let OutgoingMessage { number_id, to, body, media_urls, sender_user_id } = message;
+            let v = c.send_message(number_id, &to, &body, &media_urls, sender_user_id).await?;
             let id = match v.get("id") {
-                Some(Value::String(s)) => s.clone(),
-                Some(other) if !other.is_null() => other.to_string(),
-                _ => String::new(),
+                Some(Value::String(s)) if !s.is_empty() => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => return Err(CapabilityError::Unavailable(format!("aircall accepted the message but its answer has no `id`: {v}"))),
             };
             Ok(SentMessage {
                 id,
                 status: v.get("status").and_then(Value::as_str).map(str::to_string),
                 direction: Direction::Outbound,
             })
+        })
+        .await
+    }
+
+    /// `telephony.get-call`: the call as the REST API has it (journaled, so a
+    /// retried job decides on the same answer).
+    pub async fn telephony_get_call(&mut self, call_id: u64, timeline: bool) -> Result<Call, CapabilityError> {
+        self.telephony("tel.get_call", journal::fingerprint("tel.get_call", &(call_id, timeline)), false, |c| async move {
+            Ok(convert::call(&c.get_call(call_id, timeline).await?))
         })
         .await
     }

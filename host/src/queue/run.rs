@@ -141,6 +141,7 @@ impl JobRunner {
             attempt,
             settings: ictx.settings.clone(),
             default_region: ictx.default_region.clone(),
+            base_url: ictx.base_url.clone(),
             raw_data: envelope.data.to_string(),
         };
         let wit_event = convert::event(&parsed);

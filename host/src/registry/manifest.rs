@@ -22,7 +22,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// Contract versions this host loads.
-pub const SUPPORTED_CONTRACTS: &[&str] = &["0.1.0"];
+pub use crate::runtime::bindings::SUPPORTED_CONTRACTS;
 
 /// A parsed, validated manifest.
 #[derive(Debug, Clone, Deserialize)]

@@ -175,6 +175,14 @@ impl Registry {
             Ok(Err(e)) => return ReloadOutcome::Rejected(format!("{}: not a valid {} component: {e:#}", wasm_path.display(), manifest.contract)),
             Err(e) => return ReloadOutcome::Rejected(format!("compile task failed: {e}")),
         };
+        if linked.contract != manifest.contract {
+            return ReloadOutcome::Rejected(format!(
+                "{}: plugin.toml says contract {:?} but the component imports switchboard:plugin@{}; rebuild it or correct `contract`",
+                wasm_path.display(),
+                manifest.contract,
+                linked.contract
+            ));
+        }
         let mut integrations = HashMap::new();
         for integration in self.config.integrations.iter().filter(|i| i.plugin == manifest.name) {
             let Some(aircall) = self.aircall.get(&integration.account) else {

@@ -58,7 +58,8 @@ pub fn contact(c: &m::Contact) -> wit::Contact {
     }
 }
 
-fn call(c: &m::Call) -> wit::Call {
+/// An Aircall call record.
+pub fn call(c: &m::Call) -> wit::Call {
     wit::Call {
         id: c.id,
         uuid: c.call_uuid.clone(),
@@ -210,11 +211,11 @@ fn call_kind(k: CallKind) -> wit::CallEventKind {
 /// The contract's `event` for a parsed event.
 pub fn event(ev: &ParsedEvent) -> wit::Event {
     match ev {
-        ParsedEvent::Call(k, c) => wit::Event::Call((call_kind(*k), call(c))),
-        ParsedEvent::Message(k, msg) => wit::Event::Message((message_kind(*k), message(msg))),
-        ParsedEvent::GroupMessage(k, g) => wit::Event::GroupMessage((
-            message_kind(*k),
-            wit::GroupMessage {
+        ParsedEvent::Call(k, c) => wit::Event::Call(wit::CallEvent { kind: call_kind(*k), call: call(c) }),
+        ParsedEvent::Message(k, msg) => wit::Event::Message(wit::MessageEvent { kind: message_kind(*k), message: message(msg) }),
+        ParsedEvent::GroupMessage(k, g) => wit::Event::GroupMessage(wit::GroupMessageEvent {
+            kind: message_kind(*k),
+            message: wit::GroupMessage {
                 id: g.group_message_id.clone().unwrap_or_default(),
                 conversation_id: g.group_conversation_id.clone(),
                 direction: direction(g.direction.as_deref()),
@@ -225,15 +226,15 @@ pub fn event(ev: &ParsedEvent) -> wit::Event {
                 created_at: g.created_at,
                 number: g.number.as_ref().map(number),
             },
-        )),
-        ParsedEvent::VoiceAgent(k, v) => wit::Event::VoiceAgent((
-            match k {
+        }),
+        ParsedEvent::VoiceAgent(k, v) => wit::Event::VoiceAgent(wit::VoiceAgentEvent {
+            kind: match k {
                 VoiceAgentKind::Started => wit::VoiceAgentEventKind::Started,
                 VoiceAgentKind::Ended => wit::VoiceAgentEventKind::Ended,
                 VoiceAgentKind::Escalated => wit::VoiceAgentEventKind::Escalated,
                 VoiceAgentKind::Summary => wit::VoiceAgentEventKind::Summary,
             },
-            wit::VoiceAgentSession {
+            session: wit::VoiceAgentSession {
                 call_id: v.call_id.or(v.id).unwrap_or(0),
                 call_uuid: v.call_uuid.clone(),
                 agent_id: v.ai_voice_agent_id.clone(),
@@ -248,7 +249,7 @@ pub fn event(ev: &ParsedEvent) -> wit::Event {
                 escalation_reason: v.escalation_reason.clone(),
                 extracted_data_json: v.extracted_data.as_ref().map(|d| d.to_string()),
             },
-        )),
+        }),
         ParsedEvent::Intelligence(kind, i) => wit::Event::Intelligence(wit::Intelligence {
             kind: kind.clone(),
             id: i.id.clone(),
@@ -264,16 +265,16 @@ pub fn event(ev: &ParsedEvent) -> wit::Event {
             ai_generated: i.ai_generated,
             created_at: i.created_at,
         }),
-        ParsedEvent::Contact(k, c) => wit::Event::Contact((
-            match k {
+        ParsedEvent::Contact(k, c) => wit::Event::Contact(wit::ContactEvent {
+            kind: match k {
                 ObjectKind::Created => wit::ContactEventKind::Created,
                 ObjectKind::Deleted => wit::ContactEventKind::Deleted,
                 _ => wit::ContactEventKind::Updated,
             },
-            contact(c),
-        )),
-        ParsedEvent::User(k, u) => wit::Event::User((
-            match k {
+            contact: contact(c),
+        }),
+        ParsedEvent::User(k, u) => wit::Event::User(wit::UserEvent {
+            kind: match k {
                 UserKind::Created => wit::UserEventKind::Created,
                 UserKind::Deleted => wit::UserEventKind::Deleted,
                 UserKind::Connected => wit::UserEventKind::Connected,
@@ -283,17 +284,17 @@ pub fn event(ev: &ParsedEvent) -> wit::Event {
                 UserKind::WrapUpStarted => wit::UserEventKind::WrapUpStarted,
                 UserKind::WrapUpEnded => wit::UserEventKind::WrapUpEnded,
             },
-            user(u),
-        )),
-        ParsedEvent::Number(k, n) => wit::Event::Number((
-            match k {
+            user: user(u),
+        }),
+        ParsedEvent::Number(k, n) => wit::Event::Number(wit::NumberEvent {
+            kind: match k {
                 ObjectKind::Created => wit::NumberEventKind::Created,
                 ObjectKind::Deleted => wit::NumberEventKind::Deleted,
                 ObjectKind::Opened => wit::NumberEventKind::Opened,
                 _ => wit::NumberEventKind::Closed,
             },
-            number(n),
-        )),
+            number: number(n),
+        }),
         ParsedEvent::IntegrationDeleted => wit::Event::IntegrationDeleted,
     }
 }

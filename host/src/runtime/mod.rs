@@ -5,6 +5,7 @@
 
 pub mod bindings;
 mod cache;
+mod compat_v0_1;
 pub use cache::hash as cache_hash;
 pub mod convert;
 pub mod engine;
@@ -14,7 +15,7 @@ mod state;
 pub use state::JobState;
 
 use crate::capabilities::JobCaps;
-use bindings::{Connector, ConnectorPre, EventContext, PluginError};
+use bindings::{EventContext, PluginError, RequestContext};
 use std::path::PathBuf;
 use std::time::Duration;
 use wasmtime::component::{Component, Linker};
@@ -40,6 +41,10 @@ pub enum JobFailure {
     Internal(String),
 }
 
+fn instantiate_failed(e: wasmtime::Error) -> JobFailure {
+    JobFailure::Internal(format!("instantiate: {e:#}"))
+}
+
 /// Runtime settings.
 #[derive(Debug, Clone)]
 pub struct RuntimeOptions {
@@ -57,9 +62,42 @@ pub struct RuntimeOptions {
 
 /// A plugin component compiled and linked, ready to instantiate.
 pub struct LinkedComponent {
-    pre: ConnectorPre<JobState>,
+    pre: Linked,
     /// SHA-256 of the component bytes.
     pub hash: String,
+    /// The contract version the component imports (`"0.1.0"`, `"0.2.0"`).
+    pub contract: &'static str,
+}
+
+/// The pre-linked component, by the contract version it was built against.
+/// This is the only place that knows versions apart: the imports of every
+/// version are served by the one [`JobState`].
+enum Linked {
+    V0_1(bindings::v0_1::ConnectorPre<JobState>),
+    V0_2(bindings::v0_2::ConnectorPre<JobState>),
+}
+
+/// The contract version a component was built against, read from the
+/// `switchboard:plugin/…@X.Y.Z` interfaces it imports. Exactly one supported
+/// version must appear.
+pub fn imported_contract(engine: &Engine, component: &Component) -> anyhow::Result<&'static str> {
+    let prefix = format!("{}/", bindings::PACKAGE);
+    let mut found: Vec<String> = Vec::new();
+    for (name, _) in component.component_type().imports(engine) {
+        if let Some(rest) = name.strip_prefix(&prefix) {
+            let version = rest.split_once('@').map(|(_, v)| v.to_string()).unwrap_or_default();
+            if !found.contains(&version) {
+                found.push(version);
+            }
+        }
+    }
+    match found.as_slice() {
+        [one] => bindings::SUPPORTED_CONTRACTS.iter().copied().find(|v| v == one).ok_or_else(|| {
+            anyhow::anyhow!("the component imports {}@{one}, which this host does not serve (it serves {})", bindings::PACKAGE, bindings::SUPPORTED_CONTRACTS.join(", "))
+        }),
+        [] => Err(anyhow::anyhow!("the component imports no {} interface; is it a switchboard plugin?", bindings::PACKAGE)),
+        many => Err(anyhow::anyhow!("the component imports several contract versions at once ({})", many.join(", "))),
+    }
 }
 
 /// The engine, the linker and the settings shared by all plugins.
@@ -88,7 +126,8 @@ impl Runtime {
         };
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        Connector::add_to_linker::<JobState, wasmtime::component::HasSelf<JobState>>(&mut linker, |s| s)?;
+        bindings::v0_1::Connector::add_to_linker::<JobState, wasmtime::component::HasSelf<JobState>>(&mut linker, |s| s)?;
+        bindings::v0_2::Connector::add_to_linker::<JobState, wasmtime::component::HasSelf<JobState>>(&mut linker, |s| s)?;
         let ticker = engine::EpochTicker::start(engine.clone());
         Ok(Runtime { engine, linker, options, _ticker: ticker })
     }
@@ -98,13 +137,18 @@ impl Runtime {
         &self.options
     }
 
-    /// Compile (or load from the disk cache) and link a component.
+    /// Compile (or load from the disk cache) and link a component against the
+    /// contract version it imports.
     pub fn link(&self, wasm: &[u8]) -> anyhow::Result<LinkedComponent> {
         let hash = cache::hash(wasm);
         let component: Component = cache::load_or_compile(&self.engine, self.options.cache_dir.as_deref(), &hash, wasm)?;
+        let contract = imported_contract(&self.engine, &component)?;
         let instance_pre = self.linker.instantiate_pre(&component)?;
-        let pre = ConnectorPre::new(instance_pre)?;
-        Ok(LinkedComponent { pre, hash })
+        let pre = match contract {
+            "0.1.0" => Linked::V0_1(bindings::v0_1::ConnectorPre::new(instance_pre)?),
+            _ => Linked::V0_2(bindings::v0_2::ConnectorPre::new(instance_pre)?),
+        };
+        Ok(LinkedComponent { pre, hash, contract })
     }
 
     fn new_store(&self, caps: JobCaps) -> Store<JobState> {
@@ -115,8 +159,14 @@ impl Runtime {
         store
     }
 
-    async fn instantiate(&self, store: &mut Store<JobState>, component: &LinkedComponent) -> Result<Connector, JobFailure> {
-        component.pre.instantiate_async(store).await.map_err(|e| JobFailure::Internal(format!("instantiate: {e:#}")))
+    /// Instantiates the component; for a v0.1.0 plugin only the instance is
+    /// kept (what the benchmarks measure).
+    async fn instantiate(&self, store: &mut Store<JobState>, component: &LinkedComponent) -> Result<(), JobFailure> {
+        let r = match &component.pre {
+            Linked::V0_1(pre) => pre.instantiate_async(store).await.map(|_| ()),
+            Linked::V0_2(pre) => pre.instantiate_async(store).await.map(|_| ()),
+        };
+        r.map_err(|e| JobFailure::Internal(format!("instantiate: {e:#}")))
     }
 
     /// A host call that never returns is cut off a little after the guest deadline.
@@ -128,7 +178,7 @@ impl Runtime {
     /// before the plugin runs (benchmarks measure it through this).
     pub async fn instantiate_only(&self, component: &LinkedComponent, caps: JobCaps) -> Result<(), JobFailure> {
         let mut store = self.new_store(caps);
-        self.instantiate(&mut store, component).await.map(|_| ())
+        self.instantiate(&mut store, component).await
     }
 
     /// Run `handle-event` in a fresh instance.
@@ -140,12 +190,24 @@ impl Runtime {
         event: &bindings::switchboard::plugin::types::Event,
     ) -> Result<(), JobFailure> {
         let mut store = self.new_store(caps);
-        let instance = self.instantiate(&mut store, component).await?;
-        let result = tokio::time::timeout(self.hard_limit(), instance.call_handle_event(&mut store, ctx, event)).await;
-        match result {
-            Ok(Ok(Ok(()))) => Ok(()),
-            Ok(Ok(Err(e))) => Err(JobFailure::Plugin(e)),
-            Ok(Err(e)) => Err(self.classify(&mut store, e)),
+        let call = async {
+            match &component.pre {
+                Linked::V0_2(pre) => {
+                    let instance = pre.instantiate_async(&mut store).await.map_err(instantiate_failed)?;
+                    Ok(instance.call_handle_event(&mut store, ctx, event).await)
+                }
+                Linked::V0_1(pre) => {
+                    let (ctx, event) = (compat_v0_1::event_context(ctx), compat_v0_1::event(event).map_err(JobFailure::Internal)?);
+                    let instance = pre.instantiate_async(&mut store).await.map_err(instantiate_failed)?;
+                    Ok(instance.call_handle_event(&mut store, &ctx, &event).await.map(|r| r.map_err(compat_v0_1::plugin_error)))
+                }
+            }
+        };
+        match tokio::time::timeout(self.hard_limit(), call).await {
+            Ok(Ok(Ok(Ok(())))) => Ok(()),
+            Ok(Ok(Ok(Err(e)))) => Err(JobFailure::Plugin(e)),
+            Ok(Ok(Err(e))) => Err(self.classify(&mut store, e)),
+            Ok(Err(failure)) => Err(failure),
             Err(_) => Err(JobFailure::Timeout(self.options.timeout)),
         }
     }
@@ -155,15 +217,27 @@ impl Runtime {
         &self,
         component: &LinkedComponent,
         caps: JobCaps,
-        ctx: &EventContext,
+        ctx: &RequestContext,
         req: &bindings::switchboard::plugin::incoming::Request,
     ) -> Result<bindings::switchboard::plugin::incoming::Response, JobFailure> {
         let mut store = self.new_store(caps);
-        let instance = self.instantiate(&mut store, component).await?;
-        let result = tokio::time::timeout(self.hard_limit(), instance.call_handle_request(&mut store, ctx, req)).await;
-        match result {
-            Ok(Ok(resp)) => Ok(resp),
-            Ok(Err(e)) => Err(self.classify(&mut store, e)),
+        let call = async {
+            match &component.pre {
+                Linked::V0_2(pre) => {
+                    let instance = pre.instantiate_async(&mut store).await.map_err(instantiate_failed)?;
+                    Ok(instance.call_handle_request(&mut store, ctx, req).await)
+                }
+                Linked::V0_1(pre) => {
+                    let (ctx, req) = (compat_v0_1::request_context(ctx), compat_v0_1::request(req));
+                    let instance = pre.instantiate_async(&mut store).await.map_err(instantiate_failed)?;
+                    Ok(instance.call_handle_request(&mut store, &ctx, &req).await.map(compat_v0_1::response))
+                }
+            }
+        };
+        match tokio::time::timeout(self.hard_limit(), call).await {
+            Ok(Ok(Ok(resp))) => Ok(resp),
+            Ok(Ok(Err(e))) => Err(self.classify(&mut store, e)),
+            Ok(Err(failure)) => Err(failure),
             Err(_) => Err(JobFailure::Timeout(self.options.timeout)),
         }
     }

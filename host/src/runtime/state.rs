@@ -1,10 +1,10 @@
 //! What a plugin instance's store holds, and the contract's imports implemented
 //! by handing each call to the job's capabilities.
 
-use super::bindings::switchboard::plugin::{clock, http, incoming, log, phone, storage, telephony, types};
+use super::bindings::switchboard::plugin::{clock, crypto, http, incoming, log, phone, storage, telephony, types};
 use super::limits::Limiter;
 use crate::capabilities::JobCaps;
-use types::{CapabilityError, Contact, Number, User};
+use types::{Call, CapabilityError, Contact, Number, User};
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -90,14 +90,11 @@ impl telephony::Host for JobState {
     async fn update_contact(&mut self, id: u64, fields: telephony::ContactFields) -> Result<Contact, CapabilityError> {
         self.caps.telephony_save_contact(Some(id), fields).await
     }
-    async fn send_message(
-        &mut self,
-        number_id: u64,
-        to: String,
-        body: String,
-        media_urls: Vec<String>,
-    ) -> Result<telephony::SentMessage, CapabilityError> {
-        self.caps.telephony_send_message(number_id, to, body, media_urls).await
+    async fn send_message(&mut self, message: telephony::OutgoingMessage) -> Result<telephony::SentMessage, CapabilityError> {
+        self.caps.telephony_send_message(message).await
+    }
+    async fn get_call(&mut self, call_id: u64, timeline: bool) -> Result<Call, CapabilityError> {
+        self.caps.telephony_get_call(call_id, timeline).await
     }
     async fn start_outbound_call(&mut self, user_id: u64, number_id: u64, to: String) -> Result<(), CapabilityError> {
         self.caps.telephony_start_call(user_id, number_id, to).await
@@ -120,13 +117,13 @@ impl telephony::Host for JobState {
 }
 
 impl phone::Host for JobState {
-    async fn normalize(&mut self, raw: String, region: Option<String>) -> Result<phone::Normalized, String> {
+    async fn normalize(&mut self, raw: String, region: Option<String>) -> Result<phone::Normalized, phone::PhoneError> {
         crate::capabilities::phone::normalize(&raw, region.as_deref())
     }
-    async fn variants(&mut self, e164: String) -> Result<Vec<String>, String> {
+    async fn variants(&mut self, e164: String) -> Result<Vec<String>, phone::PhoneError> {
         crate::capabilities::phone::variants(&e164)
     }
-    async fn format(&mut self, e164: String, style: phone::Style) -> Result<String, String> {
+    async fn format(&mut self, e164: String, style: phone::Style) -> Result<String, phone::PhoneError> {
         crate::capabilities::phone::format(&e164, style)
     }
     async fn region_of(&mut self, e164: String) -> Option<String> {
@@ -143,5 +140,14 @@ impl log::Host for JobState {
 impl clock::Host for JobState {
     async fn now_ms(&mut self) -> i64 {
         self.caps.clock_now().await
+    }
+}
+
+impl crypto::Host for JobState {
+    async fn hmac_sha256(&mut self, secret_name: String, data: Vec<u8>) -> Result<Vec<u8>, CapabilityError> {
+        self.caps.crypto_hmac_sha256(&secret_name, &data)
+    }
+    async fn verify_hmac_sha256(&mut self, secret_name: String, data: Vec<u8>, signature: Vec<u8>) -> Result<bool, CapabilityError> {
+        self.caps.crypto_verify_hmac_sha256(&secret_name, &data, &signature)
     }
 }

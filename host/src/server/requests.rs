@@ -5,7 +5,7 @@ use super::AppState;
 use crate::capabilities::journal::Journal;
 use crate::capabilities::{JobCaps, JobLabel};
 use crate::runtime::JobFailure;
-use crate::runtime::bindings::EventContext;
+use crate::runtime::bindings::RequestContext;
 use crate::runtime::bindings::switchboard::plugin::incoming;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -46,15 +46,12 @@ pub async fn handle(
         body: body.to_vec(),
         url: format!("{}{}", base.trim_end_matches('/'), uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")),
     };
-    let ctx = EventContext {
+    let ctx = RequestContext {
         integration_id: id.clone(),
-        event_id: request_id.clone(),
-        event_name: "request".into(),
-        event_timestamp: crate::clock::now_ms() / 1000,
-        attempt: 1,
+        request_id: request_id.clone(),
         settings: ictx.settings.clone(),
         default_region: ictx.default_region.clone(),
-        raw_data: String::new(),
+        base_url: ictx.base_url.clone(),
     };
     let timeout = state.runtime.options().timeout;
     let caps = JobCaps::new(state.shared.clone(), ictx, Journal::disabled(), JobLabel { event_id: request_id, job_id: 0 }, timeout);

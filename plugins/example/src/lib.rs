@@ -10,7 +10,7 @@ mod notes;
 
 use switchboard_sdk::phone::{self, Normalized};
 use switchboard_sdk::telephony::{CardItem, CardShortText, CardTitle};
-use switchboard_sdk::{CallEventKind, Context, Event, Plugin, PluginError, Request, Response, export_plugin, log, telephony};
+use switchboard_sdk::{CallEvent, CallEventKind, Context, Event, MessageEvent, Plugin, PluginError, Request, Response, export_plugin, log, telephony};
 
 /// The example connector.
 pub struct Example;
@@ -26,9 +26,9 @@ fn caller(raw: &str, region: Option<&str>) -> String {
 
 impl Plugin for Example {
     fn handle_event(ctx: &Context, event: Event) -> Result<(), PluginError> {
-        let base = ctx.setting_str("base_url").unwrap_or("https://api.example.com").trim_end_matches('/').to_string();
+        let base = ctx.base_url().or(ctx.setting_str("base_url")).unwrap_or("https://api.example.com").trim_end_matches('/').to_string();
         let note = match &event {
-            Event::Call((kind, call)) => {
+            Event::Call(CallEvent { kind, call }) => {
                 let region = call.number.as_ref().and_then(|n| n.country.clone()).or(ctx.default_region().map(str::to_string));
                 let number = caller(&call.raw_digits, region.as_deref());
                 if *kind == CallEventKind::Created && ctx.setting_bool("insight_cards").unwrap_or(false) {
@@ -46,7 +46,7 @@ impl Plugin for Example {
                     attempt: ctx.attempt(),
                 }
             }
-            Event::Message((_, msg)) => {
+            Event::Message(MessageEvent { message: msg, .. }) => {
                 let region = msg.number.as_ref().and_then(|n| n.country.clone()).or(ctx.default_region().map(str::to_string));
                 notes::Note {
                     external_id: ctx.event_id().to_string(),
@@ -92,7 +92,7 @@ impl Plugin for Example {
                         json(200, serde_json::json!({ "e164": e164, "variants": variants }))
                     }
                     Ok(Normalized::Anonymous) => json(200, serde_json::json!({ "anonymous": true })),
-                    Err(e) => json(422, serde_json::json!({ "error": e })),
+                    Err(e) => json(422, serde_json::json!({ "error": e.text, "reason": format!("{:?}", e.kind) })),
                 }
             }
             ("GET", "/echo") => json(200, serde_json::json!({ "path": req.path, "query": req.query, "integration": ctx.integration_id() })),

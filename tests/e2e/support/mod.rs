@@ -113,9 +113,20 @@ pub fn dist_plugin(name: &str) -> PathBuf {
     p
 }
 
+/// A plugin kept as built under `tests/fixtures/` (e.g. `contract-v0.1.0/example`).
+pub fn fixture_plugin(path: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().join("tests/fixtures").join(path);
+    assert!(p.join("plugin.wasm").exists(), "{} missing", p.display());
+    p
+}
+
 pub fn copy_plugin(name: &str, plugins_dir: &Path) -> PathBuf {
-    let src = dist_plugin(name);
-    let dest = plugins_dir.join(name);
+    copy_plugin_from(&dist_plugin(name), plugins_dir)
+}
+
+/// Copies the plugin folder `src` into `plugins_dir`, under the folder's own name.
+pub fn copy_plugin_from(src: &Path, plugins_dir: &Path) -> PathBuf {
+    let dest = plugins_dir.join(src.file_name().unwrap());
     std::fs::create_dir_all(&dest).unwrap();
     for f in ["plugin.toml", "plugin.wasm"] {
         std::fs::copy(src.join(f), dest.join(f)).unwrap();
@@ -176,11 +187,17 @@ secrets = {{ api = "{API_SECRET}" }}
     }
 
     pub async fn start(config: &str, plugins: &[&str]) -> Host {
+        let dirs: Vec<PathBuf> = plugins.iter().map(|p| dist_plugin(p)).collect();
+        Host::start_with(config, &dirs).await
+    }
+
+    /// A host whose plugin directory holds copies of these plugin folders.
+    pub async fn start_with(config: &str, plugin_folders: &[PathBuf]) -> Host {
         let dir = tempfile::tempdir().unwrap();
         let plugins_dir = dir.path().join("plugins");
         std::fs::create_dir_all(&plugins_dir).unwrap();
-        for p in plugins {
-            copy_plugin(p, &plugins_dir);
+        for p in plugin_folders {
+            copy_plugin_from(p, &plugins_dir);
         }
         let port = free_port();
         let config_path = dir.path().join("switchboard.toml");
@@ -271,6 +288,13 @@ pub fn call_event(event: &str, call_id: u64, ts: i64) -> Value {
             "number": { "id": 777, "name": "Support FR", "digits": "+33 1 23 45 67 89", "country": "FR" }
         }
     })
+}
+
+/// A call webhook from the customer `raw_digits`.
+pub fn call_event_from(event: &str, call_id: u64, ts: i64, raw_digits: &str) -> Value {
+    let mut v = call_event(event, call_id, ts);
+    v["data"]["raw_digits"] = json!(raw_digits);
+    v
 }
 
 /// Count rows in the host's database.
