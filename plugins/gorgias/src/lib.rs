@@ -20,7 +20,7 @@ pub mod tags;
 
 use api::Api;
 use settings::Settings;
-use switchboard_sdk::{Context, Event, Plugin, PluginError, export_plugin, log};
+use switchboard_sdk::{CallEvent, ContactEvent, ContactEventKind, Context, Event, MessageEvent, Plugin, PluginError, export_plugin, log};
 
 /// The connector.
 pub struct Gorgias;
@@ -35,10 +35,10 @@ impl Plugin for Gorgias {
         let settings = Settings::read(ctx)?;
         let api = Api::new(&settings.base_url);
         match event {
-            Event::Call((kind, call)) => calls::handle(ctx, &settings, &api, kind, &call),
-            Event::Message((kind, msg)) => messages::handle(ctx, &settings, &api, kind, &msg),
-            Event::Contact((switchboard_sdk::bindings::switchboard::plugin::types::ContactEventKind::Deleted, _)) => Ok(()),
-            Event::Contact((_, contact)) => contacts::sync(ctx, &settings, &api, &contact),
+            Event::Call(CallEvent { kind, call }) => calls::handle(ctx, &settings, &api, kind, &call),
+            Event::Message(MessageEvent { kind, message }) => messages::handle(ctx, &settings, &api, kind, &message),
+            Event::Contact(ContactEvent { kind: ContactEventKind::Deleted, .. }) => Ok(()),
+            Event::Contact(ContactEvent { contact, .. }) => contacts::sync(ctx, &settings, &api, &contact),
             _ => Ok(()),
         }
     }

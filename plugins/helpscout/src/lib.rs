@@ -33,14 +33,14 @@ use api::Client;
 use calls::CallJob;
 use people::Party;
 use settings::Settings;
-use switchboard_sdk::{Context, Event, Plugin, PluginError, Request, Response, export_plugin, log};
+use switchboard_sdk::{CallEvent, Context, Event, MessageEvent, Plugin, PluginError, Request, Response, VoiceAgentEvent, export_plugin, log};
 
 /// The Help Scout connector.
 pub struct HelpScout;
 
 /// Event time in UNIX seconds (scenario time in simulations), else the clock.
 fn event_time(ctx: &Context) -> i64 {
-    match ctx.raw().event_timestamp {
+    match ctx.event_timestamp() {
         t if t > 0 => t,
         _ => switchboard_sdk::now_ms() / 1000,
     }
@@ -52,7 +52,7 @@ impl Plugin for HelpScout {
         let client = Client::new(&settings.base_url);
         let now = event_time(ctx);
         match &event {
-            Event::Call((kind, call)) => {
+            Event::Call(CallEvent { kind, call }) => {
                 let Some(number) = &call.number else {
                     return Ok(());
                 };
@@ -76,10 +76,10 @@ impl Plugin for HelpScout {
                 }
                 .handle(*kind)
             }
-            Event::Message((kind, m)) => {
+            Event::Message(MessageEvent { kind, message: m }) => {
                 messages::handle(&client, &settings, now, ctx.default_region(), *kind, m)
             }
-            Event::VoiceAgent((kind, s)) => {
+            Event::VoiceAgent(VoiceAgentEvent { kind, session: s }) => {
                 voice_agent::handle(&client, &settings, now, ctx.default_region(), *kind, s)
             }
             Event::Intelligence(i) => intelligence::handle(&client, &settings, i),

@@ -229,7 +229,14 @@ fn run(ctx: &Context, settings: &Settings, body: &Value) -> Result<Outcome, Stop
     if let Err(reason) = limits::reserve(settings, &counters, f.number.id, f.sender.id)? {
         return Ok(Outcome::Failed(reason));
     }
-    let sent = match telephony::send_message(f.number.id, &f.to, &text, &[]) {
+    let message = telephony::OutgoingMessage {
+        number_id: f.number.id,
+        to: f.to.clone(),
+        body: text.clone(),
+        media_urls: vec![],
+        sender_user_id: Some(f.sender.id),
+    };
+    let sent = match telephony::send_message(&message) {
         Ok(sent) => sent,
         Err(e) => {
             if let Err(e) = switchboard_sdk::quota::release_all(&counters) {

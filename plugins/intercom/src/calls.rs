@@ -288,7 +288,7 @@ fn sync_tags(
         if name.is_empty() || record.tags.iter().any(|t| t.eq_ignore_ascii_case(name)) {
             continue;
         }
-        let tagged_at = tag.tagged_at.unwrap_or(job.ctx.raw().event_timestamp);
+        let tagged_at = tag.tagged_at.unwrap_or(job.ctx.event_timestamp());
         if !rules::tag_in_window(ended, tagged_at) {
             let late = ended
                 .map(|e| ((tagged_at - e) / 60).to_string())

@@ -29,7 +29,7 @@ pub mod sync;
 pub mod text;
 
 use job::Job;
-use switchboard_sdk::{CallEventKind, Context, Event, Plugin, PluginError, export_plugin, log};
+use switchboard_sdk::{CallEvent, CallEventKind, Context, Event, MessageEvent, Plugin, PluginError, export_plugin, log};
 
 /// The Intercom connector.
 pub struct Intercom;
@@ -45,7 +45,7 @@ impl Plugin for Intercom {
 fn handle(job: &Job, ctx: &Context, event: &Event) -> Result<(), PluginError> {
     {
         match event {
-            Event::Call((kind, call)) => match kind {
+            Event::Call(CallEvent { kind, call }) => match kind {
                 CallEventKind::Created => cards::call_created(job, call),
                 CallEventKind::IvrOptionSelected => calls::ivr_option(job, call),
                 CallEventKind::Ended => calls::log_call(job, call),
@@ -59,7 +59,7 @@ fn handle(job: &Job, ctx: &Context, event: &Event) -> Result<(), PluginError> {
                     Ok(())
                 }
             },
-            Event::Message((kind, msg)) => messages::handle(job, *kind, msg),
+            Event::Message(MessageEvent { kind, message }) => messages::handle(job, *kind, message),
             _ => {
                 log::debug(&format!("{}: nothing to do", ctx.event_name()));
                 Ok(())

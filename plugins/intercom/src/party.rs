@@ -44,7 +44,7 @@ impl Caller {
                 log::with(
                     log::Level::Warn,
                     "not a phone number; nothing to match",
-                    &[("raw", raw), ("why", &why)],
+                    &[("raw", raw), ("why", &why.text)],
                 );
                 None
             }
