@@ -39,6 +39,7 @@ pub mod bindings {
 #[doc(hidden)]
 pub use wit_bindgen as __wit_bindgen;
 
+pub mod calls;
 mod context;
 pub mod datetime;
 mod error;

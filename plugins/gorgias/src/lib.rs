@@ -35,7 +35,11 @@ impl Plugin for Gorgias {
         let settings = Settings::read(ctx)?;
         let api = Api::new(&settings.base_url);
         match event {
-            Event::Call(CallEvent { kind, call }) => calls::handle(ctx, &settings, &api, kind, &call),
+            Event::Call(CallEvent { kind, call }) => {
+                // The IVR choice (note line, callback tags) is not in webhooks.
+                let call = switchboard_sdk::calls::with_ivr_options(call, kind)?;
+                calls::handle(ctx, &settings, &api, kind, &call)
+            }
             Event::Message(MessageEvent { kind, message }) => messages::handle(ctx, &settings, &api, kind, &message),
             Event::Contact(ContactEvent { kind: ContactEventKind::Deleted, .. }) => Ok(()),
             Event::Contact(ContactEvent { contact, .. }) => contacts::sync(ctx, &settings, &api, &contact),

@@ -53,6 +53,8 @@ impl Plugin for HelpScout {
         let now = event_time(ctx);
         match &event {
             Event::Call(CallEvent { kind, call }) => {
+                // The IVR choice (callback tag) is not in webhooks.
+                let call = &switchboard_sdk::calls::with_ivr_options(call.clone(), *kind)?;
                 let Some(number) = &call.number else {
                     return Ok(());
                 };

@@ -47,7 +47,10 @@ fn handle(job: &Job, ctx: &Context, event: &Event) -> Result<(), PluginError> {
         match event {
             Event::Call(CallEvent { kind, call }) => match kind {
                 CallEventKind::Created => cards::call_created(job, call),
-                CallEventKind::IvrOptionSelected => calls::ivr_option(job, call),
+                CallEventKind::IvrOptionSelected => {
+                    // Webhooks do not carry the choice; the SDK reads it from Aircall.
+                    calls::ivr_option(job, &switchboard_sdk::calls::with_ivr_options(call.clone(), *kind)?)
+                }
                 CallEventKind::Ended => calls::log_call(job, call),
                 CallEventKind::Commented => calls::comment(job, call),
                 CallEventKind::Tagged => calls::tagged(job, call),
