@@ -1,4 +1,9 @@
 //! Typed key-value storage, namespaced per integration, journaled with the job.
+//!
+//! A record that is there but does not decode as the type asked for is an
+//! error ([`get`] answers `PluginError::Permanent` naming the key), never
+//! "absent": for a plugin, absent usually means "not done yet" (an Intercom
+//! call not yet logged), and acting on that would repeat a CRM write.
 
 use crate::bindings::switchboard::plugin::storage as wit;
 use crate::bindings::switchboard::plugin::types::PluginError;
@@ -6,12 +11,26 @@ use crate::error::CapabilityError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// Read a JSON value.
+/// Read a JSON value: `Ok(None)` when `key` is absent, an error when it holds
+/// something that is not a `T` (see [`decode`]).
 pub fn get<T: DeserializeOwned>(key: &str) -> Result<Option<T>, PluginError> {
     match wit::get(key)? {
-        Some(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
+        Some(bytes) => decode(key, &bytes).map(Some),
         None => Ok(None),
     }
+}
+
+/// Decode a stored record. A corrupt one is `PluginError::Permanent` naming
+/// the key and the decoder's complaint: retrying would read the same bytes, and
+/// the job's dead letter tells the operator which record to look at.
+pub fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, PluginError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        PluginError::Permanent(format!(
+            "storage record {key:?} is corrupt ({} bytes, not a {}): {e}",
+            bytes.len(),
+            std::any::type_name::<T>()
+        ))
+    })
 }
 
 /// Write a JSON value, expiring after `ttl_seconds` when given.
@@ -43,7 +62,9 @@ pub fn claim<T: Serialize + ?Sized>(key: &str, value: &T, ttl_seconds: Option<u3
     wit::compare_and_swap(key, None, Some(&bytes), ttl_seconds).map_err(Into::into)
 }
 
-/// A cached value: read it, or compute and store it for `ttl_seconds`.
+/// A cached value: read it, or compute and store it for `ttl_seconds`. A
+/// corrupt cached value is an error like in [`get`]; it is not recomputed
+/// silently.
 pub fn cached<T, F>(key: &str, ttl_seconds: u32, compute: F) -> Result<T, PluginError>
 where
     T: Serialize + DeserializeOwned,
@@ -55,4 +76,34 @@ where
     let v = compute()?;
     set(key, &v, Some(ttl_seconds))?;
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Record {
+        conversation_id: String,
+    }
+
+    #[test]
+    fn a_record_decodes() {
+        let r: Record = decode("call:1", br#"{"conversation_id":"c1"}"#).unwrap();
+        assert_eq!(r, Record { conversation_id: "c1".into() });
+    }
+
+    #[test]
+    fn a_corrupt_record_is_a_permanent_error_naming_the_key_not_absence() {
+        for bytes in [&b"{\"conversation_id\":"[..], b"\"just a string\"", b"\xff\xfe"] {
+            match decode::<Record>("call:1", bytes) {
+                Err(PluginError::Permanent(m)) => {
+                    assert!(m.contains("\"call:1\"") && m.contains("corrupt"), "{m}");
+                }
+                other => panic!("expected a permanent error, got {other:?}"),
+            }
+        }
+    }
 }

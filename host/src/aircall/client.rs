@@ -2,6 +2,10 @@
 //! capability. Statuses map to capability errors: 401/403 unauthorized, 404 not
 //! found, 400/422 invalid, 429 rate limited (with the announced wait), 5xx and
 //! transport failures unavailable.
+//!
+//! Answers are read strictly: a body in a shape the reference does not document
+//! (a missing list key, `meta` that is not an object, `number.users` as ids) is
+//! an `unavailable` error naming the field, never an empty list or a last page.
 
 use super::model::{Call, Contact, Number, User};
 use crate::capabilities::ratelimit::{Budget, RateLimiters, Signal, read_signal};
@@ -63,10 +67,25 @@ struct Wrapped<T> {
     item: T,
 }
 
-#[derive(Deserialize, Default)]
+/// The paging part of a list answer (reference §1.4).
+#[derive(Debug, Deserialize)]
 struct Meta {
+    /// `null` on the last page.
     #[serde(default)]
     next_page_link: Option<String>,
+}
+
+/// The `key` field of an answer to `path`, parsed as `T`; an error names the
+/// field path (`number.users[0]: invalid type: integer …`).
+fn answer_field<T: DeserializeOwned>(body: &Value, path: &str, key: &str) -> Result<T, CapabilityError> {
+    let unexpected = |m: String| CapabilityError::Unavailable(format!("aircall: unexpected answer to GET {path}: {m}"));
+    let Some(v) = body.get(key) else {
+        return Err(unexpected(format!("{key}: missing")));
+    };
+    super::lenient::strict(v.clone()).map_err(|m| {
+        let sep = if m.starts_with('[') { "" } else { "." };
+        unexpected(if m.contains(": ") { format!("{key}{sep}{m}") } else { format!("{key}: {m}") })
+    })
 }
 
 impl AircallClient {
@@ -136,7 +155,7 @@ impl AircallClient {
     }
 
     fn parse<T: DeserializeOwned>(v: Value, what: &str) -> Result<T, CapabilityError> {
-        serde_json::from_value(v).map_err(|e| CapabilityError::Unavailable(format!("aircall: unexpected {what} body: {e}")))
+        super::lenient::strict(v).map_err(|e| CapabilityError::Unavailable(format!("aircall: unexpected {what} body: {e}")))
     }
 
     /// `POST /v1/calls/:id/insight_cards`
@@ -150,7 +169,7 @@ impl AircallClient {
     pub async fn search_contacts(&self, field: &str, value: &str) -> Result<Vec<Contact>, CapabilityError> {
         let q = url::form_urlencoded::Serializer::new(String::new()).append_pair(field, value).finish();
         let (_, body) = self.call(reqwest::Method::GET, &format!("/v1/contacts/search?{q}"), None).await?;
-        Self::parse(body.get("contacts").cloned().unwrap_or(Value::Array(vec![])), "contacts")
+        answer_field(&body, "/v1/contacts/search", "contacts")
     }
 
     /// `POST /v1/contacts` or `POST /v1/contacts/:id`
@@ -190,8 +209,7 @@ impl AircallClient {
         let mut out = Vec::new();
         for page in 1..=MAX_PAGES {
             let (_, body) = self.call(reqwest::Method::GET, &format!("{path}?per_page=50&page={page}"), None).await?;
-            let items: Vec<T> = Self::parse(body.get(key).cloned().unwrap_or(Value::Array(vec![])), key)?;
-            let meta: Meta = body.get("meta").cloned().and_then(|m| serde_json::from_value(m).ok()).unwrap_or_default();
+            let (items, meta) = list_page::<T>(&body, path, key)?;
             let empty = items.is_empty();
             out.extend(items);
             if empty || meta.next_page_link.is_none() {
@@ -215,12 +233,13 @@ impl AircallClient {
             .ok_or_else(|| CapabilityError::Unavailable("aircall: availability missing".into()))
     }
 
-    /// `GET /v1/numbers/:id` with its users.
+    /// `GET /v1/numbers/:id` with its users (reference §4.6: `users` is a
+    /// list of user objects; ids or a missing list are errors naming
+    /// `number.users`, not "no users").
     pub async fn number(&self, number_id: u64) -> Result<(Number, Vec<User>), CapabilityError> {
-        let (_, body) = self.call(reqwest::Method::GET, &format!("/v1/numbers/{number_id}"), None).await?;
-        let raw = body.get("number").cloned().unwrap_or(Value::Null);
-        let users: Vec<User> = raw.get("users").cloned().and_then(|u| serde_json::from_value(u).ok()).unwrap_or_default();
-        Ok((Self::parse(raw, "number")?, users))
+        let path = format!("/v1/numbers/{number_id}");
+        let (_, body) = self.call(reqwest::Method::GET, &path, None).await?;
+        number_answer(&body, &path)
     }
 
     /// `GET /v1/numbers`, all pages.
@@ -246,5 +265,78 @@ impl AircallClient {
         }
         self.calls.put((call_id, timeline), call.clone());
         Ok(call)
+    }
+}
+
+/// One page of a list answer: the items under `key` and the `meta` that says
+/// whether there is a next page. Both must be there and well formed.
+fn list_page<T: DeserializeOwned>(body: &Value, path: &str, key: &str) -> Result<(Vec<T>, Meta), CapabilityError> {
+    Ok((answer_field(body, path, key)?, answer_field(body, path, "meta")?))
+}
+
+/// The number and its users from a `GET /v1/numbers/:id` answer.
+fn number_answer(body: &Value, path: &str) -> Result<(Number, Vec<User>), CapabilityError> {
+    let number: Number = answer_field(body, path, "number")?;
+    let users: Vec<User> = match body.get("number") {
+        Some(raw) => answer_field(raw, path, "users").map_err(|e| match e {
+            CapabilityError::Unavailable(m) => CapabilityError::Unavailable(m.replacen(": users", ": number.users", 1)),
+            other => other,
+        })?,
+        None => Vec::new(),
+    };
+    Ok((number, users))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn message(e: CapabilityError) -> String {
+        match e {
+            CapabilityError::Unavailable(m) => m,
+            other => panic!("expected unavailable, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn number_users_as_objects_are_read() {
+        let body = json!({"number": {"id": 777, "digits": "+33 1 23 45 67 89",
+            "users": [{"id": 4242, "name": "Ada", "email": "ada@example.com"}]}});
+        let (n, users) = number_answer(&body, "/v1/numbers/777").unwrap();
+        assert_eq!(n.id, 777);
+        assert_eq!(users.iter().map(|u| u.id).collect::<Vec<_>>(), vec![4242]);
+    }
+
+    #[test]
+    fn number_users_as_ids_or_missing_are_errors_naming_number_users() {
+        let ids = json!({"number": {"id": 777, "users": [4242]}});
+        let m = message(number_answer(&ids, "/v1/numbers/777").unwrap_err());
+        assert!(m.contains("number.users[0]"), "{m}");
+        let missing = json!({"number": {"id": 777}});
+        let m = message(number_answer(&missing, "/v1/numbers/777").unwrap_err());
+        assert!(m.contains("number.users: missing"), "{m}");
+        let no_number = json!({"numbers": []});
+        let m = message(number_answer(&no_number, "/v1/numbers/777").unwrap_err());
+        assert!(m.contains("number: missing"), "{m}");
+    }
+
+    #[test]
+    fn list_pages_read_meta_and_refuse_an_unreadable_one() {
+        let body = json!({"users": [{"id": 1}], "meta": {"next_page_link": "https://api.aircall.io/v1/users?page=2"}});
+        let (items, meta) = list_page::<User>(&body, "/v1/users", "users").unwrap();
+        assert_eq!(items.len(), 1);
+        assert!(meta.next_page_link.is_some());
+        let last = json!({"users": [{"id": 1}], "meta": {"next_page_link": null}});
+        assert!(list_page::<User>(&last, "/v1/users", "users").unwrap().1.next_page_link.is_none());
+
+        for bad in [json!({"users": [{"id": 1}], "meta": "page 1 of 3"}), json!({"users": [{"id": 1}], "meta": {"next_page_link": 2}})] {
+            let m = message(list_page::<User>(&bad, "/v1/users", "users").unwrap_err());
+            assert!(m.contains("meta"), "{m}");
+        }
+        let m = message(list_page::<User>(&json!({"users": [{"id": 1}]}), "/v1/users", "users").unwrap_err());
+        assert!(m.contains("meta: missing"), "{m}");
+        let m = message(list_page::<User>(&json!({"meta": {}}), "/v1/users", "users").unwrap_err());
+        assert!(m.contains("users: missing"), "{m}");
     }
 }

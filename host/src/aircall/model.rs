@@ -1,5 +1,9 @@
-//! The webhook envelope and the objects in `data`, parsed leniently: every field
-//! Aircall may leave out is optional, unknown fields are ignored.
+//! The webhook envelope and the objects in `data`. Every field Aircall may
+//! leave out is optional and unknown fields are ignored, but a field that is
+//! there must have a documented shape, and the fields the host and the plugins
+//! key on (ids, `direction`, a call's `status`) must be there: a wrong shape is
+//! a [`DataError`] naming the field (`data.direction: unknown variant …`),
+//! never a default.
 
 use super::lenient;
 use serde::Deserialize;
@@ -22,6 +26,27 @@ pub struct Envelope {
     /// The object.
     #[serde(default)]
     pub data: Value,
+}
+
+/// Which way a call or message went. Aircall has only these two (reference
+/// §4.1, §4.9; internal agent-to-agent calls are not exposed), so any other
+/// value is an error rather than a guess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[allow(missing_docs)]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+/// A call's state (reference §4.1: `initial | answered | done`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[allow(missing_docs)]
+pub enum CallStatus {
+    Initial,
+    Answered,
+    Done,
 }
 
 /// An Aircall user (abridged in calls).
@@ -180,10 +205,8 @@ pub struct Call {
     pub call_uuid: Option<String>,
     #[serde(default)]
     pub direct_link: Option<String>,
-    #[serde(default)]
-    pub direction: Option<String>,
-    #[serde(default)]
-    pub status: Option<String>,
+    pub direction: Direction,
+    pub status: CallStatus,
     #[serde(default)]
     pub missed_call_reason: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_ts")]
@@ -246,12 +269,12 @@ pub struct MediaDetail {
 #[derive(Debug, Clone, Deserialize)]
 #[allow(missing_docs)]
 pub struct Message {
-    #[serde(default, deserialize_with = "lenient::opt_string")]
-    pub id: Option<String>,
+    /// Required and non-empty: plugins key their records on it.
+    #[serde(deserialize_with = "lenient::string_id")]
+    pub id: String,
     #[serde(default)]
     pub direct_link: Option<String>,
-    #[serde(default)]
-    pub direction: Option<String>,
+    pub direction: Direction,
     #[serde(default)]
     pub external_number: Option<String>,
     #[serde(default)]
@@ -296,8 +319,7 @@ pub struct GroupMessage {
     pub group_message_id: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub group_conversation_id: Option<String>,
-    #[serde(default)]
-    pub direction: Option<String>,
+    pub direction: Direction,
     #[serde(default)]
     pub status: Option<String>,
     #[serde(default, deserialize_with = "lenient::list")]
@@ -418,18 +440,50 @@ pub enum ParsedEvent {
 
 /// Why a known event's data could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("event {event}: data does not match the documented object: {message}")]
+#[error("event {event}: {message}")]
 pub struct DataError {
     /// The event name.
     pub event: String,
-    /// The parser's message (names the field).
+    /// What is wrong, starting with the field path: `data.id: missing`,
+    /// `data.direction: unknown variant `sideways`, expected …`.
     pub message: String,
 }
 
+impl DataError {
+    fn new(event: &str, message: String) -> DataError {
+        DataError { event: event.to_string(), message }
+    }
+}
+
 fn from<T: serde::de::DeserializeOwned>(event: &str, data: &Value) -> Result<Box<T>, DataError> {
-    T::deserialize(data)
-        .map(Box::new)
-        .map_err(|e| DataError { event: event.to_string(), message: e.to_string() })
+    if !data.is_object() {
+        return Err(DataError::new(event, format!("data: expected an object, got {data}")));
+    }
+    let de = serde_path_to_error::deserialize::<_, T>(data).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { "data".to_string() } else { format!("data.{path}") };
+        DataError::new(event, lenient::describe(&path, &e.into_inner().to_string()))
+    })?;
+    Ok(Box::new(de))
+}
+
+/// Checks `serde` cannot express: a message needs the customer's number, a
+/// group message an id, a voice-agent session a call id (the ordering key and
+/// the plugins' records use them).
+fn checked(event: &str, parsed: ParsedEvent) -> Result<Option<ParsedEvent>, DataError> {
+    let blank = |s: &Option<String>| s.as_deref().is_none_or(|s| s.trim().is_empty());
+    match &parsed {
+        ParsedEvent::Message(_, m) if blank(&m.external_number) && blank(&m.raw_digits) => {
+            Err(DataError::new(event, "data.external_number: missing (neither `external_number` nor `raw_digits` is set)".into()))
+        }
+        ParsedEvent::GroupMessage(_, g) if blank(&g.group_message_id) => {
+            Err(DataError::new(event, "data.group_message_id: missing (neither `group_message_id` nor `id` is set)".into()))
+        }
+        ParsedEvent::VoiceAgent(_, v) if v.call_id.or(v.id).is_none() => {
+            Err(DataError::new(event, "data.call_id: missing (neither `call_id` nor `id` is set)".into()))
+        }
+        _ => Ok(Some(parsed)),
+    }
 }
 
 const INTELLIGENCE_EVENTS: &[&str] = &[
@@ -445,9 +499,9 @@ impl ParsedEvent {
     pub fn parse(event: &str, data: &Value) -> Result<Option<ParsedEvent>, DataError> {
         use CallKind as C;
         let call = |k| Ok(Some(ParsedEvent::Call(k, from(event, data)?)));
-        let message = |k| Ok(Some(ParsedEvent::Message(k, from(event, data)?)));
-        let group = |k| Ok(Some(ParsedEvent::GroupMessage(k, from(event, data)?)));
-        let agent = |k| Ok(Some(ParsedEvent::VoiceAgent(k, from(event, data)?)));
+        let message = |k| checked(event, ParsedEvent::Message(k, from(event, data)?));
+        let group = |k| checked(event, ParsedEvent::GroupMessage(k, from(event, data)?));
+        let agent = |k| checked(event, ParsedEvent::VoiceAgent(k, from(event, data)?));
         let contact = |k| Ok(Some(ParsedEvent::Contact(k, from(event, data)?)));
         let number = |k| Ok(Some(ParsedEvent::Number(k, from(event, data)?)));
         let user = |k| Ok(Some(ParsedEvent::User(k, from(event, data)?)));
@@ -602,6 +656,88 @@ mod tests {
         let data = json!({"id": 5, "direction": "inbound", "external_number": "+33 6 12 34 56 78", "number": {"id": 777}});
         let ev = ParsedEvent::parse("message.received", &data).unwrap().unwrap();
         assert_eq!(ev.ordering_key(), "msg:777:33612345678");
+    }
+
+    fn refusal(event: &str, data: Value) -> String {
+        ParsedEvent::parse(event, &data).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_message_without_a_usable_id_is_refused_naming_data_id() {
+        let base = json!({"direction": "inbound", "external_number": "+33612345678", "number": {"id": 777}});
+        let m = refusal("message.received", base.clone());
+        assert!(m.contains("data.id: missing"), "{m}");
+        for bad in [json!(""), json!("  "), json!(null), json!({"id": 1}), json!(-3)] {
+            let mut data = base.clone();
+            data["id"] = bad.clone();
+            let m = refusal("message.received", data);
+            assert!(m.starts_with("event message.received: data.id: "), "{bad}: {m}");
+        }
+        let mut ok = base.clone();
+        ok["id"] = json!(8123);
+        let Some(ParsedEvent::Message(_, msg)) = ParsedEvent::parse("message.received", &ok).unwrap() else { panic!() };
+        assert_eq!(msg.id, "8123");
+    }
+
+    #[test]
+    fn a_call_id_missing_or_zero_is_refused_naming_data_id() {
+        let m = refusal("call.created", json!({"direction": "inbound", "status": "initial"}));
+        assert!(m.contains("data.id: missing"), "{m}");
+        let m = refusal("call.created", json!({"id": 0, "direction": "inbound", "status": "initial"}));
+        assert!(m.contains("data.id: expected an id, got 0"), "{m}");
+        let m = refusal("call.created", json!({"id": "abc", "direction": "inbound", "status": "initial"}));
+        assert!(m.contains("data.id: "), "{m}");
+    }
+
+    #[test]
+    fn an_unknown_or_missing_direction_is_refused_naming_direction() {
+        let m = refusal("call.created", json!({"id": 1, "direction": "internal", "status": "initial"}));
+        assert!(m.contains("data.direction: unknown variant `internal`"), "{m}");
+        let m = refusal("call.created", json!({"id": 1, "status": "initial"}));
+        assert!(m.contains("data.direction: missing"), "{m}");
+        let m = refusal("message.sent", json!({"id": "m1", "direction": "Outbound", "external_number": "+33612345678"}));
+        assert!(m.contains("data.direction: "), "{m}");
+        let m = refusal("group_message.sent", json!({"group_message_id": "g1", "direction": "sideways"}));
+        assert!(m.contains("data.direction: "), "{m}");
+        let ok = json!({"id": "m1", "direction": "outbound", "external_number": "+33612345678"});
+        let Some(ParsedEvent::Message(_, msg)) = ParsedEvent::parse("message.sent", &ok).unwrap() else { panic!() };
+        assert_eq!(msg.direction, Direction::Outbound);
+    }
+
+    #[test]
+    fn an_unknown_call_status_is_refused_naming_status() {
+        let m = refusal("call.created", json!({"id": 1, "direction": "inbound", "status": "ringing"}));
+        assert!(m.contains("data.status: unknown variant `ringing`"), "{m}");
+    }
+
+    #[test]
+    fn nested_objects_of_the_wrong_shape_are_errors_not_absent() {
+        let call = |extra: Value| {
+            let mut data = json!({"id": 1, "direction": "inbound", "status": "done"});
+            for (k, v) in extra.as_object().unwrap() {
+                data[k] = v.clone();
+            }
+            data
+        };
+        // `{}` is documented for `tagged_by`; a user without an id is not.
+        assert!(ParsedEvent::parse("call.tagged", &call(json!({"tags": [{"id": 3, "tagged_by": {}}]}))).is_ok());
+        let m = refusal("call.tagged", call(json!({"tags": [{"id": 3, "tagged_by": {"name": "Ada"}}]})));
+        assert!(m.contains("data.tags[0].tagged_by") && m.contains("id: missing"), "{m}");
+        let m = refusal("call.answered", call(json!({"user": 4242})));
+        assert!(m.contains("data.user: expected an object"), "{m}");
+        let m = refusal("call.ended", call(json!({"ended_at": "soon"})));
+        assert!(m.contains("data.ended_at: "), "{m}");
+    }
+
+    #[test]
+    fn messages_group_messages_and_sessions_need_their_keys() {
+        let m = refusal("message.received", json!({"id": "m1", "direction": "inbound"}));
+        assert!(m.contains("data.external_number: missing"), "{m}");
+        let m = refusal("group_message.received", json!({"direction": "inbound", "participants": []}));
+        assert!(m.contains("data.group_message_id: missing"), "{m}");
+        let m = refusal("ai_voice_agent.started", json!({"ai_voice_agent_id": "a1"}));
+        assert!(m.contains("data.call_id: missing"), "{m}");
+        assert!(ParsedEvent::parse("ai_voice_agent.started", &json!({"id": 42})).is_ok());
     }
 
     #[test]

@@ -1,12 +1,16 @@
 //! From the host's parsed Aircall objects to the contract's records.
+//!
+//! The fields the contract requires and the plugins key on (ids, `direction`,
+//! a call's `status`) are already checked by [`crate::aircall::model`]; here
+//! they map one to one, so nothing is guessed.
 
 use super::bindings::switchboard::plugin::types as wit;
 use crate::aircall::model::{self as m, CallKind, MessageKind, ObjectKind, ParsedEvent, UserKind, VoiceAgentKind};
 
-fn direction(s: Option<&str>) -> wit::Direction {
-    match s {
-        Some("outbound") => wit::Direction::Outbound,
-        _ => wit::Direction::Inbound,
+fn direction(d: m::Direction) -> wit::Direction {
+    match d {
+        m::Direction::Inbound => wit::Direction::Inbound,
+        m::Direction::Outbound => wit::Direction::Outbound,
     }
 }
 
@@ -64,11 +68,11 @@ pub fn call(c: &m::Call) -> wit::Call {
         id: c.id,
         uuid: c.call_uuid.clone(),
         direct_link: c.direct_link.clone(),
-        direction: direction(c.direction.as_deref()),
-        status: match c.status.as_deref() {
-            Some("answered") => wit::CallStatus::Answered,
-            Some("done") => wit::CallStatus::Done,
-            _ => wit::CallStatus::Initial,
+        direction: direction(c.direction),
+        status: match c.status {
+            m::CallStatus::Initial => wit::CallStatus::Initial,
+            m::CallStatus::Answered => wit::CallStatus::Answered,
+            m::CallStatus::Done => wit::CallStatus::Done,
         },
         missed_call_reason: c.missed_call_reason.clone(),
         started_at: c.started_at,
@@ -149,9 +153,10 @@ fn message(msg: &m::Message) -> wit::Message {
         }
     }
     wit::Message {
-        id: msg.id.clone().unwrap_or_default(),
+        id: msg.id.clone(),
         direct_link: msg.direct_link.clone(),
-        direction: direction(msg.direction.as_deref()),
+        direction: direction(msg.direction),
+        // One of them is set: `ParsedEvent::parse` refuses the message otherwise.
         external_number: msg.external_number.clone().or_else(|| msg.raw_digits.clone()).unwrap_or_default(),
         body: msg.body.clone().unwrap_or_default(),
         status: msg.status.clone(),
@@ -216,9 +221,10 @@ pub fn event(ev: &ParsedEvent) -> wit::Event {
         ParsedEvent::GroupMessage(k, g) => wit::Event::GroupMessage(wit::GroupMessageEvent {
             kind: message_kind(*k),
             message: wit::GroupMessage {
+                // Present and non-empty: `ParsedEvent::parse` refuses it otherwise.
                 id: g.group_message_id.clone().unwrap_or_default(),
                 conversation_id: g.group_conversation_id.clone(),
-                direction: direction(g.direction.as_deref()),
+                direction: direction(g.direction),
                 status: g.status.clone(),
                 participants: g.participants.clone(),
                 body: g.body.clone().unwrap_or_default(),
@@ -235,7 +241,8 @@ pub fn event(ev: &ParsedEvent) -> wit::Event {
                 VoiceAgentKind::Summary => wit::VoiceAgentEventKind::Summary,
             },
             session: wit::VoiceAgentSession {
-                call_id: v.call_id.or(v.id).unwrap_or(0),
+                // One of them is set: `ParsedEvent::parse` refuses the session otherwise.
+                call_id: v.call_id.or(v.id).unwrap_or_default(),
                 call_uuid: v.call_uuid.clone(),
                 agent_id: v.ai_voice_agent_id.clone(),
                 agent_name: v.ai_voice_agent_name.clone(),
@@ -296,5 +303,34 @@ pub fn event(ev: &ParsedEvent) -> wit::Event {
             number: number(n),
         }),
         ParsedEvent::IntegrationDeleted => wit::Event::IntegrationDeleted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    fn converted(event: &str, data: serde_json::Value) -> wit::Event {
+        event_of(&ParsedEvent::parse(event, &data).unwrap().unwrap())
+    }
+
+    fn event_of(ev: &ParsedEvent) -> wit::Event {
+        super::event(ev)
+    }
+
+    #[test]
+    fn direction_status_and_message_id_map_one_to_one() {
+        let wit::Event::Message((_, m)) =
+            converted("message.sent", json!({"id": 91, "direction": "outbound", "external_number": "+33612345678"}))
+        else {
+            panic!("not a message");
+        };
+        assert_eq!((m.id.as_str(), m.direction), ("91", wit::Direction::Outbound));
+        let wit::Event::Call((_, c)) = converted("call.ended", json!({"id": 7, "direction": "outbound", "status": "done"})) else {
+            panic!("not a call");
+        };
+        assert_eq!((c.direction, c.status), (wit::Direction::Outbound, wit::CallStatus::Done));
     }
 }

@@ -1,4 +1,13 @@
 //! `POST /webhooks/aircall`: verify, bound, parse, store durably, then answer.
+//!
+//! A known event whose `data` is not the documented object (a message without
+//! `id`, a `direction` other than inbound/outbound, a call id of 0…) is refused
+//! at the door with 400 and the field path (`data.id: missing`), counted as
+//! `outcome="invalid_data"`, and neither stored nor dispatched. Nothing is
+//! lost that way: Aircall keeps retrying a refused delivery (reference §2.4),
+//! and the operator sees the reason in the metrics and the log, whereas a
+//! guessed default would key plugin records wrongly for good. Unknown events
+//! are still stored and acknowledged without dispatch.
 
 use super::AppState;
 use crate::aircall::{Envelope, ParsedEvent};
@@ -72,8 +81,8 @@ pub async fn receive(State(state): State<AppState>, body: Result<Bytes, BytesRej
         Ok(Some(parsed)) => (state.fan_out(&account, &parsed), None),
         Ok(None) => (Vec::new(), Some(format!("unknown event {:?}", envelope.event))),
         Err(e) => {
-            tracing::warn!(event = %envelope.event, error = %e, "webhook stored but not dispatched");
-            (Vec::new(), Some(e.to_string()))
+            tracing::warn!(event = %envelope.event, error = %e, "webhook refused: data is not the documented object");
+            return error(&state, "invalid_data", StatusCode::BAD_REQUEST, e.to_string());
         }
     };
     let event = NewEvent {
