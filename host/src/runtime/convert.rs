@@ -322,13 +322,13 @@ mod tests {
 
     #[test]
     fn direction_status_and_message_id_map_one_to_one() {
-        let wit::Event::Message((_, m)) =
+        let wit::Event::Message(wit::MessageEvent { message: m, .. }) =
             converted("message.sent", json!({"id": 91, "direction": "outbound", "external_number": "+33612345678"}))
         else {
             panic!("not a message");
         };
         assert_eq!((m.id.as_str(), m.direction), ("91", wit::Direction::Outbound));
-        let wit::Event::Call((_, c)) = converted("call.ended", json!({"id": 7, "direction": "outbound", "status": "done"})) else {
+        let wit::Event::Call(wit::CallEvent { call: c, .. }) = converted("call.ended", json!({"id": 7, "direction": "outbound", "status": "done"})) else {
             panic!("not a call");
         };
         assert_eq!((c.direction, c.status), (wit::Direction::Outbound, wit::CallStatus::Done));
