@@ -23,8 +23,7 @@ const CHLOE: u64 = 90210;
 
 /// The integration table: the emulator as the account domain, extra settings and table keys.
 fn integration(settings: &str, extra: &str) -> String {
-    let sep = if settings.is_empty() { "" } else { ", " };
-    format!("base_url = \"{{gorgias}}\"\nsettings = {{ base_url = \"{{gorgias}}\"{sep}{settings} }}\nsecrets = {{ api = \"{SECRET}\" }}\n{extra}\n")
+    format!("base_url = \"{{gorgias}}\"\nsettings = {{ {settings} }}\nsecrets = {{ api = \"{SECRET}\" }}\n{extra}\n")
 }
 
 async fn rig() -> Rig {

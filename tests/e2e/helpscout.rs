@@ -29,7 +29,7 @@ fn integration(settings: &str) -> String {
     format!(
         r#"
 base_url = "{{helpscout}}"
-settings = {{ base_url = "{{helpscout}}", mailboxes = {{ "2001" = {SUPPORT}, "+1 415-555-0100" = {SALES} }}{sep}{settings} }}
+settings = {{ mailboxes = {{ "2001" = {SUPPORT}, "+1 415-555-0100" = {SALES} }}{sep}{settings} }}
 secrets = {{ token = "sandbox-helpscout-token" }}
 "#
     )

@@ -21,7 +21,7 @@ fn integration(extra_settings: &str) -> String {
         r#"
 base_url = "{{hubspot}}"
 default_region = "FR"
-settings = {{ base_url = "{{hubspot}}", client_secret = "{SECRET}", sms_numbers = [2001, 2002] {extra_settings} }}
+settings = {{ client_secret = "{SECRET}", sms_numbers = [2001, 2002] {extra_settings} }}
 secrets = {{ token = "sandbox-hubspot-token" }}
 "#
     )
@@ -159,7 +159,7 @@ async fn no_sms_number_gives_an_empty_list() {
         &format!(
             r#"
 base_url = "{{hubspot}}"
-settings = {{ base_url = "{{hubspot}}", client_secret = "{SECRET}" }}
+settings = {{ client_secret = "{SECRET}" }}
 secrets = {{ token = "sandbox-hubspot-token" }}
 "#
         ),

@@ -19,7 +19,7 @@ const BOB: u64 = 991_003;
 
 async fn rig_with(settings: &str) -> Rig {
     let snippet = format!(
-        "base_url = \"{{intercom}}\"\nsettings = {{ base_url = \"{{intercom}}\", app_url = \"https://app.intercom.test\"{settings} }}\nsecrets = {{ token = \"sandbox-intercom-token\" }}\n"
+        "base_url = \"{{intercom}}\"\nsettings = {{ app_url = \"https://app.intercom.test\"{settings} }}\nsecrets = {{ token = \"sandbox-intercom-token\" }}\n"
     );
     Rig::start("intercom", &snippet).await
 }

@@ -225,3 +225,59 @@ async fn an_integration_resumed_right_after_its_pause_delivers_its_held_events()
     let notes = crm.wait_for(Duration::from_secs(20), "the held event, delivered after the resume", |n| !n.is_empty()).await;
     assert_eq!(notes[0].body["subject"], "call:7");
 }
+
+/// Aircall data in an undocumented shape is refused at the door (400 naming the
+/// field, nothing stored, nothing dispatched) instead of being read with a
+/// default; Aircall retries a refused delivery, so nothing is lost.
+#[tokio::test]
+async fn webhooks_with_undocumented_data_are_refused_naming_the_field_and_nothing_runs() {
+    let crm = FakeCrm::start().await;
+    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+    let message = |data: serde_json::Value| json!({ "resource": "message", "event": "message.received", "timestamp": 1_700_000_000, "token": TOKEN, "data": data });
+    let line = json!({ "id": 777, "name": "Support FR", "digits": "+33 1 23 45 67 89", "country": "FR" });
+
+    // A message without an id: its records in the plugins would be keyed on "".
+    let (status, body) = host
+        .post(&message(json!({ "direction": "inbound", "external_number": "+33612345678", "body": "hi", "number": line })))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "event message.received: data.id: missing", "{body}");
+
+    // An empty message id is no better.
+    let (status, body) = host
+        .post(&message(json!({ "id": "", "direction": "inbound", "external_number": "+33612345678", "number": line })))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].as_str().unwrap().starts_with("event message.received: data.id: "), "{body}");
+
+    // A direction Aircall does not have would have been read as inbound.
+    let mut sideways = call_event("call.created", 42, 1_700_000_000);
+    sideways["data"]["direction"] = json!("internal");
+    let (status, body) = host.post(&sideways).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("data.direction: unknown variant `internal`"), "{body}");
+
+    // Call id 0 or missing.
+    let mut zero = call_event("call.created", 0, 1_700_000_000);
+    let (status, body) = host.post(&zero).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("data.id: expected an id, got 0"), "{body}");
+    zero["data"].as_object_mut().unwrap().remove("id");
+    let (status, body) = host.post(&zero).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("data.id: missing"), "{body}");
+
+    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM events"), 0, "refused webhooks must not be stored");
+    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM jobs"), 0, "refused webhooks must not be dispatched");
+    let metrics = reqwest::get(format!("{}/metrics", host.url)).await.unwrap().text().await.unwrap();
+    let refused = metrics.lines().find(|l| l.contains("outcome=\"invalid_data\"") && !l.starts_with('#')).unwrap_or("");
+    assert!(refused.ends_with(" 5"), "five refusals counted: {refused:?}");
+
+    // A well-formed event still goes through, and it is the only note the CRM gets.
+    let (status, body) = host.post(&call_event("call.created", 42, 1_700_000_000)).await;
+    assert_eq!(status, 200, "{body}");
+    let notes = crm.wait_for(Duration::from_secs(20), "the valid event's note", |n| !n.is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(crm.notes().len(), 1, "{notes:?}");
+    assert_eq!(notes[0].body["subject"], "call:42");
+}

@@ -13,7 +13,7 @@ fn example() -> String {
     format!(
         r#"base_url = "{{notes}}"
 default_region = "FR"
-settings = {{ base_url = "{{notes}}", insight_cards = true }}
+settings = {{ insight_cards = true }}
 secrets = {{ api = "{NOTES_TOKEN}" }}
 "#
     )

@@ -60,7 +60,6 @@ id = "notes"
 account = "main"
 plugin = "example"
 base_url = "{crm}"
-settings = {{ base_url = "{crm}" }}
 secrets = {{ api = "secret" }}
 "#,
         db = dir.join("bench.db").display(),

@@ -88,50 +88,28 @@ pub struct IntegrationCtx {
 
 impl IntegrationCtx {
     /// Check an integration's configuration against a manifest and build its policy.
-    /// Errors name the key at fault.
+    /// Errors name the key at fault (`integration "id".settings.…`).
     pub fn build(config: &IntegrationConfig, manifest: &Manifest, aircall: Arc<AircallClient>) -> Result<IntegrationCtx, String> {
-        let key = |k: &str| format!("integration {:?}: {k}", config.id);
-        let mut settings = Vec::new();
-        for name in config.settings.keys() {
-            if !manifest.settings.contains_key(name) {
-                return Err(format!(
-                    "{}: plugin {} has no setting {name:?} (known: {:?})",
-                    key("settings"),
-                    manifest.name,
-                    manifest.settings.keys().collect::<Vec<_>>()
-                ));
-            }
-        }
-        for (name, decl) in &manifest.settings {
-            let value = match config.settings.get(name).or(decl.default.as_ref()) {
-                Some(v) => v,
-                None if decl.required => return Err(format!("{}: required setting {name:?} is missing", key("settings"))),
-                None => continue,
-            };
-            if !crate::registry::manifest::type_matches(decl.kind, value) {
-                return Err(format!("{}: setting {name:?} must be a {:?}", key("settings"), decl.kind));
-            }
-            settings.push((name.clone(), setting_value(value)));
-        }
-        let mut credentials = HashMap::new();
-        for name in config.secrets.keys() {
-            if !manifest.secrets.contains_key(name) {
-                return Err(format!("{}: plugin {} declares no secret {name:?}", key("secrets"), manifest.name));
-            }
-        }
-        for (name, decl) in &manifest.secrets {
-            match config.secrets.get(name) {
-                Some(value) => {
-                    credentials.insert(name.clone(), Credential { value: value.clone(), scheme: decl.scheme.clone() });
-                }
-                None if decl.required => return Err(format!("{}: required secret {name:?} is missing", key("secrets"))),
-                None => {}
-            }
-        }
-        let base = match &config.base_url {
+        Self::build_at(&format!("integration {:?}", config.id), config, manifest, aircall)
+    }
+
+    /// [`IntegrationCtx::build`] with the integration's key for errors, e.g. `integrations[0]`.
+    pub fn build_at(key: &str, config: &IntegrationConfig, manifest: &Manifest, aircall: Arc<AircallClient>) -> Result<IntegrationCtx, String> {
+        // Types, required-ness, allowed values, formats; the base URL joins the settings.
+        let checked = manifest.check_integration(key, config)?;
+        let settings = checked.settings.iter().map(|(name, value)| (name.clone(), setting_value(value))).collect();
+        let credentials: HashMap<String, Credential> = manifest
+            .secrets
+            .iter()
+            .filter_map(|(name, decl)| {
+                let value = config.secrets.get(name).filter(|v| !v.trim().is_empty())?;
+                Some((name.clone(), Credential { value: value.clone(), scheme: decl.scheme.clone() }))
+            })
+            .collect();
+        let base = match &checked.base_url {
             Some(u) => {
-                let url = url::Url::parse(u).map_err(|e| format!("{}: {e}", key("base_url")))?;
-                let host = url.host_str().ok_or_else(|| key("base_url has no host"))?.to_ascii_lowercase();
+                let url = url::Url::parse(u).map_err(|e| format!("{key}.base_url: {e}"))?;
+                let host = url.host_str().ok_or_else(|| format!("{key}.base_url has no host"))?.to_ascii_lowercase();
                 Some((host, url.port_or_known_default()))
             }
             None => None,

@@ -46,13 +46,20 @@ pub async fn check(path: &Path) -> anyhow::Result<i32> {
     let mut code = 0;
     for (folder, outcome) in &outcomes {
         if let ReloadOutcome::Rejected(why) = outcome {
-            eprintln!("plugin {}: {why}", folder.display());
+            eprintln!("plugin {} rejected: {why}", folder.display());
             code = 1;
         }
     }
-    for i in &config.integrations {
-        if registry.get(&i.plugin).is_none() {
-            eprintln!("integration {:?}: plugin {:?} not found in {}", i.id, i.plugin, config.plugins.dir.display());
+    for (index, i) in config.integrations.iter().enumerate() {
+        // A rejected plugin's reason is printed above; "not found" would mislead.
+        if registry.get(&i.plugin).is_none() && !registry.was_rejected(&i.plugin) {
+            let available: Vec<String> = registry.list().iter().map(|p| p.manifest.name.clone()).collect();
+            eprintln!(
+                "integrations[{index}].plugin: no plugin {:?} in {} (available: {})",
+                i.plugin,
+                config.plugins.dir.display(),
+                if available.is_empty() { "none".to_string() } else { available.join(", ") }
+            );
             code = 1;
         }
     }

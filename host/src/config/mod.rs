@@ -16,7 +16,7 @@
 //! account = "main"
 //! plugin = "intercom"
 //! numbers = [777]
-//! secrets = { api = "${INTERCOM_TOKEN}" }
+//! secrets = { token = "${INTERCOM_TOKEN}" }
 //! ```
 
 mod interpolate;
@@ -102,8 +102,17 @@ impl Config {
         };
         fix(&mut self.store.path);
         fix(&mut self.plugins.dir);
-        if let Some(dir) = self.plugins.cache_dir.as_mut() {
-            fix(dir);
+        match self.plugins.cache_dir.as_mut() {
+            Some(dir) => fix(dir),
+            // Next to the store, not inside the plugin directory (which is
+            // watched, may be read-only, and is what operators copy around).
+            None => self.plugins.cache_dir = Some(default_cache_dir(&self.store.path)),
         }
     }
+}
+
+/// The compile cache when `plugins.cache_dir` is not set: `plugin-cache/` in
+/// the store file's folder.
+pub fn default_cache_dir(store_path: &Path) -> PathBuf {
+    store_path.parent().unwrap_or(Path::new(".")).join("plugin-cache")
 }

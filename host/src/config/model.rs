@@ -88,7 +88,8 @@ impl Default for StoreConfig {
 pub struct PluginsConfig {
     /// Folder with one sub-folder per plugin (`plugin.toml` + component).
     pub dir: PathBuf,
-    /// Where compiled components are cached; defaults to `<dir>/.cache`.
+    /// Where compiled components are cached; defaults to `plugin-cache/` next to
+    /// the store file (set once the configuration is loaded).
     pub cache_dir: Option<PathBuf>,
     /// Watch the folder and swap changed plugins in.
     pub watch: bool,
@@ -215,8 +216,10 @@ pub struct IntegrationConfig {
     /// Region for phone numbers when an event carries none (ISO 3166 alpha-2).
     #[serde(default)]
     pub default_region: Option<String>,
-    /// Base URL override for the CRM (EU/AU regions, account domains, the sandbox).
-    /// Its host is allowed in addition to the manifest's hosts.
+    /// The CRM's API root (EU/AU regions, account domains, a proxy, the sandbox);
+    /// defaults to the manifest's `http.default_base_url`. Its host is allowed in
+    /// addition to the manifest's hosts, and the plugin reads it as the setting
+    /// `base_url` (which the configuration itself may not set).
     #[serde(default)]
     pub base_url: Option<String>,
     /// Settings, checked against the manifest's declarations.

@@ -3,6 +3,9 @@
 use super::{Config, ConfigError};
 use std::collections::HashSet;
 
+/// Shortest accepted `accounts[].webhook_token` (README, Configuration).
+pub const MIN_WEBHOOK_TOKEN_LEN: usize = 8;
+
 fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { key: key.into(), message: message.into() }
 }
@@ -42,8 +45,8 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         if !accounts.insert(account.id.as_str()) {
             return Err(invalid(format!("{key}.id"), format!("duplicate account id {:?}", account.id)));
         }
-        if account.webhook_token.len() < 8 {
-            return Err(invalid(format!("{key}.webhook_token"), "must be at least 8 characters"));
+        if account.webhook_token.len() < MIN_WEBHOOK_TOKEN_LEN {
+            return Err(invalid(format!("{key}.webhook_token"), format!("must be at least {MIN_WEBHOOK_TOKEN_LEN} characters")));
         }
         if !tokens.insert(account.webhook_token.as_str()) {
             return Err(invalid(format!("{key}.webhook_token"), "two accounts share one webhook token"));
@@ -78,6 +81,12 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
             if region.len() != 2 || !region.chars().all(|c| c.is_ascii_alphabetic()) {
                 return Err(invalid(format!("{key}.default_region"), "must be an ISO 3166 alpha-2 code like \"FR\""));
             }
+        }
+        if integration.settings.contains_key("base_url") {
+            return Err(invalid(
+                format!("{key}.settings.base_url"),
+                format!("set only {key}.base_url; the host passes it to the plugin as the setting `base_url`"),
+            ));
         }
         if let Some(base) = &integration.base_url {
             match url::Url::parse(base) {
@@ -138,6 +147,25 @@ numbers = [777, "+33 1 23 45 67 89"]
     fn short_token_rejected() {
         let err = load(&OK.replace("${TOKEN}", "short")).unwrap_err();
         assert!(err.contains("accounts[0].webhook_token"), "{err}");
+    }
+
+    #[test]
+    fn settings_base_url_is_refused_naming_both_keys() {
+        let text = format!("{OK}base_url = \"https://api.example.com\"\nsettings = {{ base_url = \"https://api.example.com\" }}\n");
+        let err = load(&text).unwrap_err();
+        assert!(err.contains("integrations[0].settings.base_url") && err.contains("integrations[0].base_url"), "{err}");
+        let only_setting = format!("{OK}settings = {{ base_url = \"https://api.example.com\" }}\n");
+        assert!(load(&only_setting).unwrap_err().contains("integrations[0].base_url"));
+    }
+
+    #[test]
+    fn compile_cache_defaults_next_to_the_store() {
+        let c = load(OK).unwrap();
+        assert_eq!(c.plugins.cache_dir.clone().unwrap(), Path::new("/base/plugin-cache").to_path_buf());
+        let c = load(&format!("{OK}\n[store]\npath = \"data/sb.db\"\n")).unwrap();
+        assert_eq!(c.plugins.cache_dir.clone().unwrap(), Path::new("/base/data/plugin-cache").to_path_buf());
+        let c = load(&format!("{OK}\n[plugins]\ncache_dir = \"cc\"\n")).unwrap();
+        assert_eq!(c.plugins.cache_dir.clone().unwrap(), Path::new("/base/cc").to_path_buf());
     }
 
     #[test]

@@ -62,6 +62,9 @@ pub struct Registry {
     aircall: HashMap<String, Arc<AircallClient>>,
     plugins: ArcSwap<HashMap<String, Arc<LoadedPlugin>>>,
     by_folder: Mutex<HashMap<PathBuf, String>>,
+    /// Plugin names (or folder names, when the manifest does not parse) whose
+    /// last candidate was rejected.
+    rejected: Mutex<HashMap<PathBuf, String>>,
     reload_lock: tokio::sync::Mutex<()>,
 }
 
@@ -75,6 +78,7 @@ impl Registry {
             aircall,
             plugins: ArcSwap::from_pointee(HashMap::new()),
             by_folder: Mutex::new(HashMap::new()),
+            rejected: Mutex::new(HashMap::new()),
             reload_lock: tokio::sync::Mutex::new(()),
         }
     }
@@ -87,6 +91,12 @@ impl Registry {
     /// The serving version of a plugin.
     pub fn get(&self, name: &str) -> Option<Arc<LoadedPlugin>> {
         self.plugins.load().get(name).cloned()
+    }
+
+    /// Whether the last candidate of plugin `name` was rejected (its reason was
+    /// reported then), so "not found" would mislead.
+    pub fn was_rejected(&self, name: &str) -> bool {
+        self.rejected.lock().is_ok_and(|r| r.values().any(|n| n == name))
     }
 
     /// Every serving plugin, by name.
@@ -122,6 +132,16 @@ impl Registry {
     pub async fn reload(&self, folder: &Path) -> ReloadOutcome {
         let _guard = self.reload_lock.lock().await;
         let outcome = self.reload_locked(folder).await;
+        if let Ok(mut rejected) = self.rejected.lock() {
+            match &outcome {
+                ReloadOutcome::Rejected(_) => {
+                    rejected.insert(folder.to_path_buf(), plugin_name_of(folder));
+                }
+                _ => {
+                    rejected.remove(folder);
+                }
+            }
+        }
         match &outcome {
             ReloadOutcome::Loaded { name, version } => tracing::info!(plugin = %name, %version, folder = %folder.display(), "plugin loaded"),
             ReloadOutcome::Removed { name } => tracing::info!(plugin = %name, folder = %folder.display(), "plugin removed; it receives no new jobs"),
@@ -184,11 +204,11 @@ impl Registry {
             ));
         }
         let mut integrations = HashMap::new();
-        for integration in self.config.integrations.iter().filter(|i| i.plugin == manifest.name) {
+        for (index, integration) in self.config.integrations.iter().enumerate().filter(|(_, i)| i.plugin == manifest.name) {
             let Some(aircall) = self.aircall.get(&integration.account) else {
-                return ReloadOutcome::Rejected(format!("integration {:?}: unknown account {:?}", integration.id, integration.account));
+                return ReloadOutcome::Rejected(format!("integrations[{index}].account: unknown account {:?}", integration.account));
             };
-            match IntegrationCtx::build(integration, &manifest, aircall.clone()) {
+            match IntegrationCtx::build_at(&format!("integrations[{index}]"), integration, &manifest, aircall.clone()) {
                 Ok(ctx) => {
                     integrations.insert(integration.id.clone(), Arc::new(ctx));
                 }
@@ -220,6 +240,16 @@ impl Registry {
             m.remove(folder);
         }
     }
+}
+
+/// The plugin name a folder claims: its manifest's `name` when that much can
+/// be read, else the folder's name.
+fn plugin_name_of(folder: &Path) -> String {
+    std::fs::read_to_string(folder.join("plugin.toml"))
+        .ok()
+        .and_then(|text| text.parse::<toml::Table>().ok())
+        .and_then(|t| t.get("name").and_then(|n| n.as_str()).map(str::to_string))
+        .unwrap_or_else(|| folder.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
 }
 
 fn same_policy(a: &Manifest, b: &Manifest) -> bool {

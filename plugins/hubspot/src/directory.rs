@@ -72,6 +72,12 @@ pub fn sms_numbers(settings: &Settings) -> Result<Vec<SmsNumber>, PluginError> {
     })
 }
 
+/// The configured SMS numbers that are not among `found` (the account's
+/// numbers, from [`sms_numbers`]): a configuration mistake to report.
+pub fn missing(settings: &Settings, found: &[SmsNumber]) -> Vec<u64> {
+    settings.sms_numbers.iter().copied().filter(|id| !found.iter().any(|n| n.id == *id)).collect()
+}
+
 /// The users linked to an Aircall number (cached).
 pub fn senders(settings: &Settings, number_id: u64) -> Result<Vec<Sender>, PluginError> {
     storage::cached(&format!("cache:senders:{number_id}"), settings.options_cache_seconds, || {

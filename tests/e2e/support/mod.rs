@@ -179,7 +179,6 @@ id = "notes"
 account = "main"
 plugin = "example"
 base_url = "{crm_url}"
-settings = {{ base_url = "{crm_url}" }}
 secrets = {{ api = "{API_SECRET}" }}
 {extra}
 "#

@@ -409,3 +409,114 @@ async fn latency_is_added() {
     assert_eq!(s, 200);
     assert!(t.elapsed() >= std::time::Duration::from_millis(150));
 }
+
+/// A call in the REST shape (aircall-api.md §4.1), as the simulator upserts it.
+fn rest_call(id: u64, started_at: i64) -> Value {
+    json!({
+        "id": id,
+        "sid": format!("CA{id:032x}"),
+        "direct_link": format!("https://api.aircall.io/v1/calls/{id}"),
+        "direction": "inbound",
+        "status": "done",
+        "started_at": started_at,
+        "duration": 15,
+        "raw_digits": "+33 6 98 76 54 32",
+        "number": { "id": 2001, "name": "Support FR", "digits": "+33 1 23 45 67 89" },
+        "comments": [],
+        "tags": [],
+        "conference_participants": [{ "type": "external", "phone_number": "+33 6 98 76 54 32" }],
+        "ivr_options_selected": [{ "id": "1-ivr-0", "key": "2", "title": "Chat with us", "branch": "switch" }],
+    })
+}
+
+#[tokio::test]
+async fn get_call_shows_the_ivr_options_only_with_the_call_timeline() {
+    let sb = sandbox().await;
+    let http = client();
+    let control = format!("{}/_sandbox/calls", sb.aircall_url());
+    let (s, _, b) = send(http.post(&control).json(&rest_call(77, 1_750_000_000))).await;
+    assert_eq!(s, 200, "{b}");
+    let api = Api::new(sb.aircall_url());
+
+    let (s, _, b) = send(api.get("/v1/calls/77")).await;
+    assert_eq!(s, 200);
+    let call = &b["call"];
+    assert_eq!(call["id"], 77);
+    assert_eq!(call["sid"], format!("CA{:032x}", 77));
+    assert!(call.get("call_uuid").is_none() && call.get("participants").is_none());
+    assert_eq!(call["conference_participants"][0]["type"], "external");
+    assert!(call.get("ivr_options_selected").is_none(), "not without fetch_call_timeline: {call}");
+
+    let (_, _, b) = send(api.get("/v1/calls/77?fetch_contact=true&fetch_call_timeline=true")).await;
+    assert_eq!(b["call"]["ivr_options_selected"][0]["key"], "2");
+
+    // An upsert replaces the call (the simulator's next step).
+    let mut later = rest_call(77, 1_750_000_000);
+    later["tags"] = json!([{ "id": 8001, "name": "VIP" }]);
+    send(http.post(&control).json(&later)).await;
+    let (_, _, b) = send(api.get("/v1/calls/77")).await;
+    assert_eq!(b["call"]["tags"][0]["name"], "VIP");
+    assert_eq!(sb.aircall().state().calls.len(), 1);
+
+    let (s, _, b) = send(api.get("/v1/calls/78")).await;
+    assert_eq!(s, 404);
+    assert_eq!(b["message"], "Call not found");
+    let (s, _, _) = send(http.get(format!("{}/v1/calls/77", sb.aircall_url()))).await;
+    assert_eq!(s, 401, "the API still wants credentials; only the control route does not");
+}
+
+#[tokio::test]
+async fn the_call_control_route_refuses_webhook_shaped_calls_and_names_the_field() {
+    let sb = sandbox().await;
+    let http = client();
+    let control = format!("{}/_sandbox/calls", sb.aircall_url());
+    let mut hook_shaped = rest_call(5, 1);
+    hook_shaped["call_uuid"] = hook_shaped["sid"].take();
+    let (s, _, b) = send(http.post(&control).json(&hook_shaped)).await;
+    assert_eq!(s, 400);
+    assert!(b["message"].as_str().unwrap().contains("`call_uuid`") && b["message"].as_str().unwrap().contains("`sid`"), "{b}");
+    let (s, _, b) = send(http.post(&control).json(&json!({ "status": "done" }))).await;
+    assert_eq!(s, 400);
+    assert!(b["message"].as_str().unwrap().contains("`id`"), "{b}");
+    // The seed route checks calls the same way and adds nothing on error.
+    let (s, _, b) = send(http.post(format!("{}/_sandbox/seed", sb.aircall_url())).json(&json!({ "calls": [rest_call(6, 1), hook_shaped] }))).await;
+    assert_eq!(s, 400);
+    assert!(b["error"].as_str().unwrap().starts_with("calls[1]:"), "{b}");
+    assert!(sb.aircall().state().calls.is_empty());
+    let (s, _, _) = send(http.post(format!("{}/_sandbox/seed", sb.aircall_url())).json(&json!({ "calls": [rest_call(6, 1)] }))).await;
+    assert_eq!(s, 200);
+    assert_eq!(sb.aircall().state().calls.len(), 1);
+}
+
+#[tokio::test]
+async fn list_calls_filters_by_start_orders_and_pages() {
+    let sb = sandbox().await;
+    sb.aircall().seed(AircallSeed {
+        calls: (1..=60).map(|i| rest_call(i, 1_750_000_000 + i as i64 * 60)).collect(),
+        ..AircallSeed::default()
+    });
+    let api = Api::new(sb.aircall_url());
+    let ids = |b: &Value| b["calls"].as_array().unwrap().iter().map(|c| c["id"].as_u64().unwrap()).collect::<Vec<_>>();
+
+    let (s, _, b) = send(api.get("/v1/calls")).await;
+    assert_eq!(s, 200);
+    assert_eq!(ids(&b), (1..=20).collect::<Vec<_>>(), "oldest first, 20 a page");
+    assert_eq!(b["meta"]["total"], 60);
+    assert!(b["calls"][0].get("ivr_options_selected").is_none());
+
+    let (_, _, b) = send(api.get("/v1/calls?per_page=100&page=2")).await;
+    assert_eq!(b["meta"]["per_page"], 50, "per_page is at most 50");
+    assert_eq!(ids(&b), (51..=60).collect::<Vec<_>>());
+    assert_eq!(b["meta"]["next_page_link"], Value::Null);
+
+    // from/to are UNIX seconds on the start, both inclusive.
+    let (from, to) = (1_750_000_000 + 10 * 60, 1_750_000_000 + 14 * 60);
+    let (_, _, b) = send(api.get(&format!("/v1/calls?from={from}&to={to}&order=desc&per_page=2&fetch_call_timeline=true"))).await;
+    assert_eq!(ids(&b), [14, 13]);
+    assert_eq!(b["meta"]["total"], 5);
+    assert_eq!(b["calls"][0]["ivr_options_selected"][0]["key"], "2");
+    let next = b["meta"]["next_page_link"].as_str().unwrap();
+    assert!(next.starts_with(&format!("{}/v1/calls?", sb.aircall_url())) && next.contains("order=desc") && next.contains("page=2"), "{next}");
+    let (_, _, b) = send(api.http.get(next).basic_auth("sandbox-api-id", Some("sandbox-api-token"))).await;
+    assert_eq!(ids(&b), [12, 11]);
+}

@@ -1,13 +1,17 @@
-//! Call-side actions: insight cards (§5.1), start an outbound call and dial (§5.5).
+//! Calls: get and list (§5.3, shapes §4.1), insight cards (§5.1), start an
+//! outbound call and dial (§5.5), and the control route the simulator keeps
+//! the calls in step with (`POST /_sandbox/calls`).
 
+use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use super::model::{InsightCard, StartedCall};
+use super::model::{InsightCard, StartedCall, check_call};
+use super::paging::Paging;
 use super::{Aircall, AircallError, body, parse_id};
-use crate::common::util::{id_field, now_secs, str_field};
+use crate::common::util::{id_field, now_secs, query_pairs, str_field};
 
 type Result<T> = std::result::Result<T, AircallError>;
 
@@ -134,4 +138,63 @@ pub async fn dial(
         });
         Ok(StatusCode::NO_CONTENT)
     })
+}
+
+/// A stored call as the API answers it: `ivr_options_selected` only with
+/// `fetch_call_timeline=true`, `ai_voice_agents` only with `fetch_aiva_conv=true`
+/// (aircall-api.md §4.1). [U] the contact is shown with or without
+/// `fetch_contact` (§4.1 says REST "may need" it).
+fn render_call(call: &Value, query: &[(String, String)]) -> Value {
+    let on = |name: &str| query.iter().any(|(k, v)| k == name && v == "true");
+    let mut out = call.clone();
+    if let Some(m) = out.as_object_mut() {
+        if !on("fetch_call_timeline") {
+            m.remove("ivr_options_selected");
+        }
+        if !on("fetch_aiva_conv") {
+            m.remove("ai_voice_agents");
+        }
+    }
+    out
+}
+
+/// `GET /v1/calls/:id[?fetch_call_timeline=true]` → 200 `{call}`, 404 for an unknown id.
+pub async fn get_call(
+    State(a): State<Aircall>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>> {
+    let id = parse_id(&id, "Call")?;
+    let s = a.state();
+    let call = s
+        .call(id)
+        .ok_or_else(|| AircallError::not_found("Call not found"))?;
+    Ok(Json(json!({ "call": render_call(call, &query_pairs(q.as_deref())) })))
+}
+
+/// `GET /v1/calls?from&to&order&page&per_page` → 200 `{calls, meta}`; `from`/`to`
+/// (UNIX seconds) filter on `started_at`, the call's creation (§1.4).
+pub async fn list_calls(State(a): State<Aircall>, RawQuery(q): RawQuery) -> Json<Value> {
+    let query = query_pairs(q.as_deref());
+    let s = a.state();
+    let items = s
+        .calls
+        .iter()
+        .map(|c| {
+            let started = c["started_at"].as_i64().unwrap_or(0);
+            let id = c["id"].as_u64().unwrap_or(0);
+            (started, id, render_call(c, &query))
+        })
+        .collect();
+    Json(Paging::from_query(q.as_deref()).render("calls", items, a.base(), "/v1/calls"))
+}
+
+/// `POST /_sandbox/calls` with a whole call in the REST shape (§4.1) → 200
+/// `{call}`: adds it, or replaces the call with that id. 400 names what is wrong.
+pub async fn upsert_call(State(a): State<Aircall>, bytes: Bytes) -> Result<Json<Value>> {
+    let call: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| AircallError::bad_request(format!("body is not JSON: {e}")))?;
+    check_call(&call).map_err(AircallError::bad_request)?;
+    a.update(|s| s.upsert_call(call.clone()));
+    Ok(Json(json!({ "call": call })))
 }

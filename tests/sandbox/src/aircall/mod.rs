@@ -94,6 +94,8 @@ impl Aircall {
                 "/v1/teams/{id}/users/{user_id}",
                 post(directory::add_team_user).delete(directory::remove_team_user),
             )
+            .route("/v1/calls", get(calls::list_calls))
+            .route("/v1/calls/{id}", get(calls::get_call))
             .route("/v1/calls/{id}/insight_cards", post(calls::insight_card))
             .route("/v1/contacts", get(contacts::list).post(contacts::create))
             .route("/v1/contacts/search", get(contacts::search))
@@ -148,7 +150,21 @@ impl Control for Aircall {
         &self.inner.state
     }
 
+    /// Seeds are checked first: a call in the webhook shape is refused whole.
+    fn seed(&self, body: Value) -> std::result::Result<(), String> {
+        let seed: AircallSeed = serde_json::from_value(body).map_err(|e| e.to_string())?;
+        for (i, call) in seed.calls.iter().enumerate() {
+            model::check_call(call).map_err(|e| format!("calls[{i}]: {e}"))?;
+        }
+        self.seed(seed);
+        Ok(())
+    }
 
+    fn control_routes(&self) -> Router {
+        Router::new()
+            .route("/_sandbox/calls", post(calls::upsert_call))
+            .with_state(self.clone())
+    }
 
     fn error(&self, status: StatusCode, message: &str) -> Response {
         AircallError::new(status, message).into_response()

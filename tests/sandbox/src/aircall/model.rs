@@ -212,6 +212,9 @@ pub struct AircallState {
     pub messages: Vec<SentMessage>,
     /// Calls started and dial requests.
     pub started_calls: Vec<StartedCall>,
+    /// Calls as `GET /v1/calls/:id` shows them (REST field names, with
+    /// `ivr_options_selected`), put here by the simulator (`POST /_sandbox/calls`).
+    pub calls: Vec<Value>,
     /// Next id to hand out.
     pub next_id: u64,
 }
@@ -228,6 +231,8 @@ pub struct AircallSeed {
     pub teams: Vec<Team>,
     /// Contacts to add (or replace, by id).
     pub contacts: Vec<Contact>,
+    /// Calls to add (or replace, by id), REST shape (see [`check_call`]).
+    pub calls: Vec<Value>,
 }
 
 impl AircallState {
@@ -297,6 +302,7 @@ impl AircallState {
                 updated_at: 1_700_000_000,
                 ..Contact::default()
             }],
+            calls: Vec::new(),
         });
         s
     }
@@ -341,6 +347,19 @@ impl AircallState {
             }
             upsert(&mut self.contacts, c, |x| x.id);
         }
+        for c in seed.calls {
+            self.upsert_call(c);
+        }
+    }
+
+    /// Adds or replaces (by id) a call checked with [`check_call`].
+    pub fn upsert_call(&mut self, call: Value) {
+        upsert(&mut self.calls, call, |c| c["id"].as_u64().unwrap_or(0));
+    }
+
+    /// A call by id.
+    pub fn call(&self, id: u64) -> Option<&Value> {
+        self.calls.iter().find(|c| c["id"].as_u64() == Some(id))
     }
 
     /// Abridged user, as nested in numbers, teams and calls.
@@ -449,4 +468,24 @@ fn upsert<T>(list: &mut Vec<T>, item: T, id: impl Fn(&T) -> u64) {
         Some(slot) => *slot = item,
         None => list.push(item),
     }
+}
+
+/// Checks a call object given to the emulator: an object with a positive
+/// integer `id`, in the REST shape (aircall-api.md §4.1: `sid`, not the
+/// webhook's `call_uuid`; `conference_participants`, not `participants`).
+pub fn check_call(call: &Value) -> Result<u64, String> {
+    let obj = call.as_object().ok_or("a call must be a JSON object")?;
+    let id = obj
+        .get("id")
+        .and_then(Value::as_u64)
+        .filter(|id| *id > 0)
+        .ok_or("a call needs a positive integer `id`")?;
+    for (webhook, rest) in [("call_uuid", "sid"), ("participants", "conference_participants")] {
+        if obj.contains_key(webhook) {
+            return Err(format!(
+                "`{webhook}` is the webhook name; the REST call carries it as `{rest}` (aircall-api.md §4.1)"
+            ));
+        }
+    }
+    Ok(id)
 }

@@ -76,6 +76,13 @@ impl Paging {
             if self.desc {
                 q.push("order=desc".into());
             }
+            // The window stays the same from page to page.
+            if let Some(f) = self.from {
+                q.push(format!("from={f}"));
+            }
+            if let Some(t) = self.to {
+                q.push(format!("to={t}"));
+            }
             q.push(format!("page={n}"));
             q.push(format!("per_page={}", self.per_page));
             format!("{base}{path}?{}", q.join("&"))

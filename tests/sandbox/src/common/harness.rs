@@ -55,6 +55,10 @@ pub trait Control: Send + Sync + 'static {
     fn decorate(&self, _parts: &Parts, _response: &mut Response) {}
     /// Sees every posted fault, for emulator-specific settings.
     fn configure(&self, _fault: &Fault) {}
+    /// Emulator-specific control routes (under `/_sandbox/`, no credentials).
+    fn control_routes(&self) -> Router {
+        Router::new()
+    }
 }
 
 /// The shared part of a running emulator.
@@ -276,7 +280,8 @@ fn control_router(harness: Harness) -> Router {
             "/_sandbox/faults",
             get(faults).post(add_fault).delete(clear_faults),
         )
-        .with_state(harness)
+        .with_state(harness.clone())
+        .merge(harness.control.control_routes())
 }
 
 async fn state(State(h): State<Harness>) -> Json<Value> {
