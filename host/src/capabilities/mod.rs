@@ -121,7 +121,7 @@ impl IntegrationCtx {
             account: config.account.clone(),
             settings,
             default_region: config.default_region.clone(),
-            base_url: config.base_url.as_deref().map(|u| u.trim_end_matches('/').to_string()),
+            base_url: checked.base_url.as_deref().map(|u| u.trim_end_matches('/').to_string()),
             allowed_hosts: manifest.http.allowed_hosts.clone(),
             base,
             credentials,

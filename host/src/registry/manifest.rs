@@ -457,9 +457,28 @@ pub fn type_matches(kind: SettingType, value: &toml::Value) -> bool {
 impl Manifest {
     /// Parse and validate manifest text.
     pub fn parse(text: &str) -> Result<Manifest, String> {
-        let m: Manifest = toml::from_str(text).map_err(|e| format!("plugin.toml: {e}"))?;
+        let mut m: Manifest = toml::from_str(text).map_err(|e| format!("plugin.toml: {e}"))?;
+        m.upgrade_legacy();
         m.validate()?;
         Ok(m)
+    }
+
+    /// Manifests of contract 0.1.0 plugins declared their API root as a
+    /// `settings.base_url` with a default. They keep loading: that default
+    /// becomes `http.default_base_url` (without one, the integration must set
+    /// `base_url`), and the host passes the URL under that setting as before.
+    fn upgrade_legacy(&mut self) {
+        if self.contract != "0.1.0" {
+            return;
+        }
+        if let Some(decl) = self.settings.remove(BASE_URL_SETTING)
+            && self.http.default_base_url.is_none()
+        {
+            match decl.default.as_ref().and_then(|v| v.as_str()) {
+                Some(url) => self.http.default_base_url = Some(url.to_string()),
+                None => self.http.base_url_required = true,
+            }
+        }
     }
 
     fn validate(&self) -> Result<(), String> {
@@ -825,7 +844,8 @@ format = "url"
 
     #[test]
     fn manifest_mistakes_are_refused() {
-        let err = Manifest::parse(&format!("{SCHEMA}[settings.base_url]\ntype = \"string\"\n")).unwrap_err();
+        let v2 = SCHEMA.replace("contract = \"0.1.0\"", "contract = \"0.2.0\"");
+        let err = Manifest::parse(&format!("{v2}[settings.base_url]\ntype = \"string\"\n")).unwrap_err();
         assert!(err.contains("settings.base_url") && err.contains("default_base_url"), "{err}");
         let err = Manifest::parse(&SCHEMA.replace("default = \"most_recent\"", "default = \"newest\"")).unwrap_err();
         assert!(err.contains("settings.matching_rule") && err.contains("newest"), "{err}");
@@ -849,5 +869,16 @@ format = "url"
         assert!(!host_matches("*.gorgias.com", "evilgorgias.com", None));
         assert!(host_matches("api.example.com", "api.example.com", Some(443)));
         assert!(!host_matches("api.example.com:8443", "api.example.com", Some(443)));
+    }
+
+    #[test]
+    fn a_contract_0_1_0_manifest_with_a_base_url_setting_still_loads() {
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/contract-v0.1.0/example-v0-1/plugin.toml");
+        let text = std::fs::read_to_string(&fixture).unwrap_or_else(|e| panic!("{}: {e}", fixture.display()));
+        let m = Manifest::parse(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(m.http.default_base_url.as_deref(), Some("https://api.example.com"));
+        assert!(!m.settings.contains_key(BASE_URL_SETTING));
+        let newer = text.replace("contract = \"0.1.0\"", "contract = \"0.2.0\"");
+        assert!(Manifest::parse(&newer).unwrap_err().contains("reserved"));
     }
 }
