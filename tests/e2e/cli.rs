@@ -53,3 +53,222 @@ fn check_names_the_bad_key() {
     assert_ne!(code, 0);
     assert!(err.contains("integrations[0].account") && err.contains("nope"), "{err}");
 }
+
+// ------------------------------------------------ check: settings against the manifest
+
+/// The repository root (the host crate is `host/`).
+fn repo() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// Copy the built plugins (`cargo xtask plugins`) named by the config's
+/// integrations into `dir/plugins`.
+fn copy_plugins(dir: &std::path::Path, names: &[String]) {
+    for name in names {
+        let from = repo().join("dist/plugins").join(name);
+        let to = dir.join("plugins").join(name);
+        std::fs::create_dir_all(&to).unwrap();
+        for file in ["plugin.toml", "plugin.wasm"] {
+            std::fs::copy(from.join(file), to.join(file))
+                .unwrap_or_else(|e| panic!("{}: {e} (run `cargo xtask plugins {name}` first)", from.join(file).display()));
+        }
+    }
+}
+
+const ACCOUNT: &str = "[[accounts]]\nid = \"main\"\nwebhook_token = \"long-enough-token\"\n";
+
+/// `switchboard check` on one integration table of `plugin` (its body after
+/// `plugin = …`), with the built plugin; returns (exit code, stdout, stderr).
+fn check_integration(plugin: &str, body: &str) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    copy_plugins(dir.path(), &[plugin.to_string()]);
+    let path = dir.path().join("switchboard.toml");
+    std::fs::write(
+        &path,
+        format!("[plugins]\ndir = \"plugins\"\nwatch = false\n\n{ACCOUNT}\n[[integrations]]\nid = \"it\"\naccount = \"main\"\nplugin = \"{plugin}\"\n{body}\n"),
+    )
+    .unwrap();
+    switchboard(&["check", "--config", path.to_str().unwrap()])
+}
+
+fn refused(plugin: &str, body: &str, expected: &[&str]) -> String {
+    let (code, out, err) = check_integration(plugin, body);
+    assert_eq!(code, 1, "check should refuse\nstdout: {out}\nstderr: {err}");
+    for e in expected {
+        assert!(err.contains(e), "stderr should contain {e:?}:\n{err}");
+    }
+    assert!(!err.contains("not found") && !err.contains("no plugin"), "only the real reason is reported:\n{err}");
+    err
+}
+
+#[test]
+fn check_refuses_a_setting_outside_its_allowed_values_and_lists_them() {
+    refused(
+        "helpscout",
+        "settings = { mailboxes = { \"2001\" = 30411 }, matching_rule = \"newest\" }\nsecrets = { token = \"t\" }",
+        &[r#"integrations[0].settings.matching_rule: "newest" is not one of "most_recent", "oldest", "none", "log_nothing""#],
+    );
+    refused(
+        "intercom",
+        "settings = { sms_target = \"latest\" }\nsecrets = { token = \"t\" }",
+        &[r#"integrations[0].settings.sms_target: "latest" is not one of "last_open_conversation", "new_conversation""#],
+    );
+    refused(
+        "gorgias",
+        "base_url = \"https://acme.gorgias.com\"\nsettings = { tags = [\"aircall\", \"vip\"] }\nsecrets = { api = \"ops@acme.test:key\" }",
+        &[r#"integrations[0].settings.tags[1]: "vip" is not one of"#, "\"missed\""],
+    );
+}
+
+#[test]
+fn check_refuses_helpscout_without_mailboxes() {
+    refused("helpscout", "secrets = { token = \"t\" }", &["integrations[0].settings.mailboxes: required by plugin helpscout"]);
+    refused("helpscout", "settings = { mailboxes = {} }\nsecrets = { token = \"t\" }", &["integrations[0].settings.mailboxes", "must not be empty"]);
+}
+
+#[test]
+fn check_refuses_a_gorgias_secret_without_the_email_part_without_printing_it() {
+    let err = refused(
+        "gorgias",
+        "base_url = \"https://acme.gorgias.com\"\nsecrets = { api = \"just-the-api-key-42\" }",
+        &["integrations[0].secrets.api", "email:token"],
+    );
+    assert!(!err.contains("just-the-api-key-42"), "the secret leaked: {err}");
+    // And the account domain is required: there is no public Gorgias API root.
+    refused("gorgias", "secrets = { api = \"ops@acme.test:key\" }", &["integrations[0].base_url", "gorgias"]);
+}
+
+#[test]
+fn check_refuses_a_second_base_url_in_settings_naming_both_keys() {
+    refused(
+        "example",
+        "base_url = \"https://api.example.com\"\nsettings = { base_url = \"https://api.example.com\" }\nsecrets = { api = \"t\" }",
+        &["integrations[0].settings.base_url", "integrations[0].base_url"],
+    );
+}
+
+#[test]
+fn check_refuses_hubspot_sms_numbers_outside_the_integration_numbers() {
+    refused(
+        "hubspot",
+        "numbers = [2001]\nsettings = { client_secret = \"s\", sms_numbers = [2001, 2002] }\nsecrets = { token = \"t\" }",
+        &["integrations[0].settings.sms_numbers", "2002", "numbers (2001)"],
+    );
+    let (code, out, err) =
+        check_integration("hubspot", "numbers = [2001, 2002]\nsettings = { client_secret = \"s\", sms_numbers = [2001, 2002] }\nsecrets = { token = \"t\" }");
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn a_rejected_plugin_is_reported_with_its_reason_only() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_plugins(dir.path(), &["example".to_string()]);
+    let manifest = dir.path().join("plugins/example/plugin.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace("contract = \"0.1.0\"", "contract = \"9.9.9\"");
+    std::fs::write(&manifest, text).unwrap();
+    let path = dir.path().join("switchboard.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[plugins]\ndir = \"plugins\"\n\n{ACCOUNT}\n[[integrations]]\nid = \"notes\"\naccount = \"main\"\nplugin = \"example\"\n\n[[integrations]]\nid = \"typo\"\naccount = \"main\"\nplugin = \"exmaple\"\n"
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = switchboard(&["check", "--config", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("9.9.9") && err.contains("not supported"), "{err}");
+    assert!(!err.contains("\"example\" not found") && !err.contains("no plugin \"example\""), "misleading: {err}");
+    // A plugin that really is missing is still named as such.
+    assert!(err.contains("integrations[1].plugin: no plugin \"exmaple\""), "{err}");
+}
+
+// ------------------------------------------------ check: every documented example
+
+/// The ```toml blocks of a Markdown file that are configuration examples
+/// (they hold an `[[integrations]]` table).
+fn config_examples(markdown: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in markdown.lines() {
+        match (&mut current, line.trim_end()) {
+            (None, "```toml") => current = Some(String::new()),
+            (Some(block), "```") => {
+                if block.contains("[[integrations]]") {
+                    blocks.push(block.clone());
+                }
+                current = None;
+            }
+            (Some(block), l) => {
+                block.push_str(l);
+                block.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+/// The `${VAR}` names an example uses.
+fn env_vars(text: &str) -> Vec<String> {
+    text.split("${").skip(1).filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_string())).collect()
+}
+
+#[test]
+fn every_config_example_in_the_readmes_passes_check() {
+    let mut files = vec![repo().join("README.md")];
+    for entry in std::fs::read_dir(repo().join("plugins")).unwrap() {
+        let readme = entry.unwrap().path().join("README.md");
+        if readme.exists() {
+            files.push(readme);
+        }
+    }
+    let mut checked = 0;
+    for file in files {
+        let markdown = std::fs::read_to_string(&file).unwrap();
+        for (i, example) in config_examples(&markdown).into_iter().enumerate() {
+            let what = format!("{} example {}", file.display(), i + 1);
+            let mut table: toml::Table = example.parse().unwrap_or_else(|e| panic!("{what} is not TOML: {e}\n{example}"));
+            let dir = tempfile::tempdir().unwrap();
+            // Keep the example's own settings; only the paths point into the temp dir.
+            let section = |t: &mut toml::Table, name: &str| -> toml::Table { t.remove(name).and_then(|v| v.as_table().cloned()).unwrap_or_default() };
+            let mut store = section(&mut table, "store");
+            store.insert("path".into(), toml::Value::String(dir.path().join("data/switchboard.db").display().to_string()));
+            table.insert("store".into(), toml::Value::Table(store));
+            let mut plugins = section(&mut table, "plugins");
+            plugins.insert("dir".into(), toml::Value::String("plugins".into()));
+            plugins.insert("watch".into(), toml::Value::Boolean(false));
+            table.insert("plugins".into(), toml::Value::Table(plugins));
+            let mut text = toml::to_string(&table).unwrap();
+            if !table.contains_key("accounts") {
+                text = format!("{ACCOUNT}\n{text}");
+            }
+            let names: Vec<String> = table["integrations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["plugin"].as_str().unwrap().to_string())
+                .collect();
+            copy_plugins(dir.path(), &names);
+            let path = dir.path().join("switchboard.toml");
+            std::fs::write(&path, &text).unwrap();
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+            cmd.args(["check", "--config", path.to_str().unwrap()]);
+            for var in env_vars(&example) {
+                let dummy = if var.contains("EMAIL") { "ops@example.com" } else { "dummy-value-0123456789" };
+                cmd.env(var, dummy);
+            }
+            let out = cmd.output().unwrap();
+            assert!(
+                out.status.success(),
+                "{what} fails `switchboard check`:\n{}{}\n--- example ---\n{example}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            // The compile cache lands next to the store, not in the plugin directory.
+            assert!(dir.path().join("data/plugin-cache").is_dir(), "{what}: no compile cache next to the store");
+            assert!(!dir.path().join("plugins/.cache").exists(), "{what}: compile cache inside the plugin directory");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "only {checked} examples found");
+}

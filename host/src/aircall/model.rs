@@ -740,6 +740,28 @@ mod tests {
         assert!(ParsedEvent::parse("ai_voice_agent.started", &json!({"id": 42})).is_ok());
     }
 
+    /// The strict reading must accept what the simulator sends for every bundled
+    /// scenario (the connectors' e2e suites play them through the webhook).
+    #[test]
+    fn every_simulated_webhook_parses_strictly() {
+        let base = crate::simulate::World::bundled().unwrap();
+        let mut parsed_kinds = std::collections::BTreeSet::new();
+        for name in crate::simulate::bundled_names() {
+            let scenario = crate::simulate::bundled(name, &base).unwrap();
+            let world = scenario.world(&base);
+            let mut timeline = crate::simulate::Timeline::new(&scenario, &world, 1_700_000_000, 1_000, 0).unwrap();
+            for step in &scenario.step {
+                let hook = timeline.apply(step).unwrap();
+                let parsed = ParsedEvent::parse(&hook.event, &hook.data);
+                assert!(parsed.is_ok(), "{name}: {}: {}", hook.event, parsed.unwrap_err());
+                parsed_kinds.insert(hook.event.split('.').next().unwrap_or_default().to_string());
+            }
+        }
+        for family in ["call", "message", "ai_voice_agent"] {
+            assert!(parsed_kinds.contains(family), "no {family} event simulated: {parsed_kinds:?}");
+        }
+    }
+
     #[test]
     fn v2_user_events_map_to_kinds() {
         let ev = ParsedEvent::parse("user.wut_start.v2", &json!({"id": 3})).unwrap().unwrap();
