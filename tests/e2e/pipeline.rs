@@ -31,7 +31,7 @@ async fn webhook_becomes_a_note_with_the_credential_attached_by_the_host() {
 async fn a_v0_1_plugin_and_a_v0_2_plugin_serve_the_same_events_side_by_side() {
     let (crm_new, crm_old) = (FakeCrm::start().await, FakeCrm::start().await);
     let old = format!(
-        "\n[[integrations]]\nid = \"notes-v01\"\naccount = \"main\"\nplugin = \"example-v0-1\"\nbase_url = \"{0}\"\nsettings = {{ base_url = \"{0}\" }}\nsecrets = {{ api = \"{API_SECRET}\" }}\n",
+        "\n[[integrations]]\nid = \"notes-v01\"\naccount = \"main\"\nplugin = \"example-v0-1\"\nbase_url = \"{0}\"\nsecrets = {{ api = \"{API_SECRET}\" }}\n",
         crm_old.url
     );
     let config = Host::config(&crm_new.url, "", 8) + &old;
