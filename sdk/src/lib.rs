@@ -42,6 +42,7 @@ pub use wit_bindgen as __wit_bindgen;
 mod context;
 pub mod datetime;
 mod error;
+pub mod hmac;
 pub mod html;
 pub mod http;
 pub mod json_patch;
