@@ -43,6 +43,7 @@ pub mod calls;
 mod context;
 pub mod datetime;
 mod error;
+pub mod hmac;
 pub mod html;
 pub mod http;
 pub mod json_patch;

@@ -385,6 +385,41 @@ async fn comment_after_the_call_adds_a_note_with_the_recording() {
     assert_eq!(s.uploads[0].size, 30000);
 }
 
+/// Aircall's recording links are presigned S3 `GET` URLs, which answer `HEAD`
+/// with 403 (the sandbox's `/_sandbox/media` does the same): the recording is
+/// still fetched (one bounded `GET`) and uploaded to Gorgias.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_behind_a_presigned_get_link_is_uploaded() {
+    let rig = Rig::start("gorgias", &integration("upload_max_bytes = 1000000", "")).await;
+    let url = format!("{}/_sandbox/media/rec.mp3?bytes=30000&type=audio/mpeg", rig.sandbox.gorgias_url());
+    let head = reqwest::Client::new().head(&url).send().await.unwrap();
+    assert_eq!(head.status().as_u16(), 403, "the media route refuses HEAD like S3");
+    rig.play(&commented_call(&url)).await;
+    let s = until(&rig, "three notes", |s| s.tickets.first().is_some_and(|t| t.messages.len() >= 3)).await;
+    let note = &s.tickets[0].messages[2];
+    assert_eq!(note.attachments.len(), 1, "the recording is attached: {}\n{}", text(note), rig.host.log());
+    assert_eq!(note.attachments[0]["uploaded"], true);
+    assert_eq!(s.uploads.len(), 1);
+    assert_eq!(s.uploads[0].size, 30000);
+    assert_eq!(s.uploads[0].content_type, "audio/mpeg");
+    assert!(!text(note).contains("not uploaded"), "{}", text(note));
+}
+
+/// A file over `upload_max_bytes` behind a presigned `GET` link is linked, with
+/// its size read from the ranged answer's `Content-Range`, and not uploaded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_over_the_upload_limit_behind_a_presigned_get_link_is_linked() {
+    let rig = Rig::start("gorgias", &integration("upload_max_bytes = 1000000", "")).await;
+    let url = format!("{}/_sandbox/media/rec.mp3?bytes=2500000&type=audio/mpeg", rig.sandbox.gorgias_url());
+    rig.play(&commented_call(&url)).await;
+    let s = until(&rig, "three notes", |s| s.tickets.first().is_some_and(|t| t.messages.len() >= 3)).await;
+    let note = &s.tickets[0].messages[2];
+    assert!(note.attachments.is_empty(), "{:?}", note.attachments);
+    assert!(s.uploads.is_empty(), "nothing uploaded");
+    assert!(text(note).contains(&format!("Recording: {url} (not uploaded: 2 MB)")), "{}", text(note));
+    assert!(!api_requests(&rig).iter().any(|r| r.path == "/api/upload"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recording_over_500_mb_is_linked_not_uploaded() {
     let rig = rig().await;

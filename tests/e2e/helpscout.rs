@@ -10,7 +10,7 @@
 
 mod support;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use support::rig::Rig;
 use switchboard_sandbox::helpscout::model::{Conversation, Customer, Entry, HelpScoutState, Thread};
 use switchboard_sandbox::Fault;
@@ -701,14 +701,41 @@ async fn mms_media_the_host_may_fetch_become_thread_attachments() {
 
 // 11. Click-to-dial -------------------------------------------------------------------------------------
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dial_link_starts_an_aircall_call_for_the_agent() {
-    let rig = start_rig("dial_key = \"s3cret\"").await;
-    let http = reqwest::Client::new();
-    let url = format!("{}/integrations/helpscout/dial", rig.host.url);
-    let resp = http.get(format!("{url}?to=tel%3A06%2012%2034%2056%2078&agent=ada%40example.com&key=s3cret")).send().await.unwrap();
+/// The click-to-dial signing key of the tests (the `dial_key` setting).
+const DIAL_KEY: &str = "test-dial-key-0123456789";
+
+/// Asks the plugin for a signed dial link (`POST /dial-links`, authorised with the key).
+async fn signed_link(rig: &Rig, body: Value) -> String {
+    let resp = reqwest::Client::new()
+        .post(format!("{}/integrations/helpscout/dial-links", rig.host.url))
+        .bearer_auth(DIAL_KEY)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     let status = resp.status().as_u16();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    let answer: Value = resp.json().await.unwrap_or(Value::Null);
+    assert_eq!(status, 200, "{answer}\n{}", rig.host.log());
+    answer["url"].as_str().expect("a url").to_string()
+}
+
+/// Aircall requests that start or pre-fill a call (`POST /v1/users/:id/calls`, `/dial`).
+fn dial_requests(rig: &Rig) -> Vec<String> {
+    rig.sandbox.aircall().requests().into_iter().filter(|r| r.method == "POST" && r.path.starts_with("/v1/users/")).map(|r| r.path).collect()
+}
+
+async fn get(url: &str) -> (u16, Value) {
+    let resp = reqwest::get(url).await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_signed_dial_link_starts_an_aircall_call_for_the_agent() {
+    let rig = start_rig(&format!("dial_key = \"{DIAL_KEY}\"")).await;
+    let link = signed_link(&rig, json!({ "agent": "ada@example.com", "to": "tel:06 12 34 56 78" })).await;
+    assert!(link.starts_with(&format!("{}/integrations/helpscout/dial?", rig.host.url)) && link.contains("&sig="), "{link}");
+    let (status, body) = get(&link).await;
     assert_eq!(status, 200, "{body}\n{}", rig.host.log());
     let calls = rig.sandbox.aircall().state().started_calls;
     assert_eq!(calls.len(), 1, "{calls:#?}");
@@ -716,11 +743,75 @@ async fn dial_link_starts_an_aircall_call_for_the_agent() {
     assert_eq!(calls[0].number_id, Some(2001));
     assert_eq!(calls[0].to, "+33612345678");
 
-    let wrong_key = http.get(format!("{url}?to=%2B33612345678&agent=ada%40example.com&key=nope")).send().await.unwrap();
-    assert_eq!(wrong_key.status().as_u16(), 403);
-    let unknown = http.get(format!("{url}?to=%2B33612345678&agent=nobody%40example.com&key=s3cret")).send().await.unwrap();
-    assert_eq!(unknown.status().as_u16(), 404);
+    // A signed link for an agent Aircall does not know: 404, nothing more dialled.
+    let unknown = signed_link(&rig, json!({ "agent": "nobody@example.com", "to": "+33612345678" })).await;
+    assert_eq!(get(&unknown).await.0, 404);
     assert_eq!(rig.sandbox.aircall().state().started_calls.len(), 1);
+    // Minting needs the key.
+    let no_auth = reqwest::Client::new()
+        .post(format!("{}/integrations/helpscout/dial-links", rig.host.url))
+        .bearer_auth("not-the-key")
+        .json(&json!({ "agent": "ada@example.com", "to": "+33612345678" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_auth.status().as_u16(), 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsigned_tampered_and_expired_dial_links_are_refused_and_nothing_is_dialled() {
+    let rig = start_rig(&format!("dial_key = \"{DIAL_KEY}\"")).await;
+    let url = format!("{}/integrations/helpscout/dial", rig.host.url);
+    // Unsigned (the old shared-key form too).
+    let (status, body) = get(&format!("{url}?to=%2B33612345678&agent=ada%40example.com")).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body["error"].as_str().unwrap_or_default().contains("unsigned"), "{body}");
+    assert_eq!(get(&format!("{url}?to=%2B33612345678&agent=ada%40example.com&key={DIAL_KEY}")).await.0, 403);
+    // Tampered: another number to dial, another agent, a later expiry, a forged signature.
+    let link = signed_link(&rig, json!({ "agent": "ada@example.com", "to": "+33612345678" })).await;
+    for tampered in [
+        link.replace("to=%2B33612345678", "to=%2B33699999999"),
+        link.replace("agent=ada%40example.com", "agent=bob%40example.com"),
+        {
+            let at = link.find("expires=").unwrap() + "expires=".len();
+            let end = at + link[at..].find('&').unwrap();
+            format!("{}{}{}", &link[..at], "99999999999", &link[end..])
+        },
+        format!("{}{}", &link[..link.find("&sig=").unwrap()], "&sig=0000000000000000000000000000000000000000000000000000000000000000"),
+    ] {
+        assert_ne!(tampered, link);
+        let (status, body) = get(&tampered).await;
+        assert_eq!(status, 403, "{tampered}: {body}");
+        assert!(body["error"].as_str().unwrap_or_default().contains("signature does not match"), "{body}");
+    }
+    // Expired: a one-second link, used three seconds later.
+    let short = signed_link(&rig, json!({ "agent": "ada@example.com", "to": "+33612345678", "ttl_seconds": 1 })).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let (status, body) = get(&short).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body["error"].as_str().unwrap_or_default().contains("expired"), "{body}");
+
+    assert!(rig.sandbox.aircall().state().started_calls.is_empty(), "nothing dialled: {:#?}", rig.sandbox.aircall().state().started_calls);
+    assert!(dial_requests(&rig).is_empty(), "no call started in Aircall: {:?}", dial_requests(&rig));
+    // The untampered link still works: the refusals were the signature's doing.
+    assert_eq!(get(&link).await.0, 200);
+    assert_eq!(rig.sandbox.aircall().state().started_calls.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_dial_key_every_dial_request_is_refused() {
+    let rig = start_rig("").await;
+    let url = format!("{}/integrations/helpscout/dial", rig.host.url);
+    let (status, body) = get(&format!("{url}?to=%2B33612345678&agent=ada%40example.com")).await;
+    assert_eq!(status, 403, "{body}");
+    let msg = body["error"].as_str().unwrap_or_default();
+    assert!(msg.contains("click-to-dial is off") && msg.contains("dial_key"), "{body}");
+    let (status, _) = get(&format!("{url}?to=%2B33612345678&agent=ada%40example.com&expires=99999999999&sig=00")).await;
+    assert_eq!(status, 403);
+    let mint = reqwest::Client::new().post(format!("{}/integrations/helpscout/dial-links", rig.host.url)).bearer_auth("").json(&json!({ "agent": "ada@example.com", "to": "+33612345678" })).send().await.unwrap();
+    assert_eq!(mint.status().as_u16(), 403);
+    assert!(rig.sandbox.aircall().state().started_calls.is_empty());
+    assert!(dial_requests(&rig).is_empty(), "{:?}", dial_requests(&rig));
 }
 
 // Faults ------------------------------------------------------------------------------------------------

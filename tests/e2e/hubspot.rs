@@ -172,6 +172,56 @@ secrets = {{ token = "sandbox-hubspot-token" }}
     assert!(sms(&rig).is_empty());
 }
 
+/// The single entry of a dropdown that reports a problem (never a number id).
+fn problem_entry(reply: &Value) -> String {
+    let options = reply["options"].as_array().cloned().unwrap_or_default();
+    let problem = options.iter().find(|o| o["value"] == "problem").unwrap_or_else(|| panic!("no problem entry in {reply}"));
+    problem["label"].as_str().unwrap_or("").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_aircall_key_is_shown_in_the_number_list_not_an_empty_list() {
+    let mut rig = start("").await;
+    // The operator typed the Aircall key wrong: Aircall answers 403 to the host.
+    rig.host.kill();
+    let config = std::fs::read_to_string(&rig.host.config_path).expect("config");
+    let token = rig.sandbox.aircall().credentials().api_token.clone();
+    std::fs::write(&rig.host.config_path, config.replace(&format!("api_token = \"{token}\""), "api_token = \"wrong-aircall-token\"")).expect("config");
+    rig.host.spawn().await;
+    let (status, from) = rig.sandbox.hubspot().fetch_action_options(&url(&rig, "/options/from-number"), "fromNumber", json!({})).await.expect("options");
+    assert_eq!(status, 200, "{from}");
+    let options = from["options"].as_array().cloned().unwrap_or_default();
+    assert_eq!(options.len(), 1, "one entry that says what is wrong: {from}");
+    let label = problem_entry(&from);
+    assert!(label.contains("Aircall refused the API credentials") && label.contains("api_token"), "{label}");
+    // Choosing it cannot send anything.
+    let (_, out) = execute(&rig, "CONTACT", 901, json!({ "phone": CHLOE }), json!({ "fromNumber": "problem", "senderUser": "1001", "toPhone": CHLOE, "message": "Hi" }), 444).await;
+    assert_eq!(out["hs_execution_state"], "FAIL_CONTINUE", "{out}");
+    assert!(sms(&rig).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sms_number_the_account_does_not_have_is_named_in_the_number_list() {
+    // No `numbers` filter, so `switchboard check` cannot compare; the dropdown does.
+    let rig = Rig::start(
+        "hubspot",
+        &format!(
+            r#"
+base_url = "{{hubspot}}"
+settings = {{ client_secret = "{SECRET}", sms_numbers = [2001, 2999] }}
+secrets = {{ token = "sandbox-hubspot-token" }}
+"#
+        ),
+    )
+    .await;
+    let (status, from) = rig.sandbox.hubspot().fetch_action_options(&url(&rig, "/options/from-number"), "fromNumber", json!({})).await.expect("options");
+    assert_eq!(status, 200);
+    let label = problem_entry(&from);
+    assert!(label.contains("2999") && label.contains("sms_numbers"), "{label}");
+    let values: Vec<&str> = from["options"].as_array().into_iter().flatten().filter_map(|o| o["value"].as_str()).collect();
+    assert_eq!(values, ["problem", "2001"], "the valid number is still offered: {from}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn feature_not_enabled_shows_the_private_beta_message() {
     let rig = start(", sms_enabled = false").await;

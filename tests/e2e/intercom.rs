@@ -305,6 +305,80 @@ async fn calls_are_assigned_by_the_seed_rules() {
     assert_eq!(assignee_after(&rig, &failed, "+33600000006").await, Some(ADA));
 }
 
+/// Seed "Weitergeleitete Anrufe", first half: a successful transfer to a
+/// teammate with an Intercom admin of the same e-mail reassigns the
+/// conversation, also when Aircall's later payloads still name the first agent
+/// as `user` (the transferee is in `transferred_to`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_transferred_to_a_teammate_with_an_intercom_match_goes_to_them() {
+    let rig = rig().await;
+    let transfer = call(
+        "inbound",
+        "support-fr",
+        "+33 6 00 00 00 11",
+        &[(0, "call.created", ""), (5, "call.answered", "user = \"ada\""), (40, "call.transferred", "user = \"bob\""), (120, "call.hungup", ""), (150, "call.ended", "")],
+    );
+    assert_eq!(assignee_after(&rig, &transfer, "+33600000011").await, Some(BOB), "{}", rig.host.log());
+    let s = rig.sandbox.intercom().state();
+    let c = s.contacts.iter().find(|c| c.phone.as_deref() == Some("+33600000011")).unwrap();
+    let details = notes(&conversations_of(&s, &c.id)[0]).join("\n");
+    assert!(details.contains("Transferred: from Ada Agent to Bob Builder"), "{details}");
+}
+
+/// Seed "Weitergeleitete Anrufe", second half: transferred to a teammate
+/// without a matching e-mail in Intercom, the conversation stays with the
+/// original teammate (Ada), not the set-up admin, though Carl answered and is
+/// the call's `user` at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_transferred_to_a_teammate_without_an_intercom_match_stays_with_the_original_teammate() {
+    let rig = rig().await;
+    let carl = "[world.users.carl]\nid = 1003\nname = \"Carl Contractor\"\nemail = \"carl@elsewhere.example\"\n";
+    let transfer = format!(
+        "{carl}{}",
+        call(
+            "inbound",
+            "support-fr",
+            "+33 6 00 00 00 12",
+            &[(0, "call.created", ""), (5, "call.answered", "user = \"ada\""), (40, "call.transferred", "user = \"carl\""), (45, "call.answered", "user = \"carl\""), (120, "call.hungup", ""), (150, "call.ended", "")],
+        )
+    );
+    assert_eq!(assignee_after(&rig, &transfer, "+33600000012").await, Some(ADA), "{}", rig.host.log());
+    // Outbound, made by Bob, transferred to Carl: stays with Bob.
+    let out = format!(
+        "{carl}{}",
+        call_as(
+            "outbound",
+            "support-fr",
+            "+33 6 00 00 00 13",
+            Some("bob"),
+            &[(0, "call.created", ""), (8, "call.answered", "user = \"bob\""), (30, "call.transferred", "user = \"carl\""), (35, "call.answered", "user = \"carl\""), (90, "call.hungup", ""), (120, "call.ended", "")],
+        )
+    );
+    assert_eq!(assignee_after(&rig, &out, "+33600000013").await, Some(BOB), "{}", rig.host.log());
+}
+
+/// `call.unsuccessful_transfer`: nothing is reassigned. The call ends with
+/// Aircall's `transferred_to` still naming Bob (who has an Intercom admin), but
+/// the transfer never went through: the conversation stays with Ada.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsuccessful_transfer_reassigns_nothing() {
+    let rig = rig().await;
+    let failed = call(
+        "inbound",
+        "support-fr",
+        "+33 6 00 00 00 14",
+        &[(0, "call.created", ""), (5, "call.answered", "user = \"ada\""), (40, "call.unsuccessful_transfer", "user = \"bob\""), (120, "call.hungup", ""), (150, "call.ended", "")],
+    );
+    assert_eq!(assignee_after(&rig, &failed, "+33600000014").await, Some(ADA), "{}", rig.host.log());
+    let s = rig.sandbox.intercom().state();
+    let c = s.contacts.iter().find(|c| c.phone.as_deref() == Some("+33600000014")).unwrap();
+    let conv = &conversations_of(&s, &c.id)[0];
+    let assignees: Vec<String> = conv.parts.iter().filter(|p| p.part_type == "assignment").filter_map(|p| p.assigned_to.as_ref()).map(|a| a["id"].to_string().trim_matches('"').to_string()).collect();
+    assert!(!assignees.contains(&BOB.to_string()), "never assigned to Bob: {assignees:?}");
+    let details = notes(conv).join("\n");
+    assert!(details.contains("Transfer failed: to Bob Builder") && !details.contains("Transferred:"), "{details}");
+}
+
 fn sms(direction: &str, number: &str, external: &str, body: &str, user: Option<&str>, steps: &[(u32, &str, &str)]) -> String {
     let mut s = format!("[[message]]\nkey = \"m\"\ndirection = \"{direction}\"\nnumber = \"{number}\"\nexternal = \"{external}\"\nbody = \"{body}\"\n");
     if let Some(u) = user {

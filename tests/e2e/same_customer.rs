@@ -13,6 +13,8 @@
 //! - a call and an SMS from one new number at once → the same;
 //! - two withheld calls on one line at once (the demo observation: a
 //!   "call in progress" tag left behind) → one anonymous record, tags consistent;
+//! - two withheld calls on two lines at once (two lanes by design) → still one
+//!   anonymous record: the plugin's own election;
 //! - the control: two different new numbers at once → two customers, and their
 //!   jobs really ran side by side.
 //!
@@ -186,6 +188,20 @@ async fn play_slowly(rig: &Rig, crm: &str, scenario: &str, one_customer: bool) {
     }
 }
 
+/// Withheld calls on Support FR and Sales US at once: two lanes (one per line),
+/// but one anonymous record per integration, which the plugin must elect itself.
+fn withheld_on_two_lines() -> String {
+    two_calls(("support-fr", "anonymous"), ("sales-us", "anonymous"))
+}
+
+/// Plays `scenario` with the CRM slowed down (wider races) and waits for the queue.
+async fn play_in_parallel_lanes(rig: &Rig, crm: &str, scenario: &str) {
+    slow(rig, crm);
+    rig.play(scenario).await;
+    rig.settle().await;
+    no_dead_letters(rig);
+}
+
 // ---------------------------------------------------------------- Intercom
 
 mod intercom {
@@ -268,6 +284,18 @@ mod intercom {
     async fn two_withheld_calls_on_one_line_share_the_anonymous_contact() {
         let rig = rig().await;
         play_slowly(&rig, "intercom", &two_calls(("support-fr", "anonymous"), ("support-fr", "anonymous")), true).await;
+        let s = state(&rig);
+        let anon: Vec<&Contact> = s.contacts.iter().filter(|c| c.email.as_deref() == Some("anonymous@aircall.io")).collect();
+        assert_eq!(anon.len(), 1, "{:#?}", s.contacts);
+        let convs = conversations_of(&s, &anon[0].id);
+        let calls: usize = convs.iter().map(|c| from_contact(c).len()).sum();
+        assert_eq!(calls, 2, "both calls logged once: {convs:#?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn withheld_calls_on_two_lines_at_once_share_one_anonymous_contact() {
+        let rig = rig().await;
+        play_in_parallel_lanes(&rig, "intercom", &withheld_on_two_lines()).await;
         let s = state(&rig);
         let anon: Vec<&Contact> = s.contacts.iter().filter(|c| c.email.as_deref() == Some("anonymous@aircall.io")).collect();
         assert_eq!(anon.len(), 1, "{:#?}", s.contacts);
@@ -405,6 +433,25 @@ mod helpscout {
         assert!(!has_tag(c, "call in progress"), "both calls ended, yet: {:?}", c.tags);
     }
 
+    /// Withheld lanes are per line, so the plugin elects the one unknown-contact
+    /// customer itself (`storage::claim`, the loser deletes its duplicate).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn withheld_calls_on_two_lines_at_once_share_one_unknown_contact_customer() {
+        let rig = rig().await;
+        play_in_parallel_lanes(&rig, "helpscout", &withheld_on_two_lines()).await;
+        let s = state(&rig);
+        let anon: Vec<&Customer> = s.customers.iter().filter(|c| c.phones.is_empty()).collect();
+        assert_eq!(anon.len(), 1, "one shared unknown-contact customer: {:#?}", s.customers);
+        assert!(anon[0].first_name.as_deref().is_some_and(|n| n.contains("Unknown Contact")), "{:?}", anon[0]);
+        let convs = conversations_of(&s, anon[0].id);
+        assert_eq!(convs.len(), 2, "a conversation per mailbox: {convs:#?}");
+        let support = convs.iter().find(|c| c.mailbox_id == SUPPORT).expect("the Support FR call's conversation");
+        let sales = convs.iter().find(|c| c.mailbox_id == SALES).expect("the Sales US call's conversation");
+        finished(support, "Support FR", "Billing");
+        finished(sales, "Sales US", "VIP");
+        assert!(s.conversations.iter().all(|c| c.customer_id == anon[0].id), "nothing logged on a deleted duplicate: {:#?}", s.conversations);
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn two_new_numbers_at_once_make_two_customers_side_by_side() {
         let rig = rig().await;
@@ -520,6 +567,21 @@ mod gorgias {
         assert_eq!(tickets.len(), 2, "a ticket per call: {tickets:#?}");
         finished(&s, &tickets[0], "Support FR", "Billing", "VIP");
         finished(&s, &tickets[1], "Support FR", "VIP", "Billing");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn withheld_calls_on_two_lines_at_once_share_one_anonymous_customer() {
+        let rig = rig().await;
+        play_in_parallel_lanes(&rig, "gorgias", &withheld_on_two_lines()).await;
+        let s = state(&rig);
+        let anon: Vec<&Customer> = s.customers.iter().filter(|c| c.email.as_deref() == Some("anonymous@aircall.io")).collect();
+        assert_eq!(anon.len(), 1, "{:#?}", s.customers);
+        let tickets = tickets_of(&s, anon[0].id);
+        assert_eq!(tickets.len(), 2, "a ticket per call: {tickets:#?}");
+        let support = tickets.iter().find(|t| tag_names(&s, t).iter().any(|x| x == "Support FR")).expect("the Support FR ticket");
+        let sales = tickets.iter().find(|t| tag_names(&s, t).iter().any(|x| x == "Sales US")).expect("the Sales US ticket");
+        finished(&s, support, "Support FR", "Billing", "Sales US");
+        finished(&s, sales, "Sales US", "VIP", "Support FR");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -687,3 +749,4 @@ mod hubspot {
         }
     }
 }
+

@@ -2,7 +2,11 @@
 //!
 //! - `plugins [NAME...]`: add the wasm32-wasip2 target if missing, build every
 //!   plugin (or the named ones) in release, and assemble `dist/plugins/<name>/{plugin.toml, plugin.wasm}`.
-//! - `test`: `plugins`, then `cargo test` on the native crates.
+//! - `test [ARGS]`: `plugins`, then `cargo test` on the native crates (the
+//!   workspace's default members), then the plugin crates' own unit tests
+//!   (`cargo test -p <plugin>…` on the host target: Intercom's rules, HubSpot's
+//!   signatures…). With ARGS (`cargo xtask test -p switchboard --test cli`) only
+//!   the native `cargo test ARGS` runs.
 //! - `demo [ARGS]`: `plugins`, then the demo (`demo/`: sandbox + host + scenarios;
 //!   `cargo xtask demo --quick` exits after the summary).
 
@@ -103,15 +107,30 @@ fn plugins(only: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// `cargo test ARGS` on the native crates; without ARGS, then every plugin
+/// crate's unit tests on the host target (they are not default members, so a
+/// plain `cargo test` skips them).
+fn test(args: &[String]) -> Result<(), String> {
+    let root = root();
+    let mut native = Command::new(env!("CARGO"));
+    native.current_dir(&root).arg("test").args(args);
+    run(&mut native)?;
+    if !args.is_empty() {
+        return Ok(());
+    }
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.current_dir(&root).arg("test");
+    for p in discover(&root)? {
+        cmd.args(["-p", &p.package]);
+    }
+    run(&mut cmd)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("plugins") => plugins(&args[1..]),
-        Some("test") => plugins(&[]).and_then(|_| {
-            let mut cmd = Command::new(env!("CARGO"));
-            cmd.current_dir(root()).arg("test").args(&args[1..]);
-            run(&mut cmd)
-        }),
+        Some("test") => plugins(&[]).and_then(|_| test(&args[1..])),
         Some("demo") => plugins(&[]).and_then(|_| {
             let mut cmd = Command::new(env!("CARGO"));
             cmd.current_dir(root()).args(["run", "-p", "switchboard-demo", "--bin", "demo", "--"]).args(&args[1..]);

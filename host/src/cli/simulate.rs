@@ -19,6 +19,15 @@ pub struct SimulateArgs {
     /// Times real time (`30` plays `call.ended`'s 30 s wait in 1 s), or `max`.
     #[arg(long, default_value = "1")]
     pub speed: Speed,
+    /// The Aircall emulator's URL (`http://HOST:PORT`): each call's REST view is
+    /// upserted there before each webhook about it, so `GET /v1/calls/:id` answers
+    /// as Aircall would (IVR options selected included).
+    #[arg(long, value_name = "URL")]
+    pub aircall: Option<String>,
+    /// Recording, voicemail and MMS links on this server (`/_sandbox/media/...`,
+    /// which every sandbox emulator serves) instead of placeholder hosts.
+    #[arg(long, value_name = "URL")]
+    pub media_base: Option<String>,
     /// A world file to use instead of the bundled one.
     #[arg(long)]
     pub world: Option<std::path::PathBuf>,
@@ -47,6 +56,12 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<i32> {
     let scenarios = args.scenarios.iter().map(|n| Ok((n, simulate::load(n, &world)?))).collect::<anyhow::Result<Vec<_>>>()?;
     let mut options = PlayOptions::new(&args.to, &args.token).speed(args.speed);
     options.verbose = !args.quiet;
+    if let Some(url) = &args.aircall {
+        options = options.aircall(url);
+    }
+    if let Some(url) = &args.media_base {
+        options = options.media_base(url);
+    }
     let mut failed = 0;
     for (name, scenario) in scenarios {
         let copies = if scenario.copies > 1 { format!(" ×{}", scenario.copies) } else { String::new() };
@@ -56,7 +71,10 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<i32> {
         for r in &report.rejected {
             eprintln!("  refused {}: {} {}", r.event, r.status, r.body);
         }
-        failed += report.rejected.len();
+        for r in &report.aircall_failed {
+            eprintln!("  Aircall emulator did not take the call before {}: {} {}", r.event, r.status, r.body);
+        }
+        failed += report.rejected.len() + report.aircall_failed.len();
     }
     Ok(if failed == 0 { 0 } else { 1 })
 }

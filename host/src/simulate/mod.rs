@@ -11,7 +11,15 @@
 //! println!("{} webhooks posted", report.posted);
 //! # Ok(()) }
 //! ```
+//!
+//! Webhooks carry exactly the fields Aircall's webhooks carry ([`fields`]).
+//! Given the Aircall emulator's URL ([`PlayOptions::aircall`]), the player
+//! also keeps the emulator's copy of each call (`GET /v1/calls/:id`) in step:
+//! before each webhook about a call it upserts the call's REST view, so a
+//! plugin that fetches the call sees what Aircall's API would answer then
+//! (e.g. the IVR options selected, which no webhook carries).
 
+pub mod fields;
 mod scenario;
 mod timeline;
 mod world;
@@ -90,12 +98,40 @@ pub struct PlayOptions {
     pub id_base: Option<u64>,
     /// Print one line per webhook on stderr.
     pub verbose: bool,
+    /// The Aircall emulator's base URL: each call's REST view is upserted there
+    /// (`POST /_sandbox/calls`) before each webhook about it.
+    pub aircall: Option<String>,
+    /// Where recording, voicemail and MMS links point: a server answering
+    /// `/_sandbox/media/NAME?bytes=N&type=MIME` (any sandbox emulator). `None`
+    /// = placeholder `.example` hosts nothing answers.
+    pub media_base: Option<String>,
 }
 
 impl PlayOptions {
     /// Real-time play to `to` with `token`.
     pub fn new(to: &str, token: &str) -> Self {
-        PlayOptions { to: to.to_string(), token: token.to_string(), speed: Speed::Times(1.0), start: None, id_base: None, verbose: false }
+        PlayOptions {
+            to: to.to_string(),
+            token: token.to_string(),
+            speed: Speed::Times(1.0),
+            start: None,
+            id_base: None,
+            verbose: false,
+            aircall: None,
+            media_base: None,
+        }
+    }
+
+    /// Keeping the Aircall emulator at `url` in step with the calls played.
+    pub fn aircall(mut self, url: &str) -> Self {
+        self.aircall = Some(url.trim_end_matches('/').to_string());
+        self
+    }
+
+    /// With recording, voicemail and MMS links on `url` (see [`PlayOptions::media_base`]).
+    pub fn media_base(mut self, url: &str) -> Self {
+        self.media_base = Some(url.trim_end_matches('/').to_string());
+        self
     }
 
     /// With another speed.
@@ -113,10 +149,10 @@ impl PlayOptions {
     }
 }
 
-/// A webhook the host did not accept.
+/// A webhook the host did not accept (or a call the Aircall emulator did not take).
 #[derive(Debug, Clone)]
 pub struct Rejected {
-    /// The event.
+    /// The event (of the webhook, or that the call upsert preceded).
     pub event: String,
     /// HTTP status (0 = no answer).
     pub status: u16,
@@ -131,6 +167,8 @@ pub struct Report {
     pub posted: usize,
     /// Webhooks not accepted.
     pub rejected: Vec<Rejected>,
+    /// Call upserts the Aircall emulator refused or did not answer.
+    pub aircall_failed: Vec<Rejected>,
     /// Ids of the calls played, all copies.
     pub call_ids: Vec<u64>,
 }
@@ -152,7 +190,8 @@ pub async fn play(scenario: &Scenario, world: &World, options: &PlayOptions) -> 
         let (client, url, options) = (client.clone(), url.clone(), options.clone());
         let (world, scenario) = (world.clone(), scenario.clone());
         tasks.push(tokio::spawn(async move {
-            let mut timeline = Timeline::new(&scenario, &world, start, base + u64::from(copy) * per_copy, copy).map_err(|e| anyhow::anyhow!(e))?;
+            let id_base = base + u64::from(copy) * per_copy;
+            let mut timeline = Timeline::with_media(&scenario, &world, start, id_base, copy, options.media_base.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
             let mut report = Report { call_ids: timeline.call_ids(), ..Report::default() };
             let began = tokio::time::Instant::now();
             for step in &steps {
@@ -161,6 +200,11 @@ pub async fn play(scenario: &Scenario, world: &World, options: &PlayOptions) -> 
                     tokio::time::sleep_until(due).await;
                 }
                 let hook = timeline.apply(step).map_err(|e| anyhow::anyhow!(e))?;
+                if let (Some(aircall), Some(call)) = (&options.aircall, &hook.call_rest)
+                    && let Err((status, body)) = upsert_call(&client, aircall, call).await
+                {
+                    report.aircall_failed.push(Rejected { event: hook.event.clone(), status, body });
+                }
                 post(&client, &url, &options, &hook, step.at, &mut report).await;
             }
             anyhow::Ok(report)
@@ -171,9 +215,31 @@ pub async fn play(scenario: &Scenario, world: &World, options: &PlayOptions) -> 
         let r = t.await??;
         total.posted += r.posted;
         total.rejected.extend(r.rejected);
+        total.aircall_failed.extend(r.aircall_failed);
         total.call_ids.extend(r.call_ids);
     }
     Ok(total)
+}
+
+/// `POST {aircall}/_sandbox/calls` with the call's REST view; `Err((status, body))`
+/// when it was not taken (status 0 = no answer).
+async fn upsert_call(client: &reqwest::Client, aircall: &str, call: &serde_json::Value) -> Result<(), (u16, String)> {
+    let url = format!("{aircall}/_sandbox/calls");
+    let mut last = (0u16, String::new());
+    for attempt in 0..3u32 {
+        match client.post(&url).json(call).send().await {
+            Ok(r) if r.status().is_success() => return Ok(()),
+            Ok(r) => {
+                let status = r.status().as_u16();
+                return Err((status, r.text().await.unwrap_or_default()));
+            }
+            Err(e) => {
+                last = (0, format!("{url}: {e}"));
+                tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+            }
+        }
+    }
+    Err(last)
 }
 
 async fn post(client: &reqwest::Client, url: &str, options: &PlayOptions, hook: &Webhook, at: f64, report: &mut Report) {

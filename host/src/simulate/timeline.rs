@@ -1,11 +1,17 @@
 //! One copy of a scenario as it unfolds: the current Call and Message objects,
 //! changed step by step the way Aircall changes them, and the webhook each
 //! step produces (`shared/reference/aircall-api.md` §2.2, §3, §4).
+//!
+//! The state holds every field of an object, webhook-only and REST-only alike
+//! (a call's `ivr_options_selected` too); what is posted is its webhook view
+//! and what the Aircall emulator is told is its REST view, both cut by the
+//! table in [`super::fields`].
 
 use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
+use super::fields::{self, Kind};
 use super::scenario::{CallDef, Direction, MessageDef, Scenario, Step, json};
 use super::world::World;
 
@@ -18,8 +24,11 @@ pub struct Webhook {
     pub event: String,
     /// UNIX seconds, scenario time.
     pub timestamp: i64,
-    /// The object.
+    /// The object, as webhooks carry it.
     pub data: Value,
+    /// For a step about a call: the call as `GET /v1/calls/:id` would answer
+    /// right after this step (REST field names, IVR options selected so far).
+    pub call_rest: Option<Value>,
 }
 
 impl Webhook {
@@ -36,6 +45,35 @@ pub struct Timeline<'a> {
     calls: HashMap<String, Value>,
     messages: HashMap<String, Value>,
     next_id: u64,
+    media: Media,
+}
+
+/// Where recording, voicemail and MMS links point.
+#[derive(Debug, Clone, Default)]
+struct Media {
+    /// A server answering `GET /_sandbox/media/NAME?bytes=N&type=MIME` (every
+    /// sandbox emulator does); `None` = placeholder hosts nothing answers.
+    base: Option<String>,
+}
+
+impl Media {
+    /// A link to a file of `bytes` bytes: on the media server when there is
+    /// one, else on `placeholder_host` (a reserved `.example` name).
+    fn link(&self, placeholder_host: &str, path: &str, mime: &str, bytes: u64) -> String {
+        match &self.base {
+            Some(base) => {
+                let name = path.replace('/', "-");
+                let mime: String = url::form_urlencoded::byte_serialize(mime.as_bytes()).collect();
+                format!("{}/_sandbox/media/{name}?bytes={bytes}&type={mime}&X-Amz-Signature=sim", base.trim_end_matches('/'))
+            }
+            None => format!("https://{placeholder_host}/{path}?X-Amz-Signature=sim"),
+        }
+    }
+}
+
+/// Size of a simulated MP3 (16 kbit/s, at least 1 KiB).
+fn audio_bytes(seconds: i64) -> u64 {
+    (seconds.max(0) as u64 * 2_000).max(1024)
 }
 
 /// `{n}` in scenario strings is the copy number, two digits at least.
@@ -75,7 +113,15 @@ fn tag_id(name: &str) -> u64 {
 impl<'a> Timeline<'a> {
     /// A fresh copy: calls and messages get ids from `id_base`.
     pub fn new(scenario: &Scenario, world: &'a World, start: i64, id_base: u64, copy: u32) -> Result<Self, String> {
-        let mut t = Timeline { world, start, calls: HashMap::new(), messages: HashMap::new(), next_id: id_base };
+        Self::with_media(scenario, world, start, id_base, copy, None)
+    }
+
+    /// [`Timeline::new`] with recording, voicemail and MMS links on `media_base`
+    /// (a server answering `/_sandbox/media/NAME?bytes=N&type=MIME`, such as any
+    /// sandbox emulator) instead of placeholder hosts.
+    pub fn with_media(scenario: &Scenario, world: &'a World, start: i64, id_base: u64, copy: u32, media_base: Option<&str>) -> Result<Self, String> {
+        let media = Media { base: media_base.map(str::to_string) };
+        let mut t = Timeline { world, start, calls: HashMap::new(), messages: HashMap::new(), next_id: id_base, media };
         for def in &scenario.call {
             let id = t.id();
             let call = t.call_object(def, id, copy)?;
@@ -154,7 +200,7 @@ impl<'a> Timeline<'a> {
             .iter()
             .enumerate()
             .map(|(i, m)| {
-                let url = m.presigned_url.clone().unwrap_or_else(|| format!("https://aircall-media.example/{id}/{i}/{}", m.file_name));
+                let url = m.presigned_url.clone().unwrap_or_else(|| self.media.link("aircall-media.example", &format!("{id}/{i}/{}", m.file_name), &m.file_type, 32 * 1024));
                 json!({ "file_name": m.file_name, "file_type": m.file_type, "presigned_url": url })
             })
             .collect();
@@ -168,9 +214,8 @@ impl<'a> Timeline<'a> {
             "body": fill(&def.body, copy),
             "status": if def.direction == Direction::Inbound { "received" } else { "sent" },
             "channel": def.channel,
+            // Webhooks list files here; `media_url` belongs to send answers (fields.rs).
             "media_details": media,
-            // `media_url` belongs to send responses; webhooks list files in `media_details`.
-            "media_url": [],
             "number": number,
         });
         if let Some(u) = &def.user {
@@ -186,43 +231,46 @@ impl<'a> Timeline<'a> {
             Some(u) => Some(self.world.user(u)?.clone()),
             None => None,
         };
-        let (resource, mut data) = if let Some(key) = &step.message {
+        let patch = step.data.as_ref().map(json);
+        let (resource, mut data, call_key) = if let Some(key) = &step.message {
             let msg = self.messages.get_mut(key).ok_or_else(|| format!("no message `{key}`"))?;
             apply_message(msg, step, t);
-            ("message".to_string(), msg.clone())
+            if let Some(p) = &patch {
+                // Kept for later events of the same message.
+                merge(msg, p);
+            }
+            ("message".to_string(), msg.clone(), None)
         } else if let Some(key) = &step.call {
             let team = match &step.team {
                 Some(k) => Some(self.team_first_user(k)?),
                 None => None,
             };
+            let media = self.media.clone();
             let call = self.calls.get_mut(key).ok_or_else(|| format!("no call `{key}`"))?;
             let family = step.event.split('.').next().unwrap_or_default();
             match family {
                 "call" => {
-                    apply_call(call, step, t, user, team);
-                    ("call".to_string(), call.clone())
+                    apply_call(call, step, t, user, team, &media);
+                    if let Some(p) = &patch {
+                        // Kept for later events of the same call.
+                        merge(call, p);
+                    }
+                    ("call".to_string(), call.clone(), Some(key.clone()))
                 }
-                "ai_voice_agent" => ("ai_voice_agent".to_string(), voice_agent(call, step, t)),
-                _ => (family.to_string(), intelligence(call, step, t)),
+                "ai_voice_agent" => ("ai_voice_agent".to_string(), voice_agent(call, step, t), Some(key.clone())),
+                _ => (family.to_string(), intelligence(call, step, t), Some(key.clone())),
             }
         } else {
             return Err(format!("step `{}` names no call or message", step.event));
         };
-        if let Some(patch) = &step.data {
-            let patch = json(patch);
-            merge(&mut data, &patch);
-            // Keep the patch for later events of the same object.
-            if let Some(key) = &step.message {
-                if let Some(m) = self.messages.get_mut(key) {
-                    merge(m, &patch);
-                }
-            } else if let Some(c) = step.call.as_ref().and_then(|k| self.calls.get_mut(k)) {
-                if resource == "call" {
-                    merge(c, &patch);
-                }
-            }
+        if let Some(p) = patch.as_ref().filter(|_| resource != "call" && resource != "message") {
+            merge(&mut data, p);
         }
-        Ok(Webhook { resource, event: step.event.clone(), timestamp: t, data })
+        if let Some(kind) = Kind::of_resource(&resource) {
+            data = fields::webhook_view(kind, &data);
+        }
+        let call_rest = call_key.and_then(|k| self.calls.get(&k)).map(|c| fields::rest_view(Kind::Call, c));
+        Ok(Webhook { resource, event: step.event.clone(), timestamp: t, data, call_rest })
     }
 
     /// The first user of a world team (`users = [ids]`), else the team itself.
@@ -267,7 +315,7 @@ fn hang_up(call: &mut Value, step: &Step, t: i64) {
     }
 }
 
-fn apply_call(call: &mut Value, step: &Step, t: i64, user: Option<Value>, team_user: Option<Value>) {
+fn apply_call(call: &mut Value, step: &Step, t: i64, user: Option<Value>, team_user: Option<Value>, media: &Media) {
     let id = call["id"].as_u64().unwrap_or(0);
     let current_user = call.get("user").cloned().filter(|u| !u.is_null());
     match step.event.as_str() {
@@ -313,13 +361,16 @@ fn apply_call(call: &mut Value, step: &Step, t: i64, user: Option<Value>, team_u
             hang_up(call, step, t);
             let recorded = call["number"]["live_recording_activated"].as_bool().unwrap_or(false);
             if !call["answered_at"].is_null() && recorded && call["recording"].is_null() {
-                call["recording"] = json!(format!("https://aircall-recordings.example/calls/{id}/recording.mp3?X-Amz-Signature=sim"));
+                let talk = call["ended_at"].as_i64().unwrap_or(t) - call["answered_at"].as_i64().unwrap_or(t);
+                call["recording"] = json!(media.link("aircall-recordings.example", &format!("calls/{id}/recording.mp3"), "audio/mpeg", audio_bytes(talk)));
                 call["recording_short_url"] = json!(format!("https://short-urls.aircall.io/v1/rec-{id}"));
                 call["asset"] = json!(format!("https://assets.aircall.io/calls/{id}/recording"));
             }
         }
         "call.voicemail_left" => {
-            call["voicemail"] = json!(format!("https://aircall-recordings.example/calls/{id}/voicemail.mp3?X-Amz-Signature=sim"));
+            // Left after the greeting, before the hang-up: a voicemail of up to a minute.
+            let length = (call["ended_at"].as_i64().unwrap_or(t) - call["started_at"].as_i64().unwrap_or(t)).clamp(5, 60);
+            call["voicemail"] = json!(media.link("aircall-recordings.example", &format!("calls/{id}/voicemail.mp3"), "audio/mpeg", audio_bytes(length)));
             call["voicemail_short_url"] = json!(format!("https://short-urls.aircall.io/v1/vm-{id}"));
             call["asset"] = json!(format!("https://assets.aircall.io/calls/{id}/voicemail"));
         }

@@ -4,8 +4,8 @@
 //! recording is ready), and tags / comments / voicemails that come later.
 
 use crate::agents;
-use crate::api::Client;
 use crate::api::conversations::{NewThread, ThreadKind};
+use crate::api::{ApiError, Client};
 use crate::call_state::CallState;
 use crate::call_text;
 use crate::card;
@@ -127,14 +127,32 @@ impl CallJob<'_> {
     }
 
     /// One shared "Unknown Contact (Aircall)" customer for calls without a number.
+    /// Withheld calls on different Aircall lines run in different host lanes, so
+    /// two jobs may create it at once: the first to record its id wins, the
+    /// other deletes its duplicate.
     fn anonymous(&self) -> Result<u64, PluginError> {
         if let Some(id) = storage::get::<u64>(ANONYMOUS_KEY)? {
             return Ok(id);
         }
         let fields = people::new_customer(&self.party, None, self.now, "call");
         let id = self.client.create_customer(&fields)?;
-        storage::set(ANONYMOUS_KEY, &id, None)?;
-        Ok(id)
+        if storage::claim(ANONYMOUS_KEY, &id, None)? {
+            return Ok(id);
+        }
+        let Some(winner) = storage::get::<u64>(ANONYMOUS_KEY)? else {
+            // The other job's record vanished in between; ours is as good.
+            storage::set(ANONYMOUS_KEY, &id, None)?;
+            return Ok(id);
+        };
+        match self.client.delete_customer(id) {
+            Ok(()) | Err(ApiError::NotFound) => {}
+            Err(e) => log::with(
+                log::Level::Warn,
+                "could not remove a duplicate unknown-contact customer",
+                &[("customer", &id.to_string()), ("error", &format!("{e:?}"))],
+            ),
+        }
+        Ok(winner)
     }
 
     /// Seed: "Ein erstes Protokoll wird als Telefon-Thread hinzugefügt, wenn der

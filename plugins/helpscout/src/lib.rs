@@ -92,6 +92,7 @@ impl Plugin for HelpScout {
     fn handle_request(ctx: &Context, req: Request) -> Response {
         match (req.method.as_str(), req.path.trim_end_matches('/')) {
             ("GET", "/dial") => dial::handle(ctx, &req),
+            ("POST", "/dial-links") => dial::mint(ctx, &req),
             _ => Response {
                 status: 404,
                 headers: vec![("content-type".into(), "application/json".into())],

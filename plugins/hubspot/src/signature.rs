@@ -14,8 +14,8 @@
 //! the URI is also tried exactly as received.
 
 use base64::Engine;
-use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+use switchboard_sdk::hmac::constant_time_eq;
 
 /// Why a request was refused (the text goes into the 401 body).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,24 +91,13 @@ pub fn decode_uri(uri: &str) -> String {
     out
 }
 
-/// Constant-time equality of two byte strings (the length is not secret).
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// The v3 signature of a request.
 pub fn v3(secret: &str, method: &str, uri: &str, body: &[u8], timestamp: &str) -> String {
-    // HMAC takes keys of any length, so `new_from_slice` cannot fail here;
-    // an empty signature would simply never match.
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else { return String::new() };
-    mac.update(method.as_bytes());
-    mac.update(uri.as_bytes());
-    mac.update(body);
-    mac.update(timestamp.as_bytes());
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    let mac = switchboard_sdk::hmac::sha256(
+        secret.as_bytes(),
+        &[method.as_bytes(), uri.as_bytes(), body, timestamp.as_bytes()],
+    );
+    base64::engine::general_purpose::STANDARD.encode(mac)
 }
 
 /// The v2 signature of a request (lower-case hex).

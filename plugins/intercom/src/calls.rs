@@ -6,7 +6,7 @@ use crate::conversation::{self, Entry, Target};
 use crate::job::Job;
 use crate::party::{self, Caller, Match};
 use crate::records::{self, CallRecord};
-use crate::rules::{self, Outcome};
+use crate::rules::{self, Outcome, Transfer, TransferEvent};
 use crate::{directory, text};
 use switchboard_sdk::{Call, Direction, PluginError, log};
 
@@ -91,10 +91,15 @@ pub fn log_call(job: &Job, call: &Call) -> Result<(), PluginError> {
     };
     let outcome = rules::outcome(call);
     let setup = job.setup_admin()?;
-    let teammate = job.admin_for(call.user.as_ref().and_then(|u| u.email.as_deref()))?;
-    let assign = rules::assign_call(outcome, call.direction, teammate, &setup);
+    let transfer = rules::transfer(
+        call.transferred_to.as_ref(),
+        call.transferred_by.as_ref(),
+        records::transfer_event(call.id)?,
+    );
+    let owner = call_owner(job, call, &transfer)?;
+    let assign = rules::assign_call(outcome, call.direction, owner, &setup);
 
-    let mut notes = vec![details_note(call, &caller, outcome)];
+    let mut notes = vec![details_note(call, &caller, outcome, &transfer)];
     if let Some(comments) = comments_note(call) {
         notes.push(comments);
     }
@@ -125,6 +130,55 @@ pub fn log_call(job: &Job, call: &Call) -> Result<(), PluginError> {
     records::save_call(call.id, &record)
 }
 
+/// The Intercom admin whose teammate owns the call after its transfers (seed
+/// "Weitergeleitete Anrufe", [`rules::call_owner`]).
+fn call_owner(job: &Job, call: &Call, transfer: &Transfer<'_>) -> Result<Option<String>, PluginError> {
+    let transferee = match transfer {
+        Transfer::To { to, .. } => job.admin_for(to.email.as_deref())?,
+        Transfer::None | Transfer::Failed => None,
+    };
+    let original = rules::original_teammate(call.user.as_ref(), transfer);
+    let original_admin = job.admin_for(original.and_then(|u| u.email.as_deref()))?;
+    if let (Transfer::To { to, .. }, None) = (transfer, &transferee) {
+        log::with(
+            log::Level::Info,
+            "call transferred to an Aircall user without an Intercom admin of the same e-mail: it stays with the original teammate",
+            &[("user", &to.name), ("call", &call.id.to_string())],
+        );
+    }
+    Ok(rules::call_owner(transfer, transferee, original_admin))
+}
+
+/// `call.transferred` / `call.unsuccessful_transfer`: remembered for the log.
+/// When the call is already logged (Aircall does not guarantee the order), a
+/// successful transfer to a teammate with an Intercom admin reassigns the
+/// conversation now; a failed one changes nothing.
+pub fn transferred(job: &Job, call: &Call, event: TransferEvent) -> Result<(), PluginError> {
+    records::save_transfer_event(call.id, event)?;
+    let Some(record) = records::call(call.id)? else {
+        return Ok(());
+    };
+    let transfer = rules::transfer(
+        call.transferred_to.as_ref(),
+        call.transferred_by.as_ref(),
+        Some(event),
+    );
+    let Transfer::To { to, .. } = transfer else {
+        return Ok(());
+    };
+    let Some(admin) = job.admin_for(to.email.as_deref())? else {
+        log::with(
+            log::Level::Info,
+            "call transferred to an Aircall user without an Intercom admin of the same e-mail: conversation unchanged",
+            &[("user", &to.name), ("call", &call.id.to_string())],
+        );
+        return Ok(());
+    };
+    job.client
+        .assign(&record.conversation_id, &job.setup_admin()?, &admin)?;
+    Ok(())
+}
+
 fn person(user: Option<&switchboard_sdk::User>) -> Option<String> {
     user.map(|u| u.name.trim().to_string())
         .filter(|n| !n.is_empty())
@@ -132,7 +186,7 @@ fn person(user: Option<&switchboard_sdk::User>) -> Option<String> {
 
 /// The internal note with the call's details (seed: caller's number, Aircall
 /// number, waiting time, who answered / called, duration, recording).
-fn details_note(call: &Call, caller: &Caller, outcome: Outcome) -> String {
+fn details_note(call: &Call, caller: &Caller, outcome: Outcome, transfer: &Transfer<'_>) -> String {
     let start = call.started_at.unwrap_or(0);
     let end = call.ended_at.unwrap_or(start);
     let waited = call.answered_at.unwrap_or(end) - start;
@@ -157,14 +211,19 @@ fn details_note(call: &Call, caller: &Caller, outcome: Outcome) -> String {
         (Direction::Inbound, false) => lines.push(("Answered by", "nobody".into())),
     }
     lines.push(("Duration", text::duration(talked)));
-    if let (Some(from), Some(to)) = (
-        person(call.transferred_by.as_ref()),
-        person(call.transferred_to.as_ref()),
-    ) {
-        lines.push((
+    let transferee = person(call.transferred_to.as_ref());
+    match (transfer, transferee) {
+        (Transfer::To { from, .. }, Some(to)) => lines.push((
             "Transferred",
-            format!("from {} to {}", text::esc(&from), text::esc(&to)),
-        ));
+            match person(*from) {
+                Some(from) => format!("from {} to {}", text::esc(&from), text::esc(&to)),
+                None => format!("to {}", text::esc(&to)),
+            },
+        )),
+        (Transfer::Failed, Some(to)) => {
+            lines.push(("Transfer failed", format!("to {}", text::esc(&to))))
+        }
+        _ => {}
     }
     if let Some(reason) = call
         .missed_call_reason

@@ -8,6 +8,7 @@
 //! | `call.created` | contact found (or created), synced to Aircall, insight cards | [`cards`], [`sync`], [`party`] |
 //! | `call.ivr_option_selected` | the configured option sends a Switch | [`calls::ivr_option`] |
 //! | `call.ended` | message + notes + assignment + tags in the contact's conversation | [`calls::log_call`], [`conversation`] |
+//! | `call.transferred` / `unsuccessful_transfer` | remembered for the log's assignee (reassigns a call already logged) | [`calls::transferred`], [`rules::transfer`] |
 //! | `call.commented` / `tagged` / `untagged` / `assigned` / `voicemail_left` | follow-ups on the logged conversation | [`calls`] |
 //! | `message.sent` / `received` / `status_updated` | SMS logging and delivery status | [`messages`] |
 //!
@@ -56,6 +57,12 @@ fn handle(job: &Job, ctx: &Context, event: &Event) -> Result<(), PluginError> {
                 CallEventKind::Tagged => calls::tagged(job, call),
                 CallEventKind::Untagged => calls::untagged(job, call),
                 CallEventKind::Assigned => calls::assigned(job, call),
+                CallEventKind::Transferred => {
+                    calls::transferred(job, call, rules::TransferEvent::Succeeded)
+                }
+                CallEventKind::UnsuccessfulTransfer => {
+                    calls::transferred(job, call, rules::TransferEvent::Failed)
+                }
                 CallEventKind::VoicemailLeft => calls::voicemail(job, call),
                 _ => {
                     log::debug(&format!("{}: nothing to do", ctx.event_name()));

@@ -1,9 +1,10 @@
 //! What the connector remembers between events of one call or message: the
 //! conversation it was logged to (so notes, tags and assignments that come later
-//! land there), the tags it synced, a Switch it sent.
+//! land there), the tags it synced, a Switch it sent, the last transfer event.
 
 use switchboard_sdk::storage as store;
 use serde::{Deserialize, Serialize};
+use crate::rules::TransferEvent;
 use switchboard_sdk::PluginError;
 
 /// Comments, tags and assignments arrive hours or days after a call; a week is plenty.
@@ -37,8 +38,23 @@ pub struct SwitchRecord {
     pub error: Option<String>,
 }
 
+/// The last transfer event of a call (`call.transferred` or
+/// `call.unsuccessful_transfer`), kept until the call is logged: Aircall's
+/// `call.ended` payload still names the teammate of a failed transfer in
+/// `transferred_to`, so only this record tells the two apart.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TransferRecord {
+    /// Whether the last transfer went through.
+    pub succeeded: bool,
+}
+
 fn call_key(call_id: u64) -> String {
     format!("call:{call_id}")
+}
+
+fn transfer_key(call_id: u64) -> String {
+    format!("transfer:{call_id}")
 }
 
 fn switch_key(call_id: u64) -> String {
@@ -57,6 +73,26 @@ pub fn call(call_id: u64) -> Result<Option<CallRecord>, PluginError> {
 /// Saves the record of a logged call.
 pub fn save_call(call_id: u64, record: &CallRecord) -> Result<(), PluginError> {
     store::set(&call_key(call_id), record, Some(RECORD_TTL))
+}
+
+/// The last transfer event seen for a call, if any.
+pub fn transfer_event(call_id: u64) -> Result<Option<TransferEvent>, PluginError> {
+    let record: Option<TransferRecord> = store::get(&transfer_key(call_id))?;
+    Ok(record.map(|r| {
+        if r.succeeded {
+            TransferEvent::Succeeded
+        } else {
+            TransferEvent::Failed
+        }
+    }))
+}
+
+/// Remembers the last transfer event of a call.
+pub fn save_transfer_event(call_id: u64, event: TransferEvent) -> Result<(), PluginError> {
+    let record = TransferRecord {
+        succeeded: event == TransferEvent::Succeeded,
+    };
+    store::set(&transfer_key(call_id), &record, Some(RECORD_TTL))
 }
 
 /// The Switch sent during a call.

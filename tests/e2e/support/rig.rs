@@ -60,13 +60,16 @@ allow_http = true
         Rig { sandbox, host, world }
     }
 
+    /// Full speed into the host; the Aircall emulator keeps each call's REST view
+    /// (`GET /v1/calls/:id`) in step with the webhooks.
     fn options(&self) -> PlayOptions {
-        PlayOptions::new(&self.host.url, TOKEN).speed(Speed::Max)
+        PlayOptions::new(&self.host.url, TOKEN).speed(Speed::Max).aircall(self.sandbox.aircall_url())
     }
 
     async fn run(&self, scenario: &Scenario) -> Report {
         let report = simulate::play(scenario, &self.world, &self.options()).await.expect("scenario plays");
         assert!(report.rejected.is_empty(), "webhooks refused: {:?}\nhost log:\n{}", report.rejected, self.host.log());
+        assert!(report.aircall_failed.is_empty(), "the Aircall emulator refused calls: {:?}", report.aircall_failed);
         report
     }
 

@@ -181,6 +181,13 @@ impl Client {
     pub fn customer(&self, id: u64) -> ApiResult<Customer> {
         self.get_json(&format!("/v2/customers/{id}"))
     }
+
+    /// Delete a customer (`DELETE /v2/customers/{id}`, 204; reference §2).
+    pub fn delete_customer(&self, id: u64) -> ApiResult<()> {
+        self.write(switchboard_sdk::http::delete(
+            &self.url(&format!("/v2/customers/{id}")),
+        ))
+    }
 }
 
 /// The customer's page in the Help Scout web app (community-derived pattern, §2.5 [U]).

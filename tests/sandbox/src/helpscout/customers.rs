@@ -152,6 +152,25 @@ pub async fn get(State(hs): State<HelpScout>, Path(id): Path<String>) -> Result<
     Ok(hal(s.customer_json(hs.base(), c)))
 }
 
+/// `DELETE /v2/customers/{id}`: 204, the customer gone (its conversations keep their customer id).
+pub async fn delete(
+    State(hs): State<HelpScout>,
+    Path(id): Path<String>,
+) -> Result<Response, HsError> {
+    let id = parse_id(&id)?;
+    let removed = hs.update(|s| {
+        let before = s.customers.len();
+        s.customers.retain(|c| c.id != id);
+        s.customers.len() < before
+    });
+    if !removed {
+        return Err(HsError::not_found());
+    }
+    Ok(axum::response::IntoResponse::into_response(
+        axum::http::StatusCode::NO_CONTENT,
+    ))
+}
+
 fn limited(
     map: &Map<String, Value>,
     key: &str,

@@ -85,7 +85,10 @@ impl HelpScout {
                 "/v2/customers",
                 get(customers::list_v2).post(customers::create),
             )
-            .route("/v2/customers/{id}", get(customers::get))
+            .route(
+                "/v2/customers/{id}",
+                get(customers::get).delete(customers::delete),
+            )
             .route(
                 "/v2/conversations",
                 get(conversations::list).post(conversations::create),
