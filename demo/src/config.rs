@@ -8,6 +8,19 @@ use switchboard_sandbox::Sandbox;
 /// The webhook token of the demo account.
 pub const TOKEN: &str = "local-demo-token";
 
+/// The host name of the demo's recordings, voicemails and MMS files: an S3
+/// bucket name, as Aircall's signed links have (aircall-api.md §4.1), so the
+/// plugins that fetch them (they declare `*.amazonaws.com`) may; the host's
+/// `[network] resolve` sends it to the sandbox, whose emulators all serve
+/// `/_sandbox/media`.
+pub const MEDIA_HOST: &str = "aircall-sandbox.s3.amazonaws.com";
+
+/// Base of the demo's media links: [`MEDIA_HOST`] on the Aircall emulator's port.
+pub fn media_base(sandbox: &Sandbox) -> String {
+    let port = sandbox.aircall_url().rsplit(':').next().unwrap_or("80");
+    format!("http://{MEDIA_HOST}:{port}")
+}
+
 /// Integration recipes: `(plugin name, [[integrations]] body)`, URLs as `{intercom}` etc.
 pub const RECIPES: &[(&str, &str)] = &[
     ("example", include_str!("../integrations/example.toml")),
@@ -35,6 +48,7 @@ retry_cap_seconds = 5
 [network]
 allow_private = true
 allow_http = true
+resolve = {{ "{MEDIA_HOST}" = "127.0.0.1" }}
 
 [[accounts]]
 id = "demo"

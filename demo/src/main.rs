@@ -138,7 +138,11 @@ async fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
 
     let world = World::bundled()?;
     let names: Vec<String> = if args.scenarios.is_empty() { DEMO_SCENARIOS.iter().map(|s| s.to_string()).collect() } else { args.scenarios.clone() };
-    let options = PlayOptions::new(&host_url, config::TOKEN).speed(args.speed);
+    // The Aircall emulator answers GET /v1/calls/:id as the calls stand; media links are fetchable.
+    let options = PlayOptions::new(&host_url, config::TOKEN)
+        .speed(args.speed)
+        .aircall(sandbox.aircall_url())
+        .media_base(&config::media_base(&sandbox));
     let mut refused = 0;
     for name in &names {
         let scenario = simulate::load(name, &world)?;
@@ -147,7 +151,10 @@ async fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
         for r in &report.rejected {
             eprintln!("  refused {}: {} {}", r.event, r.status, r.body);
         }
-        refused += report.rejected.len();
+        for r in &report.aircall_failed {
+            eprintln!("  the Aircall emulator did not take the call before {}: {} {}", r.event, r.status, r.body);
+        }
+        refused += report.rejected.len() + report.aircall_failed.len();
     }
 
     if used.contains(&"hubspot") {
@@ -185,7 +192,11 @@ async fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
     }
     println!("\n{}", sandbox.describe());
     println!("switchboard host  {host_url}  (webhooks: POST /webhooks/aircall with token \"{}\")", config::TOKEN);
-    println!("  more calls:  cargo run -p switchboard -- simulate --list | inbound-answered --to {host_url} --speed 30");
+    println!(
+        "  more calls:  cargo run -p switchboard -- simulate --list | inbound-answered --to {host_url} --aircall {} --media-base {} --speed 30",
+        sandbox.aircall_url(),
+        config::media_base(&sandbox)
+    );
     println!("  config:      {}", config_path.display());
     println!("Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;

@@ -1,6 +1,8 @@
 //! The demo, run as a newcomer would (in its quick mode): it must finish its
 //! scenarios and print what each CRM now shows.
 
+#![allow(clippy::expect_used)]
+
 use std::process::Command;
 
 #[test]
@@ -16,6 +18,10 @@ fn the_demo_plays_its_scenarios_and_prints_the_summary() {
         assert!(stderr.contains(&format!("▶ {name}")), "{name} not played:\n{stderr}");
     }
     assert!(!stderr.lines().any(|l| l.trim_start().starts_with("refused ")), "a webhook was refused:\n{stderr}");
+    // Media links point at files the sandbox serves, on a host the plugins declare:
+    // nothing is refused on the way, and no call upsert failed.
+    assert!(!stderr.contains("undeclared host"), "a media link was refused:\n{stderr}");
+    assert!(!stderr.contains("Aircall emulator did not take"), "{stderr}");
     // The reference plugin's work, as the summary shows it.
     assert!(stdout.contains("━━ Aircall"), "{stdout}");
     assert!(stdout.contains("━━ Notes API (reference plugin)"), "{stdout}");
@@ -33,10 +39,14 @@ fn the_demo_plays_its_scenarios_and_prints_the_summary() {
     if built("helpscout") {
         let s = section("Help Scout");
         assert!(s.contains("Call from +33 6 12 34 56 78") && s.contains("phone"), "{s}");
+        // The MMS files were fetched from the sandbox's file storage and attached.
+        assert!(s.contains("attached: part.jpg (image/jpeg, 32768 bytes)"), "{s}");
     }
     if built("gorgias") {
         let s = section("Gorgias");
         assert!(s.contains("Inbound call: Chloé Client") && s.contains("SMS conversation with Chloé Client"), "{s}");
+        assert!(s.contains("attached:") && s.contains("audio/mpeg"), "the call recording attached: {s}");
+        assert!(s.lines().any(|l| l.contains("attached:") && l.contains("image/jpeg")), "the MMS photo attached: {s}");
     }
     if built("hubspot") {
         assert!(stdout.contains("Hello Chloé, your order has shipped."), "the workflow's SMS reached Aircall:\n{stdout}");

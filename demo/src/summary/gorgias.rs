@@ -20,6 +20,9 @@ pub(super) fn render(out: &mut String, s: &Value) {
         for m in list(t, "messages") {
             let kind = if m["channel"] == "internal-note" { "note" } else { &text(m, "channel") };
             out.push_str(&format!("      · {:<9} {}\n", kind, short(&text(m, "body_text"), 70)));
+            for a in list(m, "attachments") {
+                out.push_str(&format!("          attached: {} ({}, {} bytes)\n", text(a, "name"), text(a, "content_type"), text(a, "size")));
+            }
         }
     }
 }

@@ -18,6 +18,9 @@ pub(super) fn render(out: &mut String, s: &Value) {
         out.push_str(&format!("    #{} {} · {} · {} · tags [{}]\n", text(c, "number"), text(c, "subject"), text(c, "status"), assignee, tags.join(", ")));
         for t in list(c, "threads") {
             out.push_str(&format!("      · {:<9} {}\n", text(t, "kind"), short(&text(t, "text"), 70)));
+            for a in list(t, "attachments") {
+                out.push_str(&format!("          attached: {} ({}, {} bytes)\n", text(a, "file_name"), text(a, "mime_type"), text(a, "size")));
+            }
         }
     }
 }

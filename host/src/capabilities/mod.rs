@@ -46,7 +46,7 @@ impl Shared {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(Arc::new(ssrf::CheckedResolver { allow_private: network.allow_private }))
+            .dns_resolver(Arc::new(ssrf::CheckedResolver { allow_private: network.allow_private, fixed: network.resolve.iter().map(|(name, ip)| (name.to_ascii_lowercase(), *ip)).collect() }))
             .connect_timeout(Duration::from_secs(5))
             .pool_idle_timeout(Duration::from_secs(60))
             .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))

@@ -59,14 +59,20 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 pub struct CheckedResolver {
     /// Allow loopback / private targets.
     pub allow_private: bool,
+    /// Names answered with a fixed address instead of DNS (`[network] resolve`).
+    pub fixed: std::collections::BTreeMap<String, IpAddr>,
 }
 
 impl reqwest::dns::Resolve for CheckedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let allow_private = self.allow_private;
+        let fixed = self.fixed.get(&name.as_str().to_ascii_lowercase()).copied();
         Box::pin(async move {
             let host = name.as_str().to_string();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> = match fixed {
+                Some(ip) => vec![SocketAddr::new(ip, 0)],
+                None => tokio::net::lookup_host((host.as_str(), 0)).await?.collect(),
+            };
             let allowed: Vec<SocketAddr> = addrs.iter().copied().filter(|a| allow_private || is_public(a.ip())).collect();
             if allowed.is_empty() {
                 let err: Box<dyn std::error::Error + Send + Sync> =
@@ -92,6 +98,20 @@ mod tests {
         ] {
             assert!(!is_public(bad.parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))), "{bad} should be blocked");
         }
+    }
+
+    #[tokio::test]
+    async fn fixed_names_skip_dns_and_still_meet_the_address_policy() {
+        use reqwest::dns::Resolve;
+        let fixed: std::collections::BTreeMap<String, IpAddr> =
+            [("media.s3.amazonaws.com".to_string(), IpAddr::V4(Ipv4Addr::LOCALHOST))].into_iter().collect();
+        let name = |n: &str| n.parse::<reqwest::dns::Name>().unwrap_or_else(|e| panic!("{e}"));
+        let open = CheckedResolver { allow_private: true, fixed: fixed.clone() };
+        let addrs: Vec<SocketAddr> = open.resolve(name("media.s3.amazonaws.com")).await.map(|a| a.collect()).unwrap_or_default();
+        assert_eq!(addrs, [SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0)]);
+        let strict = CheckedResolver { allow_private: false, fixed };
+        let refused = strict.resolve(name("media.s3.amazonaws.com")).await.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(refused.contains("non-public"), "{refused}");
     }
 
     #[test]

@@ -146,6 +146,11 @@ pub struct NetworkConfig {
     pub allow_private: bool,
     /// Allow plain `http://` URLs (sandbox, tests).
     pub allow_http: bool,
+    /// Names resolved to a fixed address instead of through DNS, like curl's
+    /// `--resolve` (the URL's port is kept); the address policy still applies.
+    /// For the sandbox: e.g. `{ "aircall-sandbox.s3.amazonaws.com" = "127.0.0.1" }`
+    /// lets plugins that declare `*.amazonaws.com` fetch the emulators' media.
+    pub resolve: std::collections::BTreeMap<String, std::net::IpAddr>,
 }
 
 /// `[[accounts]]`: an Aircall account.
