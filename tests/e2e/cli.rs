@@ -164,7 +164,7 @@ fn a_rejected_plugin_is_reported_with_its_reason_only() {
     let dir = tempfile::tempdir().unwrap();
     copy_plugins(dir.path(), &["example".to_string()]);
     let manifest = dir.path().join("plugins/example/plugin.toml");
-    let text = std::fs::read_to_string(&manifest).unwrap().replace("contract = \"0.1.0\"", "contract = \"9.9.9\"");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace("contract = \"0.2.0\"", "contract = \"9.9.9\"");
     std::fs::write(&manifest, text).unwrap();
     let path = dir.path().join("switchboard.toml");
     std::fs::write(
