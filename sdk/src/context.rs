@@ -1,6 +1,6 @@
 //! The job's context with typed access to settings.
 
-use crate::bindings::switchboard::plugin::types::{EventContext, RequestContext, SettingValue};
+use crate::bindings::switchboard::plugin::types::{EventContext, Number, RequestContext, SettingValue};
 use serde::de::DeserializeOwned;
 
 /// What the host says about the current job: an event's or a request's.
@@ -79,6 +79,26 @@ impl Context {
         self.default_region.as_deref()
     }
 
+    /// The region to read a party's phone number in: the Aircall line's
+    /// country when the line is known and has one, else the integration's
+    /// default region, else none (then only `+`-prefixed numbers parse).
+    ///
+    /// ```no_run
+    /// # use switchboard_sdk::{Call, Context, phone};
+    /// # fn f(ctx: &Context, call: &Call) {
+    /// let e164 = phone::normalize(&call.raw_digits, ctx.region_for(call.number.as_ref()));
+    /// # }
+    /// ```
+    pub fn region_for<'a>(&'a self, line: Option<&'a Number>) -> Option<&'a str> {
+        self.region_for_country(line.and_then(|n| n.country.as_deref()))
+    }
+
+    /// [`Context::region_for`] when the plugin kept only the line's country
+    /// (e.g. in its own record of the account's numbers).
+    pub fn region_for_country<'a>(&'a self, line_country: Option<&'a str>) -> Option<&'a str> {
+        region_for(line_country, self.default_region())
+    }
+
     /// The vendor API's base URL for this integration (the configuration's
     /// `base_url`, else the manifest's default), without a trailing `/`.
     pub fn base_url(&self) -> Option<&str> {
@@ -139,5 +159,27 @@ impl Context {
     /// The webhook's `data` object as received, deserialised.
     pub fn raw_data<T: DeserializeOwned>(&self) -> Option<T> {
         serde_json::from_str(&self.raw_data).ok()
+    }
+}
+
+/// The line's country (ignoring an empty one), else the default region.
+fn region_for<'a>(line_country: Option<&'a str>, default_region: Option<&'a str>) -> Option<&'a str> {
+    line_country.filter(|c| !c.trim().is_empty()).or(default_region)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::region_for;
+
+    #[test]
+    fn the_lines_country_wins_over_the_default_region() {
+        assert_eq!(region_for(Some("GB"), Some("DE")), Some("GB"));
+    }
+
+    #[test]
+    fn without_a_line_country_the_default_region_applies() {
+        assert_eq!(region_for(None, Some("DE")), Some("DE"));
+        assert_eq!(region_for(Some(""), Some("DE")), Some("DE"));
+        assert_eq!(region_for(None, None), None);
     }
 }

@@ -1,9 +1,16 @@
 //! Outbound HTTP with JSON helpers. The host attaches the named credential,
 //! enforces the allow-list and rate limits, and journals answers.
 //!
-//! ```ignore
-//! let resp = http::post(&url).credential("api").json(&body)?.send()?;
+//! ```no_run
+//! # use switchboard_sdk::{PluginError, http};
+//! # #[derive(serde::Deserialize)] struct Ticket { id: u64 }
+//! # fn f(url: &str, body: &serde_json::Value) -> Result<u64, PluginError> {
+//! let resp = http::post(url).credential("api").json(body)?.send()?;
 //! let created: Ticket = resp.error_for_status()?.json()?;
+//! // A HEAD answers with the status and headers only: does the file exist, how big is it?
+//! let size = http::head(url).send()?.header("content-length").and_then(|l| l.parse::<u64>().ok());
+//! # Ok(created.id + size.unwrap_or(0))
+//! # }
 //! ```
 
 use crate::bindings::switchboard::plugin::http::{self as wit, Method};
@@ -40,6 +47,11 @@ pub fn patch(url: &str) -> RequestBuilder {
 /// DELETE
 pub fn delete(url: &str) -> RequestBuilder {
     builder(Method::Delete, url)
+}
+/// HEAD: the status and headers of a GET without its body (whether a file
+/// exists, its size or type before downloading it).
+pub fn head(url: &str) -> RequestBuilder {
+    builder(Method::Head, url)
 }
 
 impl RequestBuilder {
@@ -152,6 +164,13 @@ mod tests {
     fn answer(status: u16, headers: &[(&str, &str)]) -> Response {
         let headers = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Response { inner: wit::Response { status, headers, body: b"slow down".to_vec() } }
+    }
+
+    #[test]
+    fn each_builder_sends_its_method() {
+        let methods = [get("u"), post("u"), put("u"), patch("u"), delete("u"), head("u")].map(|b| b.req.method);
+        assert!(matches!(methods, [Method::Get, Method::Post, Method::Put, Method::Patch, Method::Delete, Method::Head]));
+        assert_eq!(head("https://files.example/a.mp3").req.url, "https://files.example/a.mp3");
     }
 
     #[test]

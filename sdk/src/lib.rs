@@ -5,7 +5,7 @@
 //! [`export_plugin!`] macro, JSON helpers for [`http`], typed [`storage`], the
 //! error type and [`log`]ging.
 //!
-//! ```ignore
+//! ```no_run
 //! use switchboard_sdk::{Context, Event, Plugin, PluginError, export_plugin};
 //!
 //! struct MyCrm;
@@ -16,13 +16,17 @@
 //!     }
 //! }
 //! export_plugin!(MyCrm);
+//! # fn main() {}
 //! ```
 
 #![deny(missing_docs)]
 
 extern crate self as switchboard_sdk;
 
-/// Bindings generated from the contract (for what the helpers do not cover).
+/// Bindings generated from the contract. Hidden: the export macro needs them,
+/// plugins use the curated re-exports below ([`Call`], [`telephony`], [`phone`]…),
+/// so a contract change surfaces in the SDK, not in every plugin.
+#[doc(hidden)]
 #[allow(missing_docs, unsafe_code)]
 pub mod bindings {
     wit_bindgen::generate!({
@@ -54,14 +58,50 @@ pub mod multipart;
 pub mod storage;
 pub mod tag_set;
 
-pub use bindings::switchboard::plugin::incoming::{Request, Response};
+// What a plugin receives: Aircall's objects as the host parsed them.
 pub use bindings::switchboard::plugin::types::{
-    Call, CallEvent, CallEventKind, CallStatus, Channel, Contact, ContactEvent, ContactEventKind, Direction, Event, EventContext,
-    GroupMessage, GroupMessageEvent, Intelligence, IvrOption, Media, Message, MessageEvent, MessageEventKind, Number, NumberEvent,
-    NumberEventKind, PluginError, RateLimit, RequestContext, Tag, User, UserEvent, UserEventKind, VoiceAgentEvent,
-    VoiceAgentEventKind, VoiceAgentSession,
+    // The objects.
+    Call, CallStatus, Channel, Comment, Contact, Direction, GroupMessage, Intelligence, IvrOption, LabeledValue, Media, Message,
+    Number, Participant, Tag, Team, User, VoiceAgentSession, WhatsappDetails,
+    // The events and their kinds.
+    CallEvent, CallEventKind, ContactEvent, ContactEventKind, Event, GroupMessageEvent, MessageEvent, MessageEventKind,
+    NumberEvent, NumberEventKind, UserEvent, UserEventKind, VoiceAgentEvent, VoiceAgentEventKind,
+    // The job and its outcome.
+    EventContext, PluginError, RateLimit, RequestContext,
 };
-pub use bindings::switchboard::plugin::{clock, crypto, phone, telephony};
+// A request routed to the integration's URL and its answer.
+pub use bindings::switchboard::plugin::incoming::{Request, Response};
+
+/// Wall-clock time, replayed on a retried job (see also [`now_ms`]).
+pub mod clock {
+    pub use crate::bindings::switchboard::plugin::clock::now_ms;
+}
+
+/// Signing and verifying with the integration's secrets without reading them
+/// (the host computes; see [`crate::hmac`] for plain HMAC over known keys).
+pub mod crypto {
+    pub use crate::bindings::switchboard::plugin::crypto::{hmac_sha256, verify_hmac_sha256};
+}
+
+/// The host's phone-number engine: normalise a raw number with a region hint
+/// (see [`crate::Context::region_for`]), format E.164, list the spellings a CRM
+/// may have stored.
+pub mod phone {
+    pub use crate::bindings::switchboard::plugin::phone::{
+        Normalized, PhoneError, PhoneErrorKind, Style, format, normalize, region_of, variants,
+    };
+}
+
+/// The Aircall side, typed: insight cards, shared contacts, messages, users and
+/// numbers, and the REST-only call data. The host holds the credentials.
+pub mod telephony {
+    pub use crate::bindings::switchboard::plugin::telephony::{
+        CardItem, CardShortText, CardTitle, ContactFields, OutgoingMessage, SentMessage, create_contact, find_contacts_by_email,
+        find_contacts_by_phone, find_user_by_email, get_call, get_number, list_numbers, number_users, push_insight_card,
+        send_message, start_outbound_call, update_contact, user_availability,
+    };
+}
+
 pub use context::Context;
 pub use error::CapabilityError;
 

@@ -2,7 +2,8 @@
 //! safe under concurrent jobs: every change is a compare-and-swap, retried
 //! when another job changed the counter in between.
 //!
-//! ```ignore
+//! ```no_run
+//! # fn f(sender: &str) -> Result<(), switchboard_sdk::CapabilityError> {
 //! use switchboard_sdk::quota::{self, Limit, Verdict};
 //! let now = switchboard_sdk::now_ms();
 //! let limits = [
@@ -13,6 +14,8 @@
 //!     Verdict::Granted => { /* send; on failure quota::release_all(&limits)? */ }
 //!     Verdict::Exhausted { index, count } => { /* limits[index] is used up */ }
 //! }
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! Counters are stored as decimal ASCII. A value that is not a number (written

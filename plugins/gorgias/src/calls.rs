@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use switchboard_sdk::datetime::iso8601;
 use switchboard_sdk::phone::{self, Normalized};
-use switchboard_sdk::{Call, CallEventKind, Context, Direction, PluginError, log, storage};
+use switchboard_sdk::{Call, CallEventKind, Context, Direction, Number, PluginError, log, storage};
 
 /// How long what we wrote for a call is remembered (seconds): late notes and tags still find the ticket.
 const LOG_TTL: u32 = 30 * 24 * 3600;
@@ -64,9 +64,8 @@ pub struct Party {
 }
 
 /// Normalise a raw number with the line's country (else the integration's region).
-pub fn party(raw: &str, country: Option<&str>, ctx: &Context) -> Party {
-    let region = country.or(ctx.default_region());
-    match phone::normalize(raw, region) {
+pub fn party(raw: &str, line: Option<&Number>, ctx: &Context) -> Party {
+    match phone::normalize(raw, ctx.region_for(line)) {
         Ok(Normalized::Number(e164)) => Party { shown: e164.clone(), e164: Some(e164) },
         Ok(Normalized::Anonymous) => Party { e164: None, shown: "Anonymous".into() },
         Err(_) => Party { e164: None, shown: raw.trim().chars().take(40).collect() },
@@ -98,7 +97,7 @@ fn now() -> i64 {
 
 /// Handle one call event.
 pub fn handle(ctx: &Context, settings: &Settings, api: &Api, kind: CallEventKind, call: &Call) -> Result<(), PluginError> {
-    let party = party(&call.raw_digits, call.number.as_ref().and_then(|n| n.country.as_deref()), ctx);
+    let party = party(&call.raw_digits, call.number.as_ref(), ctx);
     match kind {
         CallEventKind::Created if settings.insight_cards => match &party.e164 {
             Some(e164) => card::push(api, call.id, e164),

@@ -58,7 +58,7 @@ pub fn handle(ctx: &Context, settings: &Settings, api: &Api, kind: MessageEventK
     }
     let number = msg.number.as_ref();
     let line = number.map(|n| n.e164.clone().unwrap_or_else(|| n.digits.clone())).unwrap_or_default();
-    let party = party(&msg.external_number, number.and_then(|n| n.country.as_deref()), ctx);
+    let party = party(&msg.external_number, number, ctx);
     let customer = match &party.e164 {
         Some(e164) => customers::find_or_create(api, e164, msg.contact.as_ref(), settings)?,
         None => customers::anonymous(api, settings)?,

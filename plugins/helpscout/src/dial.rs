@@ -239,11 +239,8 @@ pub fn handle(ctx: &Context, req: &Request) -> Response {
         );
     };
     // The line's country is the region hint for a local number.
-    let region = telephony::get_number(number_id)
-        .ok()
-        .and_then(|n| n.country)
-        .or_else(|| ctx.default_region().map(str::to_string));
-    let to = match phone::normalize(raw, region.as_deref()) {
+    let line = telephony::get_number(number_id).ok();
+    let to = match phone::normalize(raw, ctx.region_for(line.as_ref())) {
         Ok(Normalized::Number(e164)) => e164,
         Ok(Normalized::Anonymous) => return error(422, "no number to call"),
         Err(e) => return error(422, &format!("not a phone number: {e}")),

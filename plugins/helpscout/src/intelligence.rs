@@ -12,7 +12,7 @@ use crate::call_state::CallState;
 use crate::call_text::marker;
 use crate::logbook::{self, Entry, Place, Purpose};
 use crate::settings::Settings;
-use switchboard_sdk::bindings::switchboard::plugin::types::Intelligence;
+use switchboard_sdk::Intelligence;
 use switchboard_sdk::html::escape;
 use switchboard_sdk::{PluginError, log};
 

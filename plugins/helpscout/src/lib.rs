@@ -66,8 +66,7 @@ impl Plugin for HelpScout {
                     );
                     return Ok(());
                 };
-                let region = number.country.as_deref().or(ctx.default_region());
-                let party = Party::new(&call.raw_digits, region, call.contact.clone());
+                let party = Party::new(&call.raw_digits, ctx.region_for(Some(number)), call.contact.clone());
                 CallJob {
                     client: &client,
                     settings: &settings,
@@ -79,7 +78,7 @@ impl Plugin for HelpScout {
                 .handle(*kind)
             }
             Event::Message(MessageEvent { kind, message: m }) => {
-                messages::handle(&client, &settings, now, ctx.default_region(), *kind, m)
+                messages::handle(&client, &settings, now, ctx.region_for(m.number.as_ref()), *kind, m)
             }
             Event::VoiceAgent(VoiceAgentEvent { kind, session: s }) => {
                 voice_agent::handle(&client, &settings, now, ctx.default_region(), *kind, s)

@@ -14,7 +14,7 @@ use crate::people::{self, Party, Resolved};
 use crate::settings::Settings;
 use base64::Engine as _;
 use serde_json::{Value, json};
-use switchboard_sdk::bindings::switchboard::plugin::types::Media;
+use switchboard_sdk::Media;
 use switchboard_sdk::html::{escape, link, paragraphs};
 use switchboard_sdk::{
     CapabilityError, Channel, Direction, Message, MessageEventKind, PluginError, http, log, storage,
@@ -152,7 +152,7 @@ pub fn handle(
     client: &Client,
     settings: &Settings,
     now: i64,
-    default_region: Option<&str>,
+    region: Option<&str>,
     kind: MessageEventKind,
     m: &Message,
 ) -> Result<(), PluginError> {
@@ -167,11 +167,6 @@ pub fn handle(
     if storage::get::<bool>(&seen_key)?.is_some() {
         return Ok(());
     }
-    let region = m
-        .number
-        .as_ref()
-        .and_then(|n| n.country.as_deref())
-        .or(default_region);
     let party = Party::new(&m.external_number, region, m.contact.clone());
     if party.e164.is_none() {
         log::with(

@@ -13,7 +13,7 @@
 use crate::api::customers::{Customer, Entry, NewCustomer, clip, profile_url};
 use crate::api::{ApiError, Client};
 use crate::settings::{MatchingRule, Settings};
-use switchboard_sdk::bindings::switchboard::plugin::types::LabeledValue;
+use switchboard_sdk::LabeledValue;
 use switchboard_sdk::phone::{self, Normalized, Style};
 use switchboard_sdk::telephony::{self, ContactFields};
 use switchboard_sdk::{Contact, PluginError, datetime, log};

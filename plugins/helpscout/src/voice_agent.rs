@@ -14,7 +14,7 @@ use crate::logbook::{self, Entry, Place, Purpose};
 use crate::people::{self, Party, Resolved};
 use crate::settings::{Settings, digits_only};
 use crate::tags;
-use switchboard_sdk::bindings::switchboard::plugin::types::{
+use switchboard_sdk::{
     VoiceAgentEventKind, VoiceAgentSession,
 };
 use switchboard_sdk::html::{escape, paragraphs};

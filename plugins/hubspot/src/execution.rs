@@ -178,8 +178,7 @@ fn validate(ctx: &Context, settings: &Settings, body: &Value) -> Result<Fields, 
     };
     // A property name instead of a value (a static "mobilephone") is looked up on the record.
     let raw_to = enrolled.properties.get(&raw_to.to_ascii_lowercase()).cloned().unwrap_or(raw_to);
-    let region = number.country.clone().or_else(|| ctx.default_region().map(str::to_string));
-    let to = match phone::normalize(&raw_to, region.as_deref()) {
+    let to = match phone::normalize(&raw_to, ctx.region_for_country(number.country.as_deref())) {
         Ok(Normalized::Number(e164)) => e164,
         Ok(Normalized::Anonymous) => return Err(Stop::Fail(format!("{} {raw_to:?} is not a phone number", field::TO_PHONE))),
         Err(why) => return Err(Stop::Fail(format!("{} {raw_to:?} is not a valid phone number: {why}", field::TO_PHONE))),

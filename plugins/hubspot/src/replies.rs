@@ -19,8 +19,7 @@ pub fn received(ctx: &Context, settings: &Settings, msg: &Message) -> Result<(),
         log::debug("inbound message without an Aircall number: ignored");
         return Ok(());
     };
-    let region = number.country.clone().or_else(|| ctx.default_region().map(str::to_string));
-    let from = match phone::normalize(&msg.external_number, region.as_deref()) {
+    let from = match phone::normalize(&msg.external_number, ctx.region_for(Some(number))) {
         Ok(Normalized::Number(e164)) => e164,
         _ => {
             log::debug("inbound message from an unusable number: ignored");

@@ -14,7 +14,7 @@ use switchboard_sdk::{Call, Direction, PluginError, log};
 pub fn caller(job: &Job, call: &Call) -> Option<Caller> {
     Caller::parse(
         &call.raw_digits,
-        job.region(call.number.as_ref()).as_deref(),
+        job.region(call.number.as_ref()),
     )
 }
 

@@ -29,11 +29,8 @@ impl<'a> Job<'a> {
     }
 
     /// Region hint for phone numbers: the Aircall line's country, else the integration's default.
-    pub fn region(&self, number: Option<&Number>) -> Option<String> {
-        number
-            .and_then(|n| n.country.clone())
-            .filter(|c| !c.is_empty())
-            .or_else(|| self.ctx.default_region().map(str::to_string))
+    pub fn region<'n>(&'n self, number: Option<&'n Number>) -> Option<&'n str> {
+        self.ctx.region_for(number)
     }
 
     /// The set-up admin (cached).

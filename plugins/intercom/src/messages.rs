@@ -49,7 +49,7 @@ fn log_message(job: &Job, msg: &Message) -> Result<(), PluginError> {
     }
     let Some(caller) = Caller::parse(
         &msg.external_number,
-        job.region(msg.number.as_ref()).as_deref(),
+        job.region(msg.number.as_ref()),
     ) else {
         return Ok(());
     };

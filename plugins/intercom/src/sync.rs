@@ -5,8 +5,8 @@
 
 use crate::party::ContactRef;
 use switchboard_sdk::storage as store;
-use switchboard_sdk::bindings::switchboard::plugin::telephony::ContactFields;
-use switchboard_sdk::bindings::switchboard::plugin::types::LabeledValue;
+use switchboard_sdk::telephony::ContactFields;
+use switchboard_sdk::LabeledValue;
 use switchboard_sdk::{Contact, PluginError, log, telephony};
 
 /// A contact synced at one version is not synced again for a day.
