@@ -61,3 +61,29 @@ async fn new_version_takes_over_under_load_and_a_corrupt_one_is_rejected() {
     host.post(&call_event("call.ended", 9999, 1)).await;
     crm.wait_for(Duration::from_secs(20), "a note from the old version", |n| n.len() == 151).await;
 }
+
+/// A component's contract is what it imports: a plugin.toml that claims another
+/// version is refused with both versions named, and the serving version stays.
+#[tokio::test]
+async fn a_manifest_claiming_another_contract_than_the_component_imports_is_refused() {
+    let crm = FakeCrm::start().await;
+    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+    wait_version(&host, "example@0.1.0").await;
+    let manifest = host.dir.path().join("plugins/example/plugin.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    assert!(text.contains("contract = \"0.2.0\""), "the example is built on contract 0.2.0");
+    let lying = text.replace("contract = \"0.2.0\"", "contract = \"0.1.0\"").replace("version = \"0.1.0\"", "version = \"0.1.1\"");
+    std::fs::write(&manifest, lying).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !host.log().contains("imports switchboard:plugin@0.2.0") {
+        assert!(Instant::now() < deadline, "no refusal naming both versions; log:\n{}", host.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(host.log().contains("plugin.toml says contract \"0.1.0\""), "{}", host.log());
+    // Still served, at the old version.
+    let h = host.healthz().await;
+    assert!(h["plugins"].as_array().unwrap().iter().any(|p| p == "example@0.1.0"), "{h}");
+    let (status, _) = host.post(&call_event("call.created", 77, 1)).await;
+    assert_eq!(status, 200);
+    crm.wait_for(Duration::from_secs(20), "the note, by the version still serving", |n| n.len() == 1).await;
+}
