@@ -272,3 +272,77 @@ fn every_config_example_in_the_readmes_passes_check() {
     }
     assert!(checked >= 5, "only {checked} examples found");
 }
+
+// ------------------------------------------------ config errors never print secrets
+
+/// A secret as an operator would keep it in the environment; no output of
+/// `check` or `serve` may contain it (nor a recognisable piece of it).
+const SECRET: &str = "sk_live_7f3aC9-DoNotPrint-e41b";
+
+/// Run `switchboard CMD --config FILE` with `SB_SECRET` set; (exit code, stdout + stderr).
+/// `serve` must fail on the configuration, so it is given 60 s at most.
+fn run_with_secret(cmd: &str, config: &std::path::Path) -> (i32, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args([cmd, "--config", config.to_str().unwrap()])
+        .env("SB_SECRET", SECRET)
+        .env("SB_OTHER", "another-long-token-value")
+        .env_remove("SB_UNSET")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("`switchboard {cmd}` did not refuse {}", config.display());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn config_errors_show_the_file_text_never_the_secret_from_the_environment() {
+    let account = |extra: &str| {
+        format!("[server]\nlisten = \"127.0.0.1:0\"\n\n[[accounts]]\nid = \"main\"\nwebhook_token = \"${{SB_SECRET}}\"\n{extra}")
+    };
+    // (what, file, text the message must contain)
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("unknown key next to the token", account("webhok_tokn = \"x\"\n"), "webhok_tokn"),
+        ("duplicate key", account("webhook_token = \"${SB_SECRET}\"\n"), "webhook_token"),
+        ("syntax error on the token's line", account("").replace("\"${SB_SECRET}\"", "\"${SB_SECRET}\" trailing"), "${SB_SECRET}"),
+        ("unterminated string", account("").replace("\"${SB_SECRET}\"", "\"${SB_SECRET}"), "${SB_SECRET}"),
+        ("wrong type for a value from the environment", account("api_requests_per_minute = \"${SB_SECRET}\"\n"), "api_requests_per_minute"),
+        ("wrong type next to the token", account("id = 5\n").replace("id = \"main\"\n", ""), "id"),
+        ("bad value in a secret-bearing field", account("api_base = \"${SB_SECRET}\"\n"), "api_base"),
+        (
+            "bad base_url from the environment",
+            account("[[integrations]]\nid = \"x\"\naccount = \"main\"\nplugin = \"example\"\nbase_url = \"${SB_SECRET}\"\n"),
+            "base_url",
+        ),
+        (
+            "two accounts with the same secret token",
+            account("[[accounts]]\nid = \"other\"\nwebhook_token = \"${SB_SECRET}\"\n"),
+            "share one webhook token",
+        ),
+        ("missing environment variable", account("api_token = \"${SB_UNSET}\"\n"), "SB_UNSET"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let piece = &SECRET[8..20];
+    for (what, text, expected) in &cases {
+        let path = dir.path().join("switchboard.toml");
+        std::fs::write(&path, text).unwrap();
+        for cmd in ["check", "serve"] {
+            let (code, output) = run_with_secret(cmd, &path);
+            assert_ne!(code, 0, "{cmd} should refuse ({what}):\n{output}");
+            assert!(
+                !output.contains(SECRET) && !output.contains(piece),
+                "`{cmd}` printed the secret ({what}):\n{output}"
+            );
+            assert!(output.contains(expected), "`{cmd}` should name {expected:?} ({what}):\n{output}");
+        }
+    }
+}

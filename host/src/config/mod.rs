@@ -23,8 +23,10 @@ mod interpolate;
 mod model;
 mod validate;
 
-pub use interpolate::interpolate;
+pub use interpolate::{Redactor, interpolate};
 pub use model::*;
+
+use serde::Deserialize;
 
 use std::path::{Path, PathBuf};
 
@@ -42,7 +44,7 @@ pub enum ConfigError {
     /// A `${VAR}` names an unset environment variable.
     #[error("{key}: environment variable ${{{var}}} is not set")]
     MissingVar {
-        /// Where it was used (line of the file).
+        /// Where it was used (the key and its line).
         key: String,
         /// The variable.
         var: String,
@@ -52,7 +54,8 @@ pub enum ConfigError {
     Parse {
         /// The file.
         path: PathBuf,
-        /// The parser's message, which names the key.
+        /// The parser's message with the offending line of the file as written
+        /// (`${VAR}` shown, never its value).
         message: String,
     },
     /// A value is out of range or inconsistent.
@@ -78,20 +81,35 @@ impl Config {
     }
 
     /// Parse configuration text. `env` resolves `${VAR}`; `base` resolves relative paths.
+    ///
+    /// The text is parsed as written, then `${VAR}`s are replaced in string
+    /// values, then the schema is applied: every error quotes the file's text,
+    /// and any value that came from the environment is shown as its `${VAR}`.
     pub fn from_toml(
         text: &str,
         path: &Path,
         base: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
-        let text = interpolate(text, env)?;
-        let mut config: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        let parse_error = |e: toml::de::Error, redactor: &Redactor| ConfigError::Parse {
             path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+            message: render_toml_error(text, e.span(), &redactor.redact(e.message())),
+        };
+        let mut redactor = Redactor::default();
+        let mut document = toml::de::DeTable::parse(text).map_err(|e| parse_error(e, &redactor))?;
+        interpolate::interpolate_document(document.get_mut(), text, env, &mut redactor)?;
+        let mut config = Config::deserialize(toml::de::Deserializer::from(document))
+            .map_err(|e| parse_error(e, &redactor))?;
         config.resolve_paths(base);
-        validate::validate(&config)?;
+        validate::validate(&config).map_err(|e| redactor.redact_error(e))?;
+        config.redactor = redactor;
         Ok(config)
+    }
+
+    /// `text` with every value this configuration took from the environment
+    /// shown as its `${VAR}`: for messages that may quote a configured value.
+    pub fn redact(&self, text: &str) -> String {
+        self.redactor.redact(text)
     }
 
     fn resolve_paths(&mut self, base: &Path) {
@@ -115,4 +133,28 @@ impl Config {
 /// the store file's folder.
 pub fn default_cache_dir(store_path: &Path) -> PathBuf {
     store_path.parent().unwrap_or(Path::new(".")).join("plugin-cache")
+}
+
+/// A TOML error as `toml` shows it (line, column, the line with a caret, the
+/// message), but quoting `text` (the file as written) and the given message.
+fn render_toml_error(text: &str, span: Option<std::ops::Range<usize>>, message: &str) -> String {
+    let Some(span) = span else {
+        return message.to_string();
+    };
+    let start = span.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_no = interpolate::line_of(text, start);
+    let content = text[line_start..].split('\n').next().unwrap_or("").trim_end_matches('\r');
+    let column = text[line_start..start].chars().count();
+    let width = text[start..span.end.clamp(start, text.len())]
+        .split('\n')
+        .next()
+        .map_or(1, |s| s.chars().count().max(1));
+    let gutter = " ".repeat(line_no.to_string().len());
+    format!(
+        "TOML parse error at line {line_no}, column {}\n{gutter} |\n{line_no} | {content}\n{gutter} | {}{}\n{message}",
+        column + 1,
+        " ".repeat(column),
+        "^".repeat(width),
+    )
 }

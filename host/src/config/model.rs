@@ -31,6 +31,10 @@ pub struct Config {
     /// Configured plugin instances.
     #[serde(default)]
     pub integrations: Vec<IntegrationConfig>,
+    /// The values taken from the environment, to keep them out of messages
+    /// (see [`Config::redact`]).
+    #[serde(skip)]
+    pub redactor: super::Redactor,
 }
 
 /// `[server]`
@@ -55,12 +59,18 @@ impl Default for ServerConfig {
     }
 }
 
-/// `[store]`
+/// `[store]`: the embedded SQLite file (`path`, the default) or a PostgreSQL
+/// database (`url`); naming both is an error.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(from = "StoreFile")]
 pub struct StoreConfig {
     /// SQLite database file.
     pub path: PathBuf,
+    /// PostgreSQL URL (`postgres://user:password@host:5432/database`); when set,
+    /// the store is PostgreSQL and `path` is not used.
+    pub url: Option<String>,
+    /// PostgreSQL connections kept by this host (at least 2: one is the writer's).
+    pub pool_size: usize,
     /// How long a webhook body is remembered to drop redeliveries, in days.
     pub dedupe_days: u32,
     /// How long to wait for more writes before a group commit, in microseconds.
@@ -69,15 +79,47 @@ pub struct StoreConfig {
     /// exists only to measure what durability costs: acknowledged events can
     /// then be lost to a power cut.
     pub fsync: bool,
+    /// `path` was written in the file (validation refuses it beside `url`).
+    pub path_given: bool,
+}
+
+/// `[store]` as written: `path` optional, so naming it beside `url` can be refused.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoreFile {
+    path: Option<PathBuf>,
+    url: Option<String>,
+    pool_size: Option<usize>,
+    dedupe_days: Option<u32>,
+    group_commit_wait_us: Option<u64>,
+    fsync: Option<bool>,
+}
+
+impl From<StoreFile> for StoreConfig {
+    fn from(f: StoreFile) -> Self {
+        let d = StoreConfig::default();
+        StoreConfig {
+            path_given: f.path.is_some(),
+            path: f.path.unwrap_or(d.path),
+            url: f.url,
+            pool_size: f.pool_size.unwrap_or(d.pool_size),
+            dedupe_days: f.dedupe_days.unwrap_or(d.dedupe_days),
+            group_commit_wait_us: f.group_commit_wait_us.unwrap_or(d.group_commit_wait_us),
+            fsync: f.fsync.unwrap_or(d.fsync),
+        }
+    }
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             path: PathBuf::from("switchboard.db"),
+            url: None,
+            pool_size: 8,
             dedupe_days: 7,
             group_commit_wait_us: 0,
             fsync: true,
+            path_given: false,
         }
     }
 }
