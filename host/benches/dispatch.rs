@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 use support::*;
 use switchboard::aircall::ParsedEvent;
 use switchboard::capabilities::journal::Journal;
-use switchboard::capabilities::{IntegrationCtx, JobCaps, JobLabel, Shared};
+use switchboard::capabilities::{JobCaps, JobLabel, Shared};
 use switchboard::config::Config;
 use switchboard::metrics::Metrics;
 use switchboard::registry::manifest::Manifest;
-use switchboard::runtime::bindings::EventContext;
-use switchboard::runtime::convert;
+use switchboard::contract::bindings::EventContext;
+use switchboard::contract::convert;
 use switchboard::store::{SqliteStore, Store};
 
 const ROUNDS: usize = 5;
@@ -63,7 +63,7 @@ async fn measure(crm: &str, keep_resident: usize) {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.store.path, Duration::ZERO).unwrap());
     let shared = Arc::new(Shared::new(config.network.clone(), config.limits.clone(), store, Arc::new(Metrics::new())).unwrap());
     let clients = switchboard::app::aircall_clients(&config).unwrap();
-    let ictx = Arc::new(IntegrationCtx::build(&config.integrations[0], &manifest, clients["main"].clone()).unwrap());
+    let ictx = Arc::new(switchboard::registry::policy::integration(&config.integrations[0], &manifest, clients["main"].clone()).unwrap());
     let caps = || JobCaps::new(shared.clone(), ictx.clone(), Journal::disabled(), JobLabel { event_id: "1".into(), job_id: 0 }, Duration::from_secs(10));
 
     println!("machine: {}", machine());
@@ -114,6 +114,7 @@ async fn measure(crm: &str, keep_resident: usize) {
             attempt: 1,
             settings: ictx.settings.clone(),
             default_region: None,
+            base_url: ictx.base_url.clone(),
             raw_data: data.to_string(),
         };
         let mut rates = Vec::new();

@@ -8,9 +8,10 @@
 //! an `unavailable` error naming the field, never an empty list or a last page.
 
 use super::model::{Call, Contact, Number, User};
-use crate::capabilities::ratelimit::{Budget, RateLimiters, Signal, read_signal};
+use crate::outbound::ratelimit::{Budget, RateLimiters, Signal, read_signal};
+use crate::outbound::ssrf::CheckedResolver;
 use crate::config::AccountConfig;
-use crate::runtime::bindings::CapabilityError;
+use crate::contract::bindings::CapabilityError;
 use base64::Engine as _;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -91,7 +92,6 @@ fn answer_field<T: DeserializeOwned>(body: &Value, path: &str, key: &str) -> Res
 impl AircallClient {
     /// A client for `account`.
     pub fn new(account: &AccountConfig) -> anyhow::Result<AircallClient> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let auth = match (&account.api_id, &account.api_token) {
             (Some(id), Some(token)) => {
                 Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{token}"))))
@@ -100,11 +100,7 @@ impl AircallClient {
             _ => None,
         };
         Ok(AircallClient {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .connect_timeout(Duration::from_secs(5))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()?,
+            http: crate::outbound::client(CheckedResolver::operator_chosen(), Some(Duration::from_secs(10)))?,
             base: account.api_base.trim_end_matches('/').to_string(),
             auth,
             account: account.id.clone(),
@@ -128,7 +124,7 @@ impl AircallClient {
         }
         let resp = req.send().await.map_err(|e| CapabilityError::Unavailable(format!("aircall: {e}")))?;
         let status = resp.status().as_u16();
-        let headers: Vec<(String, String)> = crate::capabilities::header_pairs(resp.headers());
+        let headers: Vec<(String, String)> = crate::outbound::headers::header_pairs(resp.headers());
         let signal = read_signal(status, &headers, Duration::from_secs(3600));
         self.limiters.observe(&self.account, "aircall", signal);
         let text = resp.text().await.map_err(|e| CapabilityError::Unavailable(format!("aircall: {e}")))?;

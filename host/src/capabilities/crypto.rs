@@ -6,7 +6,7 @@
 //! nothing is journaled: the same inputs give the same answer on a retry.
 
 use super::JobCaps;
-use crate::runtime::bindings::CapabilityError;
+use crate::contract::bindings::CapabilityError;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 

@@ -1,20 +1,17 @@
 //! `http.send`: allow-list, address policy, credentials, rate limits, journal.
 
 use super::journal::{self, Lookup};
-use super::ratelimit::{self, Signal};
-use super::{Credential, JobCaps};
-use crate::registry::manifest::AuthScheme;
-use crate::runtime::bindings::CapabilityError;
-use crate::runtime::bindings::switchboard::plugin::http::{Method, Request, Response};
-use base64::Engine as _;
+use crate::outbound::headers::{auth_header, forbidden_header, header_pairs};
+use crate::outbound::ratelimit::{self, Signal};
+use crate::outbound::error_chain;
+use super::JobCaps;
+use crate::contract::bindings::CapabilityError;
+use crate::contract::bindings::switchboard::plugin::http::{Method, Request, Response};
 use std::time::Duration;
 
 /// Longest a request waits inline for its rate-limit budget; longer waits
 /// re-queue the job instead of holding an instance.
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(2);
-
-/// Headers a plugin may not set: the host owns them.
-const FORBIDDEN_HEADERS: &[&str] = &["host", "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer", "proxy-authorization"];
 
 /// Statuses whose answer is final (recorded and replayed). Everything else is
 /// "not done": the request is performed again on the next attempt.
@@ -37,17 +34,6 @@ fn reqwest_method(m: &Method) -> reqwest::Method {
     }
 }
 
-fn auth_header(c: &Credential) -> (String, String) {
-    match &c.scheme {
-        AuthScheme::Bearer => ("authorization".into(), format!("Bearer {}", c.value)),
-        AuthScheme::Basic => (
-            "authorization".into(),
-            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(c.value.as_bytes())),
-        ),
-        AuthScheme::Header(name) => (name.to_ascii_lowercase(), c.value.clone()),
-    }
-}
-
 impl JobCaps {
     /// Perform (or replay) an outbound request.
     pub async fn http_send(&mut self, req: Request) -> Result<Response, CapabilityError> {
@@ -66,7 +52,7 @@ impl JobCaps {
             return Err(CapabilityError::Denied(format!("host {host:?} is not declared in the plugin's allowed_hosts")));
         }
         if let Some(ip) = url.host_str().and_then(|h| h.trim_matches(['[', ']']).parse::<std::net::IpAddr>().ok()) {
-            if !self.shared.network.allow_private && !super::ssrf::is_public(ip) {
+            if !self.shared.network.allow_private && !crate::outbound::ssrf::is_public(ip) {
                 self.shared.metrics.outbound(&host, "denied");
                 return Err(CapabilityError::Denied(format!("address {ip} is not public")));
             }
@@ -81,10 +67,8 @@ impl JobCaps {
             ),
             None => None,
         };
-        for (name, _) in &req.headers {
-            if FORBIDDEN_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-                return Err(CapabilityError::Invalid(format!("header {name:?} is set by the host")));
-            }
+        if let Some(name) = forbidden_header(&req.headers) {
+            return Err(CapabilityError::Invalid(format!("header {name:?} is set by the host")));
         }
 
         let fp = journal::fingerprint("http", &req);
@@ -114,7 +98,7 @@ impl JobCaps {
             builder = builder.header(name.as_str(), value.as_str());
         }
         if let Some(c) = &credential {
-            let (name, value) = auth_header(c);
+            let (name, value) = auth_header(&c.scheme, &c.value);
             builder = builder.header(name, value);
         }
         if let Some(body) = req.body.clone() {
@@ -144,7 +128,7 @@ impl JobCaps {
             }
         };
         let status = resp.status().as_u16();
-        let headers: Vec<(String, String)> = crate::capabilities::header_pairs(resp.headers());
+        let headers: Vec<(String, String)> = header_pairs(resp.headers());
         let max = self.shared.limits.http_max_response_bytes;
         let mut body = Vec::new();
         loop {
@@ -199,15 +183,4 @@ impl JobCaps {
             CapabilityError::RateLimited(wait.as_millis() as u64)
         })
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s
 }

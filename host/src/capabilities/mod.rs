@@ -6,20 +6,19 @@ mod crypto;
 mod http;
 pub mod journal;
 pub mod phone;
-pub mod ratelimit;
-pub mod ssrf;
 mod storage;
 mod telephony;
 
 use crate::aircall::client::AircallClient;
-use crate::config::{IntegrationConfig, LimitsConfig, NetworkConfig};
+use crate::config::{LimitsConfig, NetworkConfig};
 use crate::metrics::Metrics;
-use crate::registry::manifest::{AuthScheme, Manifest};
-use crate::runtime::bindings::SettingValue;
-use crate::runtime::bindings::switchboard::plugin::log::Level;
+use crate::outbound::headers::AuthScheme;
+use crate::contract::bindings::SettingValue;
+use crate::contract::bindings::switchboard::plugin::log::Level;
 use crate::store::Store;
 use journal::Journal;
-use ratelimit::{Budget, RateLimiters};
+use crate::outbound::ratelimit::{Budget, RateLimiters};
+use crate::outbound::ssrf::CheckedResolver;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,16 +40,10 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Build the shared part.
+    /// The shared part of every job: one outbound client whose resolver
+    /// enforces `network`'s address policy, and fresh rate limiters.
     pub fn new(network: NetworkConfig, limits: LimitsConfig, store: Arc<dyn Store>, metrics: Arc<Metrics>) -> anyhow::Result<Shared> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(Arc::new(ssrf::CheckedResolver { allow_private: network.allow_private, fixed: network.resolve.iter().map(|(name, ip)| (name.to_ascii_lowercase(), *ip)).collect() }))
-            .connect_timeout(Duration::from_secs(5))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = crate::outbound::client(CheckedResolver::from_config(&network), None)?;
         Ok(Shared { http, network, limits, store, limiters: RateLimiters::default(), metrics })
     }
 }
@@ -60,6 +53,40 @@ impl Shared {
 pub struct Credential {
     value: String,
     scheme: AuthScheme,
+}
+
+impl Credential {
+    /// `value` attached under `scheme`.
+    pub fn new(value: String, scheme: AuthScheme) -> Credential {
+        Credential { value, scheme }
+    }
+}
+
+/// What an [`IntegrationCtx`] is made of, checked by the registry against
+/// the plugin's manifest before it gets here.
+pub struct IntegrationParts {
+    /// The integration's id in the configuration.
+    pub id: String,
+    /// The plugin's name (`plugin.toml`).
+    pub plugin: String,
+    /// The plugin's version (`plugin.toml`).
+    pub version: String,
+    /// The Aircall account whose events the integration gets.
+    pub account: String,
+    /// Settings (manifest defaults overlaid by the configuration).
+    pub settings: Vec<(String, SettingValue)>,
+    /// Region for numbers without a country prefix.
+    pub default_region: Option<String>,
+    /// The vendor API's root (configured or the manifest's default); its host is allowed.
+    pub base_url: Option<String>,
+    /// Host patterns of the manifest's `http.allowed_hosts`.
+    pub allowed_hosts: Vec<String>,
+    /// Configured secrets, by name.
+    pub credentials: HashMap<String, Credential>,
+    /// Outbound budgets by host pattern, the first also applying to the base URL's host.
+    pub budgets: Vec<(String, Budget)>,
+    /// The account's Aircall client.
+    pub aircall: Arc<AircallClient>,
 }
 
 /// An integration's policy for one plugin version.
@@ -87,52 +114,28 @@ pub struct IntegrationCtx {
 }
 
 impl IntegrationCtx {
-    /// Check an integration's configuration against a manifest and build its policy.
-    /// Errors name the key at fault (`integration "id".settings.…`).
-    pub fn build(config: &IntegrationConfig, manifest: &Manifest, aircall: Arc<AircallClient>) -> Result<IntegrationCtx, String> {
-        Self::build_at(&format!("integration {:?}", config.id), config, manifest, aircall)
-    }
-
-    /// [`IntegrationCtx::build`] with the integration's key for errors, e.g. `integrations[0]`.
-    pub fn build_at(key: &str, config: &IntegrationConfig, manifest: &Manifest, aircall: Arc<AircallClient>) -> Result<IntegrationCtx, String> {
-        // Types, required-ness, allowed values, formats; the base URL joins the settings.
-        let checked = manifest.check_integration(key, config)?;
-        let settings = checked.settings.iter().map(|(name, value)| (name.clone(), setting_value(value))).collect();
-        let credentials: HashMap<String, Credential> = manifest
-            .secrets
-            .iter()
-            .filter_map(|(name, decl)| {
-                let value = config.secrets.get(name).filter(|v| !v.trim().is_empty())?;
-                Some((name.clone(), Credential { value: value.clone(), scheme: decl.scheme.clone() }))
-            })
-            .collect();
-        let base = match &checked.base_url {
-            Some(u) => {
-                let url = url::Url::parse(u).map_err(|e| format!("{key}.base_url: {e}"))?;
-                let host = url.host_str().ok_or_else(|| format!("{key}.base_url has no host"))?.to_ascii_lowercase();
-                Some((host, url.port_or_known_default()))
-            }
-            None => None,
-        };
-        Ok(IntegrationCtx {
-            id: config.id.clone(),
-            plugin: manifest.name.clone(),
-            version: manifest.version.clone(),
-            account: config.account.clone(),
+    /// The policy of one integration, from what [`crate::registry`] checked
+    /// against the plugin's manifest.
+    pub fn new(parts: IntegrationParts) -> IntegrationCtx {
+        let IntegrationParts { id, plugin, version, account, settings, default_region, base_url, allowed_hosts, credentials, budgets, aircall } = parts;
+        let base = base_url.as_deref().and_then(|u| {
+            let url = url::Url::parse(u).ok()?;
+            Some((url.host_str()?.to_ascii_lowercase(), url.port_or_known_default()))
+        });
+        IntegrationCtx {
+            id,
+            plugin,
+            version,
+            account,
             settings,
-            default_region: config.default_region.clone(),
-            base_url: checked.base_url.as_deref().map(|u| u.trim_end_matches('/').to_string()),
-            allowed_hosts: manifest.http.allowed_hosts.clone(),
+            default_region,
+            base_url: base_url.map(|u| u.trim_end_matches('/').to_string()),
+            allowed_hosts,
             base,
             credentials,
-            budgets: manifest
-                .http
-                .rate_limits
-                .iter()
-                .map(|(h, l)| (h.clone(), Budget { requests: l.requests, per: Duration::from_secs_f64(l.per_seconds) }))
-                .collect(),
+            budgets,
             aircall,
-        })
+        }
     }
 
     /// Whether the plugin may call `host:port`.
@@ -142,33 +145,19 @@ impl IntegrationCtx {
                 return true;
             }
         }
-        self.allowed_hosts.iter().any(|pat| crate::registry::manifest::host_matches(pat, host, port))
+        self.allowed_hosts.iter().any(|pat| crate::outbound::host_matches(pat, host, port))
     }
 
     fn budget_for(&self, host: &str, port: Option<u16>) -> Option<Budget> {
         self.budgets
             .iter()
-            .find(|(pat, _)| crate::registry::manifest::host_matches(pat, host, port))
+            .find(|(pat, _)| crate::outbound::host_matches(pat, host, port))
             .map(|(_, b)| *b)
             .or_else(|| {
                 // The base URL override stands in for the vendor host: give it the
                 // first declared budget so the sandbox is paced like the real API.
                 self.base.as_ref().filter(|(h, _)| h == host).and(self.budgets.first().map(|(_, b)| *b))
             })
-    }
-}
-
-/// Header name / value pairs (values that are not visible ASCII are left out).
-pub fn header_pairs(map: &axum::http::HeaderMap) -> Vec<(String, String)> {
-    map.iter().filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string()))).collect()
-}
-
-fn setting_value(v: &toml::Value) -> SettingValue {
-    match v {
-        toml::Value::String(s) => SettingValue::Text(s.clone()),
-        toml::Value::Integer(i) => SettingValue::Integer(*i),
-        toml::Value::Boolean(b) => SettingValue::Boolean(*b),
-        other => SettingValue::Json(serde_json::to_string(other).unwrap_or_else(|_| "null".into())),
     }
 }
 

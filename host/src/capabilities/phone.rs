@@ -1,6 +1,6 @@
 //! `phone`: the shared phone-number engine (`switchboard-phone`), exposed to plugins.
 
-use crate::runtime::bindings::switchboard::plugin::phone::{Normalized, PhoneError, PhoneErrorKind, Style};
+use crate::contract::bindings::switchboard::plugin::phone::{Normalized, PhoneError, PhoneErrorKind, Style};
 
 /// The engine's refusal as the contract's typed error: its reason and its sentence.
 fn refusal(e: switchboard_phone::PhoneError) -> PhoneError {

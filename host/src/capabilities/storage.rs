@@ -2,7 +2,7 @@
 
 use super::JobCaps;
 use super::journal::{self, Lookup};
-use crate::runtime::bindings::CapabilityError;
+use crate::contract::bindings::CapabilityError;
 use crate::store::KvWrite;
 
 /// Longest key accepted.

@@ -3,10 +3,10 @@
 use super::JobCaps;
 use super::journal::{self, Lookup};
 use crate::aircall::client::AircallClient;
-use crate::runtime::bindings::CapabilityError;
-use crate::runtime::bindings::switchboard::plugin::telephony::{CardItem, ContactFields, OutgoingMessage, SentMessage};
-use crate::runtime::bindings::switchboard::plugin::types::{Call, Contact, Direction, Number, User};
-use crate::runtime::convert;
+use crate::contract::bindings::CapabilityError;
+use crate::contract::bindings::switchboard::plugin::telephony::{CardItem, ContactFields, OutgoingMessage, SentMessage};
+use crate::contract::bindings::switchboard::plugin::types::{Call, Contact, Direction, Number, User};
+use crate::contract::convert;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -82,7 +82,7 @@ impl JobCaps {
         if id.is_none() && fields.phone_numbers.is_empty() {
             return Err(CapabilityError::Invalid("Aircall contacts need at least one phone number".into()));
         }
-        let labeled = |v: &[crate::runtime::bindings::switchboard::plugin::types::LabeledValue]| {
+        let labeled = |v: &[crate::contract::bindings::switchboard::plugin::types::LabeledValue]| {
             v.iter().map(|l| json!({ "label": l.label.clone().unwrap_or_else(|| "Work".into()), "value": l.value })).collect::<Vec<_>>()
         };
         let mut body = json!({

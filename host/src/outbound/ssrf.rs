@@ -63,6 +63,26 @@ pub struct CheckedResolver {
     pub fixed: std::collections::BTreeMap<String, IpAddr>,
 }
 
+impl CheckedResolver {
+    /// The policy of `[network]`: private targets only when `allow_private`,
+    /// and the `resolve` map's names answered without DNS.
+    pub fn from_config(network: &crate::config::NetworkConfig) -> CheckedResolver {
+        CheckedResolver { allow_private: network.allow_private, fixed: network.resolve.iter().map(|(name, ip)| (name.to_ascii_lowercase(), *ip)).collect() }
+    }
+
+    /// For an address the operator wrote in the configuration (an account's
+    /// `api_base`): every address allowed, names resolved by DNS.
+    pub fn operator_chosen() -> CheckedResolver {
+        CheckedResolver { allow_private: true, fixed: Default::default() }
+    }
+
+    /// Whether a literal IP address in a URL passes the policy (names are
+    /// checked when they are resolved).
+    pub fn allows_literal(&self, ip: IpAddr) -> bool {
+        self.allow_private || is_public(ip)
+    }
+}
+
 impl reqwest::dns::Resolve for CheckedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let allow_private = self.allow_private;

@@ -48,7 +48,9 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// Contract versions this host loads.
-pub use crate::runtime::bindings::SUPPORTED_CONTRACTS;
+pub use crate::contract::bindings::SUPPORTED_CONTRACTS;
+pub use crate::outbound::headers::AuthScheme;
+pub use crate::outbound::host_matches;
 
 /// A parsed, validated manifest.
 #[derive(Debug, Clone, Deserialize)]
@@ -108,35 +110,6 @@ pub struct RateLimitDecl {
     pub requests: u32,
     /// Window length in seconds.
     pub per_seconds: f64,
-}
-
-/// How the host attaches a secret to a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthScheme {
-    /// `Authorization: Bearer <secret>`.
-    Bearer,
-    /// `Authorization: Basic base64(<secret>)`, the secret being `user:password`.
-    Basic,
-    /// `<name>: <secret>`.
-    Header(String),
-}
-
-impl<'de> Deserialize<'de> for AuthScheme {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        match s.as_str() {
-            "bearer" => Ok(AuthScheme::Bearer),
-            "basic" => Ok(AuthScheme::Basic),
-            other => match other.strip_prefix("header:") {
-                Some(name) if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
-                    Ok(AuthScheme::Header(name.to_string()))
-                }
-                _ => Err(serde::de::Error::custom(format!(
-                    "unknown auth scheme {other:?}: use \"bearer\", \"basic\" or \"header:Name\""
-                ))),
-            },
-        }
-    }
 }
 
 /// `[secrets.NAME]`
@@ -661,24 +634,6 @@ fn valid_host_pattern(p: &str) -> bool {
         return false;
     }
     !host.is_empty() && host.split('.').all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-}
-
-/// Whether `host` (lower-case, from a URL) matches an allowed pattern.
-pub fn host_matches(pattern: &str, host: &str, port: Option<u16>) -> bool {
-    let (pat_host, pat_port) = match pattern.rsplit_once(':') {
-        Some((h, p)) => (h, p.parse::<u16>().ok()),
-        None => (pattern, None),
-    };
-    if let Some(pp) = pat_port {
-        if port != Some(pp) {
-            return false;
-        }
-    }
-    let pat_host = pat_host.to_ascii_lowercase();
-    match pat_host.strip_prefix("*.") {
-        Some(suffix) => host.len() > suffix.len() + 1 && host.ends_with(&format!(".{suffix}")),
-        None => host == pat_host,
-    }
 }
 
 #[cfg(test)]

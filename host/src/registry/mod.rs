@@ -5,6 +5,7 @@
 //! rejected with a log line and the previous version keeps serving.
 
 pub mod manifest;
+pub mod policy;
 mod watch;
 
 use crate::aircall::client::AircallClient;
@@ -208,7 +209,7 @@ impl Registry {
             let Some(aircall) = self.aircall.get(&integration.account) else {
                 return ReloadOutcome::Rejected(format!("integrations[{index}].account: unknown account {:?}", integration.account));
             };
-            match IntegrationCtx::build_at(&format!("integrations[{index}]"), integration, &manifest, aircall.clone()) {
+            match policy::integration_at(&format!("integrations[{index}]"), integration, &manifest, aircall.clone()) {
                 Ok(ctx) => {
                     integrations.insert(integration.id.clone(), Arc::new(ctx));
                 }

@@ -3,11 +3,9 @@
 //! allocator with a deadline and a memory cap. A trap, a timeout or a memory
 //! bomb fails that job with a typed reason and touches nothing else.
 
-pub mod bindings;
 mod cache;
-mod compat_v0_1;
+mod compat_host;
 pub use cache::hash as cache_hash;
-pub mod convert;
 pub mod engine;
 mod limits;
 mod state;
@@ -15,6 +13,7 @@ mod state;
 pub use state::JobState;
 
 use crate::capabilities::JobCaps;
+use crate::contract::{bindings, compat_v0_1};
 use bindings::{EventContext, PluginError, RequestContext};
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! What a plugin instance's store holds, and the contract's imports implemented
 //! by handing each call to the job's capabilities.
 
-use super::bindings::switchboard::plugin::{clock, crypto, http, incoming, log, phone, storage, telephony, types};
+use crate::contract::bindings::switchboard::plugin::{clock, crypto, http, incoming, log, phone, storage, telephony, types};
 use super::limits::Limiter;
 use crate::capabilities::JobCaps;
 use types::{Call, CapabilityError, Contact, Number, User};

@@ -5,8 +5,8 @@ use super::AppState;
 use crate::capabilities::journal::Journal;
 use crate::capabilities::{JobCaps, JobLabel};
 use crate::runtime::JobFailure;
-use crate::runtime::bindings::RequestContext;
-use crate::runtime::bindings::switchboard::plugin::incoming;
+use crate::contract::bindings::RequestContext;
+use crate::contract::bindings::switchboard::plugin::incoming;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -42,7 +42,7 @@ pub async fn handle(
         method: method.to_string(),
         path: format!("/{rest}"),
         query: uri.query().unwrap_or("").to_string(),
-        headers: crate::capabilities::header_pairs(&headers),
+        headers: crate::outbound::headers::header_pairs(&headers),
         body: body.to_vec(),
         url: format!("{}{}", base.trim_end_matches('/'), uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")),
     };
