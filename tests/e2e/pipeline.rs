@@ -281,3 +281,32 @@ async fn webhooks_with_undocumented_data_are_refused_naming_the_field_and_nothin
     assert_eq!(crm.notes().len(), 1, "{notes:?}");
     assert_eq!(notes[0].body["subject"], "call:42");
 }
+
+/// A body that names a key twice (serde_json would silently keep the last) is
+/// refused at the door with 400 naming the key: nothing stored, nothing run,
+/// where it used to be acknowledged and then dead-lettered.
+#[tokio::test]
+async fn a_webhook_naming_a_key_twice_is_refused_naming_the_key() {
+    let crm = FakeCrm::start().await;
+    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+    let good = serde_json::to_string(&call_event("call.created", 42, 1_700_000_000)).unwrap();
+
+    // Twice `event` at the top level: the second one is not a known event.
+    let top = good.replacen("\"event\":\"call.created\"", "\"event\":\"call.created\",\"event\":\"call.bogus\"", 1);
+    let (status, body) = host.post_raw(top.into_bytes()).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("duplicate key `event`"), "{body}");
+
+    // Twice `id` in `data`: 0 would win, and the job would be dead-lettered.
+    let in_data = good.replacen("\"data\":{", "\"data\":{\"id\":0,", 1);
+    let (status, body) = host.post_raw(in_data.into_bytes()).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("duplicate key `data.id`"), "{body}");
+
+    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM events"), 0, "refused webhooks must not be stored");
+    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM jobs"), 0, "refused webhooks must not be dispatched");
+
+    let (status, body) = host.post_raw(good.into_bytes()).await;
+    assert_eq!(status, 200, "{body}");
+    crm.wait_for(Duration::from_secs(20), "the valid event's note", |n| !n.is_empty()).await;
+}

@@ -8,6 +8,11 @@
 //! and the operator sees the reason in the metrics and the log, whereas a
 //! guessed default would key plugin records wrongly for good. Unknown events
 //! are still stored and acknowledged without dispatch.
+//!
+//! A body that names one key twice in an object (`{"event": "call.created",
+//! "event": "call.ended"}`, or twice `id` in `data`) is refused with 400 naming
+//! the key: JSON parsers disagree on which one wins (serde_json keeps the
+//! last), so the host cannot know which the sender meant.
 
 use super::AppState;
 use crate::aircall::{Envelope, ParsedEvent};
@@ -58,6 +63,9 @@ pub async fn receive(State(state): State<AppState>, body: Result<Bytes, BytesRej
         Ok(v) => v,
         Err(e) => return error(&state, "malformed", StatusCode::BAD_REQUEST, format!("body is not JSON: {e}")),
     };
+    if let Some(key) = first_duplicate_key(&body) {
+        return error(&state, "malformed", StatusCode::BAD_REQUEST, format!("duplicate key `{key}`: a JSON object may name each key once"));
+    }
     let Some(obj) = value.as_object() else {
         return error(&state, "malformed", StatusCode::BAD_REQUEST, "body is not a JSON object".into());
     };
@@ -110,6 +118,91 @@ pub async fn receive(State(state): State<AppState>, body: Result<Bytes, BytesRej
             tracing::error!(error = %e, "webhook not stored");
             error(&state, "store_error", StatusCode::SERVICE_UNAVAILABLE, "could not store the event; retry".into())
         }
+    }
+}
+
+/// The path of the first key an object of this JSON document names twice
+/// (`event`, `data.id`, `data.tags[0].name`), if any. `body` must already be
+/// known to be JSON; a parse failure here reports no duplicate.
+pub fn first_duplicate_key(body: &[u8]) -> Option<String> {
+    use serde::Deserializer as _;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    de.deserialize_any(DuplicateFinder { path: String::new() }).ok().flatten()
+}
+
+/// Walks a JSON value, remembering the path, and returns the first duplicate.
+struct DuplicateFinder {
+    path: String,
+}
+
+impl DuplicateFinder {
+    fn child(&self, key: &str) -> DuplicateFinder {
+        let path = if self.path.is_empty() { key.to_string() } else { format!("{}.{key}", self.path) };
+        DuplicateFinder { path }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for DuplicateFinder {
+    type Value = Option<String>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for DuplicateFinder {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        let mut found = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let child = self.child(&key);
+            if found.is_none() && !seen.insert(key.into_owned()) {
+                found = Some(child.path.clone());
+            }
+            let inner = map.next_value_seed(child)?;
+            found = found.or(inner);
+        }
+        Ok(found)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        let mut i = 0usize;
+        while let Some(inner) = seq.next_element_seed(DuplicateFinder { path: format!("{}[{i}]", self.path) })? {
+            found = found.or(inner);
+            i += 1;
+        }
+        Ok(found)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i128<E>(self, _: i128) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u128<E>(self, _: u128) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
     }
 }
 
@@ -169,5 +262,18 @@ impl AppState {
                 ordering_key: crate::queue::lane::lane_key(parsed, i.default_region.as_deref(), &self.call_parties),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_duplicate_key;
+
+    #[test]
+    fn duplicate_keys_are_found_with_their_path() {
+        assert_eq!(first_duplicate_key(br#"{"event":"a","event":"b"}"#), Some("event".into()));
+        assert_eq!(first_duplicate_key(br#"{"event":"a","data":{"id":1,"x":{},"id":2}}"#), Some("data.id".into()));
+        assert_eq!(first_duplicate_key(br#"{"data":{"tags":[{"n":1},{"n":1,"n":2}]}}"#), Some("data.tags[1].n".into()));
+        assert_eq!(first_duplicate_key(br#"{"event":"a","data":{"id":1,"event":"b","s":"\"id\""}}"#), None);
     }
 }
