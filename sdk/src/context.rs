@@ -150,9 +150,12 @@ impl Context {
     /// Every setting, deserialised into the plugin's own serde type. The host
     /// has already applied the manifest's defaults and checked types and
     /// allowed values, so a failure here names a mismatch between the type and
-    /// `plugin.toml`.
+    /// `plugin.toml`. The `base_url` the host also passes as a setting is left
+    /// out (it is [`Context::base_url`]), so the type can deny unknown fields;
+    /// see [`crate::settings`].
     pub fn settings<T: DeserializeOwned>(&self) -> Result<T, String> {
-        let map: serde_json::Map<String, serde_json::Value> = self.settings.iter().map(|(k, v)| (k.clone(), Self::json(v))).collect();
+        let map: serde_json::Map<String, serde_json::Value> =
+            self.settings.iter().filter(|(k, _)| k != "base_url").map(|(k, v)| (k.clone(), Self::json(v))).collect();
         serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| format!("settings do not match the plugin's type: {e}"))
     }
 

@@ -54,6 +54,7 @@ pub mod json_patch;
 pub mod log;
 pub mod quota;
 pub mod query;
+pub mod settings;
 pub mod multipart;
 pub mod storage;
 pub mod tag_set;
