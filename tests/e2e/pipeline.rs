@@ -310,3 +310,33 @@ async fn a_webhook_naming_a_key_twice_is_refused_naming_the_key() {
     assert_eq!(status, 200, "{body}");
     crm.wait_for(Duration::from_secs(20), "the valid event's note", |n| !n.is_empty()).await;
 }
+
+/// A CRM host name that resolves only to private addresses (here `localhost`)
+/// while `network.allow_private` is false is refused for good: the job is
+/// dead-lettered on its first attempt with a reason naming the host, instead of
+/// being retried forever as if the network were down.
+#[tokio::test]
+async fn a_crm_name_resolving_only_to_private_addresses_is_dead_lettered_with_the_reason() {
+    let crm = FakeCrm::start().await;
+    let by_name = crm.url.replace("127.0.0.1", "localhost");
+    let config = Host::config(&by_name, "", 8).replace("allow_private = true", "allow_private = false");
+    let host = Host::start(&config, &["example"]).await;
+    let (status, body) = host.post(&call_event("call.created", 42, 1_700_000_000)).await;
+    assert_eq!(status, 200, "{body}");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let dead = loop {
+        let out = host.cli(&["dead-letters", "list"]);
+        if out.contains("localhost") {
+            break out;
+        }
+        assert!(Instant::now() < deadline, "no dead letter naming the host:\n{out}\nhost log:\n{}", host.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(dead.contains("only to private"), "the reason says why: {dead}");
+    let attempts = count(&host.db(), "SELECT MAX(attempts) FROM jobs");
+    assert_eq!(attempts, 1, "refused once, not retried:\n{dead}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(count(&host.db(), "SELECT MAX(attempts) FROM jobs"), 1, "no retry after the dead letter");
+    assert!(crm.notes().is_empty(), "nothing reached the CRM");
+}

@@ -110,15 +110,20 @@ impl JobCaps {
         let mut resp = match result {
             Ok(r) => r,
             Err(e) => {
-                self.shared.metrics.outbound(&host, "error");
+                let refused = crate::outbound::ssrf::PrivateOnly::find(&e).cloned();
+                self.shared.metrics.outbound(&host, if refused.is_some() { "denied" } else { "error" });
                 if write {
-                    if e.is_connect() {
+                    if e.is_connect() || refused.is_some() {
                         // Never reached the server: not done.
                         self.journal.abandon().await;
                     } else {
                         // Sent, answer lost: a later attempt reports it ambiguous.
                         self.journal.record_pending();
                     }
+                }
+                if let Some(refused) = refused {
+                    // Permanent: the same name resolves the same way next attempt.
+                    return Err(CapabilityError::Denied(refused.to_string()));
                 }
                 return Err(if e.is_timeout() {
                     CapabilityError::Unavailable(format!("{host}: timed out after {timeout:?}"))

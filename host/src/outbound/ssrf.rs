@@ -83,9 +83,70 @@ impl CheckedResolver {
     }
 }
 
+/// A name whose every address is non-public while private targets are not
+/// allowed. Permanent for a job: retrying resolves to the same answer, so the
+/// http capability turns it into a `denied` error (found in the error chain
+/// with [`PrivateOnly::find`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrivateOnly {
+    /// The name as requested.
+    pub host: String,
+    /// What it resolved to (all refused).
+    pub addrs: Vec<IpAddr>,
+}
+
+impl std::fmt::Display for PrivateOnly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let addrs: Vec<String> = self.addrs.iter().map(IpAddr::to_string).collect();
+        write!(
+            f,
+            "{} resolves only to private or other non-public addresses ({}); refused because network.allow_private is false",
+            self.host,
+            addrs.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for PrivateOnly {}
+
+impl PrivateOnly {
+    /// The refusal somewhere in an error's chain of causes (a reqwest error
+    /// wraps the resolver's), if that is why it failed.
+    pub fn find<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a PrivateOnly> {
+        let mut current = Some(e);
+        while let Some(err) = current {
+            if let Some(found) = err.downcast_ref::<PrivateOnly>() {
+                return Some(found);
+            }
+            // An io::Error's `source` skips the error it wraps; look inside.
+            if let Some(found) = err
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|inner| inner.downcast_ref::<PrivateOnly>())
+            {
+                return Some(found);
+            }
+            current = err.source();
+        }
+        None
+    }
+}
+
+impl CheckedResolver {
+    /// The addresses of `host` a connection may use: all of them when private
+    /// targets are allowed, else the public ones; none left is a [`PrivateOnly`].
+    pub fn filter(&self, host: &str, addrs: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, PrivateOnly> {
+        let allowed: Vec<SocketAddr> = addrs.iter().copied().filter(|a| self.allows_literal(a.ip())).collect();
+        if allowed.is_empty() && !addrs.is_empty() {
+            return Err(PrivateOnly { host: host.to_string(), addrs: addrs.iter().map(SocketAddr::ip).collect() });
+        }
+        Ok(allowed)
+    }
+}
+
 impl reqwest::dns::Resolve for CheckedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let allow_private = self.allow_private;
+        let policy = CheckedResolver { allow_private: self.allow_private, fixed: Default::default() };
         let fixed = self.fixed.get(&name.as_str().to_ascii_lowercase()).copied();
         Box::pin(async move {
             let host = name.as_str().to_string();
@@ -93,12 +154,7 @@ impl reqwest::dns::Resolve for CheckedResolver {
                 Some(ip) => vec![SocketAddr::new(ip, 0)],
                 None => tokio::net::lookup_host((host.as_str(), 0)).await?.collect(),
             };
-            let allowed: Vec<SocketAddr> = addrs.iter().copied().filter(|a| allow_private || is_public(a.ip())).collect();
-            if allowed.is_empty() {
-                let err: Box<dyn std::error::Error + Send + Sync> =
-                    format!("{host} resolves only to non-public addresses ({addrs:?}); refused").into();
-                return Err(err);
-            }
+            let allowed = policy.filter(&host, addrs)?;
             let iter: reqwest::dns::Addrs = Box::new(allowed.into_iter());
             Ok(iter)
         })
@@ -132,6 +188,26 @@ mod tests {
         let strict = CheckedResolver { allow_private: false, fixed };
         let refused = strict.resolve(name("media.s3.amazonaws.com")).await.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(refused.contains("non-public"), "{refused}");
+    }
+
+    #[test]
+    fn a_name_with_only_private_addresses_is_refused_naming_it() {
+        let addr = |s: &str| SocketAddr::new(s.parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)), 443);
+        let strict = CheckedResolver { allow_private: false, fixed: Default::default() };
+        let refused = strict.filter("crm.internal.test", vec![addr("127.0.0.1"), addr("10.0.0.7")]);
+        let err = refused.err().unwrap_or_else(|| panic!("private-only name was allowed"));
+        assert_eq!(err.host, "crm.internal.test");
+        let msg = err.to_string();
+        assert!(msg.contains("crm.internal.test") && msg.contains("only to private") && msg.contains("10.0.0.7"), "{msg}");
+        // Found again through a chain of causes, as reqwest wraps it.
+        let wrapped: Box<dyn std::error::Error + Send + Sync> = Box::new(err.clone());
+        let io = std::io::Error::other(wrapped);
+        assert_eq!(PrivateOnly::find(&io), Some(&err));
+        // A public address among private ones is kept, alone.
+        assert_eq!(strict.filter("mixed.test", vec![addr("10.0.0.7"), addr("8.8.8.8")]), Ok(vec![addr("8.8.8.8")]));
+        // Allowed when the configuration allows private targets.
+        let open = CheckedResolver { allow_private: true, fixed: Default::default() };
+        assert_eq!(open.filter("crm.internal.test", vec![addr("127.0.0.1")]), Ok(vec![addr("127.0.0.1")]));
     }
 
     #[test]
