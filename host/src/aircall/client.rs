@@ -1,7 +1,9 @@
 //! A small client for Aircall's public REST API, used by the telephony
-//! capability. Statuses map to capability errors: 401/403 unauthorized, 404 not
-//! found, 400/422 invalid, 429 rate limited (with the announced wait), 5xx and
-//! transport failures unavailable.
+//! capability. It speaks Aircall's terms, not the plugin contract's: failures
+//! are an [`AircallError`] (401/403 unauthorized, 404 not found, 400/422
+//! rejected, 429 rate limited with the announced wait, 5xx, transport failures
+//! and unreadable answers unavailable), and an insight card is an
+//! [`InsightCard`]. The telephony capability maps both to the contract.
 //!
 //! Answers are read strictly: a body in a shape the reference does not document
 //! (a missing list key, `meta` that is not an object, `number.users` as ids) is
@@ -11,12 +13,81 @@ use super::model::{Call, Contact, Number, User};
 use crate::outbound::ratelimit::{Budget, RateLimiters, Signal, read_signal};
 use crate::outbound::ssrf::CheckedResolver;
 use crate::config::AccountConfig;
-use crate::contract::bindings::CapabilityError;
 use base64::Engine as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::time::Duration;
+
+/// Why a request to Aircall's API did not give an answer. The messages are
+/// what the plugin and the operator read, so they name Aircall and what it said.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
+pub enum AircallError {
+    /// The account has no `api_id` / `api_token` in the configuration.
+    #[error("account {0:?} has no Aircall API credentials configured")]
+    NoCredentials(String),
+    /// 401 or 403: the credentials are wrong or lack the right.
+    #[error("aircall {status}: {message}")]
+    Unauthorized {
+        /// The HTTP status.
+        status: u16,
+        /// What Aircall said.
+        message: String,
+    },
+    /// 404 on `path`.
+    #[error("aircall: {path}")]
+    NotFound {
+        /// The request path that was not found.
+        path: String,
+    },
+    /// 400 or 422: Aircall refused the request as it was.
+    #[error("aircall {status}: {message}")]
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// What Aircall said.
+        message: String,
+    },
+    /// 429 (or the account's own budget spent): try again after this many milliseconds.
+    #[error("aircall: rate limited for {0} ms")]
+    RateLimited(u64),
+    /// 5xx, a transport failure, or an answer in a shape the reference does not document.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// One line of an insight card (`POST /v1/calls/:id/insight_cards`, reference §5).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type")]
+pub enum CardLine {
+    /// `{"type": "title", "text", "link"?}`
+    #[serde(rename = "title")]
+    Title {
+        /// The heading.
+        text: String,
+        /// Where the heading links to.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        link: Option<String>,
+    },
+    /// `{"type": "shortText", "label", "text", "link"?}`
+    #[serde(rename = "shortText")]
+    ShortText {
+        /// The label before the value.
+        label: String,
+        /// The value.
+        text: String,
+        /// Where the value links to.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        link: Option<String>,
+    },
+}
+
+/// An insight card: the lines an agent sees beside the call in Aircall's phone app.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InsightCard {
+    /// The lines, top to bottom.
+    pub contents: Vec<CardLine>,
+}
 
 /// The body key that attributes a sent message to an Aircall user. [U]
 pub const SENDER_KEY: &str = "agentId";
@@ -78,8 +149,8 @@ struct Meta {
 
 /// The `key` field of an answer to `path`, parsed as `T`; an error names the
 /// field path (`number.users[0]: invalid type: integer …`).
-fn answer_field<T: DeserializeOwned>(body: &Value, path: &str, key: &str) -> Result<T, CapabilityError> {
-    let unexpected = |m: String| CapabilityError::Unavailable(format!("aircall: unexpected answer to GET {path}: {m}"));
+fn answer_field<T: DeserializeOwned>(body: &Value, path: &str, key: &str) -> Result<T, AircallError> {
+    let unexpected = |m: String| AircallError::Unavailable(format!("aircall: unexpected answer to GET {path}: {m}"));
     let Some(v) = body.get(key) else {
         return Err(unexpected(format!("{key}: missing")));
     };
@@ -110,24 +181,24 @@ impl AircallClient {
         })
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<(u16, Value), CapabilityError> {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<(u16, Value), AircallError> {
         let Some(auth) = &self.auth else {
-            return Err(CapabilityError::Denied(format!("account {:?} has no Aircall API credentials configured", self.account)));
+            return Err(AircallError::NoCredentials(self.account.clone()));
         };
         self.limiters
             .take(&self.account, "aircall", Some(self.budget), || Duration::from_secs(2))
             .await
-            .map_err(|wait| CapabilityError::RateLimited(wait.as_millis() as u64))?;
+            .map_err(|wait| AircallError::RateLimited(wait.as_millis() as u64))?;
         let mut req = self.http.request(method, format!("{}{path}", self.base)).header("authorization", auth);
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let resp = req.send().await.map_err(|e| CapabilityError::Unavailable(format!("aircall: {e}")))?;
+        let resp = req.send().await.map_err(|e| AircallError::Unavailable(format!("aircall: {e}")))?;
         let status = resp.status().as_u16();
         let headers: Vec<(String, String)> = crate::outbound::headers::header_pairs(resp.headers());
         let signal = read_signal(status, &headers, Duration::from_secs(3600));
         self.limiters.observe(&self.account, "aircall", signal);
-        let text = resp.text().await.map_err(|e| CapabilityError::Unavailable(format!("aircall: {e}")))?;
+        let text = resp.text().await.map_err(|e| AircallError::Unavailable(format!("aircall: {e}")))?;
         let value: Value = if text.trim().is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
         let message = || {
             value
@@ -139,37 +210,38 @@ impl AircallClient {
         };
         match status {
             200..=299 => Ok((status, value)),
-            401 | 403 => Err(CapabilityError::Unauthorized(format!("aircall {status}: {}", message()))),
-            404 => Err(CapabilityError::NotFound(format!("aircall: {path}"))),
-            400 | 422 => Err(CapabilityError::Invalid(format!("aircall {status}: {}", message()))),
-            429 => Err(CapabilityError::RateLimited(match signal {
+            401 | 403 => Err(AircallError::Unauthorized { status, message: message() }),
+            404 => Err(AircallError::NotFound { path: path.to_string() }),
+            400 | 422 => Err(AircallError::Rejected { status, message: message() }),
+            429 => Err(AircallError::RateLimited(match signal {
                 Signal::Block(d) => d.as_millis() as u64,
                 Signal::None | Signal::Remaining(_) => 5_000,
             })),
-            _ => Err(CapabilityError::Unavailable(format!("aircall {status}: {}", message()))),
+            _ => Err(AircallError::Unavailable(format!("aircall {status}: {}", message()))),
         }
     }
 
-    fn parse<T: DeserializeOwned>(v: Value, what: &str) -> Result<T, CapabilityError> {
-        super::lenient::strict(v).map_err(|e| CapabilityError::Unavailable(format!("aircall: unexpected {what} body: {e}")))
+    fn parse<T: DeserializeOwned>(v: Value, what: &str) -> Result<T, AircallError> {
+        super::lenient::strict(v).map_err(|e| AircallError::Unavailable(format!("aircall: unexpected {what} body: {e}")))
     }
 
     /// `POST /v1/calls/:id/insight_cards`
-    pub async fn push_insight_card(&self, call_id: u64, contents: Value) -> Result<(), CapabilityError> {
-        self.call(reqwest::Method::POST, &format!("/v1/calls/{call_id}/insight_cards"), Some(json!({ "contents": contents })))
+    pub async fn push_insight_card(&self, call_id: u64, card: &InsightCard) -> Result<(), AircallError> {
+        let body = serde_json::to_value(card).map_err(|e| AircallError::Unavailable(format!("aircall: insight card not serialisable: {e}")))?;
+        self.call(reqwest::Method::POST, &format!("/v1/calls/{call_id}/insight_cards"), Some(body))
             .await
             .map(|_| ())
     }
 
     /// `GET /v1/contacts/search?{field}={value}`
-    pub async fn search_contacts(&self, field: &str, value: &str) -> Result<Vec<Contact>, CapabilityError> {
+    pub async fn search_contacts(&self, field: &str, value: &str) -> Result<Vec<Contact>, AircallError> {
         let q = url::form_urlencoded::Serializer::new(String::new()).append_pair(field, value).finish();
         let (_, body) = self.call(reqwest::Method::GET, &format!("/v1/contacts/search?{q}"), None).await?;
         answer_field(&body, "/v1/contacts/search", "contacts")
     }
 
     /// `POST /v1/contacts` or `POST /v1/contacts/:id`
-    pub async fn save_contact(&self, id: Option<u64>, fields: Value) -> Result<Contact, CapabilityError> {
+    pub async fn save_contact(&self, id: Option<u64>, fields: Value) -> Result<Contact, AircallError> {
         let path = match id {
             Some(id) => format!("/v1/contacts/{id}"),
             None => "/v1/contacts".to_string(),
@@ -180,7 +252,7 @@ impl AircallClient {
 
     /// `POST /v1/numbers/:id/messages/native/send`; `sender` is the Aircall user
     /// the message is attributed to in the inbox.
-    pub async fn send_message(&self, number_id: u64, to: &str, body: &str, media: &[String], sender: Option<u64>) -> Result<Value, CapabilityError> {
+    pub async fn send_message(&self, number_id: u64, to: &str, body: &str, media: &[String], sender: Option<u64>) -> Result<Value, AircallError> {
         let mut payload = json!({ "to": to, "body": body });
         if !media.is_empty() {
             payload["mediaUrl"] = json!(media);
@@ -195,13 +267,13 @@ impl AircallClient {
     }
 
     /// `POST /v1/users/:id/calls`
-    pub async fn start_call(&self, user_id: u64, number_id: u64, to: &str) -> Result<(), CapabilityError> {
+    pub async fn start_call(&self, user_id: u64, number_id: u64, to: &str) -> Result<(), AircallError> {
         self.call(reqwest::Method::POST, &format!("/v1/users/{user_id}/calls"), Some(json!({ "number_id": number_id, "to": to })))
             .await
             .map(|_| ())
     }
 
-    async fn list<T: DeserializeOwned>(&self, path: &str, key: &str) -> Result<Vec<T>, CapabilityError> {
+    async fn list<T: DeserializeOwned>(&self, path: &str, key: &str) -> Result<Vec<T>, AircallError> {
         let mut out = Vec::new();
         for page in 1..=MAX_PAGES {
             let (_, body) = self.call(reqwest::Method::GET, &format!("{path}?per_page=50&page={page}"), None).await?;
@@ -216,48 +288,48 @@ impl AircallClient {
     }
 
     /// Users of the account (`GET /v1/users`, all pages).
-    pub async fn users(&self) -> Result<Vec<User>, CapabilityError> {
+    pub async fn users(&self) -> Result<Vec<User>, AircallError> {
         self.list("/v1/users", "users").await
     }
 
     /// `GET /v1/users/:id/availability`
-    pub async fn availability(&self, user_id: u64) -> Result<String, CapabilityError> {
+    pub async fn availability(&self, user_id: u64) -> Result<String, AircallError> {
         let (_, body) = self.call(reqwest::Method::GET, &format!("/v1/users/{user_id}/availability"), None).await?;
         body.get("availability")
             .and_then(Value::as_str)
             .map(str::to_string)
-            .ok_or_else(|| CapabilityError::Unavailable("aircall: availability missing".into()))
+            .ok_or_else(|| AircallError::Unavailable("aircall: availability missing".into()))
     }
 
     /// `GET /v1/numbers/:id` with its users (reference §4.6: `users` is a
     /// list of user objects; ids or a missing list are errors naming
     /// `number.users`, not "no users").
-    pub async fn number(&self, number_id: u64) -> Result<(Number, Vec<User>), CapabilityError> {
+    pub async fn number(&self, number_id: u64) -> Result<(Number, Vec<User>), AircallError> {
         let path = format!("/v1/numbers/{number_id}");
         let (_, body) = self.call(reqwest::Method::GET, &path, None).await?;
         number_answer(&body, &path)
     }
 
     /// `GET /v1/numbers`, all pages.
-    pub async fn numbers(&self) -> Result<Vec<Number>, CapabilityError> {
+    pub async fn numbers(&self) -> Result<Vec<Number>, AircallError> {
         self.list("/v1/numbers", "numbers").await
     }
 
     /// `GET /v1/calls/:id` (with `fetch_call_timeline=true` when `timeline`):
     /// what only the REST API returns, such as the IVR options a caller selected.
     /// Reused for [`CALL_CACHE_TTL`] by every job of the account that asks.
-    pub async fn get_call(&self, call_id: u64, timeline: bool) -> Result<Call, CapabilityError> {
+    pub async fn get_call(&self, call_id: u64, timeline: bool) -> Result<Call, AircallError> {
         if let Some(call) = self.calls.get((call_id, timeline)) {
             return Ok(call);
         }
         let query = if timeline { "?fetch_call_timeline=true" } else { "" };
         let (_, body) = self.call(reqwest::Method::GET, &format!("/v1/calls/{call_id}{query}"), None).await?;
         let Some(raw) = body.get("call").cloned() else {
-            return Err(CapabilityError::Unavailable(format!("aircall: GET /v1/calls/{call_id} answered without a `call` object")));
+            return Err(AircallError::Unavailable(format!("aircall: GET /v1/calls/{call_id} answered without a `call` object")));
         };
         let call: Call = Self::parse(raw, "call")?;
         if call.id != call_id {
-            return Err(CapabilityError::Unavailable(format!("aircall: asked for call {call_id}, got call {}", call.id)));
+            return Err(AircallError::Unavailable(format!("aircall: asked for call {call_id}, got call {}", call.id)));
         }
         self.calls.put((call_id, timeline), call.clone());
         Ok(call)
@@ -266,16 +338,16 @@ impl AircallClient {
 
 /// One page of a list answer: the items under `key` and the `meta` that says
 /// whether there is a next page. Both must be there and well formed.
-fn list_page<T: DeserializeOwned>(body: &Value, path: &str, key: &str) -> Result<(Vec<T>, Meta), CapabilityError> {
+fn list_page<T: DeserializeOwned>(body: &Value, path: &str, key: &str) -> Result<(Vec<T>, Meta), AircallError> {
     Ok((answer_field(body, path, key)?, answer_field(body, path, "meta")?))
 }
 
 /// The number and its users from a `GET /v1/numbers/:id` answer.
-fn number_answer(body: &Value, path: &str) -> Result<(Number, Vec<User>), CapabilityError> {
+fn number_answer(body: &Value, path: &str) -> Result<(Number, Vec<User>), AircallError> {
     let number: Number = answer_field(body, path, "number")?;
     let users: Vec<User> = match body.get("number") {
         Some(raw) => answer_field(raw, path, "users").map_err(|e| match e {
-            CapabilityError::Unavailable(m) => CapabilityError::Unavailable(m.replacen(": users", ": number.users", 1)),
+            AircallError::Unavailable(m) => AircallError::Unavailable(m.replacen(": users", ": number.users", 1)),
             other => other,
         })?,
         None => Vec::new(),
@@ -288,11 +360,28 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn message(e: CapabilityError) -> String {
+    fn message(e: AircallError) -> String {
         match e {
-            CapabilityError::Unavailable(m) => m,
+            AircallError::Unavailable(m) => m,
             other => panic!("expected unavailable, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn an_insight_card_is_sent_as_the_reference_spells_it() {
+        let card = InsightCard {
+            contents: vec![
+                CardLine::Title { text: "Ada Lovelace".into(), link: Some("https://crm/1".into()) },
+                CardLine::ShortText { label: "Plan".into(), text: "Pro".into(), link: None },
+            ],
+        };
+        assert_eq!(
+            serde_json::to_value(&card).unwrap(),
+            json!({"contents": [
+                {"type": "title", "text": "Ada Lovelace", "link": "https://crm/1"},
+                {"type": "shortText", "label": "Plan", "text": "Pro"}
+            ]})
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use super::JobCaps;
 use super::journal::{self, Lookup};
-use crate::aircall::client::AircallClient;
+use crate::aircall::client::{AircallClient, AircallError, CardLine, InsightCard};
 use crate::contract::bindings::CapabilityError;
 use crate::contract::bindings::switchboard::plugin::telephony::{CardItem, ContactFields, OutgoingMessage, SentMessage};
 use crate::contract::bindings::switchboard::plugin::types::{Call, Contact, Direction, Number, User};
@@ -12,6 +12,31 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::future::Future;
 use std::sync::Arc;
+
+/// Aircall's failures in the contract's terms: a missing API key is a
+/// refusal (`denied`), 401/403 `unauthorized`, 404 `not-found`, 400/422
+/// `invalid`, 429 `rate-limited`, the rest `unavailable`.
+impl From<AircallError> for CapabilityError {
+    fn from(e: AircallError) -> CapabilityError {
+        let message = e.to_string();
+        match e {
+            AircallError::NoCredentials(_) => CapabilityError::Denied(message),
+            AircallError::Unauthorized { .. } => CapabilityError::Unauthorized(message),
+            AircallError::NotFound { .. } => CapabilityError::NotFound(message),
+            AircallError::Rejected { .. } => CapabilityError::Invalid(message),
+            AircallError::RateLimited(ms) => CapabilityError::RateLimited(ms),
+            AircallError::Unavailable(m) => CapabilityError::Unavailable(m),
+        }
+    }
+}
+
+/// A card line as Aircall takes it.
+fn card_line(item: &CardItem) -> CardLine {
+    match item {
+        CardItem::Title(t) => CardLine::Title { text: t.text.clone(), link: t.link.clone() },
+        CardItem::ShortText(s) => CardLine::ShortText { label: s.label.clone(), text: s.text.clone(), link: s.link.clone() },
+    }
+}
 
 /// Whether an outcome is final (recorded and replayed on retries).
 fn is_final<T>(r: &Result<T, CapabilityError>) -> bool {
@@ -52,20 +77,8 @@ impl JobCaps {
         if items.is_empty() {
             return Err(CapabilityError::Invalid("an insight card needs at least one item".into()));
         }
-        let contents: Vec<Value> = items
-            .iter()
-            .map(|i| match i {
-                CardItem::Title(t) => json!({ "type": "title", "text": t.text, "link": t.link }),
-                CardItem::ShortText(s) => json!({ "type": "shortText", "label": s.label, "text": s.text, "link": s.link }),
-            })
-            .map(|mut v| {
-                if let Some(o) = v.as_object_mut() {
-                    o.retain(|_, val| !val.is_null());
-                }
-                v
-            })
-            .collect();
-        self.telephony("tel.card", journal::fingerprint("tel.card", &(call_id, &items)), true, |c| async move { c.push_insight_card(call_id, Value::Array(contents)).await })
+        let card = InsightCard { contents: items.iter().map(card_line).collect() };
+        self.telephony("tel.card", journal::fingerprint("tel.card", &(call_id, &items)), true, |c| async move { Ok(c.push_insight_card(call_id, &card).await?) })
             .await
     }
 
@@ -138,7 +151,7 @@ impl JobCaps {
 
     /// `telephony.start-outbound-call`
     pub async fn telephony_start_call(&mut self, user_id: u64, number_id: u64, to: String) -> Result<(), CapabilityError> {
-        self.telephony("tel.start_call", journal::fingerprint("tel.start_call", &(user_id, number_id, &to)), true, |c| async move { c.start_call(user_id, number_id, &to).await })
+        self.telephony("tel.start_call", journal::fingerprint("tel.start_call", &(user_id, number_id, &to)), true, |c| async move { Ok(c.start_call(user_id, number_id, &to).await?) })
             .await
     }
 
@@ -157,7 +170,7 @@ impl JobCaps {
 
     /// `telephony.user-availability`
     pub async fn telephony_availability(&mut self, user_id: u64) -> Result<String, CapabilityError> {
-        self.telephony("tel.availability", journal::fingerprint("tel.availability", &user_id), false, |c| async move { c.availability(user_id).await }).await
+        self.telephony("tel.availability", journal::fingerprint("tel.availability", &user_id), false, |c| async move { Ok(c.availability(user_id).await?) }).await
     }
 
     /// `telephony.get-number`
