@@ -161,7 +161,10 @@ struct LinkRequest {
 /// holds the key (`Authorization: Bearer {dial_key}`, compared in constant
 /// time).
 pub fn mint(ctx: &Context, req: &Request) -> Response {
-    let settings = Settings::from(ctx);
+    let settings = match Settings::from(ctx) {
+        Ok(s) => s,
+        Err(why) => return error(500, &why),
+    };
     let key = match usable_key(settings.dial_key.as_deref()) {
         Ok(k) => k,
         Err(why) => return refuse(&why),
@@ -205,7 +208,10 @@ fn integration_base(req: &Request) -> String {
 
 /// Answer `GET /dial`.
 pub fn handle(ctx: &Context, req: &Request) -> Response {
-    let settings = Settings::from(ctx);
+    let settings = match Settings::from(ctx) {
+        Ok(s) => s,
+        Err(why) => return error(500, &why),
+    };
     let key = match usable_key(settings.dial_key.as_deref()) {
         Ok(k) => k,
         Err(why) => return refuse(&why),

@@ -48,7 +48,7 @@ fn event_time(ctx: &Context) -> i64 {
 
 impl Plugin for HelpScout {
     fn handle_event(ctx: &Context, event: Event) -> Result<(), PluginError> {
-        let settings = Settings::from(ctx);
+        let settings = Settings::from(ctx).map_err(PluginError::Permanent)?;
         let client = Client::new(&settings.base_url);
         let now = event_time(ctx);
         match &event {

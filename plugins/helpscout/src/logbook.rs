@@ -231,29 +231,9 @@ pub fn append(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::MatchingRule;
-    use std::collections::BTreeMap;
 
     fn settings() -> Settings {
-        Settings {
-            base_url: String::new(),
-            mailboxes: BTreeMap::new(),
-            matching_rule: MatchingRule::MostRecent,
-            search_existing: true,
-            include_closed: false,
-            closed_window_secs: 48 * 3600,
-            always_new: false,
-            assign: false,
-            reopen_for_messages: false,
-            assignee_for_messages: false,
-            ai_insights: true,
-            transcriptions: false,
-            create_aircall_contacts: true,
-            insight_cards: true,
-            fallback_user: None,
-            dial_number: None,
-            dial_key: None,
-        }
+        Settings::defaults()
     }
 
     fn conv(id: u64, status: &str, updated: &str, closed: Option<&str>) -> Conversation {
