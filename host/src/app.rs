@@ -9,7 +9,7 @@ use crate::queue::{Dispatcher, JobRunner};
 use crate::registry::{Registry, ReloadOutcome, WatchHandle};
 use crate::runtime::{Runtime, RuntimeOptions};
 use crate::server::{AppState, webhook::NumberFilter};
-use crate::store::{SqliteStore, Store};
+use crate::store::Store;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -46,11 +46,7 @@ impl App {
         if !config.store.fsync {
             tracing::warn!("store.fsync = false: acknowledged events can be lost to a power cut (benchmarks only)");
         }
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_with(
-            &config.store.path,
-            Duration::from_micros(config.store.group_commit_wait_us),
-            config.store.fsync,
-        )?);
+        let store: Arc<dyn Store> = crate::store::open(&config.store).await?;
         let metrics = Arc::new(Metrics::new());
         let runtime = Arc::new(runtime_for(&config)?);
         let registry = Arc::new(Registry::new(runtime.clone(), config.clone(), aircall_clients(&config)?));

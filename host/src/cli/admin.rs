@@ -5,17 +5,63 @@ use super::{DeadLettersAction, IntegrationsAction};
 use crate::app::{App, aircall_clients, runtime_for};
 use crate::config::Config;
 use crate::registry::{Registry, ReloadOutcome};
-use crate::store::{SqliteStore, Store};
+use crate::store::Store;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 fn load(path: &Path) -> anyhow::Result<Config> {
     Config::load(path).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
-    Ok(SqliteStore::open(&config.store.path, Duration::ZERO)?)
+async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(crate::store::open(&config.store).await?)
+}
+
+/// `migrate`: bring the configured database's schema to this version and say so.
+pub async fn migrate(path: &Path) -> anyhow::Result<i32> {
+    let config = load(path)?;
+    match &config.store.url {
+        Some(url) => {
+            let status = crate::store::postgres::migrate(url).await.map_err(|e| anyhow::anyhow!(e.0))?;
+            if status.applied.is_empty() {
+                println!("database {}: schema version {}, already current", status.target, status.schema_version);
+            } else {
+                let applied: Vec<String> = status.applied.iter().map(i32::to_string).collect();
+                println!("database {}: schema version {} (applied {})", status.target, status.schema_version, applied.join(", "));
+            }
+        }
+        None => {
+            // The SQLite schema is created in place when the file is opened.
+            open_store(&config).await?;
+            println!("sqlite {}: schema current", config.store.path.display());
+        }
+    }
+    Ok(0)
+}
+
+/// The store line of `check`: where the data lives and, for PostgreSQL, the
+/// server and schema version. `Err` is the problem to report.
+async fn check_store(config: &Config) -> Result<String, String> {
+    match &config.store.url {
+        Some(url) => {
+            let status = crate::store::postgres::status(url).await.map_err(|e| e.0)?;
+            let latest = crate::store::postgres::schema::latest_version();
+            let server = status.server_version.split(" on ").next().unwrap_or(&status.server_version).to_string();
+            if status.schema_version > latest {
+                return Err(format!(
+                    "database {}: schema version {} is newer than this switchboard knows ({latest})",
+                    status.target, status.schema_version
+                ));
+            }
+            let pending = if status.schema_version < latest {
+                format!(" ({} migration(s) pending: `switchboard migrate` or start the host)", latest - status.schema_version)
+            } else {
+                String::new()
+            };
+            Ok(format!("store: {server} at {}, schema version {}{pending}", status.target, status.schema_version))
+        }
+        None => Ok(format!("store: sqlite {}", config.store.path.display())),
+    }
 }
 
 /// `serve`
@@ -63,6 +109,13 @@ pub async fn check(path: &Path) -> anyhow::Result<i32> {
             code = 1;
         }
     }
+    match check_store(&config).await {
+        Ok(line) => println!("{line}"),
+        Err(why) => {
+            eprintln!("store: {why}");
+            code = 1;
+        }
+    }
     if code == 0 {
         println!("ok: {} account(s), {} integration(s), {} plugin(s)", config.accounts.len(), config.integrations.len(), registry.list().len());
     }
@@ -91,7 +144,7 @@ pub async fn plugins_list(path: &Path) -> anyhow::Result<i32> {
 pub async fn dead_letters(action: DeadLettersAction) -> anyhow::Result<i32> {
     match action {
         DeadLettersAction::List { config, limit } => {
-            let store = open_store(&load(&config)?)?;
+            let store = open_store(&load(&config)?).await?;
             let letters = store.dead_letters(limit).await?;
             if letters.is_empty() {
                 println!("no dead letters");
@@ -106,7 +159,7 @@ pub async fn dead_letters(action: DeadLettersAction) -> anyhow::Result<i32> {
                 eprintln!("name a job id or pass --all");
                 return Ok(2);
             }
-            let store = open_store(&load(&config)?)?;
+            let store = open_store(&load(&config)?).await?;
             let revived = store.replay_dead(job).await?;
             println!("{} job(s) queued again", revived.len());
             Ok(if revived.is_empty() && job.is_some() { 1 } else { 0 })
@@ -119,7 +172,7 @@ pub async fn integrations(action: IntegrationsAction) -> anyhow::Result<i32> {
     match action {
         IntegrationsAction::List { config } => {
             let config = load(&config)?;
-            let store = open_store(&config)?;
+            let store = open_store(&config).await?;
             let paused = store.paused().await?;
             for i in &config.integrations {
                 let state = match paused.iter().find(|(id, _)| *id == i.id) {
@@ -142,7 +195,7 @@ async fn set_paused(path: &Path, id: &str, reason: Option<&str>) -> anyhow::Resu
         eprintln!("no integration {id:?} in {}", path.display());
         return Ok(1);
     }
-    open_store(&config)?.set_paused(id, reason).await?;
+    open_store(&config).await?.set_paused(id, reason).await?;
     println!("{id}: {}", if reason.is_some() { "paused" } else { "resumed" });
     Ok(0)
 }

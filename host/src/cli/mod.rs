@@ -31,6 +31,13 @@ pub enum Command {
         #[arg(long, short, default_value = "switchboard.toml")]
         config: PathBuf,
     },
+    /// Bring the store's schema up to this version (PostgreSQL: versioned
+    /// migrations, safe while other hosts start), print the schema version.
+    Migrate {
+        /// Configuration file.
+        #[arg(long, short, default_value = "switchboard.toml")]
+        config: PathBuf,
+    },
     /// Plugins in the plugin directory.
     Plugins {
         /// What to do.
@@ -130,6 +137,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve { config } => admin::serve(&config).await,
         Command::Check { config } => admin::check(&config).await,
+        Command::Migrate { config } => admin::migrate(&config).await,
         Command::Plugins { action: PluginsAction::List { config } } => admin::plugins_list(&config).await,
         Command::DeadLetters { action } => admin::dead_letters(action).await,
         Command::Integrations { action } => admin::integrations(action).await,

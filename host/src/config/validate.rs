@@ -34,6 +34,20 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
     if config.store.dedupe_days == 0 {
         return Err(invalid("store.dedupe_days", "must be at least 1"));
     }
+    if let Some(url) = &config.store.url {
+        if config.store.path_given {
+            return Err(invalid("store.url", "set either store.url (PostgreSQL) or store.path (SQLite), not both"));
+        }
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(invalid("store.url", "must start with postgres:// or postgresql://"));
+        }
+        if let Err(e) = crate::store::postgres::parse_url(url) {
+            return Err(invalid("store.url", e.0.trim_start_matches("store.url: ").to_string()));
+        }
+    }
+    if !(2..=1000).contains(&config.store.pool_size) {
+        return Err(invalid("store.pool_size", "must be between 2 and 1000"));
+    }
 
     let mut accounts = HashSet::new();
     let mut tokens = HashSet::new();
@@ -156,6 +170,22 @@ numbers = [777, "+33 1 23 45 67 89"]
         assert!(err.contains("integrations[0].settings.base_url") && err.contains("integrations[0].base_url"), "{err}");
         let only_setting = format!("{OK}settings = {{ base_url = \"https://api.example.com\" }}\n");
         assert!(load(&only_setting).unwrap_err().contains("integrations[0].base_url"));
+    }
+
+    #[test]
+    fn store_url_selects_postgres_and_excludes_path() {
+        let c = load(&format!("{OK}\n[store]\nurl = \"postgres://sb@db.internal:5432/switchboard\"\npool_size = 12\n")).unwrap();
+        assert_eq!((c.store.url.as_deref(), c.store.pool_size), (Some("postgres://sb@db.internal:5432/switchboard"), 12));
+        let both = load(&format!("{OK}\n[store]\nurl = \"postgres://sb@db/switchboard\"\npath = \"sb.db\"\n")).unwrap_err();
+        assert!(both.contains("store.url") && both.contains("store.path") && both.contains("not both"), "{both}");
+        let mysql = load(&format!("{OK}\n[store]\nurl = \"mysql://sb@db/switchboard\"\n")).unwrap_err();
+        assert!(mysql.contains("store.url") && mysql.contains("postgres://"), "{mysql}");
+        let no_db = load(&format!("{OK}\n[store]\nurl = \"postgres://sb@db\"\n")).unwrap_err();
+        assert!(no_db.contains("store.url") && no_db.contains("database"), "{no_db}");
+        let tiny = load(&format!("{OK}\n[store]\nurl = \"postgres://sb@db/x\"\npool_size = 1\n")).unwrap_err();
+        assert!(tiny.contains("store.pool_size"), "{tiny}");
+        let c = load(OK).unwrap();
+        assert!(c.store.url.is_none() && !c.store.path_given);
     }
 
     #[test]

@@ -4,12 +4,30 @@
 //! [`Store`] is the seam for other backends; [`SqliteStore`] is the embedded
 //! default: one writer thread commits batches of writes in one transaction
 //! (group commit, `synchronous=FULL`), readers use their own connections.
+//! [`PgStore`] keeps the same state in PostgreSQL (`[store] url`); [`open`]
+//! opens whichever the configuration names.
 
+#[cfg(test)]
+mod conformance;
+pub mod postgres;
 mod schema;
 mod sqlite;
 mod writer;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+
+/// Open the store the configuration names: PostgreSQL when `url` is set (the
+/// schema is migrated first), else the SQLite file at `path`.
+pub async fn open(config: &crate::config::StoreConfig) -> StoreResult<std::sync::Arc<dyn Store>> {
+    let wait = std::time::Duration::from_micros(config.group_commit_wait_us);
+    match &config.url {
+        Some(url) => Ok(std::sync::Arc::new(
+            PgStore::open(&postgres::PgOptions { url: url.clone(), pool_size: config.pool_size, group_commit_wait: wait }).await?,
+        )),
+        None => Ok(std::sync::Arc::new(SqliteStore::open_with(&config.path, wait, config.fsync)?)),
+    }
+}
 
 use async_trait::async_trait;
 

@@ -1,0 +1,152 @@
+//! The PostgreSQL schema: numbered migrations recorded in `schema_version`,
+//! applied at start under a transaction-scoped advisory lock so that hosts
+//! starting at the same moment migrate one after the other (the second finds
+//! the work done).
+//!
+//! Times are milliseconds since the epoch in `BIGINT`, as in the SQLite store,
+//! so both backends compare the same numbers. `jobs` already carries the
+//! columns several hosts will need (`lease_owner`, `lease_until_ms`, `fence`):
+//! one host leaves them at their defaults.
+
+use super::pg_err;
+use crate::store::{StoreError, StoreResult};
+use tokio_postgres::Client;
+
+/// Advisory-lock key taken around migrating ("switchboard" in ASCII, folded to 63 bits).
+const MIGRATION_LOCK: i64 = 0x5377_6974_6368_626f;
+
+/// One schema step. Versions are consecutive from 1 and never edited once released.
+pub struct Migration {
+    /// The version the database has once this step ran.
+    pub version: i32,
+    /// What it does (kept in `schema_version`).
+    pub description: &'static str,
+    /// The SQL, run in the migrating transaction.
+    pub sql: &'static str,
+}
+
+/// Every migration, oldest first.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    description: "events, dedupe, jobs (with lease and fence columns), journal, kv, revived, integration_state",
+    sql: r#"
+        CREATE TABLE events (
+            id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            account         TEXT NOT NULL,
+            event_name      TEXT NOT NULL,
+            body            TEXT NOT NULL,
+            received_at_ms  BIGINT NOT NULL,
+            not_dispatched  TEXT
+        );
+        CREATE INDEX events_received ON events (received_at_ms);
+        CREATE TABLE dedupe (
+            body_hash   BYTEA PRIMARY KEY,
+            event_id    BIGINT NOT NULL,
+            seen_at_ms  BIGINT NOT NULL
+        );
+        CREATE INDEX dedupe_seen ON dedupe (seen_at_ms);
+        CREATE INDEX dedupe_event ON dedupe (event_id);
+        CREATE TABLE jobs (
+            id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            event_id        BIGINT NOT NULL REFERENCES events (id),
+            integration     TEXT NOT NULL,
+            ordering_key    TEXT NOT NULL,
+            state           TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'done', 'dead')),
+            attempts        INTEGER NOT NULL DEFAULT 0,
+            next_run_at_ms  BIGINT NOT NULL DEFAULT 0,
+            last_error      TEXT,
+            finished_at_ms  BIGINT,
+            lease_owner     TEXT,
+            lease_until_ms  BIGINT,
+            fence           BIGINT NOT NULL DEFAULT 0
+        );
+        CREATE INDEX jobs_state ON jobs (state, id);
+        CREATE INDEX jobs_event ON jobs (event_id);
+        CREATE TABLE journal (
+            job_id      BIGINT NOT NULL,
+            seq         INTEGER NOT NULL,
+            fingerprint BYTEA NOT NULL,
+            done        BOOLEAN NOT NULL,
+            result      BYTEA NOT NULL,
+            PRIMARY KEY (job_id, seq)
+        );
+        CREATE TABLE kv (
+            namespace       TEXT NOT NULL,
+            key             TEXT NOT NULL,
+            value           BYTEA NOT NULL,
+            expires_at_ms   BIGINT,
+            PRIMARY KEY (namespace, key)
+        );
+        CREATE INDEX kv_expires ON kv (expires_at_ms) WHERE expires_at_ms IS NOT NULL;
+        CREATE TABLE revived (
+            job_id  BIGINT PRIMARY KEY
+        );
+        CREATE TABLE integration_state (
+            integration     TEXT PRIMARY KEY,
+            paused_reason   TEXT,
+            updated_at_ms   BIGINT NOT NULL
+        );
+    "#,
+}];
+
+/// The newest schema version this build knows.
+pub fn latest_version() -> i32 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Bring the database to [`latest_version`]; returns the versions applied now
+/// (empty when it was already current). Refuses a database migrated by a newer
+/// switchboard.
+pub async fn migrate(client: &mut Client) -> StoreResult<Vec<i32>> {
+    let tx = client.transaction().await.map_err(|e| pg_err("cannot begin the migration", e))?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(|e| pg_err("cannot take the migration lock", e))?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (
+            version     INTEGER PRIMARY KEY,
+            description TEXT NOT NULL,
+            applied_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+        )",
+    )
+    .await
+    .map_err(|e| pg_err("cannot create schema_version", e))?;
+    let current = current_version_in(&tx).await?;
+    if current > latest_version() {
+        return Err(StoreError(format!(
+            "database schema version {current} is newer than this switchboard knows ({}); upgrade switchboard",
+            latest_version()
+        )));
+    }
+    let mut applied = Vec::new();
+    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        tx.batch_execute(m.sql).await.map_err(|e| pg_err(&format!("migration {} ({}) failed", m.version, m.description), e))?;
+        tx.execute("INSERT INTO schema_version (version, description) VALUES ($1, $2)", &[&m.version, &m.description])
+            .await
+            .map_err(|e| pg_err("cannot record the schema version", e))?;
+        applied.push(m.version);
+    }
+    tx.commit().await.map_err(|e| pg_err("cannot commit the migration", e))?;
+    Ok(applied)
+}
+
+/// The schema version of the database (0: never migrated).
+pub async fn current_version(client: &Client) -> StoreResult<i32> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])
+        .await
+        .map_err(|e| pg_err("cannot read the schema version", e))?
+        .get(0);
+    if !exists {
+        return Ok(0);
+    }
+    current_version_in(client).await
+}
+
+async fn current_version_in(client: &impl tokio_postgres::GenericClient) -> StoreResult<i32> {
+    let row = client
+        .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[])
+        .await
+        .map_err(|e| pg_err("cannot read the schema version", e))?;
+    Ok(row.get(0))
+}

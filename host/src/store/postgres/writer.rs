@@ -1,0 +1,365 @@
+//! The batching writer of [`super::PgStore`]: one task takes write operations
+//! from a channel and commits everything that queued up meanwhile in one
+//! transaction (many webhooks share one commit, as with the SQLite writer).
+//! Each operation runs in its own savepoint, so one failing operation does not
+//! undo the others; operations are applied in the order they were sent, so a
+//! lazy journal write lands before a later `job_done` of the same job.
+
+use super::pg_err;
+use crate::store::{IngestOutcome, JobRecord, JournalWrite, KvWrite, NewEvent, NewJob, StoreError, StoreResult};
+use deadpool_postgres::{Pool, Transaction};
+use tokio::sync::{mpsc, oneshot};
+
+/// Largest batch committed at once.
+const MAX_BATCH: usize = 2048;
+
+/// A write the writer applies.
+pub enum Op {
+    Ingest { event: NewEvent, jobs: Vec<NewJob>, window_ms: i64 },
+    JobDone { job_id: i64, now_ms: i64 },
+    JobRetry { job_id: i64, attempts: u32, next_run_at_ms: i64, error: String },
+    JobDead { job_id: i64, attempts: u32, reason: String, now_ms: i64 },
+    ReplayDead { job_id: Option<i64>, now_ms: i64 },
+    TakeRevived,
+    Journal(JournalWrite),
+    JournalTruncate { job_id: i64, from_seq: u32 },
+    Kv { namespace: String, write: KvWrite },
+    SetPaused { integration: String, reason: Option<String>, now_ms: i64 },
+    Prune { dedupe_before_ms: i64, finished_before_ms: i64, now_ms: i64 },
+}
+
+/// What an operation returns.
+#[derive(Debug)]
+pub enum Out {
+    Ingest(IngestOutcome),
+    Flag(Option<bool>),
+    Jobs(Vec<JobRecord>),
+    Count(u64),
+    Unit,
+}
+
+/// An operation and where its result goes (`None`: nobody waits, failures are logged).
+pub struct WriteOp {
+    pub op: Op,
+    pub reply: Option<oneshot::Sender<StoreResult<Out>>>,
+}
+
+/// The columns of a [`JobRecord`], in `job_from_row` order.
+pub const JOB_COLUMNS: &str = "id, event_id, integration, ordering_key, attempts, next_run_at_ms";
+
+/// A [`JobRecord`] from a row selected with [`JOB_COLUMNS`].
+pub fn job_from_row(r: &tokio_postgres::Row) -> StoreResult<JobRecord> {
+    let attempts: i32 = r.try_get(4).map_err(|e| pg_err("jobs.attempts", e))?;
+    Ok(JobRecord {
+        id: r.try_get(0).map_err(|e| pg_err("jobs.id", e))?,
+        event_id: r.try_get(1).map_err(|e| pg_err("jobs.event_id", e))?,
+        integration: r.try_get(2).map_err(|e| pg_err("jobs.integration", e))?,
+        ordering_key: r.try_get(3).map_err(|e| pg_err("jobs.ordering_key", e))?,
+        attempts: u32::try_from(attempts).map_err(|_| StoreError(format!("jobs.attempts: negative ({attempts})")))?,
+        next_run_at_ms: r.try_get(5).map_err(|e| pg_err("jobs.next_run_at_ms", e))?,
+    })
+}
+
+/// Run the writer until every sender is dropped.
+pub async fn run(pool: Pool, mut rx: mpsc::UnboundedReceiver<WriteOp>, wait: std::time::Duration) {
+    let mut batch: Vec<WriteOp> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&pool, &mut batch).await;
+    }
+}
+
+async fn commit_batch(pool: &Pool, batch: &mut Vec<WriteOp>) {
+    let mut client = match pool.get().await {
+        Ok(c) => c,
+        Err(e) => return fail_all(batch.drain(..), &format!("no database connection: {e}")),
+    };
+    let tx = match client.transaction().await {
+        Ok(tx) => tx,
+        Err(e) => return fail_all(batch.drain(..), &super::describe(&e)),
+    };
+    let mut pending = Vec::with_capacity(batch.len());
+    for WriteOp { op, reply } in batch.drain(..) {
+        let result = in_savepoint(&tx, op).await;
+        if let (None, Err(e)) = (&reply, &result) {
+            tracing::warn!(error = %e, "store: background write failed");
+        }
+        pending.push((reply, result));
+    }
+    let committed = tx.commit().await.map_err(|e| pg_err("commit failed", e));
+    for (reply, result) in pending {
+        match reply {
+            Some(reply) => {
+                let _ = reply.send(committed.as_ref().map_err(|e| StoreError(e.0.clone())).and(result));
+            }
+            None => {
+                if let Err(e) = &committed {
+                    tracing::error!(error = %e, "store: background write lost in a failed commit");
+                }
+            }
+        }
+    }
+}
+
+fn fail_all(ops: impl Iterator<Item = WriteOp>, message: &str) {
+    for op in ops {
+        match op.reply {
+            Some(reply) => {
+                let _ = reply.send(Err(StoreError(format!("cannot begin transaction: {message}"))));
+            }
+            None => tracing::error!(error = %message, "store: background write lost: cannot begin transaction"),
+        }
+    }
+}
+
+/// Apply `op` inside a savepoint; roll the savepoint back if it fails.
+async fn in_savepoint(tx: &Transaction<'_>, op: Op) -> StoreResult<Out> {
+    tx.batch_execute("SAVEPOINT op").await.map_err(|e| pg_err("savepoint", e))?;
+    match apply(tx, op).await {
+        Ok(v) => {
+            tx.batch_execute("RELEASE SAVEPOINT op").await.map_err(|e| pg_err("release savepoint", e))?;
+            Ok(v)
+        }
+        Err(e) => {
+            tx.batch_execute("ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op")
+                .await
+                .map_err(|e2| pg_err(&format!("rollback after {e}"), e2))?;
+            Err(e)
+        }
+    }
+}
+
+async fn exec(tx: &Transaction<'_>, sql: &str, params: &[&(dyn tokio_postgres::types::ToSql + Sync)]) -> StoreResult<u64> {
+    let stmt = tx.prepare_cached(sql).await.map_err(|e| pg_err(sql, e))?;
+    tx.execute(&stmt, params).await.map_err(|e| pg_err(sql, e))
+}
+
+async fn query(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> StoreResult<Vec<tokio_postgres::Row>> {
+    let stmt = tx.prepare_cached(sql).await.map_err(|e| pg_err(sql, e))?;
+    tx.query(&stmt, params).await.map_err(|e| pg_err(sql, e))
+}
+
+fn int(v: u32, what: &str) -> StoreResult<i32> {
+    i32::try_from(v).map_err(|_| StoreError(format!("{what}: {v} does not fit the column")))
+}
+
+async fn apply(tx: &Transaction<'_>, op: Op) -> StoreResult<Out> {
+    match op {
+        Op::Ingest { event, jobs, window_ms } => ingest(tx, &event, &jobs, window_ms).await.map(Out::Ingest),
+        Op::JobDone { job_id, now_ms } => {
+            exec(tx, "UPDATE jobs SET state = 'done', finished_at_ms = $2, last_error = NULL WHERE id = $1", &[&job_id, &now_ms])
+                .await?;
+            exec(tx, "DELETE FROM journal WHERE job_id = $1", &[&job_id]).await?;
+            Ok(Out::Unit)
+        }
+        Op::JobRetry { job_id, attempts, next_run_at_ms, error } => {
+            let attempts = int(attempts, "attempts")?;
+            exec(
+                tx,
+                "UPDATE jobs SET attempts = $2, next_run_at_ms = $3, last_error = $4 WHERE id = $1",
+                &[&job_id, &attempts, &next_run_at_ms, &error],
+            )
+            .await?;
+            Ok(Out::Unit)
+        }
+        Op::JobDead { job_id, attempts, reason, now_ms } => {
+            let attempts = int(attempts, "attempts")?;
+            exec(
+                tx,
+                "UPDATE jobs SET state = 'dead', attempts = $2, last_error = $3, finished_at_ms = $4 WHERE id = $1",
+                &[&job_id, &attempts, &reason, &now_ms],
+            )
+            .await?;
+            Ok(Out::Unit)
+        }
+        Op::ReplayDead { job_id, now_ms } => {
+            // A replay is a fresh start: the journal of the dead attempt is kept, so
+            // effects that succeeded before are not performed twice.
+            let sql = format!(
+                "UPDATE jobs SET state = 'queued', attempts = 0, next_run_at_ms = $1, finished_at_ms = NULL
+                 WHERE state = 'dead' AND ($2::BIGINT IS NULL OR id = $2) RETURNING {JOB_COLUMNS}"
+            );
+            let rows = query(tx, &sql, &[&now_ms, &job_id]).await?;
+            let mut jobs = rows.iter().map(job_from_row).collect::<StoreResult<Vec<_>>>()?;
+            jobs.sort_by_key(|j| j.id);
+            let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+            exec(tx, "INSERT INTO revived (job_id) SELECT unnest($1::BIGINT[]) ON CONFLICT DO NOTHING", &[&ids]).await?;
+            Ok(Out::Jobs(jobs))
+        }
+        Op::TakeRevived => {
+            let sql = format!(
+                "WITH taken AS (DELETE FROM revived RETURNING job_id)
+                 SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'queued' AND id IN (SELECT job_id FROM taken) ORDER BY id"
+            );
+            let rows = query(tx, &sql, &[]).await?;
+            Ok(Out::Jobs(rows.iter().map(job_from_row).collect::<StoreResult<Vec<_>>>()?))
+        }
+        Op::Journal(write) => journal_write(tx, &write).await.map(Out::Flag),
+        Op::JournalTruncate { job_id, from_seq } => {
+            let from_seq = int(from_seq, "seq")?;
+            exec(tx, "DELETE FROM journal WHERE job_id = $1 AND seq >= $2", &[&job_id, &from_seq]).await?;
+            Ok(Out::Unit)
+        }
+        Op::Kv { namespace, write } => kv_write(tx, &namespace, &write).await.map(Out::Flag),
+        Op::SetPaused { integration, reason, now_ms } => {
+            exec(
+                tx,
+                "INSERT INTO integration_state (integration, paused_reason, updated_at_ms) VALUES ($1, $2, $3)
+                 ON CONFLICT (integration) DO UPDATE SET paused_reason = excluded.paused_reason, updated_at_ms = excluded.updated_at_ms",
+                &[&integration, &reason, &now_ms],
+            )
+            .await?;
+            Ok(Out::Unit)
+        }
+        Op::Prune { dedupe_before_ms, finished_before_ms, now_ms } => {
+            let mut n = exec(tx, "DELETE FROM dedupe WHERE seen_at_ms < $1", &[&dedupe_before_ms]).await?;
+            n += exec(tx, "DELETE FROM jobs WHERE state = 'done' AND finished_at_ms < $1", &[&finished_before_ms]).await?;
+            n += exec(
+                tx,
+                "DELETE FROM events WHERE received_at_ms < $1 AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.event_id = events.id)
+                 AND NOT EXISTS (SELECT 1 FROM dedupe WHERE dedupe.event_id = events.id)",
+                &[&finished_before_ms],
+            )
+            .await?;
+            n += exec(tx, "DELETE FROM kv WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= $1", &[&now_ms]).await?;
+            Ok(Out::Count(n))
+        }
+    }
+}
+
+async fn ingest(tx: &Transaction<'_>, event: &NewEvent, jobs: &[NewJob], window_ms: i64) -> StoreResult<IngestOutcome> {
+    let hash: &[u8] = &event.body_hash;
+    let seen = query(tx, "SELECT event_id, seen_at_ms FROM dedupe WHERE body_hash = $1", &[&hash]).await?;
+    if let Some(row) = seen.first() {
+        let event_id: i64 = row.try_get(0).map_err(|e| pg_err("dedupe.event_id", e))?;
+        let seen_at: i64 = row.try_get(1).map_err(|e| pg_err("dedupe.seen_at_ms", e))?;
+        if event.received_at_ms - seen_at < window_ms {
+            return Ok(IngestOutcome::Duplicate { event_id });
+        }
+    }
+    let row = query(
+        tx,
+        "INSERT INTO events (account, event_name, body, received_at_ms, not_dispatched) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        &[&event.account, &event.event_name, &event.body, &event.received_at_ms, &event.not_dispatched],
+    )
+    .await?;
+    let event_id: i64 = row
+        .first()
+        .ok_or_else(|| StoreError("INSERT INTO events returned no id".into()))?
+        .try_get(0)
+        .map_err(|e| pg_err("events.id", e))?;
+    exec(
+        tx,
+        "INSERT INTO dedupe (body_hash, event_id, seen_at_ms) VALUES ($1, $2, $3)
+         ON CONFLICT (body_hash) DO UPDATE SET event_id = excluded.event_id, seen_at_ms = excluded.seen_at_ms",
+        &[&hash, &event_id, &event.received_at_ms],
+    )
+    .await?;
+    let mut created = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let rows = query(
+            tx,
+            "INSERT INTO jobs (event_id, integration, ordering_key, next_run_at_ms) VALUES ($1, $2, $3, $4) RETURNING id",
+            &[&event_id, &job.integration, &job.ordering_key, &event.received_at_ms],
+        )
+        .await?;
+        let id: i64 = rows
+            .first()
+            .ok_or_else(|| StoreError("INSERT INTO jobs returned no id".into()))?
+            .try_get(0)
+            .map_err(|e| pg_err("jobs.id", e))?;
+        created.push(JobRecord {
+            id,
+            event_id,
+            integration: job.integration.clone(),
+            ordering_key: job.ordering_key.clone(),
+            attempts: 0,
+            next_run_at_ms: event.received_at_ms,
+        });
+    }
+    Ok(IngestOutcome::Accepted { event_id, jobs: created })
+}
+
+/// Apply a journal write (and its key-value write) inside the current transaction.
+async fn journal_write(tx: &Transaction<'_>, write: &JournalWrite) -> StoreResult<Option<bool>> {
+    let verdict = match &write.kv {
+        Some((ns, kv)) => kv_write(tx, ns, kv).await?,
+        None => None,
+    };
+    // A storage effect's recorded outcome is its verdict, so a replay answers the same.
+    let result = match &write.kv {
+        Some(_) => postcard::to_stdvec(&verdict).map_err(|e| StoreError(format!("cannot encode the storage verdict: {e}")))?,
+        None => write.entry.result.clone(),
+    };
+    let seq = int(write.entry.seq, "journal seq")?;
+    exec(
+        tx,
+        "INSERT INTO journal (job_id, seq, fingerprint, done, result) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (job_id, seq) DO UPDATE SET fingerprint = excluded.fingerprint, done = excluded.done, result = excluded.result",
+        &[&write.job_id, &seq, &write.entry.fingerprint, &write.entry.done, &result],
+    )
+    .await?;
+    Ok(verdict)
+}
+
+/// Apply a key-value write; returns the CAS verdict for compare-and-swap.
+async fn kv_write(tx: &Transaction<'_>, ns: &str, kv: &KvWrite) -> StoreResult<Option<bool>> {
+    match kv {
+        KvWrite::Set { key, value, expires_at_ms } => {
+            kv_set(tx, ns, key, value, *expires_at_ms).await?;
+            Ok(None)
+        }
+        KvWrite::Delete { key } => {
+            exec(tx, "DELETE FROM kv WHERE namespace = $1 AND key = $2", &[&ns, key]).await?;
+            Ok(None)
+        }
+        KvWrite::Cas { key, expected, new, expires_at_ms } => {
+            let now = crate::clock::now_ms();
+            // FOR UPDATE: a concurrent CAS on the same key (another host, later) waits for this one.
+            let rows = query(
+                tx,
+                "SELECT value FROM kv WHERE namespace = $1 AND key = $2 AND (expires_at_ms IS NULL OR expires_at_ms > $3) FOR UPDATE",
+                &[&ns, key, &now],
+            )
+            .await?;
+            let current: Option<Vec<u8>> = match rows.first() {
+                Some(r) => Some(r.try_get(0).map_err(|e| pg_err("kv.value", e))?),
+                None => None,
+            };
+            if current != *expected {
+                return Ok(Some(false));
+            }
+            match new {
+                Some(value) => kv_set(tx, ns, key, value, *expires_at_ms).await?,
+                None => {
+                    exec(tx, "DELETE FROM kv WHERE namespace = $1 AND key = $2", &[&ns, key]).await?;
+                }
+            }
+            Ok(Some(true))
+        }
+    }
+}
+
+async fn kv_set(tx: &Transaction<'_>, ns: &str, key: &String, value: &Vec<u8>, expires_at_ms: Option<i64>) -> StoreResult<()> {
+    exec(
+        tx,
+        "INSERT INTO kv (namespace, key, value, expires_at_ms) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at_ms = excluded.expires_at_ms",
+        &[&ns, key, value, &expires_at_ms],
+    )
+    .await?;
+    Ok(())
+}
