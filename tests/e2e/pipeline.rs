@@ -340,3 +340,68 @@ async fn a_crm_name_resolving_only_to_private_addresses_is_dead_lettered_with_th
     assert_eq!(count(&host.db(), "SELECT MAX(attempts) FROM jobs"), 1, "no retry after the dead letter");
     assert!(crm.notes().is_empty(), "nothing reached the CRM");
 }
+
+// ---- The same pipeline on the PostgreSQL store (`[store] url`) ----
+
+#[tokio::test]
+async fn on_postgres_a_webhook_becomes_a_note_and_the_event_is_in_the_database() {
+    let db = pg_database().await;
+    let crm = FakeCrm::start().await;
+    let host = Host::start(&on_postgres(&Host::config(&crm.url, "", 8), &db.url), &["example"]).await;
+    let (status, body) = host.post(&call_event("call.created", 42, 1_700_000_000)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["jobs"], 1);
+    let notes = crm.wait_for(Duration::from_secs(20), "one note", |n| !n.is_empty()).await;
+    assert_eq!(notes[0].authorization.as_deref(), Some(format!("Bearer {API_SECRET}").as_str()));
+    assert_eq!(notes[0].body["subject"], "call:42");
+    assert_eq!(pg_count(&db.url, "SELECT COUNT(*) FROM events WHERE event_name = 'call.created'").await, 1);
+    assert!(!host.db().exists(), "no SQLite file when the store is PostgreSQL");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pg_count(&db.url, "SELECT COUNT(*) FROM jobs WHERE state = 'done'").await != 1 {
+        assert!(Instant::now() < deadline, "the job was not marked done in PostgreSQL");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn on_postgres_a_redelivered_webhook_runs_once() {
+    let db = pg_database().await;
+    let crm = FakeCrm::start().await;
+    let host = Host::start(&on_postgres(&Host::config(&crm.url, "", 8), &db.url), &["example"]).await;
+    let ev = call_event("call.ended", 7, 1_700_000_100);
+    let (_, first) = host.post(&ev).await;
+    let (status, second) = host.post(&ev).await;
+    assert_eq!(status, 200);
+    assert_eq!(first["status"], "accepted");
+    assert_eq!(second["status"], "duplicate");
+    crm.wait_for(Duration::from_secs(20), "the note", |n| !n.is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(crm.notes().len(), 1);
+    assert_eq!(pg_count(&db.url, "SELECT COUNT(*) FROM jobs").await, 1);
+}
+
+#[tokio::test]
+async fn on_postgres_every_acknowledged_event_is_processed_once_across_a_sigkill() {
+    let db = pg_database().await;
+    let crm = FakeCrm::start().await;
+    // The CRM answers 503 for a while: acknowledged jobs are still queued when the host dies.
+    crm.state.lock().unwrap().fail_next = vec![(503, None); 40];
+    let mut host = Host::start(&on_postgres(&Host::config(&crm.url, "", 4), &db.url), &["example"]).await;
+    let mut acked = Vec::new();
+    for i in 0..20u64 {
+        let (status, body) = host.post(&call_event("call.ended", 1000 + i, 1_700_000_000 + i as i64)).await;
+        assert_eq!(status, 200, "{body}");
+        acked.push(format!("call:{}", 1000 + i));
+    }
+    host.kill();
+    assert!(pg_count(&db.url, "SELECT COUNT(*) FROM jobs WHERE state = 'queued'").await > 0, "jobs left for the restart");
+    crm.state.lock().unwrap().fail_next.clear();
+    host.spawn().await;
+    let notes = crm.wait_for(Duration::from_secs(30), "a note per acknowledged event", |n| n.len() >= acked.len()).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut subjects: Vec<String> = crm.notes().iter().map(|n| n.body["subject"].as_str().unwrap_or("").to_string()).collect();
+    subjects.sort();
+    acked.sort();
+    assert_eq!(subjects, acked, "every acknowledged event once, none twice (had {} notes)", notes.len());
+    assert_eq!(pg_count(&db.url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done'").await, 0);
+}
