@@ -9,6 +9,10 @@
 //!   the native `cargo test ARGS` runs.
 //! - `demo [ARGS]`: `plugins`, then the demo (`demo/`: sandbox + host + scenarios;
 //!   `cargo xtask demo --quick` exits after the summary).
+//! - `new-plugin NAME`: a new connector in `plugins/NAME`, copied from
+//!   `plugins/example` and added to the workspace (see [`new_plugin`]).
+
+mod new_plugin;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -37,7 +41,9 @@ fn toml_string(path: &Path, key: &str) -> Result<String, String> {
 fn discover(root: &Path) -> Result<Vec<PluginCrate>, String> {
     let mut found = Vec::new();
     for dir in PLUGIN_ROOTS {
-        let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let folder = entry.path();
             if folder.join("plugin.toml").exists() && folder.join("Cargo.toml").exists() {
@@ -54,19 +60,36 @@ fn discover(root: &Path) -> Result<Vec<PluginCrate>, String> {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn run(cmd: &mut Command) -> Result<(), String> {
     eprintln!("xtask: {cmd:?}");
-    let status = cmd.status().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed with {status}")) }
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed with {status}"))
+    }
 }
 
 fn ensure_target() -> Result<(), String> {
-    let out = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
     match out {
-        Ok(o) if String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == "wasm32-wasip2") => Ok(()),
+        Ok(o)
+            if String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == "wasm32-wasip2") =>
+        {
+            Ok(())
+        }
         Ok(_) => run(Command::new("rustup").args(["target", "add", "wasm32-wasip2"])),
         Err(_) => {
             eprintln!("xtask: rustup not found; assuming the wasm32-wasip2 target is installed");
@@ -82,27 +105,45 @@ fn plugins(only: &[String]) -> Result<(), String> {
     let mut plugins = discover(&root)?;
     if !only.is_empty() {
         if let Some(unknown) = only.iter().find(|n| !plugins.iter().any(|p| &p.name == *n)) {
-            return Err(format!("no plugin named `{unknown}` under {}", PLUGIN_ROOTS.join(" or ")));
+            return Err(format!(
+                "no plugin named `{unknown}` under {}",
+                PLUGIN_ROOTS.join(" or ")
+            ));
         }
         plugins.retain(|p| only.contains(&p.name));
     }
     let mut cmd = Command::new(env!("CARGO"));
-    cmd.current_dir(&root).args(["build", "--target", "wasm32-wasip2", "--profile", "plugin"]);
+    cmd.current_dir(&root)
+        .args(["build", "--target", "wasm32-wasip2", "--profile", "plugin"]);
     for p in &plugins {
         cmd.args(["-p", &p.package]);
     }
     run(&mut cmd)?;
-    for PluginCrate { package, folder, name } in &plugins {
-        let wasm = root.join("target/wasm32-wasip2/plugin").join(format!("{}.wasm", package.replace('-', "_")));
+    for PluginCrate {
+        package,
+        folder,
+        name,
+    } in &plugins
+    {
+        let wasm = root
+            .join("target/wasm32-wasip2/plugin")
+            .join(format!("{}.wasm", package.replace('-', "_")));
         let dest = root.join("dist/plugins").join(name);
         std::fs::create_dir_all(&dest).map_err(|e| format!("{}: {e}", dest.display()))?;
-        std::fs::copy(folder.join("plugin.toml"), dest.join("plugin.toml")).map_err(|e| format!("{}/plugin.toml: {e}", folder.display()))?;
+        std::fs::copy(folder.join("plugin.toml"), dest.join("plugin.toml"))
+            .map_err(|e| format!("{}/plugin.toml: {e}", folder.display()))?;
         // Copy then rename, so a watching host never sees half a component.
         let tmp = dest.join(".plugin.wasm.tmp");
         std::fs::copy(&wasm, &tmp).map_err(|e| format!("{}: {e}", wasm.display()))?;
-        std::fs::rename(&tmp, dest.join("plugin.wasm")).map_err(|e| format!("{}: {e}", dest.display()))?;
-        let size = std::fs::metadata(dest.join("plugin.wasm")).map(|m| m.len()).unwrap_or(0);
-        eprintln!("xtask: dist/plugins/{name}/plugin.wasm ({} KiB)", size / 1024);
+        std::fs::rename(&tmp, dest.join("plugin.wasm"))
+            .map_err(|e| format!("{}: {e}", dest.display()))?;
+        let size = std::fs::metadata(dest.join("plugin.wasm"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        eprintln!(
+            "xtask: dist/plugins/{name}/plugin.wasm ({} KiB)",
+            size / 1024
+        );
     }
     Ok(())
 }
@@ -136,7 +177,13 @@ fn main() -> ExitCode {
             cmd.current_dir(root()).args(["run", "-p", "switchboard-demo", "--bin", "demo", "--"]).args(&args[1..]);
             run(&mut cmd)
         }),
-        _ => Err("usage: cargo xtask plugins [NAME...] | test [ARGS] | demo [ARGS]".into()),
+        Some("new-plugin") => match &args[1..] {
+            [name] => new_plugin::new_plugin(&root(), name).map(|dest| {
+                println!("created {}; build it with: cargo xtask plugins {name} (it lands in dist/plugins/{name})", dest.display());
+            }),
+            _ => Err("usage: cargo xtask new-plugin NAME".into()),
+        },
+        _ => Err("usage: cargo xtask plugins [NAME...] | test [ARGS] | demo [ARGS] | new-plugin NAME".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

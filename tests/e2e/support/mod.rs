@@ -301,23 +301,3 @@ pub fn count(db: &Path, sql: &str) -> i64 {
     let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
-
-/// A throwaway database on the local PostgreSQL (dropped with the value); the
-/// test fails naming the server when it is not reachable.
-pub async fn pg_database() -> switchboard::store::postgres::TestDatabase {
-    switchboard::store::postgres::TestDatabase::create().await.unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// `config` (from [`Host::config`]) with its store moved to PostgreSQL at `url`.
-pub fn on_postgres(config: &str, url: &str) -> String {
-    let sqlite = "[store]\npath = \"switchboard.db\"\n";
-    assert!(config.contains(sqlite), "config has no [store] path to replace");
-    config.replace(sqlite, &format!("[store]\nurl = \"{url}\"\npool_size = 4\n"))
-}
-
-/// One number from the PostgreSQL database at `url` (e.g. `SELECT COUNT(*) FROM jobs`).
-pub async fn pg_count(url: &str, sql: &str) -> i64 {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap_or_else(|e| panic!("connect {url}: {e}"));
-    tokio::spawn(conn);
-    client.query_one(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
-}
