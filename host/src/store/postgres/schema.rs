@@ -102,15 +102,23 @@ pub async fn migrate(client: &mut Client) -> StoreResult<Vec<i32>> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await
         .map_err(|e| pg_err("cannot take the migration lock", e))?;
-    tx.batch_execute(
-        "CREATE TABLE IF NOT EXISTS schema_version (
+    // Checked first (under the lock) so a current database logs no "already exists" notice.
+    let exists: bool = tx
+        .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])
+        .await
+        .map_err(|e| pg_err("cannot read the schema version", e))?
+        .get(0);
+    if !exists {
+        tx.batch_execute(
+            "CREATE TABLE schema_version (
             version     INTEGER PRIMARY KEY,
             description TEXT NOT NULL,
             applied_at  TIMESTAMPTZ NOT NULL DEFAULT now()
         )",
-    )
-    .await
-    .map_err(|e| pg_err("cannot create schema_version", e))?;
+        )
+        .await
+        .map_err(|e| pg_err("cannot create schema_version", e))?;
+    }
     let current = current_version_in(&tx).await?;
     if current > latest_version() {
         return Err(StoreError(format!(
@@ -120,10 +128,15 @@ pub async fn migrate(client: &mut Client) -> StoreResult<Vec<i32>> {
     }
     let mut applied = Vec::new();
     for m in MIGRATIONS.iter().filter(|m| m.version > current) {
-        tx.batch_execute(m.sql).await.map_err(|e| pg_err(&format!("migration {} ({}) failed", m.version, m.description), e))?;
-        tx.execute("INSERT INTO schema_version (version, description) VALUES ($1, $2)", &[&m.version, &m.description])
+        tx.batch_execute(m.sql)
             .await
-            .map_err(|e| pg_err("cannot record the schema version", e))?;
+            .map_err(|e| pg_err(&format!("migration {} ({}) failed", m.version, m.description), e))?;
+        tx.execute(
+            "INSERT INTO schema_version (version, description) VALUES ($1, $2)",
+            &[&m.version, &m.description],
+        )
+        .await
+        .map_err(|e| pg_err("cannot record the schema version", e))?;
         applied.push(m.version);
     }
     tx.commit().await.map_err(|e| pg_err("cannot commit the migration", e))?;
