@@ -105,9 +105,16 @@ impl App {
         crate::server::router(self.state.clone())
     }
 
-    /// Serve on `listener` until `shutdown` resolves.
+    /// Serve on `listener` until `shutdown` resolves, with `[server]`'s
+    /// connection cap and header / body read timeouts ([`crate::server::conn`]).
     pub async fn serve(self, listener: tokio::net::TcpListener, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let router = self.router();
+        let server = &self.state.config.server;
+        let listener = crate::server::conn::GuardedListener::new(
+            listener,
+            server.max_connections.get(),
+            Duration::from_millis(server.header_read_timeout_ms.get()),
+        );
         axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
         Ok(())
     }

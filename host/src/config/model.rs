@@ -47,6 +47,15 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Public base URL of this host (shown in logs and plugin contexts).
     pub public_url: Option<String>,
+    /// Time for a request's headers to arrive, counted from the connection
+    /// opening or the previous response, in milliseconds; a connection that
+    /// is later (a slow-loris, an idle keep-alive) is closed.
+    pub header_read_timeout_ms: std::num::NonZeroU64,
+    /// Time for a request's body to arrive once its headers have, in
+    /// milliseconds; later bodies get 408 and the connection is closed.
+    pub body_read_timeout_ms: std::num::NonZeroU64,
+    /// Connections open at once; further ones wait in the accept backlog.
+    pub max_connections: std::num::NonZeroUsize,
 }
 
 impl Default for ServerConfig {
@@ -55,6 +64,12 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 1024 * 1024,
             public_url: None,
+            header_read_timeout_ms: std::num::NonZeroU64::new(10_000)
+                .unwrap_or(std::num::NonZeroU64::MIN),
+            body_read_timeout_ms: std::num::NonZeroU64::new(30_000)
+                .unwrap_or(std::num::NonZeroU64::MIN),
+            max_connections: std::num::NonZeroUsize::new(1024)
+                .unwrap_or(std::num::NonZeroUsize::MIN),
         }
     }
 }
@@ -139,7 +154,11 @@ pub struct PluginsConfig {
 
 impl Default for PluginsConfig {
     fn default() -> Self {
-        PluginsConfig { dir: PathBuf::from("plugins"), cache_dir: None, watch: true }
+        PluginsConfig {
+            dir: PathBuf::from("plugins"),
+            cache_dir: None,
+            watch: true,
+        }
     }
 }
 

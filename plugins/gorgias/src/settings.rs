@@ -1,5 +1,6 @@
 //! The integration's settings (`plugin.toml` declares them with their defaults).
 
+use serde::{Deserialize, Deserializer};
 use switchboard_sdk::{Context, PluginError};
 
 /// Which tag groups to apply (the `tags` setting).
@@ -25,20 +26,28 @@ pub struct TagChoice {
     pub sms: bool,
 }
 
-/// Typed settings.
-#[derive(Debug, Clone)]
+/// The settings: one field per setting of `plugin.toml` (whose defaults the
+/// host applies), plus the account URL.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
-    /// `https://{account}.gorgias.com`, without a trailing slash.
+    /// `https://{account}.gorgias.com`, without a trailing slash or `/api`: the
+    /// integration's `base_url`, set by [`Settings::read`].
+    #[serde(skip)]
     pub base_url: String,
     /// Push insight cards on `call.created`.
     pub insight_cards: bool,
-    /// Tag groups to apply.
+    /// Tag groups to apply (the setting lists their names).
+    #[serde(deserialize_with = "tag_choice")]
     pub tags: TagChoice,
-    /// Reopen window for SMS conversations, seconds.
+    /// Reopen window for SMS conversations, seconds (the setting is in hours).
+    #[serde(rename = "reopen_window_hours", deserialize_with = "hours_as_seconds")]
     pub reopen_window_secs: i64,
     /// Domain of generated e-mails.
+    #[serde(deserialize_with = "domain")]
     pub placeholder_email_domain: String,
     /// Words that mark a callback request (lower case).
+    #[serde(deserialize_with = "markers")]
     pub callback_markers: Vec<String>,
     /// Dashboard link pattern with `{id}`.
     pub dashboard_call_url: String,
@@ -46,54 +55,106 @@ pub struct Settings {
     pub upload_max_bytes: u64,
 }
 
+/// The tag groups named in the list (any case).
+fn tag_choice<'de, D: Deserializer<'de>>(d: D) -> Result<TagChoice, D::Error> {
+    let names = Vec::<String>::deserialize(d)?;
+    let on = |n: &str| names.iter().any(|x| x.trim().eq_ignore_ascii_case(n));
+    Ok(TagChoice {
+        aircall: on("aircall"),
+        direction: on("direction"),
+        agent_tags: on("agent_tags"),
+        number: on("number"),
+        team: on("team"),
+        voicemail: on("voicemail"),
+        callback: on("callback"),
+        missed: on("missed"),
+        sms: on("sms"),
+    })
+}
+
+/// Hours → seconds, at most a year.
+fn hours_as_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    Ok(i64::deserialize(d)?.clamp(0, 24 * 365) * 3600)
+}
+
+/// A domain as written after the `@`.
+fn domain<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(String::deserialize(d)?
+        .trim()
+        .trim_start_matches('@')
+        .to_string())
+}
+
+/// The markers lower-cased, blanks dropped.
+fn markers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(Vec::<String>::deserialize(d)?
+        .into_iter()
+        .map(|m| m.trim().to_lowercase())
+        .filter(|m| !m.is_empty())
+        .collect())
+}
+
 impl Settings {
-    /// Read and check the settings; a missing or malformed account URL is permanent.
+    /// Read the settings; the account URL (the integration's `base_url`,
+    /// which the host requires) must be an http(s) URL.
     pub fn read(ctx: &Context) -> Result<Settings, PluginError> {
-        let base_url = ctx.setting_str("base_url").unwrap_or("").trim().trim_end_matches('/').to_string();
-        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
-            return Err(PluginError::permanent(format!(
-                "setting base_url {base_url:?} must be the account's domain, e.g. https://acme.gorgias.com"
-            )));
-        }
-        let base_url = base_url.strip_suffix("/api").unwrap_or(&base_url).to_string();
-        let names: Vec<String> = ctx.setting_json("tags").unwrap_or_else(|| {
-            ["aircall", "direction", "agent_tags", "number", "team", "voicemail", "callback", "missed", "sms"].map(String::from).to_vec()
-        });
-        let on = |n: &str| names.iter().any(|x| x.eq_ignore_ascii_case(n));
-        let tags = TagChoice {
-            aircall: on("aircall"),
-            direction: on("direction"),
-            agent_tags: on("agent_tags"),
-            number: on("number"),
-            team: on("team"),
-            voicemail: on("voicemail"),
-            callback: on("callback"),
-            missed: on("missed"),
-            sms: on("sms"),
-        };
-        let hours = ctx.setting_i64("reopen_window_hours").unwrap_or(72).clamp(0, 24 * 365);
-        let domain = ctx.setting_str("placeholder_email_domain").unwrap_or("aircall.io").trim().trim_start_matches('@').to_string();
-        let markers: Vec<String> = ctx
-            .setting_json::<Vec<String>>("callback_markers")
-            .unwrap_or_else(|| vec!["callback".into(), "call back".into(), "rappel".into(), "rückruf".into()])
-            .into_iter()
-            .map(|m| m.trim().to_lowercase())
-            .filter(|m| !m.is_empty())
-            .collect();
-        Ok(Settings {
-            base_url,
-            insight_cards: ctx.setting_bool("insight_cards").unwrap_or(true),
-            tags,
-            reopen_window_secs: hours * 3600,
-            placeholder_email_domain: if domain.is_empty() { "aircall.io".into() } else { domain },
-            callback_markers: markers,
-            dashboard_call_url: ctx.setting_str("dashboard_call_url").unwrap_or("https://dashboard.aircall.io/calls/{id}").to_string(),
-            upload_max_bytes: ctx.setting_i64("upload_max_bytes").unwrap_or(524_288_000).max(0) as u64,
-        })
+        let mut settings = ctx.settings::<Settings>().map_err(PluginError::permanent)?;
+        settings.base_url =
+            account_root(ctx.base_url().unwrap_or_default()).map_err(PluginError::permanent)?;
+        Ok(settings)
     }
 
     /// The link to a call in the Aircall dashboard.
     pub fn call_link(&self, call_id: u64) -> String {
-        self.dashboard_call_url.replace("{id}", &call_id.to_string())
+        self.dashboard_call_url
+            .replace("{id}", &call_id.to_string())
+    }
+}
+
+/// The account's root from the configured `base_url`: `…/api` (as Gorgias
+/// shows the REST root) is cut, since the plugin adds `/api/…` itself.
+fn account_root(base_url: &str) -> Result<String, String> {
+    let base = base_url.trim().trim_end_matches('/');
+    if !(base.starts_with("https://") || base.starts_with("http://")) {
+        return Err(format!(
+            "base_url {base:?} must be the account's domain, e.g. https://acme.gorgias.com"
+        ));
+    }
+    Ok(base.strip_suffix("/api").unwrap_or(base).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchboard_sdk::settings::{Fill, from_manifest};
+
+    const MANIFEST: &str = include_str!("../plugin.toml");
+
+    #[test]
+    fn plugin_toml_defaults_fit_the_type() {
+        let s = from_manifest::<Settings>(MANIFEST, Fill::Defaults).unwrap();
+        assert!(s.insight_cards && s.tags.aircall && s.tags.sms && s.tags.missed);
+        assert_eq!(s.reopen_window_secs, 72 * 3600);
+        assert_eq!(s.placeholder_email_domain, "aircall.io");
+        assert_eq!(
+            s.callback_markers,
+            ["callback", "call back", "rappel", "rückruf"]
+        );
+        assert_eq!(s.call_link(7), "https://dashboard.aircall.io/calls/7");
+        assert_eq!(s.upload_max_bytes, 524_288_000);
+    }
+
+    #[test]
+    fn every_setting_of_plugin_toml_has_a_field() {
+        from_manifest::<Settings>(MANIFEST, Fill::Every).unwrap();
+    }
+
+    #[test]
+    fn the_account_root_drops_api_and_slashes() {
+        assert_eq!(
+            account_root("https://acme.gorgias.com/api/").unwrap(),
+            "https://acme.gorgias.com"
+        );
+        assert!(account_root("").unwrap_err().contains("base_url"));
     }
 }
