@@ -10,15 +10,48 @@
 //! the effect is `ambiguous` so it can check before redoing it. Only final
 //! outcomes are recorded: a 5xx, 429, 408, 401 or 403, or a transport error,
 //! means "not done" and the effect is performed again next time.
+//!
+//! The protocol is written once, in [`Journal::effect`] (and
+//! [`Journal::kv_effect`] for storage writes, which are recorded atomically
+//! with their journal entry): look up → replay / ambiguous / live → intent
+//! (writes) → perform → record, abandon or leave pending. Every capability
+//! that has an effect goes through it.
 
 use crate::store::{JournalEntry, JournalWrite, KvWrite, Store};
 use serde::{Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
 
+/// How a performed effect ended, as the journal must treat it.
+pub enum Done<T, R> {
+    /// A final answer: recorded (waiting for the disk when a write) and
+    /// replayed to every later attempt.
+    Final(T),
+    /// Not done (never reached the other side, or an answer meaning "try
+    /// again"): a write's intent is dropped and the next attempt performs it.
+    NotDone(R),
+    /// Perhaps done, answer lost: a write's intent stays, so a later attempt
+    /// reports the effect ambiguous.
+    Lost(R),
+}
+
+/// What [`Journal::effect`] gives back.
+pub enum Effect<T, R> {
+    /// The final answer, performed now or replayed from an earlier attempt.
+    Final(T),
+    /// What the effect (or its admission) said when it was not final.
+    NotFinal(R),
+    /// An earlier attempt started this write and its answer was never
+    /// recorded: the plugin must check before redoing it.
+    Ambiguous,
+    /// The intent of a write could not be recorded, so it was not performed.
+    IntentFailed(String),
+}
+
 /// What the journal says about the next effect.
-pub enum Lookup<T> {
+enum Lookup<T> {
     /// Recorded outcome: return it, do nothing.
     Replay(T),
     /// Started and never recorded: the plugin must check.
@@ -53,7 +86,13 @@ pub fn fingerprint(kind: &str, args: &impl Serialize) -> Vec<u8> {
 impl Journal {
     /// A journal that records nothing (plugin requests, benchmarks).
     pub fn disabled() -> Journal {
-        Journal { store: None, job_id: 0, previous: BTreeMap::new(), next: 0, replayed: 0 }
+        Journal {
+            store: None,
+            job_id: 0,
+            previous: BTreeMap::new(),
+            next: 0,
+            replayed: 0,
+        }
     }
 
     /// The journal of `job_id`, with what earlier attempts recorded.
@@ -68,18 +107,118 @@ impl Journal {
     }
 
     /// Whether effects are recorded.
-    pub fn enabled(&self) -> bool {
+    fn enabled(&self) -> bool {
         self.store.is_some()
     }
 
+    /// Runs one effect under the journal's protocol: a recorded final answer is
+    /// replayed, a write started and never answered is [`Effect::Ambiguous`];
+    /// otherwise a write's intent is recorded durably, `perform` runs, and its
+    /// [`Done`] decides what is kept.
+    pub async fn effect<T, R>(
+        &mut self,
+        fp: &[u8],
+        write: bool,
+        perform: impl Future<Output = Done<T, R>>,
+    ) -> Effect<T, R>
+    where
+        T: Serialize + DeserializeOwned,
+    {
+        self.admitted_effect(fp, write, std::future::ready(Ok(())), perform)
+            .await
+    }
+
+    /// [`Journal::effect`] with an admission step (a rate-limit budget) taken
+    /// only when the effect is performed live, before its intent: a replay
+    /// spends no budget, and a refusal leaves nothing in the journal.
+    pub async fn admitted_effect<T, R>(
+        &mut self,
+        fp: &[u8],
+        write: bool,
+        admit: impl Future<Output = Result<(), R>>,
+        perform: impl Future<Output = Done<T, R>>,
+    ) -> Effect<T, R>
+    where
+        T: Serialize + DeserializeOwned,
+    {
+        match self.lookup::<T>(fp).await {
+            Lookup::Replay(v) => return Effect::Final(v),
+            Lookup::Ambiguous => return Effect::Ambiguous,
+            Lookup::Live => {}
+        }
+        if let Err(refused) = admit.await {
+            return Effect::NotFinal(refused);
+        }
+        if write {
+            if let Err(e) = self.intent(fp).await {
+                return Effect::IntentFailed(e);
+            }
+        }
+        match perform.await {
+            Done::Final(v) => {
+                self.record(fp, &v, write).await;
+                Effect::Final(v)
+            }
+            Done::NotDone(r) => {
+                if write {
+                    self.abandon().await;
+                }
+                Effect::NotFinal(r)
+            }
+            Done::Lost(r) => {
+                if write {
+                    self.record_pending();
+                }
+                Effect::NotFinal(r)
+            }
+        }
+    }
+
+    /// A key-value write under the journal's protocol: replayed when recorded,
+    /// else applied to `store` atomically with its journal entry (directly when
+    /// the journal is disabled). Returns the compare-and-swap verdict.
+    pub async fn kv_effect(
+        &mut self,
+        fp: &[u8],
+        store: &Arc<dyn Store>,
+        namespace: &str,
+        kv: KvWrite,
+    ) -> Effect<Option<bool>, String> {
+        match self.lookup::<Option<bool>>(fp).await {
+            Lookup::Replay(v) => return Effect::Final(v),
+            Lookup::Ambiguous => return Effect::Ambiguous,
+            Lookup::Live => {}
+        }
+        let applied = if self.enabled() {
+            self.record_kv(fp, namespace, kv).await
+        } else {
+            store
+                .kv_write(namespace, kv)
+                .await
+                .map_err(|e| e.to_string())
+        };
+        match applied {
+            Ok(verdict) => Effect::Final(verdict),
+            Err(e) => Effect::NotFinal(e),
+        }
+    }
+
     /// Look the next effect up. Advances past replayed and ambiguous entries.
-    pub async fn lookup<T: DeserializeOwned>(&mut self, fp: &[u8]) -> Lookup<T> {
-        let Some(store) = self.store.clone() else { return Lookup::Live };
+    async fn lookup<T: DeserializeOwned>(&mut self, fp: &[u8]) -> Lookup<T> {
+        let Some(store) = self.store.clone() else {
+            return Lookup::Live;
+        };
         let seq = self.next;
-        let Some(entry) = self.previous.get(&seq) else { return Lookup::Live };
+        let Some(entry) = self.previous.get(&seq) else {
+            return Lookup::Live;
+        };
         if entry.fingerprint != fp {
             // The retry took another path: what was recorded from here on no longer applies.
-            tracing::warn!(job = self.job_id, seq, "journal diverged; performing the remaining effects live");
+            tracing::warn!(
+                job = self.job_id,
+                seq,
+                "journal diverged; performing the remaining effects live"
+            );
             self.previous.retain(|s, _| *s < seq);
             if let Err(e) = store.journal_truncate(self.job_id, seq).await {
                 tracing::warn!(job = self.job_id, error = %e, "could not truncate journal");
@@ -106,7 +245,12 @@ impl Journal {
         if !entry.done {
             let write = JournalWrite {
                 job_id: self.job_id,
-                entry: JournalEntry { seq, fingerprint: fp.to_vec(), done: true, result: AMBIGUOUS.to_vec() },
+                entry: JournalEntry {
+                    seq,
+                    fingerprint: fp.to_vec(),
+                    done: true,
+                    result: AMBIGUOUS.to_vec(),
+                },
                 kv: None,
             };
             if let Err(e) = store.journal_write(write).await {
@@ -118,25 +262,41 @@ impl Journal {
     }
 
     /// Durably record that a write is about to be performed.
-    pub async fn intent(&mut self, fp: &[u8]) -> Result<(), String> {
-        let Some(store) = &self.store else { return Ok(()) };
+    async fn intent(&mut self, fp: &[u8]) -> Result<(), String> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
         let write = JournalWrite {
             job_id: self.job_id,
-            entry: JournalEntry { seq: self.next, fingerprint: fp.to_vec(), done: false, result: Vec::new() },
+            entry: JournalEntry {
+                seq: self.next,
+                fingerprint: fp.to_vec(),
+                done: false,
+                result: Vec::new(),
+            },
             kv: None,
         };
-        store.journal_write(write).await.map(|_| ()).map_err(|e| e.to_string())
+        store
+            .journal_write(write)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     /// Record the final outcome of the current effect and move on. `durable`
     /// waits for the disk (writes); reads are recorded in the background.
-    pub async fn record<T: Serialize>(&mut self, fp: &[u8], outcome: &T, durable: bool) {
+    async fn record<T: Serialize>(&mut self, fp: &[u8], outcome: &T, durable: bool) {
         let seq = self.next;
         self.next += 1;
         let Some(store) = &self.store else { return };
         let write = JournalWrite {
             job_id: self.job_id,
-            entry: JournalEntry { seq, fingerprint: fp.to_vec(), done: true, result: postcard::to_stdvec(outcome).unwrap_or_default() },
+            entry: JournalEntry {
+                seq,
+                fingerprint: fp.to_vec(),
+                done: true,
+                result: postcard::to_stdvec(outcome).unwrap_or_default(),
+            },
             kv: None,
         };
         if durable {
@@ -150,12 +310,12 @@ impl Journal {
 
     /// The current effect's intent stays unanswered (the request was sent and its
     /// answer lost): move on, leaving it for a later attempt to report ambiguous.
-    pub fn record_pending(&mut self) {
+    fn record_pending(&mut self) {
         self.next += 1;
     }
 
     /// The current effect was not final (it will be performed again): drop its intent.
-    pub async fn abandon(&mut self) {
+    async fn abandon(&mut self) {
         let Some(store) = &self.store else { return };
         if let Err(e) = store.journal_truncate(self.job_id, self.next).await {
             tracing::warn!(job = self.job_id, error = %e, "could not drop intent");
@@ -164,14 +324,29 @@ impl Journal {
 
     /// Record a key-value write atomically with its journal entry (the entry's
     /// outcome is the CAS verdict). Returns the verdict for compare-and-swap.
-    pub async fn record_kv(&mut self, fp: &[u8], namespace: &str, kv: KvWrite) -> Result<Option<bool>, String> {
-        let Some(store) = &self.store else { return Err("journal disabled".into()) };
+    async fn record_kv(
+        &mut self,
+        fp: &[u8],
+        namespace: &str,
+        kv: KvWrite,
+    ) -> Result<Option<bool>, String> {
+        let Some(store) = &self.store else {
+            return Err("journal disabled".into());
+        };
         let write = JournalWrite {
             job_id: self.job_id,
-            entry: JournalEntry { seq: self.next, fingerprint: fp.to_vec(), done: true, result: Vec::new() },
+            entry: JournalEntry {
+                seq: self.next,
+                fingerprint: fp.to_vec(),
+                done: true,
+                result: Vec::new(),
+            },
             kv: Some((namespace.to_string(), kv)),
         };
-        let verdict = store.journal_write(write).await.map_err(|e| e.to_string())?;
+        let verdict = store
+            .journal_write(write)
+            .await
+            .map_err(|e| e.to_string())?;
         self.next += 1;
         Ok(verdict)
     }

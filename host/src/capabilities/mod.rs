@@ -11,14 +11,14 @@ mod telephony;
 
 use crate::aircall::client::AircallClient;
 use crate::config::{LimitsConfig, NetworkConfig};
-use crate::metrics::Metrics;
-use crate::outbound::headers::AuthScheme;
 use crate::contract::bindings::SettingValue;
 use crate::contract::bindings::switchboard::plugin::log::Level;
-use crate::store::Store;
-use journal::Journal;
+use crate::metrics::Metrics;
+use crate::outbound::headers::AuthScheme;
 use crate::outbound::ratelimit::{Budget, RateLimiters};
 use crate::outbound::ssrf::CheckedResolver;
+use crate::store::Store;
+use journal::Journal;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,9 +42,21 @@ pub struct Shared {
 impl Shared {
     /// The shared part of every job: one outbound client whose resolver
     /// enforces `network`'s address policy, and fresh rate limiters.
-    pub fn new(network: NetworkConfig, limits: LimitsConfig, store: Arc<dyn Store>, metrics: Arc<Metrics>) -> anyhow::Result<Shared> {
+    pub fn new(
+        network: NetworkConfig,
+        limits: LimitsConfig,
+        store: Arc<dyn Store>,
+        metrics: Arc<Metrics>,
+    ) -> anyhow::Result<Shared> {
         let http = crate::outbound::client(CheckedResolver::from_config(&network), None)?;
-        Ok(Shared { http, network, limits, store, limiters: RateLimiters::default(), metrics })
+        Ok(Shared {
+            http,
+            network,
+            limits,
+            store,
+            limiters: RateLimiters::default(),
+            metrics,
+        })
     }
 }
 
@@ -117,10 +129,25 @@ impl IntegrationCtx {
     /// The policy of one integration, from what [`crate::registry`] checked
     /// against the plugin's manifest.
     pub fn new(parts: IntegrationParts) -> IntegrationCtx {
-        let IntegrationParts { id, plugin, version, account, settings, default_region, base_url, allowed_hosts, credentials, budgets, aircall } = parts;
+        let IntegrationParts {
+            id,
+            plugin,
+            version,
+            account,
+            settings,
+            default_region,
+            base_url,
+            allowed_hosts,
+            credentials,
+            budgets,
+            aircall,
+        } = parts;
         let base = base_url.as_deref().and_then(|u| {
             let url = url::Url::parse(u).ok()?;
-            Some((url.host_str()?.to_ascii_lowercase(), url.port_or_known_default()))
+            Some((
+                url.host_str()?.to_ascii_lowercase(),
+                url.port_or_known_default(),
+            ))
         });
         IntegrationCtx {
             id,
@@ -145,7 +172,9 @@ impl IntegrationCtx {
                 return true;
             }
         }
-        self.allowed_hosts.iter().any(|pat| crate::outbound::host_matches(pat, host, port))
+        self.allowed_hosts
+            .iter()
+            .any(|pat| crate::outbound::host_matches(pat, host, port))
     }
 
     fn budget_for(&self, host: &str, port: Option<u16>) -> Option<Budget> {
@@ -156,7 +185,10 @@ impl IntegrationCtx {
             .or_else(|| {
                 // The base URL override stands in for the vendor host: give it the
                 // first declared budget so the sandbox is paced like the real API.
-                self.base.as_ref().filter(|(h, _)| h == host).and(self.budgets.first().map(|(_, b)| *b))
+                self.base
+                    .as_ref()
+                    .filter(|(h, _)| h == host)
+                    .and(self.budgets.first().map(|(_, b)| *b))
             })
     }
 }
@@ -181,8 +213,20 @@ pub struct JobCaps {
 
 impl JobCaps {
     /// Capabilities for one job.
-    pub fn new(shared: Arc<Shared>, integration: Arc<IntegrationCtx>, journal: Journal, label: JobLabel, timeout: Duration) -> JobCaps {
-        JobCaps { shared, integration, journal, label, deadline: Instant::now() + timeout }
+    pub fn new(
+        shared: Arc<Shared>,
+        integration: Arc<IntegrationCtx>,
+        journal: Journal,
+        label: JobLabel,
+        timeout: Duration,
+    ) -> JobCaps {
+        JobCaps {
+            shared,
+            integration,
+            journal,
+            label,
+            deadline: Instant::now() + timeout,
+        }
     }
 
     /// Effects replayed from the journal in this attempt.
@@ -190,15 +234,14 @@ impl JobCaps {
         self.journal.replayed
     }
 
-    /// Time left before the job's deadline.
-    fn remaining(&self) -> Duration {
-        self.deadline.saturating_duration_since(Instant::now())
-    }
-
     /// Write a plugin log line, tagged with plugin, version, integration and event.
     pub fn log(&self, level: Level, message: String, fields: Vec<(String, String)>) {
         let i = &self.integration;
-        let fields = fields.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
+        let fields = fields
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ");
         macro_rules! emit {
             ($lvl:expr) => {
                 tracing::event!(target: "plugin", $lvl, plugin = %i.plugin, version = %i.version, integration = %i.id,
@@ -217,14 +260,11 @@ impl JobCaps {
     /// Wall clock, replayed on retries.
     pub async fn clock_now(&mut self) -> i64 {
         let fp = journal::fingerprint("clock", &());
-        match self.journal.lookup::<i64>(&fp).await {
-            journal::Lookup::Replay(t) => t,
-            journal::Lookup::Ambiguous => crate::clock::now_ms(),
-            journal::Lookup::Live => {
-                let now = crate::clock::now_ms();
-                self.journal.record(&fp, &now, false).await;
-                now
-            }
+        let now = async { journal::Done::<i64, i64>::Final(crate::clock::now_ms()) };
+        match self.journal.effect(&fp, false, now).await {
+            journal::Effect::Final(t) | journal::Effect::NotFinal(t) => t,
+            // A read leaves no intent, so these cannot happen; the clock still answers.
+            journal::Effect::Ambiguous | journal::Effect::IntentFailed(_) => crate::clock::now_ms(),
         }
     }
 }
