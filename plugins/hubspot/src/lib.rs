@@ -7,15 +7,15 @@
 //! Aircall `message.received` events of the integration's numbers go to
 //! [`replies`] (reply logging, opt-out).
 //!
-//! Modules: the vendor API in [`hubspot`]; the seed's rules in [`execution`]
+//! Modules: the vendor API in [`api`]; the seed's rules in [`execution`]
 //! (validation, personalisation, sending), [`limits`], [`options`] and
 //! [`directory`] (dropdowns and their cache), [`logbook`] (SMS on the record),
 //! [`replies`] and [`optout`].
 
+pub mod api;
 pub mod definition;
 pub mod directory;
 pub mod execution;
-pub mod hubspot;
 pub mod inputs;
 pub mod limits;
 pub mod logbook;
@@ -29,14 +29,17 @@ pub mod settings;
 pub mod signature;
 pub mod template;
 
-use switchboard_sdk::{Context, Event, MessageEvent, MessageEventKind, Plugin, PluginError, Request, Response, export_plugin, log};
+use switchboard_sdk::{
+    Context, Event, MessageEvent, MessageEventKind, Plugin, PluginError, Request, Response,
+    export_plugin, log,
+};
 
 /// The HubSpot connector.
 pub struct HubSpotConnector;
 
 impl Plugin for HubSpotConnector {
     fn handle_event(ctx: &Context, event: Event) -> Result<(), PluginError> {
-        let settings = settings::Settings::from_context(ctx);
+        let settings = settings::Settings::from_context(ctx).map_err(PluginError::Permanent)?;
         // Communications HubSpot could not take when their SMS went out are logged
         // first; a failure makes the host retry this job later.
         let flushed = logbook::flush(&settings)?;
@@ -44,7 +47,10 @@ impl Plugin for HubSpotConnector {
             log::info(&format!("{flushed} deferred communication(s) logged"));
         }
         match &event {
-            Event::Message(MessageEvent { kind: MessageEventKind::Received, message }) => replies::received(ctx, &settings, message),
+            Event::Message(MessageEvent {
+                kind: MessageEventKind::Received,
+                message,
+            }) => replies::received(ctx, &settings, message),
             _ => {
                 log::debug(&format!("ignoring {}", ctx.event_name()));
                 Ok(())

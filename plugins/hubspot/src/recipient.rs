@@ -2,7 +2,7 @@
 //! number (to check their opt-out, fill `{{contact.…}}` tokens and associate
 //! the logged SMS), and the enrolled record's own properties for its tokens.
 
-use crate::hubspot::{self, HubSpot, Record};
+use crate::api::{self, HubSpot, Record};
 use crate::optout;
 use crate::settings::Settings;
 use crate::template::Template;
@@ -28,7 +28,11 @@ impl Enrolled {
     /// Read `body.object`; `None` when there is no usable record.
     pub fn from_request(body: &Value) -> Option<Enrolled> {
         let object = body.get("object")?;
-        let object_type = object.get("objectType")?.as_str()?.trim().to_ascii_uppercase();
+        let object_type = object
+            .get("objectType")?
+            .as_str()?
+            .trim()
+            .to_ascii_uppercase();
         let id = crate::inputs::text(object.get("objectId"))?;
         if object_type.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
             return None;
@@ -36,9 +40,19 @@ impl Enrolled {
         let properties = object
             .get("properties")
             .and_then(Value::as_object)
-            .map(|p| p.iter().filter_map(|(k, v)| Some((k.to_ascii_lowercase(), crate::inputs::text(Some(v))?))).collect())
+            .map(|p| {
+                p.iter()
+                    .filter_map(|(k, v)| {
+                        Some((k.to_ascii_lowercase(), crate::inputs::text(Some(v))?))
+                    })
+                    .collect()
+            })
             .unwrap_or_default();
-        Some(Enrolled { object_type, id, properties })
+        Some(Enrolled {
+            object_type,
+            id,
+            properties,
+        })
     }
 
     /// The token prefix of this record type (`DEAL` → `deal`).
@@ -59,7 +73,10 @@ pub struct Recipient {
 }
 
 fn props_of(r: &Record) -> BTreeMap<String, String> {
-    r.properties.iter().filter_map(|(k, v)| Some((k.to_ascii_lowercase(), v.clone()?))).collect()
+    r.properties
+        .iter()
+        .filter_map(|(k, v)| Some((k.to_ascii_lowercase(), v.clone()?)))
+        .collect()
 }
 
 /// The spellings to search a number with (E.164 first).
@@ -75,7 +92,12 @@ pub fn spellings(e164: &str) -> Vec<String> {
 
 /// Resolve the recipient of an SMS to `e164` sent from a workflow on `enrolled`.
 /// Uses at most one contact search (or one contact read) and one record read.
-pub fn resolve(settings: &Settings, enrolled: &Enrolled, e164: &str, template: &Template) -> Result<Recipient, PluginError> {
+pub fn resolve(
+    settings: &Settings,
+    enrolled: &Enrolled,
+    e164: &str,
+    template: &Template,
+) -> Result<Recipient, PluginError> {
     let api = HubSpot::new(&settings.base_url);
     let mut wanted: Vec<String> = vec![settings.opt_out_property.clone()];
     for p in template.properties_of("contact") {
@@ -84,7 +106,7 @@ pub fn resolve(settings: &Settings, enrolled: &Enrolled, e164: &str, template: &
         }
     }
     let mut out = Recipient::default();
-    if hubspot::is_contact(&enrolled.object_type) {
+    if api::is_contact(&enrolled.object_type) {
         // The enrolled contact is the recipient: its own properties decide.
         let mut props = enrolled.properties.clone();
         if wanted.iter().any(|p| !props.contains_key(p))
@@ -92,7 +114,10 @@ pub fn resolve(settings: &Settings, enrolled: &Enrolled, e164: &str, template: &
         {
             props.extend(props_of(&r));
         }
-        if optout::is_marked(props.get(&settings.opt_out_property).map(String::as_str), &settings.opt_out_value) {
+        if optout::is_marked(
+            props.get(&settings.opt_out_property).map(String::as_str),
+            &settings.opt_out_value,
+        ) {
             out.opted_out = Some(enrolled.id.clone());
         }
         out.contact_ids.push(enrolled.id.clone());
@@ -101,7 +126,12 @@ pub fn resolve(settings: &Settings, enrolled: &Enrolled, e164: &str, template: &
     }
     let contacts = api.contacts_by_phone(&spellings(e164), &wanted)?;
     for c in contacts.iter().take(MAX_CONTACTS) {
-        if out.opted_out.is_none() && optout::is_marked(c.property(&settings.opt_out_property), &settings.opt_out_value) {
+        if out.opted_out.is_none()
+            && optout::is_marked(
+                c.property(&settings.opt_out_property),
+                &settings.opt_out_value,
+            )
+        {
             out.opted_out = Some(c.id.clone());
         }
         out.contact_ids.push(c.id.clone());
@@ -111,7 +141,11 @@ pub fn resolve(settings: &Settings, enrolled: &Enrolled, e164: &str, template: &
     }
     let own = enrolled.token_name();
     let mut props = enrolled.properties.clone();
-    let missing: Vec<String> = template.properties_of(&own).into_iter().filter(|p| !props.contains_key(p)).collect();
+    let missing: Vec<String> = template
+        .properties_of(&own)
+        .into_iter()
+        .filter(|p| !props.contains_key(p))
+        .collect();
     if !missing.is_empty() {
         props.extend(read_record(settings, enrolled, &missing)?);
     }
@@ -120,7 +154,18 @@ pub fn resolve(settings: &Settings, enrolled: &Enrolled, e164: &str, template: &
 }
 
 /// Properties of a non-contact record (unset when HubSpot has no such record).
-fn read_record(settings: &Settings, enrolled: &Enrolled, properties: &[String]) -> Result<BTreeMap<String, String>, PluginError> {
+fn read_record(
+    settings: &Settings,
+    enrolled: &Enrolled,
+    properties: &[String],
+) -> Result<BTreeMap<String, String>, PluginError> {
     let api = HubSpot::new(&settings.base_url);
-    Ok(api.record(&hubspot::object_path(&enrolled.object_type), &enrolled.id, properties)?.map(|r| props_of(&r)).unwrap_or_default())
+    Ok(api
+        .record(
+            &api::object_path(&enrolled.object_type),
+            &enrolled.id,
+            properties,
+        )?
+        .map(|r| props_of(&r))
+        .unwrap_or_default())
 }
