@@ -27,15 +27,15 @@ use std::time::{Duration, Instant};
 pub struct Shared {
     /// Outbound HTTP client (checked resolver, no redirects).
     pub http: reqwest::Client,
-    /// Network policy.
+    /// `[network]`: whether plain http and private addresses are allowed.
     pub network: NetworkConfig,
-    /// Limits.
+    /// `[limits]`: request timeout, response size cap, longest `Retry-After` honoured.
     pub limits: LimitsConfig,
-    /// Durable state.
+    /// Integrations' key-value storage and the effect journals.
     pub store: Arc<dyn Store>,
-    /// Outbound budgets.
+    /// Outbound budgets per (integration, host), tightened by what responses say.
     pub limiters: RateLimiters,
-    /// Metrics.
+    /// Outbound requests by host and status, exported on `/metrics`.
     pub metrics: Arc<Metrics>,
 }
 
@@ -103,17 +103,17 @@ pub struct IntegrationParts {
 
 /// An integration's policy for one plugin version.
 pub struct IntegrationCtx {
-    /// Integration id.
+    /// The integration's id in the configuration (labels logs and metrics).
     pub id: String,
-    /// Plugin name.
+    /// The plugin's name (`plugin.toml`).
     pub plugin: String,
-    /// Plugin version.
+    /// The plugin's version (`plugin.toml`).
     pub version: String,
-    /// Account id.
+    /// The Aircall account whose events the integration gets.
     pub account: String,
     /// Settings (manifest defaults overlaid by the configuration).
     pub settings: Vec<(String, SettingValue)>,
-    /// Region hint.
+    /// Region for numbers written without a country prefix.
     pub default_region: Option<String>,
     /// The vendor API's base URL (`base_url` of the configuration), without a trailing `/`.
     pub base_url: Option<String>,

@@ -6,56 +6,60 @@ use crate::aircall::{Envelope, ParsedEvent};
 use crate::capabilities::journal::Journal;
 use crate::capabilities::{JobCaps, JobLabel, Shared};
 use crate::config::Config;
-use crate::metrics::Metrics;
-use crate::registry::Registry;
 use crate::contract::bindings::{EventContext, PluginError};
 use crate::contract::convert;
+use crate::metrics::Metrics;
+use crate::registry::Registry;
 use crate::runtime::{JobFailure, Runtime};
 use crate::store::{JobRecord, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// What became of a job.
+/// What became of a job attempt: decided by the attempt, made durable by
+/// [`JobRunner::run`], acted on by the scheduler.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// Finished.
+    /// The plugin handled the event.
     Done,
-    /// Dead-lettered.
-    Dead,
+    /// Dead-lettered: retrying cannot help (a permanent error, a trap, a
+    /// timeout, a memory bomb, an event or integration that is gone).
+    Dead(String),
     /// To be tried again.
     Retry {
-        /// Attempts made.
+        /// Attempts made so far, this one included.
         attempts: u32,
-        /// Not before (ms).
+        /// Not before this time (ms since the epoch): back-off with jitter,
+        /// at least what a rate limit asked for.
         next_run_at_ms: i64,
+        /// Why, for the log and the job's last error.
+        reason: String,
     },
-    /// Its integration was paused; the job waits for the resume.
-    Paused(String),
+    /// The integration's credentials were refused: it is paused and its
+    /// events wait for the resume.
+    Paused {
+        /// The paused integration.
+        integration: String,
+        /// Why, as the operator reads it.
+        reason: String,
+    },
 }
 
 /// Everything a job needs.
 pub struct JobRunner {
-    /// Config.
+    /// The configuration: integrations, retry and time limits.
     pub config: Arc<Config>,
-    /// Store.
+    /// Where events, jobs, their journals and outcomes are kept.
     pub store: Arc<dyn Store>,
-    /// Plugins.
+    /// The loaded plugins and their integrations' policies.
     pub registry: Arc<Registry>,
-    /// Sandbox.
+    /// Runs a plugin in a fresh instance per job.
     pub runtime: Arc<Runtime>,
-    /// Capabilities' shared part.
+    /// What every job's capabilities share (outbound client, limiters, store, metrics).
     pub shared: Arc<Shared>,
 }
 
-enum Verdict {
-    Done,
-    Retry(String, Option<Duration>),
-    Dead(String),
-    Pause(String),
-}
-
 impl JobRunner {
-    /// Metrics.
+    /// Job and outbound counters, exported on `/metrics`.
     pub fn metrics(&self) -> &Metrics {
         &self.shared.metrics
     }
@@ -64,33 +68,22 @@ impl JobRunner {
     pub async fn run(&self, job: JobRecord) -> Outcome {
         let started = Instant::now();
         let attempt = job.attempts + 1;
-        let (plugin, verdict) = self.attempt(&job, attempt).await;
+        let (plugin, outcome) = self.attempt(&job, attempt).await;
         let elapsed = started.elapsed();
-        let limits = &self.config.limits;
-        let (label, outcome, result) = match verdict {
-            Verdict::Done => ("ok", Outcome::Done, self.store.job_done(job.id).await),
-            Verdict::Dead(reason) => {
+        let (label, result) = match &outcome {
+            Outcome::Done => ("ok", self.store.job_done(job.id).await),
+            Outcome::Dead(reason) => {
                 tracing::warn!(job = job.id, integration = %job.integration, %reason, "job dead-lettered");
-                ("dead", Outcome::Dead, self.store.job_dead(job.id, attempt, &reason).await)
+                ("dead", self.store.job_dead(job.id, attempt, reason).await)
             }
-            Verdict::Pause(reason) => {
-                tracing::warn!(integration = %job.integration, %reason, "integration paused: credentials refused; its events are held until it is resumed");
-                ("paused", Outcome::Paused(job.integration.clone()), self.store.set_paused(&job.integration, Some(&reason)).await)
+            Outcome::Paused { integration, reason } => {
+                tracing::warn!(%integration, %reason, "integration paused: credentials refused; its events are held until it is resumed");
+                ("paused", self.store.set_paused(integration, Some(reason)).await)
             }
-            Verdict::Retry(reason, at_least) => {
-                let wait = backoff::delay(
-                    attempt,
-                    Duration::from_millis(limits.retry_base_ms),
-                    Duration::from_secs(limits.retry_cap_seconds),
-                    at_least,
-                );
-                let next = crate::clock::now_ms() + wait.as_millis() as i64;
+            Outcome::Retry { attempts, next_run_at_ms, reason } => {
+                let wait = Duration::from_millis((next_run_at_ms - crate::clock::now_ms()).max(0) as u64);
                 tracing::info!(job = job.id, integration = %job.integration, attempt, ?wait, %reason, "job will be retried");
-                (
-                    "retry",
-                    Outcome::Retry { attempts: attempt, next_run_at_ms: next },
-                    self.store.job_retry(job.id, attempt, next, &reason).await,
-                )
+                ("retry", self.store.job_retry(job.id, *attempts, *next_run_at_ms, reason).await)
             }
         };
         self.shared.metrics.job(&plugin, label, elapsed);
@@ -100,39 +93,93 @@ impl JobRunner {
                 // The outcome is not durable: run the job again shortly (its journal
                 // keeps a second run from repeating what the first one did).
                 tracing::error!(job = job.id, error = %e, "could not record job outcome; retrying");
-                Outcome::Retry { attempts: attempt, next_run_at_ms: crate::clock::now_ms() + 1000 }
+                Outcome::Retry {
+                    attempts: attempt,
+                    next_run_at_ms: crate::clock::now_ms() + 1000,
+                    reason: format!("could not record the outcome: {e}"),
+                }
             }
         }
     }
 
-    async fn attempt(&self, job: &JobRecord, attempt: u32) -> (String, Verdict) {
-        let Some(integration) = self.config.integrations.iter().find(|i| i.id == job.integration) else {
-            return ("-".into(), Verdict::Dead(format!("integration {:?} is no longer configured", job.integration)));
+    /// A retry of the `attempt`-th attempt: capped exponential back-off with
+    /// full jitter, at least `at_least` (a rate limit's announced wait).
+    fn retry(&self, attempt: u32, reason: String, at_least: Option<Duration>) -> Outcome {
+        let limits = &self.config.limits;
+        let wait = backoff::delay(attempt, Duration::from_millis(limits.retry_base_ms), Duration::from_secs(limits.retry_cap_seconds), at_least);
+        Outcome::Retry { attempts: attempt, next_run_at_ms: crate::clock::now_ms() + wait.as_millis() as i64, reason }
+    }
+
+    /// Runs the plugin on the job's event and decides what became of it.
+    async fn attempt(&self, job: &JobRecord, attempt: u32) -> (String, Outcome) {
+        let Some(integration) = self
+            .config
+            .integrations
+            .iter()
+            .find(|i| i.id == job.integration)
+        else {
+            return (
+                "-".into(),
+                Outcome::Dead(format!(
+                    "integration {:?} is no longer configured",
+                    job.integration
+                )),
+            );
         };
         let plugin_name = integration.plugin.clone();
         let event = match self.store.event(job.event_id).await {
             Ok(Some(e)) => e,
-            Ok(None) => return (plugin_name, Verdict::Dead(format!("event {} is missing from the store", job.event_id))),
-            Err(e) => return (plugin_name, Verdict::Retry(e.to_string(), None)),
+            Ok(None) => {
+                return (
+                    plugin_name,
+                    Outcome::Dead(format!("event {} is missing from the store", job.event_id)),
+                );
+            }
+            Err(e) => return (plugin_name, self.retry(attempt, e.to_string(), None)),
         };
         let envelope: Envelope = match serde_json::from_str(&event.body) {
             Ok(e) => e,
-            Err(e) => return (plugin_name, Verdict::Dead(format!("stored event is not a webhook envelope: {e}"))),
+            Err(e) => {
+                return (
+                    plugin_name,
+                    Outcome::Dead(format!("stored event is not a webhook envelope: {e}")),
+                );
+            }
         };
         let parsed = match ParsedEvent::parse(&envelope.event, &envelope.data) {
             Ok(Some(p)) => p,
-            Ok(None) => return (plugin_name, Verdict::Dead(format!("event {:?} is not dispatched by this host", envelope.event))),
-            Err(e) => return (plugin_name, Verdict::Dead(e.to_string())),
+            Ok(None) => {
+                return (
+                    plugin_name,
+                    Outcome::Dead(format!(
+                        "event {:?} is not dispatched by this host",
+                        envelope.event
+                    )),
+                );
+            }
+            Err(e) => return (plugin_name, Outcome::Dead(e.to_string())),
         };
         let Some(plugin) = self.registry.get(&plugin_name) else {
-            return (plugin_name.clone(), Verdict::Retry(format!("plugin {plugin_name:?} is not loaded"), Some(Duration::from_secs(5))));
+            return (
+                plugin_name.clone(),
+                self.retry(attempt, 
+                    format!("plugin {plugin_name:?} is not loaded"),
+                    Some(Duration::from_secs(5)),
+                ),
+            );
         };
         let Some(ictx) = plugin.integrations.get(&job.integration).cloned() else {
-            return (plugin_name, Verdict::Dead(format!("integration {:?} is not valid for the loaded plugin", job.integration)));
+            return (
+                plugin_name,
+                Outcome::Dead(format!(
+                    "integration {:?} is not valid for the loaded plugin",
+                    job.integration
+                )),
+            );
         };
         let journal = match self.store.journal(job.id).await {
             Ok(entries) => Journal::new(self.store.clone(), job.id, entries),
-            Err(e) => return (plugin_name, Verdict::Retry(e.to_string(), None)),
+            Err(e) => return (plugin_name, self.retry(attempt, e.to_string(), None)),
         };
         let ctx = EventContext {
             integration_id: job.integration.clone(),
@@ -147,20 +194,41 @@ impl JobRunner {
         };
         let wit_event = convert::event(&parsed);
         let timeout = self.runtime.options().timeout;
-        let caps = JobCaps::new(self.shared.clone(), ictx, journal, JobLabel { event_id: ctx.event_id.clone(), job_id: job.id }, timeout);
-        let result = self.runtime.handle_event(&plugin.component, caps, &ctx, &wit_event).await;
-        let verdict = match result {
-            Ok(()) => Verdict::Done,
-            Err(JobFailure::Plugin(PluginError::Retryable(m))) => Verdict::Retry(m, None),
+        let caps = JobCaps::new(
+            self.shared.clone(),
+            ictx,
+            journal,
+            JobLabel {
+                event_id: ctx.event_id.clone(),
+                job_id: job.id,
+            },
+            timeout,
+        );
+        let result = self
+            .runtime
+            .handle_event(&plugin.component, caps, &ctx, &wit_event)
+            .await;
+        let outcome = match result {
+            Ok(()) => Outcome::Done,
+            Err(JobFailure::Plugin(PluginError::Retryable(m))) => self.retry(attempt, m, None),
             Err(JobFailure::Plugin(PluginError::RateLimited(r))) => {
                 let max = Duration::from_secs(self.config.limits.max_retry_after_seconds);
-                Verdict::Retry(format!("rate limited: {}", r.reason), Some(Duration::from_millis(r.retry_after_ms).min(max)))
+                self.retry(attempt, 
+                    format!("rate limited: {}", r.reason),
+                    Some(Duration::from_millis(r.retry_after_ms).min(max)),
+                )
             }
-            Err(JobFailure::Plugin(PluginError::Permanent(m))) => Verdict::Dead(format!("permanent: {m}")),
-            Err(JobFailure::Plugin(PluginError::Unauthorized(m))) => Verdict::Pause(format!("unauthorized: {m}")),
-            Err(JobFailure::Internal(m)) => Verdict::Retry(format!("host: {m}"), None),
-            Err(f @ (JobFailure::Trap(_) | JobFailure::Timeout(_) | JobFailure::OutOfMemory(_))) => Verdict::Dead(f.to_string()),
+            Err(JobFailure::Plugin(PluginError::Permanent(m))) => {
+                Outcome::Dead(format!("permanent: {m}"))
+            }
+            Err(JobFailure::Plugin(PluginError::Unauthorized(m))) => {
+                Outcome::Paused { integration: job.integration.clone(), reason: format!("unauthorized: {m}") }
+            }
+            Err(JobFailure::Internal(m)) => self.retry(attempt, format!("host: {m}"), None),
+            Err(
+                f @ (JobFailure::Trap(_) | JobFailure::Timeout(_) | JobFailure::OutOfMemory(_)),
+            ) => Outcome::Dead(f.to_string()),
         };
-        (plugin_name, verdict)
+        (plugin_name, outcome)
     }
 }

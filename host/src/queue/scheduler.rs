@@ -125,19 +125,25 @@ impl Scheduler {
             Command::Finished { lane, outcome } => {
                 self.running -= 1;
                 self.busy.remove(&lane);
-                let Some(q) = self.lanes.get_mut(&lane) else { return };
+                let Some(q) = self.lanes.get_mut(&lane) else {
+                    return;
+                };
                 match outcome {
-                    Outcome::Done | Outcome::Dead => {
+                    Outcome::Done | Outcome::Dead(_) => {
                         q.pop_front();
                         self.queued = self.queued.saturating_sub(1);
                     }
-                    Outcome::Retry { attempts, next_run_at_ms } => {
+                    Outcome::Retry {
+                        attempts,
+                        next_run_at_ms,
+                        ..
+                    } => {
                         if let Some(head) = q.front_mut() {
                             head.attempts = attempts;
                             head.next_run_at_ms = next_run_at_ms;
                         }
                     }
-                    Outcome::Paused(integration) => {
+                    Outcome::Paused { integration, .. } => {
                         self.paused.insert(integration);
                     }
                 }
@@ -151,7 +157,12 @@ impl Scheduler {
                 let resumed: Vec<String> = self.paused.difference(&paused).cloned().collect();
                 self.paused = paused;
                 if !resumed.is_empty() {
-                    let lanes: Vec<Lane> = self.lanes.keys().filter(|(i, _)| resumed.contains(i)).cloned().collect();
+                    let lanes: Vec<Lane> = self
+                        .lanes
+                        .keys()
+                        .filter(|(i, _)| resumed.contains(i))
+                        .cloned()
+                        .collect();
                     for lane in lanes {
                         self.consider(lane);
                     }
@@ -165,7 +176,9 @@ impl Scheduler {
         if self.busy.contains(&lane) || self.paused.contains(&lane.0) {
             return;
         }
-        let Some(head) = self.lanes.get(&lane).and_then(|q| q.front()) else { return };
+        let Some(head) = self.lanes.get(&lane).and_then(|q| q.front()) else {
+            return;
+        };
         if head.next_run_at_ms <= crate::clock::now_ms() {
             self.ready.push_back(lane);
         } else {
@@ -187,11 +200,15 @@ impl Scheduler {
 
     fn start_ready(&mut self) {
         while self.running < self.concurrency {
-            let Some(lane) = self.ready.pop_front() else { return };
+            let Some(lane) = self.ready.pop_front() else {
+                return;
+            };
             if self.busy.contains(&lane) || self.paused.contains(&lane.0) {
                 continue;
             }
-            let Some(job) = self.lanes.get(&lane).and_then(|q| q.front()).cloned() else { continue };
+            let Some(job) = self.lanes.get(&lane).and_then(|q| q.front()).cloned() else {
+                continue;
+            };
             if job.next_run_at_ms > crate::clock::now_ms() {
                 self.timers.push(Reverse((job.next_run_at_ms, lane)));
                 continue;
