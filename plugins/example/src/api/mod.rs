@@ -1,4 +1,5 @@
-//! The notes API (the vendor module of this connector).
+//! The notes API: its requests and JSON, nothing else (the vendor module of
+//! this connector; a bigger API splits it into `api/notes.rs`, `api/people.rs`…).
 
 use serde::{Deserialize, Serialize};
 use switchboard_sdk::{CapabilityError, PluginError, http};
@@ -28,7 +29,11 @@ struct Found {
 /// succeeded (the host replays it); after a crash mid-request the host says the
 /// write is ambiguous, and we look before writing again.
 pub fn create_once(base: &str, note: &Note) -> Result<(), PluginError> {
-    let create = || http::post(&format!("{base}/notes")).credential("api").json(note);
+    let create = || {
+        http::post(&format!("{base}/notes"))
+            .credential("api")
+            .json(note)
+    };
     match create()?.send() {
         Ok(resp) => {
             resp.error_for_status()?;
