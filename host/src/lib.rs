@@ -26,3 +26,6 @@ pub mod runtime;
 pub mod server;
 pub mod simulate;
 pub mod store;
+
+#[cfg(test)]
+mod layering;
