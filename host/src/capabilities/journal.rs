@@ -149,10 +149,10 @@ impl Journal {
         if let Err(refused) = admit.await {
             return Effect::NotFinal(refused);
         }
-        if write {
-            if let Err(e) = self.intent(fp).await {
-                return Effect::IntentFailed(e);
-            }
+        if write
+            && let Err(e) = self.intent(fp).await
+        {
+            return Effect::IntentFailed(e);
         }
         match perform.await {
             Done::Final(v) => {
