@@ -14,11 +14,7 @@ demo:
 
 # Benchmarks (release); results go in BENCHMARKS.md
 bench:
-    cargo xtask plugins
-    cargo bench -p switchboard --bench dispatch
-    cargo bench -p switchboard --bench ingest
-    cargo bench -p switchboard --bench reload
-    cargo bench -p switchboard-phone
+    cargo xtask bench
 
 # Scaffold a new plugin from the example (copies plugins/example, names it,
 # adds it to the workspace members): just new-plugin NAME

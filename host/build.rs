@@ -7,9 +7,7 @@ fn main() {
     let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
     let dir = Path::new(&manifest).join("../scenarios");
     println!("cargo:rerun-if-changed={}", dir.display());
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .map(|entries| entries.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
+    let mut files: Vec<_> = std::fs::read_dir(&dir).map(|entries| entries.flatten().map(|e| e.path()).collect()).unwrap_or_default();
     files.retain(|p| p.extension().is_some_and(|e| e == "toml") && p.file_name().is_some_and(|n| n != "world.toml"));
     files.sort();
     let mut out = String::from("/// `(name, text)` of every bundled scenario.\npub const BUNDLED: &[(&str, &str)] = &[\n");

@@ -66,7 +66,8 @@ api_base = "{}"
     let mut used = Vec::new();
     for (plugin, recipe) in RECIPES {
         if plugins.join(plugin).join("plugin.wasm").exists() {
-            text += &format!("\n[[integrations]]\nid = \"{plugin}\"\naccount = \"demo\"\nplugin = \"{plugin}\"\n{}", sandbox.fill_urls(recipe));
+            text +=
+                &format!("\n[[integrations]]\nid = \"{plugin}\"\naccount = \"demo\"\nplugin = \"{plugin}\"\n{}", sandbox.fill_urls(recipe));
             used.push(*plugin);
         }
     }

@@ -137,7 +137,8 @@ async fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
     eprintln!("switchboard demo: host {host_url} with plugins {}; store {}", used.join(", "), data.join("switchboard.db").display());
 
     let world = World::bundled()?;
-    let names: Vec<String> = if args.scenarios.is_empty() { DEMO_SCENARIOS.iter().map(|s| s.to_string()).collect() } else { args.scenarios.clone() };
+    let names: Vec<String> =
+        if args.scenarios.is_empty() { DEMO_SCENARIOS.iter().map(|s| s.to_string()).collect() } else { args.scenarios.clone() };
     // The Aircall emulator answers GET /v1/calls/:id as the calls stand; media links are fetchable.
     let options = PlayOptions::new(&host_url, config::TOKEN)
         .speed(args.speed)
@@ -182,7 +183,11 @@ async fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
     };
     println!("{}", summary::render(&sandbox, &used));
     if !settled {
-        println!("⚠ {} jobs still queued after 120 s: see `switchboard dead-letters list --config {}` and the log (RUST_LOG=info)", state.dispatcher.depth(), config_path.display());
+        println!(
+            "⚠ {} jobs still queued after 120 s: see `switchboard dead-letters list --config {}` and the log (RUST_LOG=info)",
+            state.dispatcher.depth(),
+            config_path.display()
+        );
     }
 
     if args.quick {

@@ -15,10 +15,10 @@ use switchboard::aircall::ParsedEvent;
 use switchboard::capabilities::journal::Journal;
 use switchboard::capabilities::{JobCaps, JobLabel, Shared};
 use switchboard::config::Config;
-use switchboard::metrics::Metrics;
-use switchboard::registry::manifest::Manifest;
 use switchboard::contract::bindings::EventContext;
 use switchboard::contract::convert;
+use switchboard::metrics::Metrics;
+use switchboard::registry::manifest::Manifest;
 use switchboard::store::{SqliteStore, Store};
 
 const ROUNDS: usize = 5;
@@ -64,7 +64,15 @@ async fn measure(crm: &str, keep_resident: usize) {
     let shared = Arc::new(Shared::new(config.network.clone(), config.limits.clone(), store, Arc::new(Metrics::new())).unwrap());
     let clients = switchboard::app::aircall_clients(&config).unwrap();
     let ictx = Arc::new(switchboard::registry::policy::integration(&config.integrations[0], &manifest, clients["main"].clone()).unwrap());
-    let caps = || JobCaps::new(shared.clone(), ictx.clone(), Journal::disabled(), JobLabel { event_id: "1".into(), job_id: 0 }, Duration::from_secs(10));
+    let caps = || {
+        JobCaps::new(
+            shared.clone(),
+            ictx.clone(),
+            Journal::disabled(),
+            JobLabel { event_id: "1".into(), job_id: 0 },
+            Duration::from_secs(10),
+        )
+    };
 
     println!("machine: {}", machine());
     println!("component: {} KiB", std::fs::metadata(plugin.join("plugin.wasm")).unwrap().len() / 1024);
@@ -92,7 +100,12 @@ async fn measure(crm: &str, keep_resident: usize) {
         samples.push(t.elapsed());
     }
     samples.sort();
-    println!("instantiation (20000 samples): p50 {}  p99 {}  max {}", us(pct(&samples, 0.5)), us(pct(&samples, 0.99)), us(*samples.last().unwrap()));
+    println!(
+        "instantiation (20000 samples): p50 {}  p99 {}  max {}",
+        us(pct(&samples, 0.5)),
+        us(pct(&samples, 0.99)),
+        us(*samples.last().unwrap())
+    );
 
     for (name, event, data, n) in [
         ("user.created (no I/O)", "user.created", serde_json::json!({"id": 1, "name": "Ada", "email": "ada@example.com"}), 20_000usize),

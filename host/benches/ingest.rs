@@ -50,7 +50,8 @@ fn main() {
 async fn round(fsync: bool) -> (f64, Duration, Duration) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("plugins")).unwrap();
-    let config = Config::from_toml(&config_text(dir.path(), "http://127.0.0.1:9", fsync), "bench.toml".as_ref(), dir.path(), &|_| None).unwrap();
+    let config =
+        Config::from_toml(&config_text(dir.path(), "http://127.0.0.1:9", fsync), "bench.toml".as_ref(), dir.path(), &|_| None).unwrap();
     // The integration is paused, so every webhook writes its event and one job and
     // nothing else competes for the disk.
     SqliteStore::open(&config.store.path, Duration::ZERO).unwrap().set_paused("notes", Some("benchmark")).await.unwrap();

@@ -25,7 +25,8 @@ fn main() {
         for f in ["plugin.toml", "plugin.wasm"] {
             std::fs::copy(plugin_dir("example").join(f), folder.join(f)).unwrap();
         }
-        let config = Config::from_toml(&config_text(dir.path(), "http://127.0.0.1:9", true), "bench.toml".as_ref(), dir.path(), &|_| None).unwrap();
+        let config =
+            Config::from_toml(&config_text(dir.path(), "http://127.0.0.1:9", true), "bench.toml".as_ref(), dir.path(), &|_| None).unwrap();
         let runtime = Arc::new(switchboard::app::runtime_for(&config).unwrap());
         let registry = Arc::new(Registry::new(runtime, Arc::new(config.clone()), switchboard::app::aircall_clients(&config).unwrap()));
         let t = Instant::now();

@@ -79,11 +79,7 @@ impl App {
         dispatcher.enqueue(pending);
         spawn_housekeeping(store.clone(), dispatcher.clone(), config.clone());
 
-        let tokens = config
-            .accounts
-            .iter()
-            .map(|a| (a.id.clone(), <[u8; 32]>::from(Sha256::digest(a.webhook_token.as_bytes()))))
-            .collect();
+        let tokens = config.accounts.iter().map(|a| (a.id.clone(), <[u8; 32]>::from(Sha256::digest(a.webhook_token.as_bytes())))).collect();
         let filters = config.integrations.iter().map(|i| NumberFilter::new(&i.numbers)).collect();
         let state = AppState {
             config,
@@ -107,7 +103,11 @@ impl App {
 
     /// Serve on `listener` until `shutdown` resolves, with `[server]`'s
     /// connection cap and header / body read timeouts ([`crate::server::conn`]).
-    pub async fn serve(self, listener: tokio::net::TcpListener, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let router = self.router();
         let server = &self.state.config.server;
         let listener = crate::server::conn::GuardedListener::new(

@@ -42,7 +42,8 @@ impl Metrics {
         let job_duration = Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(duration_histogram as fn() -> Histogram);
         let queue_depth = Gauge::default();
         let outbound = Family::<Labels, Counter>::default();
-        let outbound_latency = Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(duration_histogram as fn() -> Histogram);
+        let outbound_latency =
+            Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(duration_histogram as fn() -> Histogram);
         let ack_latency = duration_histogram();
         registry.register("webhooks", "Webhooks received, by outcome", webhooks.clone());
         registry.register("jobs", "Jobs finished, by plugin and outcome", jobs.clone());

@@ -52,12 +52,7 @@ const SEED_REPAIRS: &[(&str, Option<&str>)] = &[
     ("0(02)81032081", Some("AU")),
 ];
 
-const ANONYMOUS: &[(&str, Option<&str>)] = &[
-    ("anonymous", Some("FR")),
-    ("", Some("US")),
-    ("withheld", None),
-    ("  ", None),
-];
+const ANONYMOUS: &[(&str, Option<&str>)] = &[("anonymous", Some("FR")), ("", Some("US")), ("withheld", None), ("  ", None)];
 
 fn run(list: &[(&str, Option<&str>)]) {
     for &(raw, hint) in list {
@@ -100,16 +95,13 @@ fn bench_normalize(c: &mut Criterion) {
     // Baseline: the phonenumber crate's own parse + validation on the same
     // national inputs (no repairs), to show what the compiled tables buy.
     let mut group = c.benchmark_group("baseline_phonenumber");
-    let parsed: Vec<(&str, phonenumber::country::Id)> = NATIONAL
-        .iter()
-        .filter_map(|&(raw, hint)| Some((raw, hint?.parse().ok()?)))
-        .collect();
+    let parsed: Vec<(&str, phonenumber::country::Id)> =
+        NATIONAL.iter().filter_map(|&(raw, hint)| Some((raw, hint?.parse().ok()?))).collect();
     group.throughput(Throughput::Elements(parsed.len() as u64));
     group.bench_function("parse_and_is_valid", |b| {
         b.iter(|| {
             for &(raw, id) in &parsed {
-                let ok =
-                    phonenumber::parse(Some(id), black_box(raw)).map(|n| phonenumber::is_valid(&n));
+                let ok = phonenumber::parse(Some(id), black_box(raw)).map(|n| phonenumber::is_valid(&n));
                 let _ = black_box(ok);
             }
         });

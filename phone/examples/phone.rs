@@ -14,32 +14,20 @@ use switchboard_phone::{Normalized, Style, format, normalize, region_of, variant
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        ["normalize", region, raw] => {
-            normalize(raw, Some(*region).filter(|r| *r != "-")).map(|n| match n {
-                Normalized::Number(e164) => vec![e164],
-                Normalized::Anonymous => vec!["anonymous".to_owned()],
-            })
-        }
-        ["variants", e164] => variants(e164),
-        ["format", e164] => [
-            Style::E164,
-            Style::International,
-            Style::National,
-            Style::Rfc3966,
-        ]
-        .into_iter()
-        .map(|style| format(e164, style))
-        .collect::<Result<Vec<_>, _>>()
-        .map(|mut lines| {
-            lines.push(region_of(e164).unwrap_or_else(|| "-".to_owned()));
-            lines
+    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["normalize", region, raw] => normalize(raw, Some(*region).filter(|r| *r != "-")).map(|n| match n {
+            Normalized::Number(e164) => vec![e164],
+            Normalized::Anonymous => vec!["anonymous".to_owned()],
         }),
+        ["variants", e164] => variants(e164),
+        ["format", e164] => [Style::E164, Style::International, Style::National, Style::Rfc3966]
+            .into_iter()
+            .map(|style| format(e164, style))
+            .collect::<Result<Vec<_>, _>>()
+            .map(|mut lines| {
+                lines.push(region_of(e164).unwrap_or_else(|| "-".to_owned()));
+                lines
+            }),
         _ => {
             eprintln!("usage: phone normalize <REGION|-> <raw> | variants <e164> | format <e164>");
             return ExitCode::from(2);

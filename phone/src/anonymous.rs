@@ -9,16 +9,7 @@
 
 /// Words known to mark a withheld caller (compared case-insensitively, after
 /// trimming).
-pub(crate) const KNOWN_WORDS: &[&str] = &[
-    "anonymous",
-    "withheld",
-    "unknown",
-    "private",
-    "restricted",
-    "unavailable",
-    "hidden",
-    "blocked",
-];
+pub(crate) const KNOWN_WORDS: &[&str] = &["anonymous", "withheld", "unknown", "private", "restricted", "unavailable", "hidden", "blocked"];
 
 /// Whether `raw` denotes an anonymous or withheld caller: one of
 /// [`KNOWN_WORDS`], empty, whitespace, or anything without a single digit.
@@ -27,9 +18,7 @@ pub(crate) fn is_anonymous(raw: &str) -> bool {
     if trimmed.is_empty() || KNOWN_WORDS.iter().any(|w| trimmed.eq_ignore_ascii_case(w)) {
         return true;
     }
-    !trimmed
-        .chars()
-        .any(|c| crate::scan::digit_value(c).is_some())
+    !trimmed.chars().any(|c| crate::scan::digit_value(c).is_some())
 }
 
 #[cfg(test)]
@@ -38,18 +27,7 @@ mod tests {
 
     #[test]
     fn words_blank_and_digitless_are_anonymous() {
-        for raw in [
-            "anonymous",
-            "ANONYMOUS",
-            " Withheld ",
-            "unknown",
-            "private",
-            "",
-            "   ",
-            "+",
-            "n/a",
-            "-",
-        ] {
+        for raw in ["anonymous", "ANONYMOUS", " Withheld ", "unknown", "private", "", "   ", "+", "n/a", "-"] {
             assert!(is_anonymous(raw), "{raw:?}");
         }
     }

@@ -28,9 +28,7 @@ pub enum PhoneError {
     },
 
     /// More digits than any phone number (with prefixes) can have.
-    #[error(
-        "too long: {digits} digits, a phone number has at most 15 (plus an international prefix)"
-    )]
+    #[error("too long: {digits} digits, a phone number has at most 15 (plus an international prefix)")]
     TooManyDigits {
         /// How many digits the input has.
         digits: usize,
@@ -38,9 +36,7 @@ pub enum PhoneError {
 
     /// The input has no country code and there is no region hint to read it
     /// as a national number.
-    #[error(
-        "\"{0}\" has no country code (write it as +<country code>…) and no region hint to read it as a national number"
-    )]
+    #[error("\"{0}\" has no country code (write it as +<country code>…) and no region hint to read it as a national number")]
     NeedsRegion(String),
 
     /// The digits after `+` (or an international prefix) do not start with a
@@ -49,9 +45,7 @@ pub enum PhoneError {
     UnknownCountryCode(String),
 
     /// The national number is shorter than any number of the region.
-    #[error(
-        "too short for region {region}: national number {national} has {length} digits, expected {expected}"
-    )]
+    #[error("too short for region {region}: national number {national} has {length} digits, expected {expected}")]
     TooShort {
         /// ISO 3166 alpha-2 code (or `+<code>` for non-geographic codes).
         region: String,
@@ -64,9 +58,7 @@ pub enum PhoneError {
     },
 
     /// The national number is longer than any number of the region.
-    #[error(
-        "too long for region {region}: national number {national} has {length} digits, expected {expected}"
-    )]
+    #[error("too long for region {region}: national number {national} has {length} digits, expected {expected}")]
     TooLong {
         /// ISO 3166 alpha-2 code (or `+<code>` for non-geographic codes).
         region: String,
@@ -79,9 +71,7 @@ pub enum PhoneError {
     },
 
     /// The length is plausible but no number range of the region matches.
-    #[error(
-        "not a valid number for region {region}: national number {national} is not in any allocated range"
-    )]
+    #[error("not a valid number for region {region}: national number {national} is not in any allocated range")]
     InvalidForRegion {
         /// ISO 3166 alpha-2 code (or `+<code>` for non-geographic codes).
         region: String,
@@ -91,8 +81,6 @@ pub enum PhoneError {
 
     /// [`format()`](crate::format()) and [`variants`](crate::variants) take an
     /// E.164 number (`+` followed by digits); this input is not one.
-    #[error(
-        "\"{0}\" is not an E.164 number (expected + followed by the country code and number, e.g. +33762043575)"
-    )]
+    #[error("\"{0}\" is not an E.164 number (expected + followed by the country code and number, e.g. +33762043575)")]
     NotE164(String),
 }

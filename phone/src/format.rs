@@ -61,18 +61,10 @@ pub(crate) fn parse_e164(input: &str) -> Result<Parsed, PhoneError> {
         Ok(_) => PhoneError::NotE164(input.to_owned()),
     };
     let e164 = international(table, digits).ok_or_else(not_valid)?;
-    let (code, nsn) = e164
-        .get(1..)
-        .and_then(|d| table.split_code(d))
-        .ok_or_else(not_valid)?;
+    let (code, nsn) = e164.get(1..).and_then(|d| table.split_code(d)).ok_or_else(not_valid)?;
     let region = table.region_for(code, nsn).ok_or_else(not_valid)?;
     let main = table.main_for_code(code).ok_or_else(not_valid)?;
-    Ok(Parsed {
-        e164,
-        code,
-        region,
-        main,
-    })
+    Ok(Parsed { e164, code, region, main })
 }
 
 /// Formats a valid E.164 number for display.
@@ -92,18 +84,11 @@ pub(crate) fn render(parsed: &Parsed, style: Style) -> String {
     let nsn = parsed.nsn();
     match style {
         Style::E164 => parsed.e164.clone(),
-        Style::International => format!(
-            "+{} {}",
-            code.as_str(),
-            international_groups(parsed.main, nsn)
-        ),
+        Style::International => format!("+{} {}", code.as_str(), international_groups(parsed.main, nsn)),
         Style::National => national_form(parsed.main, nsn),
         Style::Rfc3966 => {
             let grouped = international_groups(parsed.main, nsn);
-            let dashed: Vec<&str> = grouped
-                .split(|c: char| !c.is_ascii_digit())
-                .filter(|g| !g.is_empty())
-                .collect();
+            let dashed: Vec<&str> = grouped.split(|c: char| !c.is_ascii_digit()).filter(|g| !g.is_empty()).collect();
             format!("tel:+{}-{}", code.as_str(), dashed.join("-"))
         }
     }
@@ -113,11 +98,7 @@ pub(crate) fn render(parsed: &Parsed, style: Style) -> String {
 /// (`7 62 04 35 75`), or plain when no format applies.
 pub(crate) fn international_groups(main: &Region, nsn: &str) -> String {
     let formats = main.formats();
-    let list = if formats.international.is_empty() {
-        &formats.national
-    } else {
-        &formats.international
-    };
+    let list = if formats.international.is_empty() { &formats.national } else { &formats.international };
     choose(list, nsn).map_or_else(|| nsn.to_owned(), |f| apply(f, nsn, None))
 }
 
@@ -125,10 +106,7 @@ pub(crate) fn international_groups(main: &Region, nsn: &str) -> String {
 /// `011 15-2345-6789`), or the plain number when no format applies.
 pub(crate) fn national_form(main: &Region, nsn: &str) -> String {
     let formats = main.formats();
-    choose(&formats.national, nsn).map_or_else(
-        || nsn.to_owned(),
-        |f| apply(f, nsn, f.national_rule.as_deref()),
-    )
+    choose(&formats.national, nsn).map_or_else(|| nsn.to_owned(), |f| apply(f, nsn, f.national_rule.as_deref()))
 }
 
 fn choose<'f>(formats: &'f [Format], nsn: &str) -> Option<&'f Format> {
@@ -144,12 +122,7 @@ fn apply(format: &Format, nsn: &str, national_rule: Option<&str>) -> String {
     };
     let mut template = format.template().to_owned();
     if let Some(rule) = national_rule
-        && let Some(at) = template.find('$').filter(|&i| {
-            template
-                .as_bytes()
-                .get(i + 1)
-                .is_some_and(u8::is_ascii_digit)
-        })
+        && let Some(at) = template.find('$').filter(|&i| template.as_bytes().get(i + 1).is_some_and(u8::is_ascii_digit))
         && let Some(token) = template.get(at..at + 2).map(str::to_owned)
     {
         template.replace_range(at..at + 2, &rule.replace("$FG", &token));

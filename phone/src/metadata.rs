@@ -45,16 +45,12 @@ pub(crate) struct Desc {
 
 impl Desc {
     fn new(d: &Descriptor) -> Option<Self> {
-        Some(Self {
-            pattern: compile(d.national_number().as_str(), true)?,
-            lengths: d.possible_length().to_vec(),
-        })
+        Some(Self { pattern: compile(d.national_number().as_str(), true)?, lengths: d.possible_length().to_vec() })
     }
 
     /// libphonenumber's `isNumberMatchingDesc`: length first, then full match.
     pub(crate) fn matches(&self, nsn: &str) -> bool {
-        let length_ok = self.lengths.is_empty()
-            || u16::try_from(nsn.len()).is_ok_and(|l| self.lengths.contains(&l));
+        let length_ok = self.lengths.is_empty() || u16::try_from(nsn.len()).is_ok_and(|l| self.lengths.contains(&l));
         length_ok && self.pattern.is_match(nsn)
     }
 }
@@ -104,12 +100,7 @@ impl Format {
     /// Whether this rule formats `nsn`: its leading digits match the start
     /// and its pattern matches all of it.
     pub(crate) fn applies(&self, nsn: &str) -> bool {
-        let leading = self.leading.get_or_init(|| {
-            self.meta
-                .leading_digits()
-                .last()
-                .and_then(|r| compile(r.as_str(), false))
-        });
+        let leading = self.leading.get_or_init(|| self.meta.leading_digits().last().and_then(|r| compile(r.as_str(), false)));
         let leading_ok = match (self.meta.leading_digits().is_empty(), leading) {
             (true, _) => true,
             (false, Some(re)) => re.is_match(nsn),
@@ -120,9 +111,7 @@ impl Format {
 
     /// The full-match pattern (`None` if it failed to compile).
     pub(crate) fn pattern(&self) -> Option<&Regex> {
-        self.pattern
-            .get_or_init(|| compile(self.meta.pattern().as_str(), true))
-            .as_ref()
+        self.pattern.get_or_init(|| compile(self.meta.pattern().as_str(), true)).as_ref()
     }
 }
 
@@ -138,16 +127,8 @@ pub(crate) struct Formats {
 /// whitespace), anchored at the start, and at the end when `full`.
 /// Metadata patterns are known-good; one that fails is treated as absent.
 fn compile(source: &str, full: bool) -> Option<Regex> {
-    let anchored = if full {
-        format!("^(?:{source})$")
-    } else {
-        format!("^(?:{source})")
-    };
-    RegexBuilder::new(&anchored)
-        .ignore_whitespace(true)
-        .unicode(false)
-        .build()
-        .ok()
+    let anchored = if full { format!("^(?:{source})$") } else { format!("^(?:{source})") };
+    RegexBuilder::new(&anchored).ignore_whitespace(true).unicode(false).build().ok()
 }
 
 impl Region {
@@ -169,11 +150,7 @@ impl Region {
     /// A name for error messages: the ISO code, or `+800` style for
     /// non-geographic codes.
     pub(crate) fn label(&self) -> String {
-        if self.id() == "001" {
-            format!("+{}", self.code())
-        } else {
-            self.id().to_owned()
-        }
+        if self.id() == "001" { format!("+{}", self.code()) } else { self.id().to_owned() }
     }
 
     /// Possible lengths of the region's national numbers, sorted.
@@ -202,32 +179,16 @@ impl Region {
             .flatten()
             .filter_map(Desc::new)
             .collect();
-            let mut lengths: Vec<u16> = general
-                .iter()
-                .chain(&types)
-                .flat_map(|t| t.lengths.iter().copied())
-                .collect();
+            let mut lengths: Vec<u16> = general.iter().chain(&types).flat_map(|t| t.lengths.iter().copied()).collect();
             lengths.sort_unstable();
             lengths.dedup();
             Rules {
                 general,
                 types,
-                idd: self
-                    .meta
-                    .international_prefix()
-                    .and_then(|r| compile(r.as_str(), false)),
-                prefix_for_parsing: self
-                    .meta
-                    .national_prefix_for_parsing()
-                    .and_then(|r| compile(r.as_str(), false)),
-                transform: self
-                    .meta
-                    .national_prefix_transform_rule()
-                    .map(str::to_owned),
-                leading_digits: self
-                    .meta
-                    .leading_digits()
-                    .and_then(|r| compile(r.as_str(), false)),
+                idd: self.meta.international_prefix().and_then(|r| compile(r.as_str(), false)),
+                prefix_for_parsing: self.meta.national_prefix_for_parsing().and_then(|r| compile(r.as_str(), false)),
+                transform: self.meta.national_prefix_transform_rule().map(str::to_owned),
+                leading_digits: self.meta.leading_digits().and_then(|r| compile(r.as_str(), false)),
                 lengths,
             }
         })
@@ -242,19 +203,11 @@ impl Region {
                 meta: f,
                 leading: OnceLock::new(),
                 pattern: OnceLock::new(),
-                national_rule: f
-                    .national_prefix()
-                    .filter(|r| !r.is_empty())
-                    .map(|r| r.replace("$NP", np)),
+                national_rule: f.national_prefix().filter(|r| !r.is_empty()).map(|r| r.replace("$NP", np)),
             };
             Formats {
                 national: self.meta.formats().iter().map(convert).collect(),
-                international: self
-                    .meta
-                    .international_formats()
-                    .iter()
-                    .map(convert)
-                    .collect(),
+                international: self.meta.international_formats().iter().map(convert).collect(),
             }
         })
     }
@@ -263,8 +216,7 @@ impl Region {
     /// `getNumberType != UNKNOWN`).
     pub(crate) fn is_valid(&self, nsn: &str) -> bool {
         let rules = self.rules();
-        rules.general.as_ref().is_some_and(|g| g.matches(nsn))
-            && rules.types.iter().any(|t| t.matches(nsn))
+        rules.general.as_ref().is_some_and(|g| g.matches(nsn)) && rules.types.iter().any(|t| t.matches(nsn))
     }
 }
 
@@ -284,20 +236,12 @@ impl Table {
                 if let [a, b] = meta.id().as_bytes() {
                     by_id.insert([a.to_ascii_uppercase(), b.to_ascii_uppercase()], index);
                 }
-                regions.push(Region {
-                    meta,
-                    rules: OnceLock::new(),
-                    formats: OnceLock::new(),
-                });
+                regions.push(Region { meta, rules: OnceLock::new(), formats: OnceLock::new() });
                 indices.push(index);
             }
             by_code.insert(code, indices);
         }
-        Self {
-            regions,
-            by_code,
-            by_id,
-        }
+        Self { regions, by_code, by_id }
     }
 
     /// The region with ISO code `id` (case-insensitive).
@@ -311,11 +255,7 @@ impl Table {
 
     /// The regions sharing calling code `code`, main country first.
     pub(crate) fn by_code(&self, code: u16) -> impl Iterator<Item = &Region> {
-        self.by_code
-            .get(&code)
-            .into_iter()
-            .flatten()
-            .filter_map(|&i| self.regions.get(i))
+        self.by_code.get(&code).into_iter().flatten().filter_map(|&i| self.regions.get(i))
     }
 
     /// The main region of calling code `code`.
@@ -331,9 +271,7 @@ impl Table {
                 return None;
             }
             let code: u16 = head.parse().ok()?;
-            self.by_code
-                .contains_key(&code)
-                .then(|| (code, digits.get(len..).unwrap_or("")))
+            self.by_code.contains_key(&code).then(|| (code, digits.get(len..).unwrap_or("")))
         })
     }
 
@@ -342,13 +280,7 @@ impl Table {
     /// codes (NANP, +7, +44, …) a region's leading digits, when it has them,
     /// must match too.
     pub(crate) fn region_for(&self, code: u16, nsn: &str) -> Option<&Region> {
-        self.by_code(code).find(|r| {
-            r.rules()
-                .leading_digits
-                .as_ref()
-                .is_none_or(|ld| ld.is_match(nsn))
-                && r.is_valid(nsn)
-        })
+        self.by_code(code).find(|r| r.rules().leading_digits.as_ref().is_none_or(|ld| ld.is_match(nsn)) && r.is_valid(nsn))
     }
 }
 

@@ -26,10 +26,7 @@ pub(crate) fn strip_national_prefix(region: &Region, national: &str) -> Option<S
     let rest = national.get(whole.end()..)?;
     let general_matches = |s: &str| rules.general.as_ref().is_some_and(|g| g.matches(s));
     let viable = general_matches(national);
-    let last_group = caps
-        .len()
-        .checked_sub(1)
-        .and_then(|n| if n == 0 { None } else { caps.get(n) });
+    let last_group = caps.len().checked_sub(1).and_then(|n| if n == 0 { None } else { caps.get(n) });
 
     match rules.transform.as_deref().filter(|t| !t.is_empty()) {
         Some(transform) if last_group.is_some() => {
@@ -63,12 +60,7 @@ pub(crate) fn expand(template: &str, caps: &regex::Captures<'_>, out: &mut Strin
 /// as dialled in `parsing` — as a national significant number: first with the
 /// trunk prefix stripped by `parsing`'s rules, then as is (Italy's `06…`
 /// keeps its zero). Returns the E.164 form of the first valid reading.
-pub(crate) fn resolve(
-    table: &Table,
-    parsing: &Region,
-    code: u16,
-    national: &str,
-) -> Option<String> {
+pub(crate) fn resolve(table: &Table, parsing: &Region, code: u16, national: &str) -> Option<String> {
     let stripped = strip_national_prefix(parsing, national).filter(|s| s != national);
     stripped
         .as_deref()
@@ -115,10 +107,7 @@ pub(crate) struct CodeText {
 impl CodeText {
     /// The digits.
     pub(crate) fn as_str(&self) -> &str {
-        self.buf
-            .get(self.start..)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or("")
+        self.buf.get(self.start..).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("")
     }
 }
 
@@ -129,17 +118,13 @@ mod tests {
 
     #[test]
     fn trunk_zero_is_stripped() {
-        let fr = table()
-            .by_id("FR")
-            .map(|r| strip_national_prefix(r, "0762043575"));
+        let fr = table().by_id("FR").map(|r| strip_national_prefix(r, "0762043575"));
         assert_eq!(fr, Some(Some("762043575".into())));
     }
 
     #[test]
     fn argentina_mobile_token_is_inserted() {
-        let ar = table()
-            .by_id("AR")
-            .map(|r| strip_national_prefix(r, "01115 23456789".replace(' ', "").as_str()));
+        let ar = table().by_id("AR").map(|r| strip_national_prefix(r, "01115 23456789".replace(' ', "").as_str()));
         assert_eq!(ar, Some(Some("91123456789".into())));
     }
 

@@ -56,11 +56,7 @@ pub enum Normalized {
 pub fn normalize(raw: &str, region_hint: Option<&str>) -> Result<Normalized, PhoneError> {
     let table = table();
     let hint = match region_hint.map(str::trim).filter(|h| !h.is_empty()) {
-        Some(h) => Some(
-            table
-                .by_id(h)
-                .ok_or_else(|| PhoneError::UnknownRegion(h.to_owned()))?,
-        ),
+        Some(h) => Some(table.by_id(h).ok_or_else(|| PhoneError::UnknownRegion(h.to_owned()))?),
         None => None,
     };
     if is_anonymous(raw) {
@@ -105,13 +101,8 @@ fn standard(table: &Table, dialled: &Dialled, hint: Option<&Region>) -> Option<S
     }
     let code = crate::national::itoa(hint.code());
     let after_code = digits.strip_prefix(code.as_str());
-    let trunk_prefix_missing = hint
-        .national_prefix()
-        .filter(|p| !p.is_empty())
-        .is_some_and(|p| !digits.starts_with(p));
-    if trunk_prefix_missing
-        && let Some(e164) = after_code.and_then(|rest| resolve(table, hint, hint.code(), rest))
-    {
+    let trunk_prefix_missing = hint.national_prefix().filter(|p| !p.is_empty()).is_some_and(|p| !digits.starts_with(p));
+    if trunk_prefix_missing && let Some(e164) = after_code.and_then(|rest| resolve(table, hint, hint.code(), rest)) {
         return Some(e164);
     }
     if let Some(e164) = resolve(table, hint, hint.code(), digits) {
@@ -132,11 +123,7 @@ fn explain(table: &Table, raw: &str, dialled: &Dialled, hint: Option<&Region>) -
                 return PhoneError::NeedsRegion(raw.to_owned());
             }
             let Some((code, rest)) = table.split_code(digits) else {
-                return if dialled.plus {
-                    PhoneError::UnknownCountryCode(raw.to_owned())
-                } else {
-                    PhoneError::NeedsRegion(raw.to_owned())
-                };
+                return if dialled.plus { PhoneError::UnknownCountryCode(raw.to_owned()) } else { PhoneError::NeedsRegion(raw.to_owned()) };
             };
             let Some(main) = table.main_for_code(code) else {
                 return PhoneError::UnknownCountryCode(raw.to_owned());
@@ -149,9 +136,8 @@ fn explain(table: &Table, raw: &str, dialled: &Dialled, hint: Option<&Region>) -
     // As libphonenumber: the stripped number, unless stripping is what made
     // it too short.
     let too_short = |s: &str| min.is_some_and(|min| s.len() < usize::from(min));
-    let nsn = strip_national_prefix(region, national)
-        .filter(|s| !too_short(s) || too_short(national))
-        .unwrap_or_else(|| national.to_owned());
+    let nsn =
+        strip_national_prefix(region, national).filter(|s| !too_short(s) || too_short(national)).unwrap_or_else(|| national.to_owned());
     let label = if hint.is_some() && !dialled.plus {
         region.label()
     } else if table.by_code(code).nth(1).is_some() {
@@ -162,22 +148,9 @@ fn explain(table: &Table, raw: &str, dialled: &Dialled, hint: Option<&Region>) -
     let length = nsn.len();
     let expected = describe_lengths(lengths);
     match (min, max) {
-        (Some(min), _) if length < usize::from(min) => PhoneError::TooShort {
-            region: label,
-            national: nsn,
-            length,
-            expected,
-        },
-        (_, Some(max)) if length > usize::from(max) => PhoneError::TooLong {
-            region: label,
-            national: nsn,
-            length,
-            expected,
-        },
-        _ => PhoneError::InvalidForRegion {
-            region: label,
-            national: nsn,
-        },
+        (Some(min), _) if length < usize::from(min) => PhoneError::TooShort { region: label, national: nsn, length, expected },
+        (_, Some(max)) if length > usize::from(max) => PhoneError::TooLong { region: label, national: nsn, length, expected },
+        _ => PhoneError::InvalidForRegion { region: label, national: nsn },
     }
 }
 

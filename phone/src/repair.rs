@@ -43,18 +43,11 @@ pub(crate) enum Repair {
 
 /// Tries the repairs in order; the E.164 number and the repair that produced
 /// it.
-pub(crate) fn repair(
-    table: &Table,
-    dialled: &Dialled,
-    hint: Option<&Region>,
-) -> Option<(String, Repair)> {
+pub(crate) fn repair(table: &Table, dialled: &Dialled, hint: Option<&Region>) -> Option<(String, Repair)> {
     let digits = dialled.digits.as_str();
 
     if dialled.plus {
-        return digits
-            .strip_prefix("00")
-            .and_then(|rest| international(table, rest))
-            .map(|e| (e, Repair::PlusThenIdd));
+        return digits.strip_prefix("00").and_then(|rest| international(table, rest)).map(|e| (e, Repair::PlusThenIdd));
     }
     let hint = hint?;
 
@@ -69,19 +62,11 @@ pub(crate) fn repair(
         }
     }
 
-    if let Some(e) = digits
-        .strip_prefix("00")
-        .and_then(|rest| international(table, rest))
-    {
+    if let Some(e) = digits.strip_prefix("00").and_then(|rest| international(table, rest)) {
         return Some((e, Repair::ForeignDoubleZero));
     }
 
-    let longest = hint
-        .possible_lengths()
-        .iter()
-        .copied()
-        .max()
-        .map_or(0, usize::from);
+    let longest = hint.possible_lengths().iter().copied().max().map_or(0, usize::from);
     let trunk = hint.national_prefix().map_or(0, str::len);
     if digits.len() > longest + trunk {
         return international(table, digits).map(|e| (e, Repair::ForeignCountryCode));

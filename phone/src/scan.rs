@@ -24,10 +24,7 @@ pub(crate) struct Digits {
 
 impl Digits {
     const fn new() -> Self {
-        Self {
-            buf: [0; MAX_DIGITS],
-            len: 0,
-        }
+        Self { buf: [0; MAX_DIGITS], len: 0 }
     }
 
     /// Appends one ASCII digit; `false` when the buffer is full.
@@ -44,10 +41,7 @@ impl Digits {
 
     /// The digits as a string slice (always ASCII digits).
     pub(crate) fn as_str(&self) -> &str {
-        self.buf
-            .get(..self.len)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or("")
+        self.buf.get(..self.len).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("")
     }
 }
 
@@ -119,16 +113,12 @@ fn is_plus(c: char) -> bool {
 fn is_extension(rest: &str) -> bool {
     const MARKERS: &[&str] = &[";ext=", "extension", "ext.", "ext", "x", "#", ","];
     let lower = rest.trim_start();
-    let Some(after) = MARKERS.iter().find_map(|m| {
-        lower
-            .get(..m.len())
-            .filter(|head| head.eq_ignore_ascii_case(m))
-            .and_then(|_| lower.get(m.len()..))
-    }) else {
+    let Some(after) =
+        MARKERS.iter().find_map(|m| lower.get(..m.len()).filter(|head| head.eq_ignore_ascii_case(m)).and_then(|_| lower.get(m.len()..)))
+    else {
         return false;
     };
-    let body =
-        after.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '.' | ':' | '='));
+    let body = after.trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '.' | ':' | '='));
     let body = body.trim_end_matches(|c: char| c.is_whitespace() || c == '#');
     !body.is_empty() && body.chars().all(|c| digit_value(c).is_some())
 }
@@ -145,8 +135,7 @@ fn split_tel_uri(raw: &str) -> (&str, Option<&str>) {
     let number = parts.next().unwrap_or("");
     let context = parts.find_map(|p| {
         let (key, value) = p.split_once('=')?;
-        (key.trim().eq_ignore_ascii_case("phone-context") && value.trim_start().starts_with('+'))
-            .then_some(value.trim())
+        (key.trim().eq_ignore_ascii_case("phone-context") && value.trim_start().starts_with('+')).then_some(value.trim())
     });
     (number, context)
 }
@@ -159,10 +148,7 @@ fn split_tel_uri(raw: &str) -> (&str, Option<&str>) {
 /// anonymous.
 pub(crate) fn scan(raw: &str) -> Result<Dialled, PhoneError> {
     let (number, context) = split_tel_uri(raw.trim());
-    let mut out = Dialled {
-        plus: false,
-        digits: Digits::new(),
-    };
+    let mut out = Dialled { plus: false, digits: Digits::new() };
     let mut count = 0usize;
 
     if let Some(context) = context {
@@ -196,12 +182,7 @@ pub(crate) fn scan(raw: &str) -> Result<Dialled, PhoneError> {
     Ok(out)
 }
 
-fn push_digits(
-    text: &str,
-    out: &mut Dialled,
-    count: &mut usize,
-    raw: &str,
-) -> Result<(), PhoneError> {
+fn push_digits(text: &str, out: &mut Dialled, count: &mut usize, raw: &str) -> Result<(), PhoneError> {
     for c in text.chars() {
         if let Some(d) = digit_value(c) {
             *count += 1;
@@ -214,10 +195,7 @@ fn push_digits(
 }
 
 fn invalid(raw: &str, character: char) -> PhoneError {
-    PhoneError::InvalidCharacter {
-        input: raw.to_owned(),
-        character,
-    }
+    PhoneError::InvalidCharacter { input: raw.to_owned(), character }
 }
 
 #[cfg(test)]
@@ -237,32 +215,20 @@ mod tests {
         assert_eq!(parts("+1 (442) 249-7851"), (true, "14422497851".into()));
         assert_eq!(parts("01766/7402970"), (false, "017667402970".into()));
         assert_eq!(parts("+44 (0)20 8765 3456"), (true, "4402087653456".into()));
-        assert_eq!(
-            parts("＋３３ ７６２０４３５７５"),
-            (true, "33762043575".into())
-        );
+        assert_eq!(parts("＋３３ ７６２０４３５７５"), (true, "33762043575".into()));
     }
 
     #[test]
     fn tel_uris() {
         assert_eq!(parts("tel:+33-7-62-04-35-75"), (true, "33762043575".into()));
-        assert_eq!(
-            parts("TEL:0762043575;phone-context=+33"),
-            (true, "330762043575".into())
-        );
-        assert_eq!(
-            parts("tel:+1-442-249-7851;ext=12"),
-            (true, "14422497851".into())
-        );
+        assert_eq!(parts("TEL:0762043575;phone-context=+33"), (true, "330762043575".into()));
+        assert_eq!(parts("tel:+1-442-249-7851;ext=12"), (true, "14422497851".into()));
     }
 
     #[test]
     fn extensions_are_dropped() {
         assert_eq!(parts("+1 442 249 7851 x12"), (true, "14422497851".into()));
-        assert_eq!(
-            parts("+1 442 249 7851 ext. 12"),
-            (true, "14422497851".into())
-        );
+        assert_eq!(parts("+1 442 249 7851 ext. 12"), (true, "14422497851".into()));
         assert_eq!(parts("020 8765 3456 #12"), (false, "02087653456".into()));
     }
 

@@ -57,33 +57,20 @@ fn candidates(parsed: &Parsed) -> Vec<String> {
     let nanp = parsed.code == 1;
     let intl = render(parsed, Style::International);
     let local = international_groups(parsed.main, nsn);
-    let local_groups: Vec<&str> = local
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|g| !g.is_empty())
-        .collect();
+    let local_groups: Vec<&str> = local.split(|c: char| !c.is_ascii_digit()).filter(|g| !g.is_empty()).collect();
     let local_spaced = local_groups.join(" ");
     let national = national_form(parsed.main, nsn);
     let national_digits: String = national.chars().filter(char::is_ascii_digit).collect();
-    let groups: Vec<&str> = national
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|g| !g.is_empty())
-        .collect();
+    let groups: Vec<&str> = national.split(|c: char| !c.is_ascii_digit()).filter(|g| !g.is_empty()).collect();
     // The national form is the trunk zero + the national significant number
     // (France, UK, Germany…; not Argentina's `0 11 15 …`, not Italy's `06…`
     // whose zero belongs to the number).
-    let trunk_zero = parsed.main.national_prefix() == Some("0")
-        && national_digits.strip_prefix('0') == Some(nsn)
-        && !nsn.starts_with('0');
+    let trunk_zero = parsed.main.national_prefix() == Some("0") && national_digits.strip_prefix('0') == Some(nsn) && !nsn.starts_with('0');
 
     // 1. Help Scout's six. "International with spaces" is libphonenumber's
     //    grouping with every separator a space (`+1 442 249 7851`, where
     //    libphonenumber writes `+1 442-249-7851`).
-    let mut c = vec![
-        format!("+{code} {local_spaced}"),
-        parsed.e164.clone(),
-        national.clone(),
-        national_digits,
-    ];
+    let mut c = vec![format!("+{code} {local_spaced}"), parsed.e164.clone(), national.clone(), national_digits];
     if nanp && let [area, exchange, line] = groups.as_slice() {
         c.push(format!("({area}) {exchange} {line}"));
     }
@@ -135,12 +122,7 @@ pub(crate) fn seed_layouts(region: &str) -> &'static [&'static str] {
             "+1 (###) ###-####",
             "0(###)###-####",
         ],
-        "GB" => &[
-            "(####) ### ###",
-            "(#####) #####",
-            "(#### ##) ####",
-            "00##########",
-        ],
+        "GB" => &["(####) ### ###", "(#####) #####", "(#### ##) ####", "00##########"],
         "BR" => &[
             "(##) ####-####",
             "+55 ## #### ####",
@@ -154,20 +136,8 @@ pub(crate) fn seed_layouts(region: &str) -> &'static [&'static str] {
             "## #####-####",
             "+55 ## #####-####",
         ],
-        "ES" => &[
-            "### ## ## ##",
-            "### ### ###",
-            "34 ### ### ###",
-            "34 #### #####",
-            "0#########",
-        ],
-        "DE" => &[
-            "0### ########",
-            "0####/#######",
-            "0## ### ######",
-            "+49### ########",
-            "00###########",
-        ],
+        "ES" => &["### ## ## ##", "### ### ###", "34 ### ### ###", "34 #### #####", "0#########"],
+        "DE" => &["0### ########", "0####/#######", "0## ### ######", "+49### ########", "00###########"],
         "AU" => &["(0#) #### ####", "(0#)########", "0(0#)########"],
         _ => &[],
     }
@@ -179,8 +149,5 @@ fn fill(layout: &str, nsn: &str) -> Option<String> {
         return None;
     }
     let mut digits = nsn.chars();
-    layout
-        .chars()
-        .map(|c| if c == '#' { digits.next() } else { Some(c) })
-        .collect()
+    layout.chars().map(|c| if c == '#' { digits.next() } else { Some(c) }).collect()
 }

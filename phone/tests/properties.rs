@@ -33,10 +33,7 @@ static EXAMPLES: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
         .flatten()
         {
             if let Some(example) = desc.example() {
-                out.push((
-                    meta.id().to_owned(),
-                    format!("+{}{}", meta.country_code(), example),
-                ));
+                out.push((meta.id().to_owned(), format!("+{}{}", meta.country_code(), example)));
             }
         }
     }
@@ -54,8 +51,7 @@ fn number(raw: &str, hint: Option<&str>) -> Result<String, String> {
 
 #[test]
 fn there_are_many_regions() {
-    let regions: std::collections::BTreeSet<&str> =
-        EXAMPLES.iter().map(|(r, _)| r.as_str()).collect();
+    let regions: std::collections::BTreeSet<&str> = EXAMPLES.iter().map(|(r, _)| r.as_str()).collect();
     assert!(regions.len() > 200, "{}", regions.len());
     assert!(EXAMPLES.len() > 1000, "{}", EXAMPLES.len());
 }
@@ -68,10 +64,7 @@ fn every_example_number_round_trips_through_every_variant() {
     for (region, e164) in EXAMPLES.iter() {
         for hint in [None, Some(region.as_str())] {
             if number(e164, hint).as_deref() != Ok(e164) {
-                failures.push(format!(
-                    "{region} {e164} hint {hint:?}: {:?}",
-                    number(e164, hint)
-                ));
+                failures.push(format!("{region} {e164} hint {hint:?}: {:?}", number(e164, hint)));
             }
         }
         let Ok(list) = variants(e164) else {
@@ -97,12 +90,7 @@ fn every_example_number_round_trips_through_every_variant() {
             failures.push(format!("{region} {e164}: no region"));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} failures:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
 
 fn example() -> impl Strategy<Value = (String, String)> {
@@ -111,9 +99,7 @@ fn example() -> impl Strategy<Value = (String, String)> {
 
 /// Separator soup: what people put between digit groups.
 fn separator() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(vec![
-        "", "", "", " ", " ", "-", ".", "/", "  ", " - ", "\u{a0}",
-    ])
+    prop::sample::select(vec!["", "", "", " ", " ", "-", ".", "/", "  ", " - ", "\u{a0}"])
 }
 
 proptest! {

@@ -164,26 +164,17 @@ fn every_intercom_seed_format_normalises_to_its_country_number() {
         .iter()
         .filter_map(|&(hint, want, raw)| {
             let got = number(raw, Some(hint));
-            (got.as_deref() != Ok(want))
-                .then(|| format!("{hint} {raw:?}: want {want}, got {got:?}"))
+            (got.as_deref() != Ok(want)).then(|| format!("{hint} {raw:?}: want {want}, got {got:?}"))
         })
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(
-        INTERCOM.len(),
-        9 + 11 + 9 + 10 + 9 + 11 + 7,
-        "the table lists every seed line"
-    );
+    assert_eq!(INTERCOM.len(), 9 + 11 + 9 + 10 + 9 + 11 + 7, "the table lists every seed line");
 }
 
 #[test]
 fn every_help_scout_format_normalises() {
     for &(hint, want, raw) in HELP_SCOUT {
-        assert_eq!(
-            number(raw, Some(hint)).as_deref(),
-            Ok(want),
-            "{hint} {raw:?}"
-        );
+        assert_eq!(number(raw, Some(hint)).as_deref(), Ok(want), "{hint} {raw:?}");
     }
 }
 
@@ -193,8 +184,7 @@ fn regressions_normalise() {
         .iter()
         .filter_map(|&(hint, want, raw)| {
             let got = number(raw, hint);
-            (got.as_deref() != Ok(want))
-                .then(|| format!("{hint:?} {raw:?}: want {want}, got {got:?}"))
+            (got.as_deref() != Ok(want)).then(|| format!("{hint:?} {raw:?}: want {want}, got {got:?}"))
         })
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -203,38 +193,17 @@ fn regressions_normalise() {
 #[test]
 fn help_scout_six_are_among_the_first_variants() {
     let us = variants("+14422497851").unwrap();
-    for want in [
-        "+1 442 249 7851",
-        "+14422497851",
-        "442 249 7851",
-        "4422497851",
-        "(442) 249 7851",
-    ] {
+    for want in ["+1 442 249 7851", "+14422497851", "442 249 7851", "4422497851", "(442) 249 7851"] {
         let at = us.iter().position(|v| v == want);
         assert!(at.is_some_and(|i| i < 8), "{want} in {us:?}");
     }
     let uk = variants("+441256274690").unwrap();
-    for want in [
-        "+44 1256 274690",
-        "+441256274690",
-        "01256 274690",
-        "01256274690",
-        "1256 274690",
-        "1256274690",
-    ] {
+    for want in ["+44 1256 274690", "+441256274690", "01256 274690", "01256274690", "1256 274690", "1256274690"] {
         let at = uk.iter().position(|v| v == want);
         assert!(at.is_some_and(|i| i < 8), "{want} in {uk:?}");
     }
     let fr = variants("+33762043575").unwrap();
-    assert_eq!(
-        &fr[..4],
-        [
-            "+33 7 62 04 35 75",
-            "+33762043575",
-            "07 62 04 35 75",
-            "0762043575"
-        ]
-    );
+    assert_eq!(&fr[..4], ["+33 7 62 04 35 75", "+33762043575", "07 62 04 35 75", "0762043575"]);
 }
 
 #[test]
@@ -257,21 +226,13 @@ fn variants_cover_the_intercom_seed_forms() {
             .map(|&(_, _, raw)| raw)
             .filter(|raw| !list.iter().any(|v| v == raw))
             .collect();
-        assert!(
-            missing.is_empty(),
-            "{e164}: missing {missing:?} from {list:?}"
-        );
+        assert!(missing.is_empty(), "{e164}: missing {missing:?} from {list:?}");
     }
 }
 
 #[test]
 fn variants_have_no_duplicates_and_round_trip() {
-    for (e164, hint) in [
-        ("+33762043575", "FR"),
-        ("+14422497851", "US"),
-        ("+5491123456789", "AR"),
-        ("+390612345678", "IT"),
-    ] {
+    for (e164, hint) in [("+33762043575", "FR"), ("+14422497851", "US"), ("+5491123456789", "AR"), ("+390612345678", "IT")] {
         let list = variants(e164).unwrap();
         let mut sorted = list.clone();
         sorted.sort();
@@ -285,23 +246,8 @@ fn variants_have_no_duplicates_and_round_trip() {
 
 #[test]
 fn withheld_callers_are_anonymous() {
-    for raw in [
-        "anonymous",
-        "Anonymous",
-        "withheld",
-        "unknown",
-        "private",
-        "",
-        "   ",
-        "+",
-        "--",
-        "n/a",
-    ] {
-        assert_eq!(
-            normalize(raw, Some("FR")),
-            Ok(Normalized::Anonymous),
-            "{raw:?}"
-        );
+    for raw in ["anonymous", "Anonymous", "withheld", "unknown", "private", "", "   ", "+", "--", "n/a"] {
+        assert_eq!(normalize(raw, Some("FR")), Ok(Normalized::Anonymous), "{raw:?}");
         assert_eq!(normalize(raw, None), Ok(Normalized::Anonymous), "{raw:?}");
     }
 }
@@ -309,71 +255,29 @@ fn withheld_callers_are_anonymous() {
 #[test]
 fn errors_say_why() {
     let err = |raw: &str, hint: Option<&str>| normalize(raw, hint).unwrap_err().to_string();
-    assert_eq!(
-        err("0762043575", Some("XX")),
-        "unknown region hint \"XX\" (expected an ISO 3166 alpha-2 code such as FR or US)"
-    );
-    assert_eq!(
-        err("07 62 04 35", Some("FR")),
-        "too short for region FR: national number 7620435 has 7 digits, expected 9"
-    );
-    assert_eq!(
-        err("07 62 04 35 75 12", Some("FR")),
-        "too long for region FR: national number 76204357512 has 11 digits, expected 9"
-    );
+    assert_eq!(err("0762043575", Some("XX")), "unknown region hint \"XX\" (expected an ISO 3166 alpha-2 code such as FR or US)");
+    assert_eq!(err("07 62 04 35", Some("FR")), "too short for region FR: national number 7620435 has 7 digits, expected 9");
+    assert_eq!(err("07 62 04 35 75 12", Some("FR")), "too long for region FR: national number 76204357512 has 11 digits, expected 9");
     // The Help Scout seed's own example: NANP area codes never start with 1.
-    assert_eq!(
-        err("+1 123 456 7890", None),
-        "not a valid number for region +1: national number 1234567890 is not in any allocated range"
-    );
+    assert_eq!(err("+1 123 456 7890", None), "not a valid number for region +1: national number 1234567890 is not in any allocated range");
     assert!(err("0762043575", None).contains("no region hint"));
     assert!(err("1-800-FLOWERS", Some("US")).contains("unexpected character 'F'"));
     assert!(err("+999 123456", None).contains("no known country calling code"));
-    assert!(matches!(
-        normalize("123456789012345678901234", Some("FR")),
-        Err(PhoneError::TooManyDigits { digits: 24 })
-    ));
+    assert!(matches!(normalize("123456789012345678901234", Some("FR")), Err(PhoneError::TooManyDigits { digits: 24 })));
 }
 
 #[test]
 fn formats_for_display() {
-    assert_eq!(
-        format("+33762043575", Style::International).unwrap(),
-        "+33 7 62 04 35 75"
-    );
-    assert_eq!(
-        format("+33762043575", Style::National).unwrap(),
-        "07 62 04 35 75"
-    );
+    assert_eq!(format("+33762043575", Style::International).unwrap(), "+33 7 62 04 35 75");
+    assert_eq!(format("+33762043575", Style::National).unwrap(), "07 62 04 35 75");
     assert_eq!(format("+33762043575", Style::E164).unwrap(), "+33762043575");
-    assert_eq!(
-        format("+33762043575", Style::Rfc3966).unwrap(),
-        "tel:+33-7-62-04-35-75"
-    );
-    assert_eq!(
-        format("+14422497851", Style::National).unwrap(),
-        "(442) 249-7851"
-    );
-    assert_eq!(
-        format("+442087653456", Style::National).unwrap(),
-        "020 8765 3456"
-    );
-    assert_eq!(
-        format("+5491123456789", Style::National).unwrap(),
-        "011 15-2345-6789"
-    );
-    assert_eq!(
-        format("+5491123456789", Style::International).unwrap(),
-        "+54 9 11 2345-6789"
-    );
-    assert_eq!(
-        format("+390612345678", Style::National).unwrap(),
-        "06 1234 5678"
-    );
-    assert!(matches!(
-        format("0762043575", Style::National),
-        Err(PhoneError::NotE164(_))
-    ));
+    assert_eq!(format("+33762043575", Style::Rfc3966).unwrap(), "tel:+33-7-62-04-35-75");
+    assert_eq!(format("+14422497851", Style::National).unwrap(), "(442) 249-7851");
+    assert_eq!(format("+442087653456", Style::National).unwrap(), "020 8765 3456");
+    assert_eq!(format("+5491123456789", Style::National).unwrap(), "011 15-2345-6789");
+    assert_eq!(format("+5491123456789", Style::International).unwrap(), "+54 9 11 2345-6789");
+    assert_eq!(format("+390612345678", Style::National).unwrap(), "06 1234 5678");
+    assert!(matches!(format("0762043575", Style::National), Err(PhoneError::NotE164(_))));
 }
 
 #[test]

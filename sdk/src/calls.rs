@@ -39,19 +39,33 @@ pub fn ivr_options(call: &Call, kind: CallEventKind) -> Result<Vec<IvrOption>, P
     }
     if kind != CallEventKind::IvrOptionSelected {
         let remembered: Option<Vec<Remembered>> = storage::get(&key(call.id))?;
-        return Ok(remembered.unwrap_or_default().into_iter().map(|r| IvrOption { id: r.id, title: r.title, key: r.key, branch: r.branch, created_at: r.created_at }).collect());
+        return Ok(remembered
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| IvrOption { id: r.id, title: r.title, key: r.key, branch: r.branch, created_at: r.created_at })
+            .collect());
     }
     let options = match telephony::get_call(call.id, true) {
         Ok(rest) => rest.ivr_options,
         Err(CapabilityError::NotFound(m)) => {
-            log::with(log::Level::Warn, "Aircall does not know this call; its IVR choice is unknown", &[("call", &call.id.to_string()), ("why", &m)]);
+            log::with(
+                log::Level::Warn,
+                "Aircall does not know this call; its IVR choice is unknown",
+                &[("call", &call.id.to_string()), ("why", &m)],
+            );
             return Ok(Vec::new());
         }
         Err(e) => return Err(e.into()),
     };
     let remembered: Vec<Remembered> = options
         .iter()
-        .map(|o| Remembered { id: o.id.clone(), title: o.title.clone(), key: o.key.clone(), branch: o.branch.clone(), created_at: o.created_at })
+        .map(|o| Remembered {
+            id: o.id.clone(),
+            title: o.title.clone(),
+            key: o.key.clone(),
+            branch: o.branch.clone(),
+            created_at: o.created_at,
+        })
         .collect();
     storage::set(&key(call.id), &remembered, Some(REMEMBER_SECONDS))?;
     Ok(options)

@@ -10,7 +10,9 @@ impl From<CapabilityError> for PluginError {
             CapabilityError::Invalid(m) => PluginError::Permanent(format!("invalid: {m}")),
             CapabilityError::NotFound(m) => PluginError::Permanent(format!("not found: {m}")),
             CapabilityError::Unauthorized(m) => PluginError::Unauthorized(m),
-            CapabilityError::RateLimited(ms) => PluginError::RateLimited(RateLimit { retry_after_ms: ms, reason: "host rate limit".into() }),
+            CapabilityError::RateLimited(ms) => {
+                PluginError::RateLimited(RateLimit { retry_after_ms: ms, reason: "host rate limit".into() })
+            }
             CapabilityError::Unavailable(m) => PluginError::Retryable(m),
             // An ambiguous write must be checked by the plugin; replaying blindly could
             // duplicate it, so the job stops for an operator to look at.

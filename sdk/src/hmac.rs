@@ -17,7 +17,9 @@ pub fn sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     // HMAC accepts keys of every length: `new_from_slice` only fails for
     // fixed-size-key MACs, so this branch never runs; all-zero would simply
     // never match a real signature.
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else { return [0; 32] };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return [0; 32];
+    };
     for part in parts {
         mac.update(part);
     }

@@ -25,7 +25,9 @@ pub struct RequestBuilder {
 }
 
 fn builder(method: Method, url: &str) -> RequestBuilder {
-    RequestBuilder { req: wit::Request { method, url: url.to_string(), headers: Vec::new(), body: None, credential: None, timeout_ms: None } }
+    RequestBuilder {
+        req: wit::Request { method, url: url.to_string(), headers: Vec::new(), body: None, credential: None, timeout_ms: None },
+    }
 }
 
 /// GET
@@ -106,9 +108,8 @@ impl Response {
     }
     /// The body as JSON.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, PluginError> {
-        serde_json::from_slice(&self.inner.body).map_err(|e| {
-            PluginError::Retryable(format!("unexpected response body (status {}): {e}", self.inner.status))
-        })
+        serde_json::from_slice(&self.inner.body)
+            .map_err(|e| PluginError::Retryable(format!("unexpected response body (status {}): {e}", self.inner.status)))
     }
     /// How long a rate-limited answer asks the client to wait, in milliseconds:
     /// `Retry-After` (seconds), `X-RateLimit-Retry-After` (seconds; Help Scout),
@@ -117,7 +118,10 @@ impl Response {
     pub fn retry_after_ms(&self) -> Option<u64> {
         const MAX_MS: u64 = 15 * 60 * 1000;
         let seconds = |name: &str| {
-            self.header(name).and_then(|v| v.trim().parse::<f64>().ok()).filter(|s| s.is_finite() && *s >= 0.0).map(|s| (s.min(1e7) * 1000.0) as u64)
+            self.header(name)
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(|s| (s.min(1e7) * 1000.0) as u64)
         };
         let reset = || {
             let n: i64 = self.header("x-ratelimit-reset")?.trim().parse().ok()?;

@@ -60,7 +60,13 @@ mod tests {
     #[test]
     fn operations_serialise_as_rfc6902() {
         assert_eq!(serde_json::to_value(PatchOp::remove("/assignTo")).ok(), Some(json!({"op": "remove", "path": "/assignTo"})));
-        assert_eq!(serde_json::to_value(PatchOp::replace("/assignTo", 12)).ok(), Some(json!({"op": "replace", "path": "/assignTo", "value": 12})));
-        assert_eq!(serde_json::to_value(PatchOp::move_to("/mailboxId", 7)).ok(), Some(json!({"op": "move", "path": "/mailboxId", "value": 7})));
+        assert_eq!(
+            serde_json::to_value(PatchOp::replace("/assignTo", 12)).ok(),
+            Some(json!({"op": "replace", "path": "/assignTo", "value": 12}))
+        );
+        assert_eq!(
+            serde_json::to_value(PatchOp::move_to("/mailboxId", 7)).ok(),
+            Some(json!({"op": "move", "path": "/mailboxId", "value": 7}))
+        );
     }
 }

@@ -52,23 +52,55 @@ pub mod html;
 pub mod http;
 pub mod json_patch;
 pub mod log;
-pub mod quota;
-pub mod query;
-pub mod settings;
 pub mod multipart;
+pub mod query;
+pub mod quota;
+pub mod settings;
 pub mod storage;
 pub mod tag_set;
 
 // What a plugin receives: Aircall's objects as the host parsed them.
 pub use bindings::switchboard::plugin::types::{
     // The objects.
-    Call, CallStatus, Channel, Comment, Contact, Direction, GroupMessage, Intelligence, IvrOption, LabeledValue, Media, Message,
-    Number, Participant, Tag, Team, User, VoiceAgentSession, WhatsappDetails,
+    Call,
     // The events and their kinds.
-    CallEvent, CallEventKind, ContactEvent, ContactEventKind, Event, GroupMessageEvent, MessageEvent, MessageEventKind,
-    NumberEvent, NumberEventKind, UserEvent, UserEventKind, VoiceAgentEvent, VoiceAgentEventKind,
+    CallEvent,
+    CallEventKind,
+    CallStatus,
+    Channel,
+    Comment,
+    Contact,
+    ContactEvent,
+    ContactEventKind,
+    Direction,
+    Event,
     // The job and its outcome.
-    EventContext, PluginError, RateLimit, RequestContext,
+    EventContext,
+    GroupMessage,
+    GroupMessageEvent,
+    Intelligence,
+    IvrOption,
+    LabeledValue,
+    Media,
+    Message,
+    MessageEvent,
+    MessageEventKind,
+    Number,
+    NumberEvent,
+    NumberEventKind,
+    Participant,
+    PluginError,
+    RateLimit,
+    RequestContext,
+    Tag,
+    Team,
+    User,
+    UserEvent,
+    UserEventKind,
+    VoiceAgentEvent,
+    VoiceAgentEventKind,
+    VoiceAgentSession,
+    WhatsappDetails,
 };
 // A request routed to the integration's URL and its answer.
 pub use bindings::switchboard::plugin::incoming::{Request, Response};
@@ -98,8 +130,8 @@ pub mod phone {
 pub mod telephony {
     pub use crate::bindings::switchboard::plugin::telephony::{
         CardItem, CardShortText, CardTitle, ContactFields, OutgoingMessage, SentMessage, create_contact, find_contacts_by_email,
-        find_contacts_by_phone, find_user_by_email, get_call, get_number, list_numbers, number_users, push_insight_card,
-        send_message, start_outbound_call, update_contact, user_availability,
+        find_contacts_by_phone, find_user_by_email, get_call, get_number, list_numbers, number_users, push_insight_card, send_message,
+        start_outbound_call, update_contact, user_availability,
     };
 }
 
@@ -115,7 +147,11 @@ pub trait Plugin {
 
     /// Answer an HTTP request routed to the integration.
     fn handle_request(_ctx: &Context, _req: Request) -> Response {
-        Response { status: 404, headers: vec![("content-type".into(), "application/json".into())], body: br#"{"error":"not found"}"#.to_vec() }
+        Response {
+            status: 404,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: br#"{"error":"not found"}"#.to_vec(),
+        }
     }
 }
 

@@ -51,7 +51,9 @@ impl Form {
 
     /// Add a text field.
     pub fn text(mut self, field: &str, value: &str) -> Form {
-        self.body.extend_from_slice(format!("--{}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{}\r\n", self.boundary, quoted(field), value).as_bytes());
+        self.body.extend_from_slice(
+            format!("--{}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{}\r\n", self.boundary, quoted(field), value).as_bytes(),
+        );
         self
     }
 

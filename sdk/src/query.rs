@@ -36,11 +36,7 @@ pub fn decode(component: &str) -> String {
 
 /// The first value of parameter `name` in `query` (without the `?`), decoded.
 pub fn param(query: &str, name: &str) -> Option<String> {
-    query
-        .split('&')
-        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
-        .find(|(k, _)| decode(k) == name)
-        .map(|(_, v)| decode(v))
+    query.split('&').map(|pair| pair.split_once('=').unwrap_or((pair, ""))).find(|(k, _)| decode(k) == name).map(|(_, v)| decode(v))
 }
 
 #[cfg(test)]

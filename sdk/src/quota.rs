@@ -70,7 +70,9 @@ pub fn current(key: &str) -> Result<u64, CapabilityError> {
 pub fn reserve(limit: &Limit) -> Result<Result<u64, u64>, CapabilityError> {
     for _ in 0..MAX_TRIES {
         let old = wit::get(&limit.key)?;
-        let Some(count) = parse(old.as_deref()) else { return Ok(Err(u64::MAX)) };
+        let Some(count) = parse(old.as_deref()) else {
+            return Ok(Err(u64::MAX));
+        };
         if count >= limit.max {
             return Ok(Err(count));
         }
@@ -86,7 +88,9 @@ pub fn reserve(limit: &Limit) -> Result<Result<u64, u64>, CapabilityError> {
 pub fn release(limit: &Limit) -> Result<(), CapabilityError> {
     for _ in 0..MAX_TRIES {
         let old = wit::get(&limit.key)?;
-        let Some(count) = parse(old.as_deref()) else { return Ok(()) };
+        let Some(count) = parse(old.as_deref()) else {
+            return Ok(());
+        };
         if count == 0 {
             return Ok(());
         }

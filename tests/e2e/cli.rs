@@ -123,7 +123,11 @@ fn check_refuses_a_setting_outside_its_allowed_values_and_lists_them() {
 #[test]
 fn check_refuses_helpscout_without_mailboxes() {
     refused("helpscout", "secrets = { token = \"t\" }", &["integrations[0].settings.mailboxes: required by plugin helpscout"]);
-    refused("helpscout", "settings = { mailboxes = {} }\nsecrets = { token = \"t\" }", &["integrations[0].settings.mailboxes", "must not be empty"]);
+    refused(
+        "helpscout",
+        "settings = { mailboxes = {} }\nsecrets = { token = \"t\" }",
+        &["integrations[0].settings.mailboxes", "must not be empty"],
+    );
 }
 
 #[test]
@@ -154,8 +158,10 @@ fn check_refuses_hubspot_sms_numbers_outside_the_integration_numbers() {
         "numbers = [2001]\nsettings = { client_secret = \"s\", sms_numbers = [2001, 2002] }\nsecrets = { token = \"t\" }",
         &["integrations[0].settings.sms_numbers", "2002", "numbers (2001)"],
     );
-    let (code, out, err) =
-        check_integration("hubspot", "numbers = [2001, 2002]\nsettings = { client_secret = \"s\", sms_numbers = [2001, 2002] }\nsecrets = { token = \"t\" }");
+    let (code, out, err) = check_integration(
+        "hubspot",
+        "numbers = [2001, 2002]\nsettings = { client_secret = \"s\", sms_numbers = [2001, 2002] }\nsecrets = { token = \"t\" }",
+    );
     assert_eq!(code, 0, "{out}{err}");
 }
 
@@ -230,7 +236,8 @@ fn every_config_example_in_the_readmes_passes_check() {
             let mut table: toml::Table = example.parse().unwrap_or_else(|e| panic!("{what} is not TOML: {e}\n{example}"));
             let dir = tempfile::tempdir().unwrap();
             // Keep the example's own settings; only the paths point into the temp dir.
-            let section = |t: &mut toml::Table, name: &str| -> toml::Table { t.remove(name).and_then(|v| v.as_table().cloned()).unwrap_or_default() };
+            let section =
+                |t: &mut toml::Table, name: &str| -> toml::Table { t.remove(name).and_then(|v| v.as_table().cloned()).unwrap_or_default() };
             let mut store = section(&mut table, "store");
             store.insert("path".into(), toml::Value::String(dir.path().join("data/switchboard.db").display().to_string()));
             table.insert("store".into(), toml::Value::Table(store));
@@ -242,12 +249,8 @@ fn every_config_example_in_the_readmes_passes_check() {
             if !table.contains_key("accounts") {
                 text = format!("{ACCOUNT}\n{text}");
             }
-            let names: Vec<String> = table["integrations"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| i["plugin"].as_str().unwrap().to_string())
-                .collect();
+            let names: Vec<String> =
+                table["integrations"].as_array().unwrap().iter().map(|i| i["plugin"].as_str().unwrap().to_string()).collect();
             copy_plugins(dir.path(), &names);
             let path = dir.path().join("switchboard.toml");
             std::fs::write(&path, &text).unwrap();
@@ -338,10 +341,7 @@ fn config_errors_show_the_file_text_never_the_secret_from_the_environment() {
         for cmd in ["check", "serve"] {
             let (code, output) = run_with_secret(cmd, &path);
             assert_ne!(code, 0, "{cmd} should refuse ({what}):\n{output}");
-            assert!(
-                !output.contains(SECRET) && !output.contains(piece),
-                "`{cmd}` printed the secret ({what}):\n{output}"
-            );
+            assert!(!output.contains(SECRET) && !output.contains(piece), "`{cmd}` printed the secret ({what}):\n{output}");
             assert!(output.contains(expected), "`{cmd}` should name {expected:?} ({what}):\n{output}");
         }
     }

@@ -2,11 +2,9 @@
 //! every acknowledged event is processed, none twice at the CRM.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::*;
 use std::collections::HashMap;
 use std::time::Duration;
-use support::*;
 
 #[tokio::test]
 async fn every_acknowledged_event_is_processed_once_across_a_sigkill() {
@@ -30,13 +28,14 @@ async fn every_acknowledged_event_is_processed_once_across_a_sigkill() {
     assert!(acked.len() >= 100, "only {} acknowledged", acked.len());
     host.spawn().await;
     let wanted = acked.len();
-    let notes = crm.wait_for(Duration::from_secs(90), "every acknowledged event", |n| {
-        let mut ids: Vec<&str> = n.iter().filter_map(|x| x.body["external_id"].as_str()).collect();
-        ids.sort();
-        ids.dedup();
-        ids.len() >= wanted
-    })
-    .await;
+    let notes = crm
+        .wait_for(Duration::from_secs(90), "every acknowledged event", |n| {
+            let mut ids: Vec<&str> = n.iter().filter_map(|x| x.body["external_id"].as_str()).collect();
+            ids.sort();
+            ids.dedup();
+            ids.len() >= wanted
+        })
+        .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let notes = crm.notes().len().max(notes.len());
     let mut per_event: HashMap<String, usize> = HashMap::new();

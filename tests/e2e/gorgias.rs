@@ -5,11 +5,9 @@
 //! tags, attachments) and in the Aircall emulator (insight cards).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::rig::Rig;
 use serde_json::json;
 use std::time::{Duration, Instant};
-use support::rig::Rig;
 use switchboard_sandbox::gorgias::model::{GorgiasState, Ticket, User};
 use switchboard_sandbox::{Fault, GorgiasRate, SandboxOptions};
 
@@ -117,12 +115,21 @@ async fn answered_call_is_a_ticket_with_notes_tags_and_assignee() {
     }
     let (answered, comment, ended) = (text(&t.messages[0]), text(&t.messages[1]), text(&t.messages[2]));
     assert!(answered.starts_with("Inbound call answered by Ada Agent"), "{answered}");
-    for want in ["Started:", "Answered:", "Direction: Inbound", "Customer number: +33612345678", "Aircall number: Support FR (+33 1 23 45 67 89)", "Team: Tier 1"] {
+    for want in [
+        "Started:",
+        "Answered:",
+        "Direction: Inbound",
+        "Customer number: +33612345678",
+        "Aircall number: Support FR (+33 1 23 45 67 89)",
+        "Team: Tier 1",
+    ] {
         assert!(answered.contains(want), "{want} not in {answered}");
     }
     assert!(comment.contains("Customer wants the March invoice re-sent to accounting."), "{comment}");
     assert!(ended.starts_with("Inbound call ended"), "{ended}");
-    for want in ["Ended:", "Duration: 1m 24s", "Assigned to: Ada Agent", "Call in Aircall: https://dashboard.aircall.io/calls/", "Recording: "] {
+    for want in
+        ["Ended:", "Duration: 1m 24s", "Assigned to: Ada Agent", "Call in Aircall: https://dashboard.aircall.io/calls/", "Recording: "]
+    {
         assert!(ended.contains(want), "{want} not in {ended}");
     }
     assert!(!ended.contains("Customer wants the March invoice"), "a comment already written is not repeated");
@@ -145,7 +152,8 @@ async fn missed_call_with_voicemail_creates_the_customer_and_one_merged_note() {
     assert_eq!(t.status, "open");
     let merged = text(&t.messages[0]);
     assert!(merged.starts_with("Missed inbound call"), "{merged}");
-    for want in ["Started:", "Customer number: +33781234567", "Ended:", "Missed call reason: agents did not answer", "Assigned to: nobody"] {
+    for want in ["Started:", "Customer number: +33781234567", "Ended:", "Missed call reason: agents did not answer", "Assigned to: nobody"]
+    {
         assert!(merged.contains(want), "{want} not in {merged}");
     }
     assert_eq!(t.messages[0].sender["id"], ADMIN, "no agent: written as the first admin");
@@ -167,7 +175,10 @@ async fn aircall_contact_unknown_to_gorgias_is_created_with_its_first_name() {
     assert_eq!(c.firstname.as_deref(), Some("Chloé"));
     assert_eq!(c.email.as_deref(), Some("chloe@acme.example"));
     assert!(c.channels.iter().any(|ch| ch.kind == "phone" && ch.address == "+33612345678"));
-    assert!(c.note.as_deref().unwrap_or_default().contains("not found") || c.note.as_deref().unwrap_or_default().contains("no Gorgias customer"));
+    assert!(
+        c.note.as_deref().unwrap_or_default().contains("not found")
+            || c.note.as_deref().unwrap_or_default().contains("no Gorgias customer")
+    );
     let t = &s.tickets[0];
     assert_eq!(t.subject.as_deref(), Some("Outbound call: Chloé Client"));
     assert_eq!(t.assignee_user_id, None, "Bob has no Gorgias user: unassigned");
@@ -180,7 +191,7 @@ async fn contact_created_in_aircall_is_synced_once() {
     let rig = rig().await;
     let contact = |event: &str| {
         json!({
-            "resource": "contact", "event": event, "timestamp": 1_767_000_000, "token": support::TOKEN,
+            "resource": "contact", "event": event, "timestamp": 1_767_000_000, "token": crate::support::TOKEN,
             "data": { "id": 4242, "first_name": "Dora", "last_name": "Dupont", "company_name": "Dupont SA",
                       "phone_numbers": [{ "id": 1, "label": "Mobile", "value": "+33 6 99 88 77 66" }], "emails": [] }
         })
@@ -446,7 +457,14 @@ async fn agent_without_gorgias_user_is_unassigned_and_writes_as_the_first_admin(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_any_admin_nothing_is_written_and_the_reason_is_visible() {
     let rig = rig().await;
-    let olga = User { id: 19, email: "olga@example.com".into(), firstname: "Olga".into(), role: "observer-agent".into(), active: true, ..User::default() };
+    let olga = User {
+        id: 19,
+        email: "olga@example.com".into(),
+        firstname: "Olga".into(),
+        role: "observer-agent".into(),
+        active: true,
+        ..User::default()
+    };
     rig.sandbox.gorgias().update(|s| s.users = vec![olga]);
     rig.play_bundled("outbound-answered").await;
     rig.settle().await;

@@ -8,12 +8,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::rig::Rig;
 use serde_json::{Value, json};
-use support::rig::Rig;
-use switchboard_sandbox::helpscout::model::{Conversation, Customer, Entry, HelpScoutState, Thread};
 use switchboard_sandbox::Fault;
+use switchboard_sandbox::helpscout::model::{Conversation, Customer, Entry, HelpScoutState, Thread};
 
 /// The demo mailboxes: Support (30411), Sales (30412). Demo users: owner 95511, Ada 95512.
 const SUPPORT: u64 = 30411;
@@ -81,7 +79,13 @@ fn call_scenario(direction: &str, number: &str, from: &str, contact: Option<&str
 /// created → answered by `user` → hung up → ended.
 fn answered_call(number: &str, from: &str, contact: Option<&str>, user: &str) -> String {
     let user = format!("user = \"{user}\"");
-    call_scenario("inbound", number, from, contact, &[(0, "call.created", ""), (5, "call.answered", &user), (60, "call.hungup", ""), (90, "call.ended", "")])
+    call_scenario(
+        "inbound",
+        number,
+        from,
+        contact,
+        &[(0, "call.created", ""), (5, "call.answered", &user), (60, "call.hungup", ""), (90, "call.ended", "")],
+    )
 }
 
 fn seed_customer(rig: &Rig, first: &str, last: &str, phone: &str, created_at: i64, updated_at: i64) -> u64 {
@@ -108,9 +112,15 @@ async fn each_number_logs_into_its_mailbox_and_unmapped_numbers_are_not_logged()
     // Support FR by id, Sales US by digits; a third line nobody mapped.
     let scenario = format!(
         "[world.numbers.other]\nid = 2009\nname = \"Other line\"\ndigits = \"+33 9 87 65 43 21\"\ncountry = \"FR\"\n{}\n{}\n{}",
-        answered_call("support-fr", "+33 6 12 34 56 78", Some("chloe"), "ada").replace("key = \"c\"", "key = \"fr\"").replace("call = \"c\"", "call = \"fr\""),
-        answered_call("sales-us", "+1 415-555-0142", None, "bob").replace("key = \"c\"", "key = \"us\"").replace("call = \"c\"", "call = \"us\""),
-        answered_call("other", "+33 6 99 88 77 66", None, "ada").replace("key = \"c\"", "key = \"x\"").replace("call = \"c\"", "call = \"x\""),
+        answered_call("support-fr", "+33 6 12 34 56 78", Some("chloe"), "ada")
+            .replace("key = \"c\"", "key = \"fr\"")
+            .replace("call = \"c\"", "call = \"fr\""),
+        answered_call("sales-us", "+1 415-555-0142", None, "bob")
+            .replace("key = \"c\"", "key = \"us\"")
+            .replace("call = \"c\"", "call = \"us\""),
+        answered_call("other", "+33 6 99 88 77 66", None, "ada")
+            .replace("key = \"c\"", "key = \"x\"")
+            .replace("call = \"c\"", "call = \"x\""),
     );
     rig.play(&scenario).await;
     rig.settle().await;
@@ -166,8 +176,14 @@ async fn answered_call_gets_a_phone_thread_then_a_wrap_up_with_comments_recordin
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn call_in_progress_tag_is_there_while_the_call_runs() {
     let rig = start_rig("").await;
-    rig.play(&call_scenario("inbound", "support-fr", "+33 6 12 34 56 78", Some("chloe"), &[(0, "call.created", ""), (5, "call.answered", "user = \"ada\""), (20, "call.tagged", "tag = \"During\"")]))
-        .await;
+    rig.play(&call_scenario(
+        "inbound",
+        "support-fr",
+        "+33 6 12 34 56 78",
+        Some("chloe"),
+        &[(0, "call.created", ""), (5, "call.answered", "user = \"ada\""), (20, "call.tagged", "tag = \"During\"")],
+    ))
+    .await;
     rig.settle().await;
     let s = hs(&rig);
     let c = &conversations_of(&s, CHLOE)[0];
@@ -195,7 +211,18 @@ async fn customers_stored_in_any_seed_format_are_found() {
         answered_call("sales-us", "+1 415-555-0142", None, "bob").replace("\"c\"", "\"a\""),
         answered_call("support-fr", "+44 1256 274690", None, "ada").replace("\"c\"", "\"b\""),
         // Outbound calls search too.
-        call_scenario("outbound", "support-fr", "+33 6 55 44 33 22", None, &[(0, "call.created", "user = \"ada\""), (3, "call.answered", "user = \"ada\""), (30, "call.hungup", ""), (60, "call.ended", "")]),
+        call_scenario(
+            "outbound",
+            "support-fr",
+            "+33 6 55 44 33 22",
+            None,
+            &[
+                (0, "call.created", "user = \"ada\""),
+                (3, "call.answered", "user = \"ada\""),
+                (30, "call.hungup", ""),
+                (60, "call.ended", ""),
+            ],
+        ),
     ]
     .join("\n");
     rig.play(&scenario).await;
@@ -283,7 +310,12 @@ async fn contact_match_scenarios_create_the_missing_side() {
     let created = |key: &str, from: &str, contact: Option<&str>| {
         call_scenario("inbound", "support-fr", from, contact, &[(0, "call.created", "")]).replace("\"c\"", &format!("\"{key}\""))
     };
-    let scenario = [created("one", "+33 7 62 04 35 75", None), created("two", "+33 6 12 34 56 78", Some("chloe")), created("three", "+33 6 55 44 33 22", None)].join("\n");
+    let scenario = [
+        created("one", "+33 7 62 04 35 75", None),
+        created("two", "+33 6 12 34 56 78", Some("chloe")),
+        created("three", "+33 6 55 44 33 22", None),
+    ]
+    .join("\n");
     rig.play(&scenario).await;
     rig.settle().await;
     no_dead_letters(&rig);
@@ -306,7 +338,10 @@ async fn contact_match_scenarios_create_the_missing_side() {
     // 3. Only Help Scout knows Hélène: an Aircall contact from the Help Scout data.
     assert_eq!(s.customers.len(), 3);
     let contacts = rig.sandbox.aircall().state().contacts;
-    let c = contacts.iter().find(|c| c.phone_numbers.iter().any(|p| p.value.replace(' ', "") == "+33655443322")).expect("scenario 3 Aircall contact");
+    let c = contacts
+        .iter()
+        .find(|c| c.phone_numbers.iter().any(|p| p.value.replace(' ', "") == "+33655443322"))
+        .expect("scenario 3 Aircall contact");
     assert_eq!(c.first_name.as_deref(), Some("Hélène"));
     assert_eq!(c.last_name.as_deref(), Some("Scout"));
     assert_eq!(c.company_name.as_deref(), Some("Globex"));
@@ -334,7 +369,14 @@ async fn insight_card_shows_the_help_scout_customer() {
     assert_eq!(cards.len(), 1, "{cards:#?}");
     let _ = report;
     let card = serde_json::to_string(&cards[0].contents).unwrap();
-    for needle in ["Chloé Client", "chloe@acme.example", "ACME", "Head of Ops", "Prefers calls after 2 pm", &format!("https://secure.helpscout.net/customer/{CHLOE}/0/")] {
+    for needle in [
+        "Chloé Client",
+        "chloe@acme.example",
+        "ACME",
+        "Head of Ops",
+        "Prefers calls after 2 pm",
+        &format!("https://secure.helpscout.net/customer/{CHLOE}/0/"),
+    ] {
         assert!(card.contains(needle), "{needle} missing from {card}");
     }
     assert_eq!(cards[0].contents[0]["type"], Value::from("title"));
@@ -432,7 +474,14 @@ async fn always_new_conversation_skips_the_search() {
 async fn caller_nobody_knows_gets_an_unknown_contact_customer() {
     let rig = start_rig("").await;
     // call.created is not seen (e.g. sent before the integration existed): the answer creates the customer.
-    rig.play(&call_scenario("inbound", "support-fr", "+33 7 62 04 35 75", None, &[(5, "call.answered", "user = \"ada\""), (60, "call.hungup", ""), (90, "call.ended", "")])).await;
+    rig.play(&call_scenario(
+        "inbound",
+        "support-fr",
+        "+33 7 62 04 35 75",
+        None,
+        &[(5, "call.answered", "user = \"ada\""), (60, "call.hungup", ""), (90, "call.ended", "")],
+    ))
+    .await;
     rig.settle().await;
     no_dead_letters(&rig);
     let s = hs(&rig);
@@ -522,7 +571,12 @@ async fn callback_request_is_tagged() {
         "support-fr",
         "+33 6 12 34 56 78",
         Some("chloe"),
-        &[(0, "call.created", ""), (3, "call.ivr_option_selected", "ivr = { key = \"2\", title = \"Callback request\", branch = \"callback\" }"), (20, "call.hungup", "missed_call_reason = \"no_available_agent\""), (50, "call.ended", "")],
+        &[
+            (0, "call.created", ""),
+            (3, "call.ivr_option_selected", "ivr = { key = \"2\", title = \"Callback request\", branch = \"callback\" }"),
+            (20, "call.hungup", "missed_call_reason = \"no_available_agent\""),
+            (50, "call.ended", ""),
+        ],
     ))
     .await;
     rig.settle().await;
@@ -592,7 +646,11 @@ async fn whatsapp_messages_join_one_conversation_with_their_authors() {
     let c = &convs[0];
     assert_eq!(c.threads.len(), 2);
     let (inbound, outbound) = (&c.threads[0], &c.threads[1]);
-    assert!(inbound.text.contains("WhatsApp received from +33 6 12 34 56 78") && inbound.text.contains("Is my order shipped?"), "{}", inbound.text);
+    assert!(
+        inbound.text.contains("WhatsApp received from +33 6 12 34 56 78") && inbound.text.contains("Is my order shipped?"),
+        "{}",
+        inbound.text
+    );
     assert!(outbound.text.contains("WhatsApp sent to") && outbound.text.contains("Yes, it left this morning."), "{}", outbound.text);
     for needle in ["Message type: template", "Template category: utility", "Your order {{1}} has shipped"] {
         assert!(outbound.text.contains(needle), "{needle}: {}", outbound.text);
@@ -663,7 +721,8 @@ async fn mms_media_the_host_may_fetch_become_thread_attachments() {
     let rig = start_rig("").await;
     // The media sit behind signed links on a host the integration may reach (here the
     // emulator's file-storage stand-in; in production Aircall's S3 bucket, *.amazonaws.com).
-    let media = |name: &str, bytes: u32, mime: &str| format!("{}/_sandbox/media/{name}?bytes={bytes}&type={mime}", rig.sandbox.helpscout_url());
+    let media =
+        |name: &str, bytes: u32, mime: &str| format!("{}/_sandbox/media/{name}?bytes={bytes}&type={mime}", rig.sandbox.helpscout_url());
     rig.play(&format!(
         r#"
         [[message]]
@@ -721,7 +780,13 @@ async fn signed_link(rig: &Rig, body: Value) -> String {
 
 /// Aircall requests that start or pre-fill a call (`POST /v1/users/:id/calls`, `/dial`).
 fn dial_requests(rig: &Rig) -> Vec<String> {
-    rig.sandbox.aircall().requests().into_iter().filter(|r| r.method == "POST" && r.path.starts_with("/v1/users/")).map(|r| r.path).collect()
+    rig.sandbox
+        .aircall()
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.starts_with("/v1/users/"))
+        .map(|r| r.path)
+        .collect()
 }
 
 async fn get(url: &str) -> (u16, Value) {
@@ -808,7 +873,13 @@ async fn without_a_dial_key_every_dial_request_is_refused() {
     assert!(msg.contains("click-to-dial is off") && msg.contains("dial_key"), "{body}");
     let (status, _) = get(&format!("{url}?to=%2B33612345678&agent=ada%40example.com&expires=99999999999&sig=00")).await;
     assert_eq!(status, 403);
-    let mint = reqwest::Client::new().post(format!("{}/integrations/helpscout/dial-links", rig.host.url)).bearer_auth("").json(&json!({ "agent": "ada@example.com", "to": "+33612345678" })).send().await.unwrap();
+    let mint = reqwest::Client::new()
+        .post(format!("{}/integrations/helpscout/dial-links", rig.host.url))
+        .bearer_auth("")
+        .json(&json!({ "agent": "ada@example.com", "to": "+33612345678" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(mint.status().as_u16(), 403);
     assert!(rig.sandbox.aircall().state().started_calls.is_empty());
     assert!(dial_requests(&rig).is_empty(), "{:?}", dial_requests(&rig));
@@ -819,8 +890,20 @@ async fn without_a_dial_key_every_dial_request_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_500_then_success_writes_one_thread() {
     let rig = start_rig("").await;
-    rig.sandbox.helpscout().inject(Fault { fail_next: 1, status: Some(500), path_prefix: Some("/v2/conversations/".into()), method: Some("POST".into()), ..Fault::default() });
-    rig.sandbox.helpscout().inject(Fault { fail_next: 1, status: Some(500), path_prefix: Some("/v2/conversations".into()), method: Some("POST".into()), ..Fault::default() });
+    rig.sandbox.helpscout().inject(Fault {
+        fail_next: 1,
+        status: Some(500),
+        path_prefix: Some("/v2/conversations/".into()),
+        method: Some("POST".into()),
+        ..Fault::default()
+    });
+    rig.sandbox.helpscout().inject(Fault {
+        fail_next: 1,
+        status: Some(500),
+        path_prefix: Some("/v2/conversations".into()),
+        method: Some("POST".into()),
+        ..Fault::default()
+    });
     rig.play_bundled("inbound-answered").await;
     rig.settle().await;
     no_dead_letters(&rig);
@@ -835,7 +918,14 @@ async fn a_500_then_success_writes_one_thread() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_waits_for_help_scouts_retry_after() {
     let rig = start_rig("").await;
-    rig.sandbox.helpscout().inject(Fault { fail_next: 1, status: Some(429), retry_after: Some(2), path_prefix: Some("/v2/conversations".into()), method: Some("POST".into()), ..Fault::default() });
+    rig.sandbox.helpscout().inject(Fault {
+        fail_next: 1,
+        status: Some(429),
+        retry_after: Some(2),
+        path_prefix: Some("/v2/conversations".into()),
+        method: Some("POST".into()),
+        ..Fault::default()
+    });
     rig.play_bundled("inbound-answered").await;
     rig.settle().await;
     no_dead_letters(&rig);
@@ -853,11 +943,12 @@ async fn an_expired_token_pauses_the_integration_and_nothing_is_lost() {
     let rig = start_rig("").await;
     rig.sandbox.helpscout().inject(Fault { expire_tokens: true, ..Fault::default() });
     rig.play_bundled("inbound-answered").await;
-    let paused = rig.wait_for("the integration to pause", |_| {
-        let out = rig.host.cli(&["integrations", "list"]);
-        out.contains("paused").then_some(out)
-    })
-    .await;
+    let paused = rig
+        .wait_for("the integration to pause", |_| {
+            let out = rig.host.cli(&["integrations", "list"]);
+            out.contains("paused").then_some(out)
+        })
+        .await;
     assert!(paused.contains("helpscout"), "{paused}");
     assert!(hs(&rig).conversations.is_empty());
     // A new token is configured (here: the emulator accepts it again) and the integration resumed.
@@ -899,7 +990,12 @@ async fn api_economy_requests_per_logged_call() {
         let reads = reqs.iter().filter(|r| r.method == "GET").count();
         let writes = reqs.len() - reads;
         let lines: Vec<String> = reqs.iter().map(|r| format!("{} {}", r.method, r.path)).collect();
-        println!("answered call, {label}: {} requests ({reads} reads, {writes} writes; rate-limit cost {}):\n  {}", reqs.len(), reads + 2 * writes, lines.join("\n  "));
+        println!(
+            "answered call, {label}: {} requests ({reads} reads, {writes} writes; rate-limit cost {}):\n  {}",
+            reqs.len(),
+            reads + 2 * writes,
+            lines.join("\n  ")
+        );
         report.push(reqs.len());
     }
     assert!(report.iter().all(|n| *n <= 8), "{report:?}");

@@ -2,11 +2,9 @@
 //! or run twice; a corrupt component is rejected and the old version keeps serving.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::*;
 
 async fn wait_version(host: &Host, want: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);

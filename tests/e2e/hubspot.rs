@@ -5,11 +5,9 @@
 //! lands in the sandbox Aircall emulator and the logged communications in the
 //! HubSpot emulator. Aircall replies are played by the simulator.
 
-mod support;
-
+use crate::support::rig::Rig;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use support::rig::Rig;
 use switchboard_sandbox::hubspot::{Execution, signature};
 
 const SECRET: &str = "sandbox-hubspot-client-secret";
@@ -125,18 +123,24 @@ async fn dropdowns_offer_sms_numbers_and_their_users_and_are_cached() {
     // Only the configured SMS numbers, as Aircall names them.
     let (status, from) = hs.fetch_action_options(&url(&rig, "/options/from-number"), "fromNumber", json!({})).await.expect("options");
     assert_eq!(status, 200);
-    assert_eq!(from["options"], json!([
-        { "label": "Support FR (+33 1 23 45 67 89)", "value": "2001" },
-        { "label": "Sales US (+1 415-555-0100)", "value": "2002" },
-    ]));
+    assert_eq!(
+        from["options"],
+        json!([
+            { "label": "Support FR (+33 1 23 45 67 89)", "value": "2001" },
+            { "label": "Sales US (+1 415-555-0100)", "value": "2002" },
+        ])
+    );
     let senders = |n: &'static str| {
         let u = url(&rig, "/options/sender-user");
         async move { hs.fetch_action_options(&u, "senderUser", json!({ "fromNumber": n })).await.expect("options").1["options"].clone() }
     };
-    assert_eq!(senders("2001").await, json!([
-        { "label": "Ada Agent (ada@example.com)", "value": "1001" },
-        { "label": "Bob Builder (bob@example.com)", "value": "1002" },
-    ]));
+    assert_eq!(
+        senders("2001").await,
+        json!([
+            { "label": "Ada Agent (ada@example.com)", "value": "1001" },
+            { "label": "Bob Builder (bob@example.com)", "value": "1002" },
+        ])
+    );
     assert_eq!(senders("2002").await.as_array().map(Vec::len), Some(1));
 
     // Bob leaves Support FR: within the cache lifetime the list does not change and Aircall is not asked again.
@@ -165,7 +169,8 @@ secrets = {{ token = "sandbox-hubspot-token" }}
         ),
     )
     .await;
-    let (status, from) = rig.sandbox.hubspot().fetch_action_options(&url(&rig, "/options/from-number"), "fromNumber", json!({})).await.expect("options");
+    let (status, from) =
+        rig.sandbox.hubspot().fetch_action_options(&url(&rig, "/options/from-number"), "fromNumber", json!({})).await.expect("options");
     assert_eq!((status, from["options"].clone()), (200, json!([])));
     let (_, out) = to_chloe(&rig, 2001, 1001, "Hi").await;
     assert_eq!(out["hs_execution_state"], "FAIL_CONTINUE");
@@ -186,16 +191,26 @@ async fn a_refused_aircall_key_is_shown_in_the_number_list_not_an_empty_list() {
     rig.host.kill();
     let config = std::fs::read_to_string(&rig.host.config_path).expect("config");
     let token = rig.sandbox.aircall().credentials().api_token.clone();
-    std::fs::write(&rig.host.config_path, config.replace(&format!("api_token = \"{token}\""), "api_token = \"wrong-aircall-token\"")).expect("config");
+    std::fs::write(&rig.host.config_path, config.replace(&format!("api_token = \"{token}\""), "api_token = \"wrong-aircall-token\""))
+        .expect("config");
     rig.host.spawn().await;
-    let (status, from) = rig.sandbox.hubspot().fetch_action_options(&url(&rig, "/options/from-number"), "fromNumber", json!({})).await.expect("options");
+    let (status, from) =
+        rig.sandbox.hubspot().fetch_action_options(&url(&rig, "/options/from-number"), "fromNumber", json!({})).await.expect("options");
     assert_eq!(status, 200, "{from}");
     let options = from["options"].as_array().cloned().unwrap_or_default();
     assert_eq!(options.len(), 1, "one entry that says what is wrong: {from}");
     let label = problem_entry(&from);
     assert!(label.contains("Aircall refused the API credentials") && label.contains("api_token"), "{label}");
     // Choosing it cannot send anything.
-    let (_, out) = execute(&rig, "CONTACT", 901, json!({ "phone": CHLOE }), json!({ "fromNumber": "problem", "senderUser": "1001", "toPhone": CHLOE, "message": "Hi" }), 444).await;
+    let (_, out) = execute(
+        &rig,
+        "CONTACT",
+        901,
+        json!({ "phone": CHLOE }),
+        json!({ "fromNumber": "problem", "senderUser": "1001", "toPhone": CHLOE, "message": "Hi" }),
+        444,
+    )
+    .await;
     assert_eq!(out["hs_execution_state"], "FAIL_CONTINUE", "{out}");
     assert!(sms(&rig).is_empty());
 }
@@ -214,7 +229,8 @@ secrets = {{ token = "sandbox-hubspot-token" }}
         ),
     )
     .await;
-    let (status, from) = rig.sandbox.hubspot().fetch_action_options(&url(&rig, "/options/from-number"), "fromNumber", json!({})).await.expect("options");
+    let (status, from) =
+        rig.sandbox.hubspot().fetch_action_options(&url(&rig, "/options/from-number"), "fromNumber", json!({})).await.expect("options");
     assert_eq!(status, 200);
     let label = problem_entry(&from);
     assert!(label.contains("2999") && label.contains("sms_numbers"), "{label}");
@@ -225,7 +241,8 @@ secrets = {{ token = "sandbox-hubspot-token" }}
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn feature_not_enabled_shows_the_private_beta_message() {
     let rig = start(", sms_enabled = false").await;
-    let (_, from) = rig.sandbox.hubspot().fetch_action_options(&url(&rig, "/options/from-number"), "fromNumber", json!({})).await.expect("options");
+    let (_, from) =
+        rig.sandbox.hubspot().fetch_action_options(&url(&rig, "/options/from-number"), "fromNumber", json!({})).await.expect("options");
     let options = from["options"].as_array().cloned().unwrap_or_default();
     assert_eq!(options.len(), 1, "{from}");
     assert!(options[0]["label"].as_str().unwrap_or("").contains("private beta and is not enabled for your account"), "{from}");
@@ -257,7 +274,10 @@ async fn signatures_are_verified_v3_then_v2_and_bad_ones_get_401() {
             h
         }),
         ("signed for another body", v3_headers(SECRET, &action, &execution_body("cb-other"), now)),
-        ("wrong v2", vec![("x-hubspot-signature", signature::v2("nope", "POST", &action, &body)), ("x-hubspot-signature-version", "v2".into())]),
+        (
+            "wrong v2",
+            vec![("x-hubspot-signature", signature::v2("nope", "POST", &action, &body)), ("x-hubspot-signature-version", "v2".into())],
+        ),
         ("unsigned", vec![]),
     ];
     for (what, headers) in refused {
@@ -364,7 +384,12 @@ async fn sent_sms_and_replies_are_logged_on_the_record_and_its_contact() {
         "#,
     )
     .await;
-    let comms = rig.wait_for("the reply logged", |sb| { let c = sb.hubspot().state().communications; (c.len() == 2).then_some(c) }).await;
+    let comms = rig
+        .wait_for("the reply logged", |sb| {
+            let c = sb.hubspot().state().communications;
+            (c.len() == 2).then_some(c)
+        })
+        .await;
     let reply = &comms[1];
     assert!(reply.record.properties["hs_communication_body"].contains("Merci, je passe demain"));
     assert_eq!(reply.record.properties["hs_communication_channel_type"], "SMS");
@@ -612,7 +637,12 @@ async fn an_sms_hubspot_could_not_take_is_logged_by_the_next_event() {
         "#,
     )
     .await;
-    let comms = rig.wait_for("the deferred communication", |sb| { let c = sb.hubspot().state().communications; (!c.is_empty()).then_some(c) }).await;
+    let comms = rig
+        .wait_for("the deferred communication", |sb| {
+            let c = sb.hubspot().state().communications;
+            (!c.is_empty()).then_some(c)
+        })
+        .await;
     rig.settle().await;
     assert_eq!(comms.len(), 1);
     assert!(comms[0].record.properties["hs_communication_body"].contains("Deferred hello"));

@@ -5,10 +5,8 @@
 //! behaviour point of issue 5, then the faults and the API-economy count.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::rig::Rig;
 use serde_json::Value;
-use support::rig::Rig;
 use switchboard_sandbox::Fault;
 use switchboard_sandbox::intercom::model::{Contact, Conversation, IntercomSeed, IntercomState, Part};
 
@@ -87,12 +85,7 @@ fn answered_inbound(from: &str, user: &str) -> String {
         "inbound",
         "support-fr",
         from,
-        &[
-            (0, "call.created", ""),
-            (12, "call.answered", &format!("user = \"{user}\"")),
-            (197, "call.hungup", ""),
-            (227, "call.ended", ""),
-        ],
+        &[(0, "call.created", ""), (12, "call.answered", &format!("user = \"{user}\"")), (197, "call.hungup", ""), (227, "call.ended", "")],
     )
 }
 
@@ -153,7 +146,8 @@ async fn insight_cards_show_the_contact_and_the_last_conversation_with_owner_ava
     let rig = rig().await;
     // Chloé has a closed conversation and a newer-but-older-than-open one: the open one wins.
     rig.sandbox.intercom().update(|s| {
-        for (id, state, updated_at, assignee) in [("5001", "closed", 1_700_000_900, Some(ADA)), ("5002", "open", 1_700_000_500, Some(BOB))] {
+        for (id, state, updated_at, assignee) in [("5001", "closed", 1_700_000_900, Some(ADA)), ("5002", "open", 1_700_000_500, Some(BOB))]
+        {
             s.conversations.push(Conversation {
                 id: id.into(),
                 state: state.into(),
@@ -206,7 +200,8 @@ async fn calls_are_logged_to_the_one_contact_with_the_number_and_not_when_severa
     assert_eq!(conv.parts[0].part_type, "note");
 
     // Two users with the same number (in different formats): nothing is logged.
-    let shared = seed(&rig, vec![contact("Sam One", "user", "+33 6 11 22 33 44", None), contact("Sam Two", "user", "06 11 22 33 44", None)]);
+    let shared =
+        seed(&rig, vec![contact("Sam One", "user", "+33 6 11 22 33 44", None), contact("Sam Two", "user", "06 11 22 33 44", None)]);
     rig.play(&answered_inbound("06 11 22 33 44", "ada")).await;
     rig.settle().await;
     let s = rig.sandbox.intercom().state();
@@ -267,7 +262,8 @@ async fn assignee_after(rig: &Rig, scenario: &str, phone: &str) -> Option<u64> {
     rig.play(scenario).await;
     rig.settle().await;
     let s = rig.sandbox.intercom().state();
-    let c = s.contacts.iter().find(|c| c.phone.as_deref() == Some(phone)).unwrap_or_else(|| panic!("no contact {phone}: {}", rig.host.log()));
+    let c =
+        s.contacts.iter().find(|c| c.phone.as_deref() == Some(phone)).unwrap_or_else(|| panic!("no contact {phone}: {}", rig.host.log()));
     let convs = conversations_of(&s, &c.id);
     assert_eq!(convs.len(), 1, "{convs:?}");
     convs[0].admin_assignee_id
@@ -285,14 +281,27 @@ async fn calls_are_assigned_by_the_seed_rules() {
     // Missed: unassigned.
     assert_eq!(assignee_after(&rig, &missed_inbound("+33 6 00 00 00 03"), "+33600000003").await, None);
     // Outbound by Bob.
-    let out = call_as("outbound", "support-fr", "+33 6 00 00 00 04", Some("bob"), &[(0, "call.created", ""), (8, "call.answered", "user = \"bob\""), (60, "call.hungup", ""), (90, "call.ended", "")]);
+    let out = call_as(
+        "outbound",
+        "support-fr",
+        "+33 6 00 00 00 04",
+        Some("bob"),
+        &[(0, "call.created", ""), (8, "call.answered", "user = \"bob\""), (60, "call.hungup", ""), (90, "call.ended", "")],
+    );
     assert_eq!(assignee_after(&rig, &out, "+33600000004").await, Some(BOB));
     // Transferred from Ada to Bob, who answers: Bob.
     let transfer = call(
         "inbound",
         "support-fr",
         "+33 6 00 00 00 05",
-        &[(0, "call.created", ""), (5, "call.answered", "user = \"ada\""), (40, "call.transferred", "user = \"bob\""), (45, "call.answered", "user = \"bob\""), (120, "call.hungup", ""), (150, "call.ended", "")],
+        &[
+            (0, "call.created", ""),
+            (5, "call.answered", "user = \"ada\""),
+            (40, "call.transferred", "user = \"bob\""),
+            (45, "call.answered", "user = \"bob\""),
+            (120, "call.hungup", ""),
+            (150, "call.ended", ""),
+        ],
     );
     assert_eq!(assignee_after(&rig, &transfer, "+33600000005").await, Some(BOB));
     // Transferred to Bob, who does not answer: stays with Ada.
@@ -300,7 +309,13 @@ async fn calls_are_assigned_by_the_seed_rules() {
         "inbound",
         "support-fr",
         "+33 6 00 00 00 06",
-        &[(0, "call.created", ""), (5, "call.answered", "user = \"ada\""), (40, "call.unsuccessful_transfer", "user = \"bob\""), (120, "call.hungup", ""), (150, "call.ended", "")],
+        &[
+            (0, "call.created", ""),
+            (5, "call.answered", "user = \"ada\""),
+            (40, "call.unsuccessful_transfer", "user = \"bob\""),
+            (120, "call.hungup", ""),
+            (150, "call.ended", ""),
+        ],
     );
     assert_eq!(assignee_after(&rig, &failed, "+33600000006").await, Some(ADA));
 }
@@ -316,7 +331,13 @@ async fn a_call_transferred_to_a_teammate_with_an_intercom_match_goes_to_them() 
         "inbound",
         "support-fr",
         "+33 6 00 00 00 11",
-        &[(0, "call.created", ""), (5, "call.answered", "user = \"ada\""), (40, "call.transferred", "user = \"bob\""), (120, "call.hungup", ""), (150, "call.ended", "")],
+        &[
+            (0, "call.created", ""),
+            (5, "call.answered", "user = \"ada\""),
+            (40, "call.transferred", "user = \"bob\""),
+            (120, "call.hungup", ""),
+            (150, "call.ended", ""),
+        ],
     );
     assert_eq!(assignee_after(&rig, &transfer, "+33600000011").await, Some(BOB), "{}", rig.host.log());
     let s = rig.sandbox.intercom().state();
@@ -339,7 +360,14 @@ async fn a_call_transferred_to_a_teammate_without_an_intercom_match_stays_with_t
             "inbound",
             "support-fr",
             "+33 6 00 00 00 12",
-            &[(0, "call.created", ""), (5, "call.answered", "user = \"ada\""), (40, "call.transferred", "user = \"carl\""), (45, "call.answered", "user = \"carl\""), (120, "call.hungup", ""), (150, "call.ended", "")],
+            &[
+                (0, "call.created", ""),
+                (5, "call.answered", "user = \"ada\""),
+                (40, "call.transferred", "user = \"carl\""),
+                (45, "call.answered", "user = \"carl\""),
+                (120, "call.hungup", ""),
+                (150, "call.ended", "")
+            ],
         )
     );
     assert_eq!(assignee_after(&rig, &transfer, "+33600000012").await, Some(ADA), "{}", rig.host.log());
@@ -351,7 +379,14 @@ async fn a_call_transferred_to_a_teammate_without_an_intercom_match_stays_with_t
             "support-fr",
             "+33 6 00 00 00 13",
             Some("bob"),
-            &[(0, "call.created", ""), (8, "call.answered", "user = \"bob\""), (30, "call.transferred", "user = \"carl\""), (35, "call.answered", "user = \"carl\""), (90, "call.hungup", ""), (120, "call.ended", "")],
+            &[
+                (0, "call.created", ""),
+                (8, "call.answered", "user = \"bob\""),
+                (30, "call.transferred", "user = \"carl\""),
+                (35, "call.answered", "user = \"carl\""),
+                (90, "call.hungup", ""),
+                (120, "call.ended", "")
+            ],
         )
     );
     assert_eq!(assignee_after(&rig, &out, "+33600000013").await, Some(BOB), "{}", rig.host.log());
@@ -367,20 +402,34 @@ async fn an_unsuccessful_transfer_reassigns_nothing() {
         "inbound",
         "support-fr",
         "+33 6 00 00 00 14",
-        &[(0, "call.created", ""), (5, "call.answered", "user = \"ada\""), (40, "call.unsuccessful_transfer", "user = \"bob\""), (120, "call.hungup", ""), (150, "call.ended", "")],
+        &[
+            (0, "call.created", ""),
+            (5, "call.answered", "user = \"ada\""),
+            (40, "call.unsuccessful_transfer", "user = \"bob\""),
+            (120, "call.hungup", ""),
+            (150, "call.ended", ""),
+        ],
     );
     assert_eq!(assignee_after(&rig, &failed, "+33600000014").await, Some(ADA), "{}", rig.host.log());
     let s = rig.sandbox.intercom().state();
     let c = s.contacts.iter().find(|c| c.phone.as_deref() == Some("+33600000014")).unwrap();
     let conv = &conversations_of(&s, &c.id)[0];
-    let assignees: Vec<String> = conv.parts.iter().filter(|p| p.part_type == "assignment").filter_map(|p| p.assigned_to.as_ref()).map(|a| a["id"].to_string().trim_matches('"').to_string()).collect();
+    let assignees: Vec<String> = conv
+        .parts
+        .iter()
+        .filter(|p| p.part_type == "assignment")
+        .filter_map(|p| p.assigned_to.as_ref())
+        .map(|a| a["id"].to_string().trim_matches('"').to_string())
+        .collect();
     assert!(!assignees.contains(&BOB.to_string()), "never assigned to Bob: {assignees:?}");
     let details = notes(conv).join("\n");
     assert!(details.contains("Transfer failed: to Bob Builder") && !details.contains("Transferred:"), "{details}");
 }
 
 fn sms(direction: &str, number: &str, external: &str, body: &str, user: Option<&str>, steps: &[(u32, &str, &str)]) -> String {
-    let mut s = format!("[[message]]\nkey = \"m\"\ndirection = \"{direction}\"\nnumber = \"{number}\"\nexternal = \"{external}\"\nbody = \"{body}\"\n");
+    let mut s = format!(
+        "[[message]]\nkey = \"m\"\ndirection = \"{direction}\"\nnumber = \"{number}\"\nexternal = \"{external}\"\nbody = \"{body}\"\n"
+    );
     if let Some(u) = user {
         s += &format!("user = \"{u}\"\n");
     }
@@ -405,7 +454,8 @@ async fn sms_are_assigned_by_the_seed_rules_and_the_setup_admin_setting() {
     assert_eq!(assignee_after(&rig, &out, "+33600000022").await, Some(ADA));
     // Outbound by nobody Intercom knows: the set-up admin from the setting.
     let carl = "[world.users.carl]\nid = 1003\nname = \"Carl Contractor\"\nemail = \"carl@elsewhere.example\"\n";
-    let unknown = format!("{carl}{}", sms("outbound", "support-fr", "+33 6 00 00 00 23", "Hello", Some("carl"), &[(0, "message.sent", "")]));
+    let unknown =
+        format!("{carl}{}", sms("outbound", "support-fr", "+33 6 00 00 00 23", "Hello", Some("carl"), &[(0, "message.sent", "")]));
     assert_eq!(assignee_after(&rig, &unknown, "+33600000023").await, Some(BOB));
 }
 
@@ -460,7 +510,14 @@ async fn a_call_log_is_a_message_from_the_contact_then_notes_with_the_details_an
     let kinds: Vec<&str> = conv.parts.iter().map(|p: &Part| p.part_type.as_str()).collect();
     assert_eq!(kinds, ["note", "note", "assignment", "note"], "message, details, comments, assignment, later comments");
     let details = &notes(conv)[0];
-    for needle in ["Caller: +33 6 12 34 56 78", "Aircall number: Support FR (+33 1 23 45 67 89)", "Waiting time: 12 s", "Answered by: Ada Agent", "Duration: 3 min 05 s", "Recording: <a href=\"https://assets.aircall.io/calls/"] {
+    for needle in [
+        "Caller: +33 6 12 34 56 78",
+        "Aircall number: Support FR (+33 1 23 45 67 89)",
+        "Waiting time: 12 s",
+        "Answered by: Ada Agent",
+        "Duration: 3 min 05 s",
+        "Recording: <a href=\"https://assets.aircall.io/calls/",
+    ] {
         assert!(details.contains(needle), "{needle:?} missing from {details}");
     }
     assert!(notes(conv)[1].contains("Ada Agent: Wants a refund"));
@@ -472,10 +529,48 @@ async fn a_call_log_is_a_message_from_the_contact_then_notes_with_the_details_an
     // Every outcome has the seed's words.
     let cases = [
         (missed_inbound("+33 6 00 00 00 31"), "+33600000031", "Missed call on Support FR"),
-        (call("inbound", "support-fr", "+33 6 00 00 00 32", &[(0, "call.created", ""), (3, "call.hungup", "missed_call_reason = \"short_abandoned\""), (30, "call.ended", "")]), "+33600000032", "Inbound unanswered call on Support FR"),
-        (call("inbound", "support-fr", "+33 6 00 00 00 33", &[(0, "call.created", ""), (30, "call.hungup", ""), (40, "call.voicemail_left", ""), (60, "call.ended", "")]), "+33600000033", "Voicemail on Support FR"),
-        (call_as("outbound", "sales-us", "+1 415 555 0133", Some("ada"), &[(0, "call.created", ""), (5, "call.answered", "user = \"ada\""), (60, "call.hungup", ""), (90, "call.ended", "")]), "+14155550133", "Outbound answered call on Sales US"),
-        (call_as("outbound", "sales-us", "+1 415 555 0134", Some("ada"), &[(0, "call.created", ""), (30, "call.hungup", ""), (60, "call.ended", "")]), "+14155550134", "Outbound unanswered call on Sales US"),
+        (
+            call(
+                "inbound",
+                "support-fr",
+                "+33 6 00 00 00 32",
+                &[(0, "call.created", ""), (3, "call.hungup", "missed_call_reason = \"short_abandoned\""), (30, "call.ended", "")],
+            ),
+            "+33600000032",
+            "Inbound unanswered call on Support FR",
+        ),
+        (
+            call(
+                "inbound",
+                "support-fr",
+                "+33 6 00 00 00 33",
+                &[(0, "call.created", ""), (30, "call.hungup", ""), (40, "call.voicemail_left", ""), (60, "call.ended", "")],
+            ),
+            "+33600000033",
+            "Voicemail on Support FR",
+        ),
+        (
+            call_as(
+                "outbound",
+                "sales-us",
+                "+1 415 555 0133",
+                Some("ada"),
+                &[(0, "call.created", ""), (5, "call.answered", "user = \"ada\""), (60, "call.hungup", ""), (90, "call.ended", "")],
+            ),
+            "+14155550133",
+            "Outbound answered call on Sales US",
+        ),
+        (
+            call_as(
+                "outbound",
+                "sales-us",
+                "+1 415 555 0134",
+                Some("ada"),
+                &[(0, "call.created", ""), (30, "call.hungup", ""), (60, "call.ended", "")],
+            ),
+            "+14155550134",
+            "Outbound unanswered call on Sales US",
+        ),
     ];
     for (scenario, phone, headline) in cases {
         rig.play(&scenario).await;
@@ -495,11 +590,17 @@ async fn a_call_log_is_a_message_from_the_contact_then_notes_with_the_details_an
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sms_are_logged_with_sender_recipient_text_and_delivery_status() {
     let rig = rig().await;
-    rig.play(&sms("inbound", "support-fr", "+33 6 12 34 56 78", "Ma commande est arrivée cassée", None, &[(0, "message.received", "")])).await;
+    rig.play(&sms("inbound", "support-fr", "+33 6 12 34 56 78", "Ma commande est arrivée cassée", None, &[(0, "message.received", "")]))
+        .await;
     let conv = logged(&rig, CHLOE, 1).await;
     assert_eq!(conv.source_body, "Inbound SMS on Support FR");
     let note = &notes(&conv)[0];
-    for needle in ["Aircall number: Support FR (+33 1 23 45 67 89)", "From: Chloé Client (+33 6 12 34 56 78)", "To: Support FR", "Message: Ma commande est arrivée cassée"] {
+    for needle in [
+        "Aircall number: Support FR (+33 1 23 45 67 89)",
+        "From: Chloé Client (+33 6 12 34 56 78)",
+        "To: Support FR",
+        "Message: Ma commande est arrivée cassée",
+    ] {
         assert!(note.contains(needle), "{needle:?} missing from {note}");
     }
     let out = sms(
@@ -530,7 +631,16 @@ async fn assigning_the_call_in_aircall_reassigns_the_conversation_with_a_note() 
         "inbound",
         "support-fr",
         "+33 6 12 34 56 78",
-        &[(0, "call.created", ""), (30, "call.hungup", ""), (60, "call.ended", ""), (400, "call.assigned", "user = \"bob\"\ndata = { assigned_by = { id = 1001, name = \"Ada Agent\", email = \"ada@example.com\" } }")],
+        &[
+            (0, "call.created", ""),
+            (30, "call.hungup", ""),
+            (60, "call.ended", ""),
+            (
+                400,
+                "call.assigned",
+                "user = \"bob\"\ndata = { assigned_by = { id = 1001, name = \"Ada Agent\", email = \"ada@example.com\" } }",
+            ),
+        ],
     );
     rig.play(&scenario).await;
     rig.settle().await;
@@ -570,7 +680,14 @@ async fn aircall_tags_follow_the_conversation_within_two_hours_of_the_end() {
     assert!(!s.tags.iter().any(|t| t.name == "Too late"), "late tag not even created");
     assert!(rig.host.log().contains("tag added more than two hours after the call ended: skipped"));
     // VIP was applied before it was removed.
-    let tagged: Vec<String> = rig.sandbox.intercom().requests().iter().filter(|r| r.method == "POST" && r.path.ends_with("/tags") && r.path.starts_with("/conversations/")).map(|r| r.body["id"].as_str().unwrap_or("").to_string()).collect();
+    let tagged: Vec<String> = rig
+        .sandbox
+        .intercom()
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/tags") && r.path.starts_with("/conversations/"))
+        .map(|r| r.body["id"].as_str().unwrap_or("").to_string())
+        .collect();
     assert!(tagged.contains(&"771001".to_string()), "VIP (771001) applied: {tagged:?}");
 }
 
@@ -578,12 +695,94 @@ async fn aircall_tags_follow_the_conversation_within_two_hours_of_the_end() {
 
 /// The seed's table of supported formats, per country, with the E.164 number.
 const FORMATS: &[(&str, &[&str])] = &[
-    ("+33762043575", &["+33762043575", "33762043575", "07 62 04 35 75", "+33 7 62 04 35 75", "00762043575", "0762043575", "07.62.04.35.75", "07-62-04-35-75"]),
-    ("+14422497851", &["+14422497851", "14422497851", "(442) 249-7851", "+1 442 249 7851", "0(442)249-7851", "1 (442) 249-7851", "442-249-7851", "442 249 7851", "4422497851", "+1 442-249-7851", "+1 (442) 249-7851"]),
-    ("+442087653456", &["+442087653456", "442087653456", "020 8765 3456", "+44 20 8765 3456", "002087653456", "(2087) 653 456", "02087653456", "(20876) 53456", "(2087 65) 3456"]),
-    ("+551146803559", &["+551146803559", "551146803559", "(11) 4680-3559", "+55 11 4680 3559", "0(11)4680-3559", "11 4680-3559", "11 46803559", "11-4680-3559", "11-46803559", "+55 11 4680-3559"]),
-    ("+34911239613", &["+34911239613", "34911239613", "911 23 96 13", "+34 911 23 96 13", "0911239613", "911239613", "911 239 613", "34 9112 39613", "34 911 239 613"]),
-    ("+4917667402970", &["+4917667402970", "4917667402970", "0176 67402970", "+49 176 67402970", "0017667402970", "01766/7402970", "17667402970", "017667402970", "017 667 402970", "+49176 67402970", "004917667402970"]),
+    (
+        "+33762043575",
+        &[
+            "+33762043575",
+            "33762043575",
+            "07 62 04 35 75",
+            "+33 7 62 04 35 75",
+            "00762043575",
+            "0762043575",
+            "07.62.04.35.75",
+            "07-62-04-35-75",
+        ],
+    ),
+    (
+        "+14422497851",
+        &[
+            "+14422497851",
+            "14422497851",
+            "(442) 249-7851",
+            "+1 442 249 7851",
+            "0(442)249-7851",
+            "1 (442) 249-7851",
+            "442-249-7851",
+            "442 249 7851",
+            "4422497851",
+            "+1 442-249-7851",
+            "+1 (442) 249-7851",
+        ],
+    ),
+    (
+        "+442087653456",
+        &[
+            "+442087653456",
+            "442087653456",
+            "020 8765 3456",
+            "+44 20 8765 3456",
+            "002087653456",
+            "(2087) 653 456",
+            "02087653456",
+            "(20876) 53456",
+            "(2087 65) 3456",
+        ],
+    ),
+    (
+        "+551146803559",
+        &[
+            "+551146803559",
+            "551146803559",
+            "(11) 4680-3559",
+            "+55 11 4680 3559",
+            "0(11)4680-3559",
+            "11 4680-3559",
+            "11 46803559",
+            "11-4680-3559",
+            "11-46803559",
+            "+55 11 4680-3559",
+        ],
+    ),
+    (
+        "+34911239613",
+        &[
+            "+34911239613",
+            "34911239613",
+            "911 23 96 13",
+            "+34 911 23 96 13",
+            "0911239613",
+            "911239613",
+            "911 239 613",
+            "34 9112 39613",
+            "34 911 239 613",
+        ],
+    ),
+    (
+        "+4917667402970",
+        &[
+            "+4917667402970",
+            "4917667402970",
+            "0176 67402970",
+            "+49 176 67402970",
+            "0017667402970",
+            "01766/7402970",
+            "17667402970",
+            "017667402970",
+            "017 667 402970",
+            "+49176 67402970",
+            "004917667402970",
+        ],
+    ),
     ("+61281032081", &["+61281032081", "61281032081", "(02) 8103 2081", "+61 2 8103 2081", "0(02)81032081", "(02)81032081", "0281032081"]),
 ];
 
@@ -602,7 +801,10 @@ async fn every_seed_phone_format_is_matched() {
             let id = seed(&rig, vec![contact(&format!("Format {format}"), "user", format, None)]).remove(0);
             rig.play(&call("inbound", "support-fr", e164, &[(0, "call.ended", "")])).await;
             let found = id.clone();
-            rig.wait_for(&format!("{format} matched"), move |sb| (!conversations_of(&sb.intercom().state(), &found).is_empty()).then_some(())).await;
+            rig.wait_for(&format!("{format} matched"), move |sb| {
+                (!conversations_of(&sb.intercom().state(), &found).is_empty()).then_some(())
+            })
+            .await;
             previous = Some(id);
         }
     }
@@ -643,7 +845,13 @@ async fn a_500_then_success_gives_exactly_one_conversation() {
     let rig = rig_with(", sms_target = \"new_conversation\"").await;
     // The note after the conversation's creation fails once: the retry replays the
     // creation from the journal instead of starting a second conversation.
-    rig.sandbox.intercom().inject(Fault { fail_next: 1, status: Some(500), path_prefix: Some("/conversations/".into()), method: Some("POST".into()), ..Fault::default() });
+    rig.sandbox.intercom().inject(Fault {
+        fail_next: 1,
+        status: Some(500),
+        path_prefix: Some("/conversations/".into()),
+        method: Some("POST".into()),
+        ..Fault::default()
+    });
     rig.play(&sms("inbound", "support-fr", "+33 6 12 34 56 78", "Allo", None, &[(0, "message.received", "")])).await;
     rig.settle().await;
     let s = rig.sandbox.intercom().state();
@@ -658,7 +866,13 @@ async fn a_500_then_success_gives_exactly_one_conversation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_waits_for_the_rate_limit_reset() {
     let rig = rig().await;
-    rig.sandbox.intercom().inject(Fault { fail_next: 1, status: Some(429), retry_after: Some(2), path_prefix: Some("/contacts/search".into()), ..Fault::default() });
+    rig.sandbox.intercom().inject(Fault {
+        fail_next: 1,
+        status: Some(429),
+        retry_after: Some(2),
+        path_prefix: Some("/contacts/search".into()),
+        ..Fault::default()
+    });
     rig.play(&missed_inbound("+33 6 12 34 56 78")).await;
     rig.settle().await;
     let conv = logged(&rig, CHLOE, 1).await;
@@ -666,8 +880,12 @@ async fn a_429_waits_for_the_rate_limit_reset() {
     let reqs = rig.sandbox.intercom().requests();
     let limited = reqs.iter().find(|r| r.status == 429).expect("429 served");
     let next = reqs.iter().find(|r| r.path == "/contacts/search" && r.status == 200).expect("search retried");
-    assert!(next.timestamp_ms - limited.timestamp_ms >= 1_900, "waited {} ms for X-RateLimit-Reset", next.timestamp_ms - limited.timestamp_ms);
-    assert!(rig.host.cli(&["dead-letters", "list"]).lines().all(|l| !l.contains("intercom")) , "no dead letter");
+    assert!(
+        next.timestamp_ms - limited.timestamp_ms >= 1_900,
+        "waited {} ms for X-RateLimit-Reset",
+        next.timestamp_ms - limited.timestamp_ms
+    );
+    assert!(rig.host.cli(&["dead-letters", "list"]).lines().all(|l| !l.contains("intercom")), "no dead letter");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -36,10 +36,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::rig::Rig;
 use serde_json::json;
-use support::rig::Rig;
 use switchboard_sandbox::hubspot::Execution;
 use switchboard_sandbox::{Fault, RequestRecord};
 
@@ -67,7 +65,9 @@ fn sms(key: &str, number: &str, from: &str, body: &str) -> String {
 
 /// `[[step]]` tables: `(at, "call"|"message", key, event, extra TOML)`.
 fn steps(list: &[(u32, &str, &str, &str, &str)]) -> String {
-    list.iter().map(|(at, what, key, event, extra)| format!("[[step]]\nat = {at}\n{what} = \"{key}\"\nevent = \"{event}\"\n{extra}\n\n")).collect()
+    list.iter()
+        .map(|(at, what, key, event, extra)| format!("[[step]]\nat = {at}\n{what} = \"{key}\"\nevent = \"{event}\"\n{extra}\n\n"))
+        .collect()
 }
 
 /// Two answered calls from `from` at once, `a` on Support FR (Ada, tagged
@@ -231,7 +231,9 @@ mod intercom {
     /// What the contact said in the conversation: the opening message, then its replies
     /// (each logged call or SMS is one of them; details follow in notes).
     fn from_contact(c: &Conversation) -> Vec<String> {
-        std::iter::once(c.source_body.clone()).chain(c.parts.iter().filter(|p| p.part_type == "comment").filter_map(|p| p.body.clone())).collect()
+        std::iter::once(c.source_body.clone())
+            .chain(c.parts.iter().filter(|p| p.part_type == "comment").filter_map(|p| p.body.clone()))
+            .collect()
     }
 
     fn tag_names(s: &IntercomState, c: &Conversation) -> Vec<String> {
@@ -418,8 +420,11 @@ mod helpscout {
         let rig = rig().await;
         play_slowly(&rig, "helpscout", &two_calls(("support-fr", "anonymous"), ("support-fr", "anonymous")), true).await;
         let s = state(&rig);
-        let anon: Vec<&Customer> =
-            s.customers.iter().filter(|c| c.phones.is_empty() && c.first_name.as_deref().is_some_and(|n| n.contains("Unknown Contact"))).collect();
+        let anon: Vec<&Customer> = s
+            .customers
+            .iter()
+            .filter(|c| c.phones.is_empty() && c.first_name.as_deref().is_some_and(|n| n.contains("Unknown Contact")))
+            .collect();
         assert_eq!(anon.len(), 1, "one shared unknown-contact customer: {:#?}", s.customers);
         let convs = conversations_of(&s, anon[0].id);
         assert_eq!(convs.len(), 1, "the second call joins the open conversation: {convs:#?}");
@@ -449,7 +454,11 @@ mod helpscout {
         let sales = convs.iter().find(|c| c.mailbox_id == SALES).expect("the Sales US call's conversation");
         finished(support, "Support FR", "Billing");
         finished(sales, "Sales US", "VIP");
-        assert!(s.conversations.iter().all(|c| c.customer_id == anon[0].id), "nothing logged on a deleted duplicate: {:#?}", s.conversations);
+        assert!(
+            s.conversations.iter().all(|c| c.customer_id == anon[0].id),
+            "nothing logged on a deleted duplicate: {:#?}",
+            s.conversations
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -473,11 +482,7 @@ mod gorgias {
     use switchboard_sandbox::gorgias::model::{Customer, GorgiasState, Ticket};
 
     async fn rig() -> Rig {
-        Rig::start(
-            "gorgias",
-            "base_url = \"{gorgias}\"\nsecrets = { api = \"operator@sandbox.test:sandbox-gorgias-key\" }\n",
-        )
-        .await
+        Rig::start("gorgias", "base_url = \"{gorgias}\"\nsecrets = { api = \"operator@sandbox.test:sandbox-gorgias-key\" }\n").await
     }
 
     fn state(rig: &Rig) -> GorgiasState {
@@ -682,7 +687,9 @@ mod hubspot {
         play_slowly(&rig, "hubspot", &scenario, true).await;
         let s = state(&rig);
         assert_eq!(s.communications.len(), 6, "{:#?}", bodies(&s.communications));
-        for (text, line) in [("Merci", "Support FR"), ("Thanks", "Sales US"), ("Je signe demain", "Support FR"), ("Signing tomorrow", "Sales US")] {
+        for (text, line) in
+            [("Merci", "Support FR"), ("Thanks", "Sales US"), ("Je signe demain", "Support FR"), ("Signing tomorrow", "Sales US")]
+        {
             let found = logged(&s, text);
             assert_eq!(found.len(), 1, "{text:?} logged once: {:#?}", bodies(&s.communications));
             let body = found[0].record.properties.get("hs_communication_body").cloned().unwrap_or_default();
@@ -749,4 +756,3 @@ mod hubspot {
         }
     }
 }
-

@@ -1,10 +1,8 @@
 //! Misbehaving plugins fail their own jobs with the right reason; others keep working.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use crate::support::*;
 use std::time::{Duration, Instant};
-use support::*;
 
 #[tokio::test]
 async fn trap_loop_memory_bomb_and_undeclared_host_fail_only_their_jobs() {

@@ -4,13 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
+use crate::support::rig::Rig;
 use serde_json::Value;
-use support::rig::Rig;
 use switchboard::simulate::fields::{self, Kind};
 use switchboard::simulate::{self, PlayOptions, Speed, World};
 use switchboard_sandbox::{NOTES_TOKEN, Sandbox, SandboxOptions};
@@ -55,7 +53,19 @@ async fn an_answered_call_lands_in_the_emulators_in_order() {
 async fn the_cli_plays_concurrent_calls_and_messages() {
     let rig = Rig::start("example", &example()).await;
     let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(["simulate", "many-concurrent", "sms", "anonymous", "--speed", "max", "--quiet", "--to", &rig.host.url, "--token", support::TOKEN])
+        .args([
+            "simulate",
+            "many-concurrent",
+            "sms",
+            "anonymous",
+            "--speed",
+            "max",
+            "--quiet",
+            "--to",
+            &rig.host.url,
+            "--token",
+            crate::support::TOKEN,
+        ])
         .args(["--aircall", rig.sandbox.aircall_url()])
         .output()
         .expect("switchboard runs");
@@ -66,7 +76,8 @@ async fn the_cli_plays_concurrent_calls_and_messages() {
     let notes = rig.sandbox.notes().state().notes;
     // 50 calls × 4 events + 3 message events + 2 anonymous calls (4 + 3 events).
     assert_eq!(notes.len(), 200 + 3 + 7, "{}", rig.host.log());
-    let calls: std::collections::BTreeSet<&str> = notes.iter().filter_map(|n| n.body["subject"].as_str()).filter(|s| s.starts_with("call:")).collect();
+    let calls: std::collections::BTreeSet<&str> =
+        notes.iter().filter_map(|n| n.body["subject"].as_str()).filter(|s| s.starts_with("call:")).collect();
     assert_eq!(calls.len(), 52, "every concurrent call kept its own id");
     assert_eq!(notes.iter().filter(|n| n.body["number"] == "anonymous").count(), 7);
     assert!(notes.iter().any(|n| n.body["number"] == "+33640000050"), "{{n}} numbered the 50th caller");
@@ -127,7 +138,8 @@ async fn every_bundled_scenario_posts_only_what_aircall_webhooks_carry() {
             }
             let resource = hook["resource"].as_str().unwrap_or_default();
             match Kind::of_resource(resource) {
-                Some(kind) => problems.extend(fields::check_webhook(kind, &hook["data"]).into_iter().map(|p| format!("{name} {}: {p}", hook["event"]))),
+                Some(kind) => problems
+                    .extend(fields::check_webhook(kind, &hook["data"]).into_iter().map(|p| format!("{name} {}: {p}", hook["event"]))),
                 None => problems.push(format!("{name} {}: resource `{resource}` has no row in the field table", hook["event"])),
             }
         }
@@ -162,7 +174,8 @@ async fn every_bundled_scenario_posts_only_what_aircall_webhooks_carry() {
 fn the_cli_names_a_broken_scenario_and_posts_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("broken.toml");
-    std::fs::write(&path, "[[call]]\nkey = \"c\"\ndirection = \"inbound\"\nnumber = \"nowhere\"\nfrom = \"+33612345678\"\n").expect("write");
+    std::fs::write(&path, "[[call]]\nkey = \"c\"\ndirection = \"inbound\"\nnumber = \"nowhere\"\nfrom = \"+33612345678\"\n")
+        .expect("write");
     // Port 9 (discard): a post would fail; the check must come first.
     let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
         .args(["simulate", path.to_str().unwrap_or_default(), "--to", "http://127.0.0.1:9"])

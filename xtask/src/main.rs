@@ -2,13 +2,16 @@
 //!
 //! - `plugins [NAME...]`: add the wasm32-wasip2 target if missing, build every
 //!   plugin (or the named ones) in release, and assemble `dist/plugins/<name>/{plugin.toml, plugin.wasm}`.
-//! - `test [ARGS]`: `plugins`, then `cargo test` on the native crates (the
+//! - `test [ARGS]`: `cargo fmt --all --check` (the style is `rustfmt.toml`),
+//!   `plugins`, then `cargo test` on the native crates (the
 //!   workspace's default members), then the plugin crates' own unit tests
 //!   (`cargo test -p <plugin>…` on the host target: Intercom's rules, HubSpot's
 //!   signatures…). With ARGS (`cargo xtask test -p switchboard --test cli`) only
 //!   the native `cargo test ARGS` runs.
 //! - `demo [ARGS]`: `plugins`, then the demo (`demo/`: sandbox + host + scenarios;
 //!   `cargo xtask demo --quick` exits after the summary).
+//! - `bench`: `plugins`, then every benchmark in release (dispatch, ingest,
+//!   reload, the phone engine); results go in `BENCHMARKS.md`.
 //! - `new-plugin NAME`: a new connector in `plugins/NAME`, copied from
 //!   `plugins/example` and added to the workspace (see [`new_plugin`]).
 
@@ -60,36 +63,19 @@ fn discover(root: &Path) -> Result<Vec<PluginCrate>, String> {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn run(cmd: &mut Command) -> Result<(), String> {
     eprintln!("xtask: {cmd:?}");
-    let status = cmd
-        .status()
-        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{cmd:?} failed with {status}"))
-    }
+    let status = cmd.status().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{cmd:?} failed with {status}")) }
 }
 
 fn ensure_target() -> Result<(), String> {
-    let out = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output();
+    let out = Command::new("rustup").args(["target", "list", "--installed"]).output();
     match out {
-        Ok(o)
-            if String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .any(|l| l.trim() == "wasm32-wasip2") =>
-        {
-            Ok(())
-        }
+        Ok(o) if String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == "wasm32-wasip2") => Ok(()),
         Ok(_) => run(Command::new("rustup").args(["target", "add", "wasm32-wasip2"])),
         Err(_) => {
             eprintln!("xtask: rustup not found; assuming the wasm32-wasip2 target is installed");
@@ -105,29 +91,18 @@ fn plugins(only: &[String]) -> Result<(), String> {
     let mut plugins = discover(&root)?;
     if !only.is_empty() {
         if let Some(unknown) = only.iter().find(|n| !plugins.iter().any(|p| &p.name == *n)) {
-            return Err(format!(
-                "no plugin named `{unknown}` under {}",
-                PLUGIN_ROOTS.join(" or ")
-            ));
+            return Err(format!("no plugin named `{unknown}` under {}", PLUGIN_ROOTS.join(" or ")));
         }
         plugins.retain(|p| only.contains(&p.name));
     }
     let mut cmd = Command::new(env!("CARGO"));
-    cmd.current_dir(&root)
-        .args(["build", "--target", "wasm32-wasip2", "--profile", "plugin"]);
+    cmd.current_dir(&root).args(["build", "--target", "wasm32-wasip2", "--profile", "plugin"]);
     for p in &plugins {
         cmd.args(["-p", &p.package]);
     }
     run(&mut cmd)?;
-    for PluginCrate {
-        package,
-        folder,
-        name,
-    } in &plugins
-    {
-        let wasm = root
-            .join("target/wasm32-wasip2/plugin")
-            .join(format!("{}.wasm", package.replace('-', "_")));
+    for PluginCrate { package, folder, name } in &plugins {
+        let wasm = root.join("target/wasm32-wasip2/plugin").join(format!("{}.wasm", package.replace('-', "_")));
         let dest = root.join("dist/plugins").join(name);
         std::fs::create_dir_all(&dest).map_err(|e| format!("{}: {e}", dest.display()))?;
         std::fs::copy(folder.join("plugin.toml"), dest.join("plugin.toml"))
@@ -135,15 +110,31 @@ fn plugins(only: &[String]) -> Result<(), String> {
         // Copy then rename, so a watching host never sees half a component.
         let tmp = dest.join(".plugin.wasm.tmp");
         std::fs::copy(&wasm, &tmp).map_err(|e| format!("{}: {e}", wasm.display()))?;
-        std::fs::rename(&tmp, dest.join("plugin.wasm"))
-            .map_err(|e| format!("{}: {e}", dest.display()))?;
-        let size = std::fs::metadata(dest.join("plugin.wasm"))
-            .map(|m| m.len())
-            .unwrap_or(0);
-        eprintln!(
-            "xtask: dist/plugins/{name}/plugin.wasm ({} KiB)",
-            size / 1024
-        );
+        std::fs::rename(&tmp, dest.join("plugin.wasm")).map_err(|e| format!("{}: {e}", dest.display()))?;
+        let size = std::fs::metadata(dest.join("plugin.wasm")).map(|m| m.len()).unwrap_or(0);
+        eprintln!("xtask: dist/plugins/{name}/plugin.wasm ({} KiB)", size / 1024);
+    }
+    Ok(())
+}
+
+/// Fails, naming the fix, when a file is not formatted as `rustfmt.toml` says.
+fn fmt_check() -> Result<(), String> {
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.current_dir(root()).args(["fmt", "--all", "--check"]);
+    run(&mut cmd).map_err(|e| format!("{e}\nxtask: some files are not formatted; run `cargo fmt --all`"))
+}
+
+/// Every benchmark, in release, after the plugins they load.
+fn bench() -> Result<(), String> {
+    for args in [
+        &["bench", "-p", "switchboard", "--bench", "dispatch"][..],
+        &["bench", "-p", "switchboard", "--bench", "ingest"],
+        &["bench", "-p", "switchboard", "--bench", "reload"],
+        &["bench", "-p", "switchboard-phone"],
+    ] {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.current_dir(root()).args(args);
+        run(&mut cmd)?;
     }
     Ok(())
 }
@@ -171,7 +162,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("plugins") => plugins(&args[1..]),
+        Some("test") if args.len() == 1 => fmt_check().and_then(|_| plugins(&[])).and_then(|_| test(&[])),
         Some("test") => plugins(&[]).and_then(|_| test(&args[1..])),
+        Some("bench") => plugins(&[]).and_then(|_| bench()),
         Some("demo") => plugins(&[]).and_then(|_| {
             let mut cmd = Command::new(env!("CARGO"));
             cmd.current_dir(root()).args(["run", "-p", "switchboard-demo", "--bin", "demo", "--"]).args(&args[1..]);
@@ -183,7 +176,7 @@ fn main() -> ExitCode {
             }),
             _ => Err("usage: cargo xtask new-plugin NAME".into()),
         },
-        _ => Err("usage: cargo xtask plugins [NAME...] | test [ARGS] | demo [ARGS] | new-plugin NAME".into()),
+        _ => Err("usage: cargo xtask plugins [NAME...] | test [ARGS] | bench | demo [ARGS] | new-plugin NAME".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -12,15 +12,11 @@ use toml_edit::{DocumentMut, Item, Value, value};
 fn check_name(name: &str) -> Result<(), String> {
     let ok = name.len() <= 64
         && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "plugin name {name:?}: use lower-case letters, digits, `-` or `_`, starting with a letter (at most 64)"
-        ))
+        Err(format!("plugin name {name:?}: use lower-case letters, digits, `-` or `_`, starting with a letter (at most 64)"))
     }
 }
 
@@ -33,9 +29,7 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 }
 
 fn parse(path: &Path) -> Result<DocumentMut, String> {
-    read(path)?
-        .parse::<DocumentMut>()
-        .map_err(|e| format!("{}: {e}", path.display()))
+    read(path)?.parse::<DocumentMut>().map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Copy a folder's files and sub-folders (no `target/`).
@@ -50,8 +44,7 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
                 copy_tree(&src, &dst)?;
             }
         } else {
-            std::fs::copy(&src, &dst)
-                .map_err(|e| format!("copying {} to {}: {e}", src.display(), dst.display()))?;
+            std::fs::copy(&src, &dst).map_err(|e| format!("copying {} to {}: {e}", src.display(), dst.display()))?;
         }
     }
     Ok(())
@@ -68,12 +61,8 @@ fn add_member(workspace: &mut DocumentMut, member: &str) -> Result<(), String> {
     if members.iter().any(|m| m.as_str() == Some(member)) {
         return Ok(());
     }
-    let last_plugin = members
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| m.as_str().is_some_and(|s| s.starts_with("plugins/")))
-        .map(|(i, _)| i)
-        .last();
+    let last_plugin =
+        members.iter().enumerate().filter(|(_, m)| m.as_str().is_some_and(|s| s.starts_with("plugins/"))).map(|(i, _)| i).last();
     let at = last_plugin.map_or(members.len(), |i| i + 1);
     let mut entry = Value::from(member);
     if let Some(neighbour) = members.get(at.saturating_sub(1)) {
@@ -118,8 +107,7 @@ mod tests {
     /// A throw-away copy of the workspace's `Cargo.toml` and `plugins/example`.
     fn scratch(tag: &str) -> PathBuf {
         let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let dir =
-            std::env::temp_dir().join(format!("xtask-new-plugin-{tag}-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("xtask-new-plugin-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         copy_tree(&repo.join("plugins/example"), &dir.join("plugins/example")).unwrap();
         std::fs::copy(repo.join("Cargo.toml"), dir.join("Cargo.toml")).unwrap();
@@ -132,58 +120,25 @@ mod tests {
         let dest = new_plugin(&root, "zendesk").unwrap();
         let manifest: toml::Table = read(&dest.join("plugin.toml")).unwrap().parse().unwrap();
         assert_eq!(manifest["name"].as_str(), Some("zendesk"));
-        assert_eq!(
-            manifest["contract"].as_str(),
-            Some("0.2.0"),
-            "the rest of the manifest is kept"
-        );
+        assert_eq!(manifest["contract"].as_str(), Some("0.2.0"), "the rest of the manifest is kept");
         let cargo: toml::Table = read(&dest.join("Cargo.toml")).unwrap().parse().unwrap();
-        assert_eq!(
-            cargo["package"]["name"].as_str(),
-            Some("switchboard-plugin-zendesk")
-        );
-        assert!(
-            dest.join("src/lib.rs").is_file()
-                && dest.join("src/rules.rs").is_file()
-                && dest.join("src/api/mod.rs").is_file()
-        );
+        assert_eq!(cargo["package"]["name"].as_str(), Some("switchboard-plugin-zendesk"));
+        assert!(dest.join("src/lib.rs").is_file() && dest.join("src/rules.rs").is_file() && dest.join("src/api/mod.rs").is_file());
 
         let workspace_text = read(&root.join("Cargo.toml")).unwrap();
         let workspace: toml::Table = workspace_text.parse().unwrap();
-        let members: Vec<&str> = workspace["workspace"]["members"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|m| m.as_str())
-            .collect();
-        assert!(
-            members.contains(&"plugins/zendesk") && members.contains(&"plugins/example"),
-            "{members:?}"
-        );
-        assert!(
-            workspace_text.contains("    \"plugins/zendesk\",\n"),
-            "laid out like its neighbours:\n{workspace_text}"
-        );
-        assert!(
-            workspace_text.contains("# `cargo test` / `cargo build` without `-p`"),
-            "comments survive"
-        );
+        let members: Vec<&str> = workspace["workspace"]["members"].as_array().unwrap().iter().filter_map(|m| m.as_str()).collect();
+        assert!(members.contains(&"plugins/zendesk") && members.contains(&"plugins/example"), "{members:?}");
+        assert!(workspace_text.contains("    \"plugins/zendesk\",\n"), "laid out like its neighbours:\n{workspace_text}");
+        assert!(workspace_text.contains("# `cargo test` / `cargo build` without `-p`"), "comments survive");
         let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]
     fn an_existing_folder_or_a_bad_name_is_refused() {
         let root = scratch("refused");
-        assert!(
-            new_plugin(&root, "example")
-                .unwrap_err()
-                .contains("exists already")
-        );
-        assert!(
-            new_plugin(&root, "Bad Name")
-                .unwrap_err()
-                .contains("lower-case")
-        );
+        assert!(new_plugin(&root, "example").unwrap_err().contains("exists already"));
+        assert!(new_plugin(&root, "Bad Name").unwrap_err().contains("lower-case"));
         let _ = std::fs::remove_dir_all(&root);
     }
 }

@@ -15,13 +15,27 @@ pub(super) fn render(out: &mut String, s: &Value) {
     out.push_str(&format!("  tickets: {}\n", tickets.len()));
     for t in tickets {
         let tags: Vec<String> = list(t, "tag_ids").iter().map(tag).collect();
-        let assignee = if t["assignee_user_id"].is_null() { "unassigned".to_string() } else { format!("user {}", text(t, "assignee_user_id")) };
-        out.push_str(&format!("    #{} {} · {} · {} · {} · tags [{}]\n", text(t, "id"), text(t, "subject"), text(t, "channel"), text(t, "status"), assignee, tags.join(", ")));
+        let assignee =
+            if t["assignee_user_id"].is_null() { "unassigned".to_string() } else { format!("user {}", text(t, "assignee_user_id")) };
+        out.push_str(&format!(
+            "    #{} {} · {} · {} · {} · tags [{}]\n",
+            text(t, "id"),
+            text(t, "subject"),
+            text(t, "channel"),
+            text(t, "status"),
+            assignee,
+            tags.join(", ")
+        ));
         for m in list(t, "messages") {
             let kind = if m["channel"] == "internal-note" { "note" } else { &text(m, "channel") };
             out.push_str(&format!("      · {:<9} {}\n", kind, short(&text(m, "body_text"), 70)));
             for a in list(m, "attachments") {
-                out.push_str(&format!("          attached: {} ({}, {} bytes)\n", text(a, "name"), text(a, "content_type"), text(a, "size")));
+                out.push_str(&format!(
+                    "          attached: {} ({}, {} bytes)\n",
+                    text(a, "name"),
+                    text(a, "content_type"),
+                    text(a, "size")
+                ));
             }
         }
     }

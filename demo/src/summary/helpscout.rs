@@ -15,11 +15,23 @@ pub(super) fn render(out: &mut String, s: &Value) {
     for c in convs {
         let tags: Vec<String> = list(c, "tags").iter().map(|t| t.as_str().unwrap_or_default().to_string()).collect();
         let assignee = if c["assignee"].is_null() { "unassigned".to_string() } else { format!("user {}", text(c, "assignee")) };
-        out.push_str(&format!("    #{} {} · {} · {} · tags [{}]\n", text(c, "number"), text(c, "subject"), text(c, "status"), assignee, tags.join(", ")));
+        out.push_str(&format!(
+            "    #{} {} · {} · {} · tags [{}]\n",
+            text(c, "number"),
+            text(c, "subject"),
+            text(c, "status"),
+            assignee,
+            tags.join(", ")
+        ));
         for t in list(c, "threads") {
             out.push_str(&format!("      · {:<9} {}\n", text(t, "kind"), short(&text(t, "text"), 70)));
             for a in list(t, "attachments") {
-                out.push_str(&format!("          attached: {} ({}, {} bytes)\n", text(a, "file_name"), text(a, "mime_type"), text(a, "size")));
+                out.push_str(&format!(
+                    "          attached: {} ({}, {} bytes)\n",
+                    text(a, "file_name"),
+                    text(a, "mime_type"),
+                    text(a, "size")
+                ));
             }
         }
     }

@@ -29,11 +29,7 @@ pub(crate) fn list<'a>(v: &'a Value, key: &str) -> &'a [Value] {
 /// First line of a text, at most `max` characters.
 pub(crate) fn short(s: &str, max: usize) -> String {
     let line = s.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-    if line.chars().count() > max {
-        format!("{}…", line.chars().take(max).collect::<String>())
-    } else {
-        line.to_string()
-    }
+    if line.chars().count() > max { format!("{}…", line.chars().take(max).collect::<String>()) } else { line.to_string() }
 }
 
 fn state<T: serde::Serialize>(t: T) -> Value {

@@ -11,7 +11,10 @@ pub(super) fn render(out: &mut String, s: &Value) {
     let mut by_subject: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for n in notes {
         let body = &n["body"];
-        by_subject.entry(format!("{} ({})", text(body, "subject"), text(body, "number"))).or_default().push(text(body, "event").into_owned());
+        by_subject
+            .entry(format!("{} ({})", text(body, "subject"), text(body, "number")))
+            .or_default()
+            .push(text(body, "event").into_owned());
     }
     out.push_str(&format!("  notes: {} on {} calls/messages\n", notes.len(), by_subject.len()));
     for (subject, events) in by_subject {

@@ -10,12 +10,12 @@
 //! an `unavailable` error naming the field, never an empty list or a last page.
 
 use super::model::{Call, Contact, Number, User};
+use crate::config::AccountConfig;
 use crate::outbound::ratelimit::{Budget, RateLimiters, Signal, read_signal};
 use crate::outbound::ssrf::CheckedResolver;
-use crate::config::AccountConfig;
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -164,9 +164,7 @@ impl AircallClient {
     /// A client for `account`.
     pub fn new(account: &AccountConfig) -> anyhow::Result<AircallClient> {
         let auth = match (&account.api_id, &account.api_token) {
-            (Some(id), Some(token)) => {
-                Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{token}"))))
-            }
+            (Some(id), Some(token)) => Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{token}")))),
             (None, Some(token)) => Some(format!("Bearer {token}")),
             _ => None,
         };
@@ -227,10 +225,9 @@ impl AircallClient {
 
     /// `POST /v1/calls/:id/insight_cards`
     pub async fn push_insight_card(&self, call_id: u64, card: &InsightCard) -> Result<(), AircallError> {
-        let body = serde_json::to_value(card).map_err(|e| AircallError::Unavailable(format!("aircall: insight card not serialisable: {e}")))?;
-        self.call(reqwest::Method::POST, &format!("/v1/calls/{call_id}/insight_cards"), Some(body))
-            .await
-            .map(|_| ())
+        let body =
+            serde_json::to_value(card).map_err(|e| AircallError::Unavailable(format!("aircall: insight card not serialisable: {e}")))?;
+        self.call(reqwest::Method::POST, &format!("/v1/calls/{call_id}/insight_cards"), Some(body)).await.map(|_| ())
     }
 
     /// `GET /v1/contacts/search?{field}={value}`
@@ -252,7 +249,14 @@ impl AircallClient {
 
     /// `POST /v1/numbers/:id/messages/native/send`; `sender` is the Aircall user
     /// the message is attributed to in the inbox.
-    pub async fn send_message(&self, number_id: u64, to: &str, body: &str, media: &[String], sender: Option<u64>) -> Result<Value, AircallError> {
+    pub async fn send_message(
+        &self,
+        number_id: u64,
+        to: &str,
+        body: &str,
+        media: &[String],
+        sender: Option<u64>,
+    ) -> Result<Value, AircallError> {
         let mut payload = json!({ "to": to, "body": body });
         if !media.is_empty() {
             payload["mediaUrl"] = json!(media);

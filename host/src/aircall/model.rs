@@ -398,30 +398,70 @@ pub struct Intelligence {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub enum CallKind {
-    Created, RingingOnAgent, AgentDeclined, Answered, Transferred, ExternalTransferred,
-    UnsuccessfulTransfer, Hold, Unhold, IvrOptionSelected, Hungup, Ended, VoicemailLeft,
-    CommAssetsGenerated, Assigned, Archived, Tagged, Untagged, Commented,
+    Created,
+    RingingOnAgent,
+    AgentDeclined,
+    Answered,
+    Transferred,
+    ExternalTransferred,
+    UnsuccessfulTransfer,
+    Hold,
+    Unhold,
+    IvrOptionSelected,
+    Hungup,
+    Ended,
+    VoicemailLeft,
+    CommAssetsGenerated,
+    Assigned,
+    Archived,
+    Tagged,
+    Untagged,
+    Commented,
 }
 
 /// Kinds of message events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(missing_docs)]
-pub enum MessageKind { Sent, Received, StatusUpdated }
+pub enum MessageKind {
+    Sent,
+    Received,
+    StatusUpdated,
+}
 
 /// Kinds of voice-agent events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(missing_docs)]
-pub enum VoiceAgentKind { Started, Ended, Escalated, Summary }
+pub enum VoiceAgentKind {
+    Started,
+    Ended,
+    Escalated,
+    Summary,
+}
 
 /// Kinds of contact / number events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(missing_docs)]
-pub enum ObjectKind { Created, Updated, Deleted, Opened, Closed }
+pub enum ObjectKind {
+    Created,
+    Updated,
+    Deleted,
+    Opened,
+    Closed,
+}
 
 /// Kinds of user events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(missing_docs)]
-pub enum UserKind { Created, Deleted, Connected, Disconnected, Opened, Closed, WrapUpStarted, WrapUpEnded }
+pub enum UserKind {
+    Created,
+    Deleted,
+    Connected,
+    Disconnected,
+    Opened,
+    Closed,
+    WrapUpStarted,
+    WrapUpEnded,
+}
 
 /// An event the host understands, with its parsed object.
 #[derive(Debug, Clone)]
@@ -487,10 +527,18 @@ fn checked(event: &str, parsed: ParsedEvent) -> Result<Option<ParsedEvent>, Data
 }
 
 const INTELLIGENCE_EVENTS: &[&str] = &[
-    "transcription.created", "summary.created", "topics.created", "sentiment.created",
-    "action_item.created", "playbook_result.created", "playbook_result.updated",
-    "realtime_transcription.utterances_received", "custom_summary.result_created",
-    "custom_summary.result_updated", "call_evaluation.created", "call_evaluation.updated",
+    "transcription.created",
+    "summary.created",
+    "topics.created",
+    "sentiment.created",
+    "action_item.created",
+    "playbook_result.created",
+    "playbook_result.updated",
+    "realtime_transcription.utterances_received",
+    "custom_summary.result_created",
+    "custom_summary.result_updated",
+    "call_evaluation.created",
+    "call_evaluation.updated",
 ];
 
 impl ParsedEvent {
@@ -543,9 +591,7 @@ impl ParsedEvent {
             "number.opened" => number(ObjectKind::Opened),
             "number.closed" => number(ObjectKind::Closed),
             "integration.deleted" => Ok(Some(ParsedEvent::IntegrationDeleted)),
-            e if INTELLIGENCE_EVENTS.contains(&e) => {
-                Ok(Some(ParsedEvent::Intelligence(e.to_string(), from(event, data)?)))
-            }
+            e if INTELLIGENCE_EVENTS.contains(&e) => Ok(Some(ParsedEvent::Intelligence(e.to_string(), from(event, data)?))),
             e => match e.strip_suffix(".v2").unwrap_or(e) {
                 "user.created" => user(UserKind::Created),
                 "user.deleted" => user(UserKind::Deleted),

@@ -17,7 +17,8 @@ impl JobCaps {
         let credential = self.integration.credentials.get(secret_name).ok_or_else(|| {
             CapabilityError::Denied(format!("no secret {secret_name:?} is configured for integration {:?}", self.integration.id))
         })?;
-        HmacSha256::new_from_slice(credential.value.as_bytes()).map_err(|e| CapabilityError::Invalid(format!("secret {secret_name:?}: {e}")))
+        HmacSha256::new_from_slice(credential.value.as_bytes())
+            .map_err(|e| CapabilityError::Invalid(format!("secret {secret_name:?}: {e}")))
     }
 
     /// `crypto.hmac-sha256`

@@ -71,17 +71,9 @@ impl JobCaps {
         let target = self.check_request(&req)?;
         let fp = journal::fingerprint("http", &req);
         let write = is_write(&req.method);
-        let sender = Sender {
-            shared: self.shared.clone(),
-            integration: self.integration.clone(),
-            deadline: self.deadline,
-        };
+        let sender = Sender { shared: self.shared.clone(), integration: self.integration.clone(), deadline: self.deadline };
         let admit = async { sender.admit(&target).await.map_err(Err) };
-        match self
-            .journal
-            .admitted_effect(&fp, write, admit, sender.perform(&req, &target))
-            .await
-        {
+        match self.journal.admitted_effect(&fp, write, admit, sender.perform(&req, &target)).await {
             Effect::Final(response) => Ok(response),
             Effect::NotFinal(answer) => answer,
             Effect::Ambiguous => Err(CapabilityError::Ambiguous(format!(
@@ -97,62 +89,42 @@ impl JobCaps {
     /// literal address only when public (names are checked after DNS), a
     /// secret that is configured, and no header the host owns.
     fn check_request(&self, req: &Request) -> Result<Target, CapabilityError> {
-        let url = url::Url::parse(&req.url)
-            .map_err(|e| CapabilityError::Invalid(format!("bad URL {:?}: {e}", req.url)))?;
+        let url = url::Url::parse(&req.url).map_err(|e| CapabilityError::Invalid(format!("bad URL {:?}: {e}", req.url)))?;
         match url.scheme() {
             "https" => {}
             "http" if self.shared.network.allow_http => {}
             s => {
-                return Err(CapabilityError::Denied(format!(
-                    "scheme {s:?} not allowed (https only)"
-                )));
+                return Err(CapabilityError::Denied(format!("scheme {s:?} not allowed (https only)")));
             }
         }
-        let host = url
-            .host_str()
-            .ok_or_else(|| CapabilityError::Invalid("URL has no host".into()))?
-            .to_ascii_lowercase();
+        let host = url.host_str().ok_or_else(|| CapabilityError::Invalid("URL has no host".into()))?.to_ascii_lowercase();
         let port = url.port_or_known_default();
         if !self.integration.host_allowed(&host, port) {
             let i = &self.integration;
             tracing::warn!(plugin = %i.plugin, integration = %i.id, event = %self.label.event_id, %host, "outbound request to an undeclared host refused");
             self.shared.metrics.outbound(&host, "denied");
-            return Err(CapabilityError::Denied(format!(
-                "host {host:?} is not declared in the plugin's allowed_hosts"
-            )));
+            return Err(CapabilityError::Denied(format!("host {host:?} is not declared in the plugin's allowed_hosts")));
         }
-        if let Some(ip) = url
-            .host_str()
-            .and_then(|h| h.trim_matches(['[', ']']).parse::<std::net::IpAddr>().ok())
-        {
+        if let Some(ip) = url.host_str().and_then(|h| h.trim_matches(['[', ']']).parse::<std::net::IpAddr>().ok()) {
             if !self.shared.network.allow_private && !crate::outbound::ssrf::is_public(ip) {
                 self.shared.metrics.outbound(&host, "denied");
-                return Err(CapabilityError::Denied(format!(
-                    "address {ip} is not public"
-                )));
+                return Err(CapabilityError::Denied(format!("address {ip} is not public")));
             }
         }
         let credential = match &req.credential {
-            Some(name) => Some(self.integration.credentials.get(name).cloned().ok_or_else(
-                || {
-                    CapabilityError::Denied(format!(
-                        "no secret named {name:?} is configured for this integration"
-                    ))
-                },
-            )?),
+            Some(name) => Some(
+                self.integration
+                    .credentials
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| CapabilityError::Denied(format!("no secret named {name:?} is configured for this integration")))?,
+            ),
             None => None,
         };
         if let Some(name) = forbidden_header(&req.headers) {
-            return Err(CapabilityError::Invalid(format!(
-                "header {name:?} is set by the host"
-            )));
+            return Err(CapabilityError::Invalid(format!("header {name:?} is set by the host")));
         }
-        Ok(Target {
-            url,
-            host,
-            port,
-            credential,
-        })
+        Ok(Target { url, host, port, credential })
     }
 }
 
@@ -172,16 +144,11 @@ impl Sender {
     /// re-queued instead of holding an instance.
     async fn admit(&self, target: &Target) -> Result<(), CapabilityError> {
         let budget = self.integration.budget_for(&target.host, target.port);
-        let inline =
-            || MAX_INLINE_WAIT.min(self.remaining().saturating_sub(Duration::from_secs(1)));
-        self.shared
-            .limiters
-            .take(self.limiter_scope(), &target.host, budget, inline)
-            .await
-            .map_err(|wait| {
-                self.shared.metrics.outbound(&target.host, "throttled");
-                CapabilityError::RateLimited(wait.as_millis() as u64)
-            })
+        let inline = || MAX_INLINE_WAIT.min(self.remaining().saturating_sub(Duration::from_secs(1)));
+        self.shared.limiters.take(self.limiter_scope(), &target.host, budget, inline).await.map_err(|wait| {
+            self.shared.metrics.outbound(&target.host, "throttled");
+            CapabilityError::RateLimited(wait.as_millis() as u64)
+        })
     }
 
     /// Sends the request and reads its answer. Final statuses are recorded;
@@ -199,37 +166,20 @@ impl Sender {
             Ok(body) => body,
             Err(e) => return Done::Lost(Err(e)),
         };
-        self.shared
-            .metrics
-            .outbound(&target.host, &status.to_string());
-        self.shared
-            .metrics
-            .outbound_latency(&target.host, started.elapsed());
+        self.shared.metrics.outbound(&target.host, &status.to_string());
+        self.shared.metrics.outbound_latency(&target.host, started.elapsed());
         self.learn_rate(&target.host, status, &headers);
-        let response = Response {
-            status,
-            headers,
-            body,
-        };
-        if is_final(status) {
-            Done::Final(response)
-        } else {
-            Done::NotDone(Ok(response))
-        }
+        let response = Response { status, headers, body };
+        if is_final(status) { Done::Final(response) } else { Done::NotDone(Ok(response)) }
     }
 
     /// Builds the request (the plugin's headers, the secret, the body, a
     /// timeout within the job's deadline) and sends it.
     async fn send(&self, req: &Request, target: &Target) -> Result<reqwest::Response, Sent> {
         let limit = self.shared.limits.http_timeout_ms;
-        let timeout =
-            Duration::from_millis(req.timeout_ms.map_or(limit, |t| (t as u64).min(limit)))
-                .min(self.remaining().max(Duration::from_millis(1)));
-        let mut builder = self
-            .shared
-            .http
-            .request(reqwest_method(&req.method), target.url.clone())
-            .timeout(timeout);
+        let timeout = Duration::from_millis(req.timeout_ms.map_or(limit, |t| (t as u64).min(limit)))
+            .min(self.remaining().max(Duration::from_millis(1)));
+        let mut builder = self.shared.http.request(reqwest_method(&req.method), target.url.clone()).timeout(timeout);
         for (name, value) in &req.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
@@ -240,10 +190,7 @@ impl Sender {
         if let Some(body) = req.body.clone() {
             builder = builder.body(body);
         }
-        builder
-            .send()
-            .await
-            .map_err(|e| self.send_failed(&e, &target.host, timeout))
+        builder.send().await.map_err(|e| self.send_failed(&e, &target.host, timeout))
     }
 
     /// What a failed send means: a name resolving only to private addresses
@@ -262,38 +209,25 @@ impl Sender {
         } else {
             CapabilityError::Unavailable(format!("{host}: {}", error_chain(e)))
         };
-        if e.is_connect() {
-            Done::NotDone(Err(error))
-        } else {
-            Done::Lost(Err(error))
-        }
+        if e.is_connect() { Done::NotDone(Err(error)) } else { Done::Lost(Err(error)) }
     }
 
     /// The body, refused past `limits.http_max_response_bytes`.
-    async fn read_body(
-        &self,
-        mut resp: reqwest::Response,
-        host: &str,
-    ) -> Result<Vec<u8>, CapabilityError> {
+    async fn read_body(&self, mut resp: reqwest::Response, host: &str) -> Result<Vec<u8>, CapabilityError> {
         let max = self.shared.limits.http_max_response_bytes;
         let mut body = Vec::new();
         loop {
             match resp.chunk().await {
                 Ok(Some(chunk)) => {
                     if body.len() + chunk.len() > max {
-                        return Err(CapabilityError::Unavailable(format!(
-                            "{host}: response larger than {max} bytes"
-                        )));
+                        return Err(CapabilityError::Unavailable(format!("{host}: response larger than {max} bytes")));
                     }
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => return Ok(body),
                 Err(e) => {
                     self.shared.metrics.outbound(host, "error");
-                    return Err(CapabilityError::Unavailable(format!(
-                        "{host}: reading the response: {}",
-                        error_chain(&e)
-                    )));
+                    return Err(CapabilityError::Unavailable(format!("{host}: reading the response: {}", error_chain(&e))));
                 }
             }
         }
@@ -304,9 +238,7 @@ impl Sender {
     fn learn_rate(&self, host: &str, status: u16, headers: &[(String, String)]) {
         let max_wait = Duration::from_secs(self.shared.limits.max_retry_after_seconds);
         let signal = ratelimit::read_signal(status, headers, max_wait);
-        self.shared
-            .limiters
-            .observe(self.limiter_scope(), host, signal);
+        self.shared.limiters.observe(self.limiter_scope(), host, signal);
         if let Signal::Block(wait) = signal {
             tracing::info!(integration = %self.integration.id, %host, status, ?wait, "rate limit signalled; pausing requests to this host");
         }

@@ -86,24 +86,12 @@ pub fn fingerprint(kind: &str, args: &impl Serialize) -> Vec<u8> {
 impl Journal {
     /// A journal that records nothing (plugin requests, benchmarks).
     pub fn disabled() -> Journal {
-        Journal {
-            store: None,
-            job_id: 0,
-            previous: BTreeMap::new(),
-            next: 0,
-            replayed: 0,
-        }
+        Journal { store: None, job_id: 0, previous: BTreeMap::new(), next: 0, replayed: 0 }
     }
 
     /// The journal of `job_id`, with what earlier attempts recorded.
     pub fn new(store: Arc<dyn Store>, job_id: i64, previous: Vec<JournalEntry>) -> Journal {
-        Journal {
-            store: Some(store),
-            job_id,
-            previous: previous.into_iter().map(|e| (e.seq, e)).collect(),
-            next: 0,
-            replayed: 0,
-        }
+        Journal { store: Some(store), job_id, previous: previous.into_iter().map(|e| (e.seq, e)).collect(), next: 0, replayed: 0 }
     }
 
     /// Whether effects are recorded.
@@ -115,17 +103,11 @@ impl Journal {
     /// replayed, a write started and never answered is [`Effect::Ambiguous`];
     /// otherwise a write's intent is recorded durably, `perform` runs, and its
     /// [`Done`] decides what is kept.
-    pub async fn effect<T, R>(
-        &mut self,
-        fp: &[u8],
-        write: bool,
-        perform: impl Future<Output = Done<T, R>>,
-    ) -> Effect<T, R>
+    pub async fn effect<T, R>(&mut self, fp: &[u8], write: bool, perform: impl Future<Output = Done<T, R>>) -> Effect<T, R>
     where
         T: Serialize + DeserializeOwned,
     {
-        self.admitted_effect(fp, write, std::future::ready(Ok(())), perform)
-            .await
+        self.admitted_effect(fp, write, std::future::ready(Ok(())), perform).await
     }
 
     /// [`Journal::effect`] with an admission step (a rate-limit budget) taken
@@ -149,9 +131,7 @@ impl Journal {
         if let Err(refused) = admit.await {
             return Effect::NotFinal(refused);
         }
-        if write
-            && let Err(e) = self.intent(fp).await
-        {
+        if write && let Err(e) = self.intent(fp).await {
             return Effect::IntentFailed(e);
         }
         match perform.await {
@@ -177,13 +157,7 @@ impl Journal {
     /// A key-value write under the journal's protocol: replayed when recorded,
     /// else applied to `store` atomically with its journal entry (directly when
     /// the journal is disabled). Returns the compare-and-swap verdict.
-    pub async fn kv_effect(
-        &mut self,
-        fp: &[u8],
-        store: &Arc<dyn Store>,
-        namespace: &str,
-        kv: KvWrite,
-    ) -> Effect<Option<bool>, String> {
+    pub async fn kv_effect(&mut self, fp: &[u8], store: &Arc<dyn Store>, namespace: &str, kv: KvWrite) -> Effect<Option<bool>, String> {
         match self.lookup::<Option<bool>>(fp).await {
             Lookup::Replay(v) => return Effect::Final(v),
             Lookup::Ambiguous => return Effect::Ambiguous,
@@ -192,10 +166,7 @@ impl Journal {
         let applied = if self.enabled() {
             self.record_kv(fp, namespace, kv).await
         } else {
-            store
-                .kv_write(namespace, kv)
-                .await
-                .map_err(|e| e.to_string())
+            store.kv_write(namespace, kv).await.map_err(|e| e.to_string())
         };
         match applied {
             Ok(verdict) => Effect::Final(verdict),
@@ -214,11 +185,7 @@ impl Journal {
         };
         if entry.fingerprint != fp {
             // The retry took another path: what was recorded from here on no longer applies.
-            tracing::warn!(
-                job = self.job_id,
-                seq,
-                "journal diverged; performing the remaining effects live"
-            );
+            tracing::warn!(job = self.job_id, seq, "journal diverged; performing the remaining effects live");
             self.previous.retain(|s, _| *s < seq);
             if let Err(e) = store.journal_truncate(self.job_id, seq).await {
                 tracing::warn!(job = self.job_id, error = %e, "could not truncate journal");
@@ -245,12 +212,7 @@ impl Journal {
         if !entry.done {
             let write = JournalWrite {
                 job_id: self.job_id,
-                entry: JournalEntry {
-                    seq,
-                    fingerprint: fp.to_vec(),
-                    done: true,
-                    result: AMBIGUOUS.to_vec(),
-                },
+                entry: JournalEntry { seq, fingerprint: fp.to_vec(), done: true, result: AMBIGUOUS.to_vec() },
                 kv: None,
             };
             if let Err(e) = store.journal_write(write).await {
@@ -268,19 +230,10 @@ impl Journal {
         };
         let write = JournalWrite {
             job_id: self.job_id,
-            entry: JournalEntry {
-                seq: self.next,
-                fingerprint: fp.to_vec(),
-                done: false,
-                result: Vec::new(),
-            },
+            entry: JournalEntry { seq: self.next, fingerprint: fp.to_vec(), done: false, result: Vec::new() },
             kv: None,
         };
-        store
-            .journal_write(write)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        store.journal_write(write).await.map(|_| ()).map_err(|e| e.to_string())
     }
 
     /// Record the final outcome of the current effect and move on. `durable`
@@ -291,12 +244,7 @@ impl Journal {
         let Some(store) = &self.store else { return };
         let write = JournalWrite {
             job_id: self.job_id,
-            entry: JournalEntry {
-                seq,
-                fingerprint: fp.to_vec(),
-                done: true,
-                result: postcard::to_stdvec(outcome).unwrap_or_default(),
-            },
+            entry: JournalEntry { seq, fingerprint: fp.to_vec(), done: true, result: postcard::to_stdvec(outcome).unwrap_or_default() },
             kv: None,
         };
         if durable {
@@ -324,29 +272,16 @@ impl Journal {
 
     /// Record a key-value write atomically with its journal entry (the entry's
     /// outcome is the CAS verdict). Returns the verdict for compare-and-swap.
-    async fn record_kv(
-        &mut self,
-        fp: &[u8],
-        namespace: &str,
-        kv: KvWrite,
-    ) -> Result<Option<bool>, String> {
+    async fn record_kv(&mut self, fp: &[u8], namespace: &str, kv: KvWrite) -> Result<Option<bool>, String> {
         let Some(store) = &self.store else {
             return Err("journal disabled".into());
         };
         let write = JournalWrite {
             job_id: self.job_id,
-            entry: JournalEntry {
-                seq: self.next,
-                fingerprint: fp.to_vec(),
-                done: true,
-                result: Vec::new(),
-            },
+            entry: JournalEntry { seq: self.next, fingerprint: fp.to_vec(), done: true, result: Vec::new() },
             kv: Some((namespace.to_string(), kv)),
         };
-        let verdict = store
-            .journal_write(write)
-            .await
-            .map_err(|e| e.to_string())?;
+        let verdict = store.journal_write(write).await.map_err(|e| e.to_string())?;
         self.next += 1;
         Ok(verdict)
     }

@@ -42,21 +42,9 @@ pub struct Shared {
 impl Shared {
     /// The shared part of every job: one outbound client whose resolver
     /// enforces `network`'s address policy, and fresh rate limiters.
-    pub fn new(
-        network: NetworkConfig,
-        limits: LimitsConfig,
-        store: Arc<dyn Store>,
-        metrics: Arc<Metrics>,
-    ) -> anyhow::Result<Shared> {
+    pub fn new(network: NetworkConfig, limits: LimitsConfig, store: Arc<dyn Store>, metrics: Arc<Metrics>) -> anyhow::Result<Shared> {
         let http = crate::outbound::client(CheckedResolver::from_config(&network), None)?;
-        Ok(Shared {
-            http,
-            network,
-            limits,
-            store,
-            limiters: RateLimiters::default(),
-            metrics,
-        })
+        Ok(Shared { http, network, limits, store, limiters: RateLimiters::default(), metrics })
     }
 }
 
@@ -144,10 +132,7 @@ impl IntegrationCtx {
         } = parts;
         let base = base_url.as_deref().and_then(|u| {
             let url = url::Url::parse(u).ok()?;
-            Some((
-                url.host_str()?.to_ascii_lowercase(),
-                url.port_or_known_default(),
-            ))
+            Some((url.host_str()?.to_ascii_lowercase(), url.port_or_known_default()))
         });
         IntegrationCtx {
             id,
@@ -172,24 +157,15 @@ impl IntegrationCtx {
                 return true;
             }
         }
-        self.allowed_hosts
-            .iter()
-            .any(|pat| crate::outbound::host_matches(pat, host, port))
+        self.allowed_hosts.iter().any(|pat| crate::outbound::host_matches(pat, host, port))
     }
 
     fn budget_for(&self, host: &str, port: Option<u16>) -> Option<Budget> {
-        self.budgets
-            .iter()
-            .find(|(pat, _)| crate::outbound::host_matches(pat, host, port))
-            .map(|(_, b)| *b)
-            .or_else(|| {
-                // The base URL override stands in for the vendor host: give it the
-                // first declared budget so the sandbox is paced like the real API.
-                self.base
-                    .as_ref()
-                    .filter(|(h, _)| h == host)
-                    .and(self.budgets.first().map(|(_, b)| *b))
-            })
+        self.budgets.iter().find(|(pat, _)| crate::outbound::host_matches(pat, host, port)).map(|(_, b)| *b).or_else(|| {
+            // The base URL override stands in for the vendor host: give it the
+            // first declared budget so the sandbox is paced like the real API.
+            self.base.as_ref().filter(|(h, _)| h == host).and(self.budgets.first().map(|(_, b)| *b))
+        })
     }
 }
 
@@ -213,20 +189,8 @@ pub struct JobCaps {
 
 impl JobCaps {
     /// Capabilities for one job.
-    pub fn new(
-        shared: Arc<Shared>,
-        integration: Arc<IntegrationCtx>,
-        journal: Journal,
-        label: JobLabel,
-        timeout: Duration,
-    ) -> JobCaps {
-        JobCaps {
-            shared,
-            integration,
-            journal,
-            label,
-            deadline: Instant::now() + timeout,
-        }
+    pub fn new(shared: Arc<Shared>, integration: Arc<IntegrationCtx>, journal: Journal, label: JobLabel, timeout: Duration) -> JobCaps {
+        JobCaps { shared, integration, journal, label, deadline: Instant::now() + timeout }
     }
 
     /// Effects replayed from the journal in this attempt.
@@ -237,11 +201,7 @@ impl JobCaps {
     /// Write a plugin log line, tagged with plugin, version, integration and event.
     pub fn log(&self, level: Level, message: String, fields: Vec<(String, String)>) {
         let i = &self.integration;
-        let fields = fields
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let fields = fields.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
         macro_rules! emit {
             ($lvl:expr) => {
                 tracing::event!(target: "plugin", $lvl, plugin = %i.plugin, version = %i.version, integration = %i.id,

@@ -117,7 +117,12 @@ pub async fn check(path: &Path) -> anyhow::Result<i32> {
         }
     }
     if code == 0 {
-        println!("ok: {} account(s), {} integration(s), {} plugin(s)", config.accounts.len(), config.integrations.len(), registry.list().len());
+        println!(
+            "ok: {} account(s), {} integration(s), {} plugin(s)",
+            config.accounts.len(),
+            config.integrations.len(),
+            registry.list().len()
+        );
     }
     Ok(code)
 }
@@ -150,7 +155,10 @@ pub async fn dead_letters(action: DeadLettersAction) -> anyhow::Result<i32> {
                 println!("no dead letters");
             }
             for d in letters {
-                println!("job {:<8} event {:<8} {:<28} {:<20} attempts {:<3} {}", d.job_id, d.event_id, d.event_name, d.integration, d.attempts, d.reason);
+                println!(
+                    "job {:<8} event {:<8} {:<28} {:<20} attempts {:<3} {}",
+                    d.job_id, d.event_id, d.event_name, d.integration, d.attempts, d.reason
+                );
             }
             Ok(0)
         }

@@ -15,12 +15,7 @@ use toml::de::{DeTable, DeValue};
 /// Replace every `${NAME}` in one string value with `env(NAME)`; `$${` escapes
 /// a literal `${`. `key` names the value in errors. Each substituted value is
 /// recorded in `redactor`.
-pub fn interpolate(
-    value: &str,
-    key: &str,
-    env: &dyn Fn(&str) -> Option<String>,
-    redactor: &mut Redactor,
-) -> Result<String, ConfigError> {
+pub fn interpolate(value: &str, key: &str, env: &dyn Fn(&str) -> Option<String>, redactor: &mut Redactor) -> Result<String, ConfigError> {
     let mut out = String::with_capacity(value.len());
     let mut rest = value;
     while let Some(pos) = rest.find('$') {
@@ -36,13 +31,9 @@ pub fn interpolate(
             let name = &body[..end];
             let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !valid {
-                return Err(ConfigError::Invalid {
-                    key: key.to_string(),
-                    message: format!("`${{{name}}}` is not a valid variable name"),
-                });
+                return Err(ConfigError::Invalid { key: key.to_string(), message: format!("`${{{name}}}` is not a valid variable name") });
             }
-            let substituted = env(name)
-                .ok_or_else(|| ConfigError::MissingVar { key: key.to_string(), var: name.to_string() })?;
+            let substituted = env(name).ok_or_else(|| ConfigError::MissingVar { key: key.to_string(), var: name.to_string() })?;
             redactor.remember(name, &substituted);
             out.push_str(&substituted);
             rest = &body[end + 1..];
@@ -148,9 +139,7 @@ impl Redactor {
     /// Apply [`Redactor::redact`] to a configuration error's text.
     pub fn redact_error(&self, err: ConfigError) -> ConfigError {
         match err {
-            ConfigError::Invalid { key, message } => {
-                ConfigError::Invalid { key: self.redact(&key), message: self.redact(&message) }
-            }
+            ConfigError::Invalid { key, message } => ConfigError::Invalid { key: self.redact(&key), message: self.redact(&message) },
             ConfigError::Parse { path, message } => ConfigError::Parse { path, message: self.redact(&message) },
             other => other,
         }

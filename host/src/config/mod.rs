@@ -72,10 +72,7 @@ impl Config {
     /// Read, interpolate, parse and validate a configuration file. Relative paths
     /// inside it are resolved against the file's folder.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
         let base = path.parent().unwrap_or(Path::new("."));
         Self::from_toml(&text, path, base, &|var| std::env::var(var).ok())
     }
@@ -85,12 +82,7 @@ impl Config {
     /// The text is parsed as written, then `${VAR}`s are replaced in string
     /// values, then the schema is applied: every error quotes the file's text,
     /// and any value that came from the environment is shown as its `${VAR}`.
-    pub fn from_toml(
-        text: &str,
-        path: &Path,
-        base: &Path,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Config, ConfigError> {
+    pub fn from_toml(text: &str, path: &Path, base: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let parse_error = |e: toml::de::Error, redactor: &Redactor| ConfigError::Parse {
             path: path.to_path_buf(),
             message: render_toml_error(text, e.span(), &redactor.redact(e.message())),
@@ -98,8 +90,7 @@ impl Config {
         let mut redactor = Redactor::default();
         let mut document = toml::de::DeTable::parse(text).map_err(|e| parse_error(e, &redactor))?;
         interpolate::interpolate_document(document.get_mut(), text, env, &mut redactor)?;
-        let mut config = Config::deserialize(toml::de::Deserializer::from(document))
-            .map_err(|e| parse_error(e, &redactor))?;
+        let mut config = Config::deserialize(toml::de::Deserializer::from(document)).map_err(|e| parse_error(e, &redactor))?;
         config.resolve_paths(base);
         validate::validate(&config).map_err(|e| redactor.redact_error(e))?;
         config.redactor = redactor;
@@ -146,10 +137,7 @@ fn render_toml_error(text: &str, span: Option<std::ops::Range<usize>>, message: 
     let line_no = interpolate::line_of(text, start);
     let content = text[line_start..].split('\n').next().unwrap_or("").trim_end_matches('\r');
     let column = text[line_start..start].chars().count();
-    let width = text[start..span.end.clamp(start, text.len())]
-        .split('\n')
-        .next()
-        .map_or(1, |s| s.chars().count().max(1));
+    let width = text[start..span.end.clamp(start, text.len())].split('\n').next().map_or(1, |s| s.chars().count().max(1));
     let gutter = " ".repeat(line_no.to_string().len());
     format!(
         "TOML parse error at line {line_no}, column {}\n{gutter} |\n{line_no} | {content}\n{gutter} | {}{}\n{message}",

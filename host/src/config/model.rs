@@ -64,12 +64,9 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 1024 * 1024,
             public_url: None,
-            header_read_timeout_ms: std::num::NonZeroU64::new(10_000)
-                .unwrap_or(std::num::NonZeroU64::MIN),
-            body_read_timeout_ms: std::num::NonZeroU64::new(30_000)
-                .unwrap_or(std::num::NonZeroU64::MIN),
-            max_connections: std::num::NonZeroUsize::new(1024)
-                .unwrap_or(std::num::NonZeroUsize::MIN),
+            header_read_timeout_ms: std::num::NonZeroU64::new(10_000).unwrap_or(std::num::NonZeroU64::MIN),
+            body_read_timeout_ms: std::num::NonZeroU64::new(30_000).unwrap_or(std::num::NonZeroU64::MIN),
+            max_connections: std::num::NonZeroUsize::new(1024).unwrap_or(std::num::NonZeroUsize::MIN),
         }
     }
 }
@@ -154,11 +151,7 @@ pub struct PluginsConfig {
 
 impl Default for PluginsConfig {
     fn default() -> Self {
-        PluginsConfig {
-            dir: PathBuf::from("plugins"),
-            cache_dir: None,
-            watch: true,
-        }
+        PluginsConfig { dir: PathBuf::from("plugins"), cache_dir: None, watch: true }
     }
 }
 

@@ -11,9 +11,7 @@ fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
 }
 
 fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// Validate a parsed configuration.
@@ -105,7 +103,9 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         if let Some(base) = &integration.base_url {
             match url::Url::parse(base) {
                 Ok(u) if u.host_str().is_some() => {}
-                _ => return Err(invalid(format!("{key}.base_url"), format!("not an absolute URL: {base:?}"))),
+                _ => {
+                    return Err(invalid(format!("{key}.base_url"), format!("not an absolute URL: {base:?}")));
+                }
             }
         }
     }
@@ -119,10 +119,8 @@ mod tests {
     use std::path::Path;
 
     fn load(text: &str) -> Result<Config, String> {
-        Config::from_toml(text, Path::new("test.toml"), Path::new("/base"), &|v| {
-            (v == "TOKEN").then(|| "tok-123456".to_string())
-        })
-        .map_err(|e| e.to_string())
+        Config::from_toml(text, Path::new("test.toml"), Path::new("/base"), &|v| (v == "TOKEN").then(|| "tok-123456".to_string()))
+            .map_err(|e| e.to_string())
     }
 
     const OK: &str = r#"

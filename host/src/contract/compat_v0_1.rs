@@ -46,7 +46,10 @@ pub fn capability_error(e: new::types::CapabilityError) -> old::types::Capabilit
 }
 
 /// A host answer converted for a v0.1.0 plugin; a conversion failure is the host's.
-pub fn answer<N: Serialize, O: DeserializeOwned>(r: Result<N, new::types::CapabilityError>, what: &str) -> Result<O, old::types::CapabilityError> {
+pub fn answer<N: Serialize, O: DeserializeOwned>(
+    r: Result<N, new::types::CapabilityError>,
+    what: &str,
+) -> Result<O, old::types::CapabilityError> {
     match r {
         Ok(v) => transcode(&v, what).map_err(old::types::CapabilityError::Unavailable),
         Err(e) => Err(capability_error(e)),
@@ -186,7 +189,13 @@ mod tests {
             comments: vec![],
             tags: vec![new::types::Tag { id: 3, name: "VIP".into(), color: None, tagged_at: Some(5), tagged_by: None }],
             participants: vec![],
-            ivr_options: vec![new::types::IvrOption { id: None, title: Some("Sales".into()), key: Some("1".into()), branch: None, created_at: None }],
+            ivr_options: vec![new::types::IvrOption {
+                id: None,
+                title: Some("Sales".into()),
+                key: Some("1".into()),
+                branch: None,
+                created_at: None,
+            }],
         }
     }
 
@@ -214,7 +223,11 @@ mod tests {
             raw_data: "{}".into(),
         };
         let old = event_context(&ctx);
-        assert!(old.settings.iter().any(|(k, v)| k == "base_url" && matches!(v, old::types::SettingValue::Text(u) if u == "https://api.example.com")));
+        assert!(
+            old.settings
+                .iter()
+                .any(|(k, v)| k == "base_url" && matches!(v, old::types::SettingValue::Text(u) if u == "https://api.example.com"))
+        );
         assert!(old.settings.iter().any(|(k, _)| k == "x"));
     }
 }

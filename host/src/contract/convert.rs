@@ -43,9 +43,7 @@ pub fn number(n: &m::Number) -> wit::Number {
 }
 
 fn labeled(v: &[m::LabeledValue]) -> Vec<wit::LabeledValue> {
-    v.iter()
-        .filter_map(|l| Some(wit::LabeledValue { label: l.label.clone(), value: l.value.clone()? }))
-        .collect()
+    v.iter().filter_map(|l| Some(wit::LabeledValue { label: l.label.clone(), value: l.value.clone()? })).collect()
 }
 
 /// An Aircall contact record.
@@ -142,9 +140,7 @@ fn message(msg: &m::Message) -> wit::Message {
     let mut media: Vec<wit::Media> = msg
         .media_details
         .iter()
-        .filter_map(|d| {
-            Some(wit::Media { file_name: d.file_name.clone(), file_type: d.file_type.clone(), url: d.presigned_url.clone()? })
-        })
+        .filter_map(|d| Some(wit::Media { file_name: d.file_name.clone(), file_type: d.file_type.clone(), url: d.presigned_url.clone()? }))
         .collect();
     // A file listed in both `media_details` and `media_url` is one file.
     for u in &msg.media_url {
@@ -328,7 +324,9 @@ mod tests {
             panic!("not a message");
         };
         assert_eq!((m.id.as_str(), m.direction), ("91", wit::Direction::Outbound));
-        let wit::Event::Call(wit::CallEvent { call: c, .. }) = converted("call.ended", json!({"id": 7, "direction": "outbound", "status": "done"})) else {
+        let wit::Event::Call(wit::CallEvent { call: c, .. }) =
+            converted("call.ended", json!({"id": 7, "direction": "outbound", "status": "done"}))
+        else {
             panic!("not a call");
         };
         assert_eq!((c.direction, c.status), (wit::Direction::Outbound, wit::CallStatus::Done));

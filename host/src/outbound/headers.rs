@@ -25,9 +25,7 @@ impl<'de> Deserialize<'de> for AuthScheme {
                 Some(name) if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
                     Ok(AuthScheme::Header(name.to_string()))
                 }
-                _ => Err(serde::de::Error::custom(format!(
-                    "unknown auth scheme {other:?}: use \"bearer\", \"basic\" or \"header:Name\""
-                ))),
+                _ => Err(serde::de::Error::custom(format!("unknown auth scheme {other:?}: use \"bearer\", \"basic\" or \"header:Name\""))),
             },
         }
     }
@@ -37,13 +35,16 @@ impl<'de> Deserialize<'de> for AuthScheme {
 pub fn auth_header(scheme: &AuthScheme, secret: &str) -> (String, String) {
     match scheme {
         AuthScheme::Bearer => ("authorization".into(), format!("Bearer {secret}")),
-        AuthScheme::Basic => ("authorization".into(), format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(secret.as_bytes()))),
+        AuthScheme::Basic => {
+            ("authorization".into(), format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(secret.as_bytes())))
+        }
         AuthScheme::Header(name) => (name.to_ascii_lowercase(), secret.to_string()),
     }
 }
 
 /// Headers a plugin may not set: the host owns them.
-pub const FORBIDDEN_HEADERS: &[&str] = &["host", "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer", "proxy-authorization"];
+pub const FORBIDDEN_HEADERS: &[&str] =
+    &["host", "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer", "proxy-authorization"];
 
 /// The first header a plugin may not set (see [`FORBIDDEN_HEADERS`]), if any.
 pub fn forbidden_header(headers: &[(String, String)]) -> Option<&str> {

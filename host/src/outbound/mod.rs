@@ -60,4 +60,3 @@ pub fn host_matches(pattern: &str, host: &str, port: Option<u16>) -> bool {
         None => host == pat_host,
     }
 }
-

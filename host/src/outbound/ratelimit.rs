@@ -26,12 +26,7 @@ struct Bucket {
 
 impl Bucket {
     fn new(budget: Option<Budget>, now: Instant) -> Bucket {
-        Bucket {
-            budget,
-            tokens: budget.map(|b| b.requests as f64).unwrap_or(0.0),
-            updated: now,
-            blocked_until: None,
-        }
+        Bucket { budget, tokens: budget.map(|b| b.requests as f64).unwrap_or(0.0), updated: now, blocked_until: None }
     }
 
     /// Adds the tokens earned since `updated` (which may lie in the future
@@ -87,25 +82,16 @@ pub fn read_signal(status: u16, headers: &[(String, String)], max: Duration) -> 
     let retry_after = get("retry-after").and_then(parse_retry_after);
     if status == 429 || status == 503 {
         let wait = retry_after
-            .or_else(|| {
-                get("x-ratelimit-retry-after")
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .map(Duration::from_secs)
-            })
+            .or_else(|| get("x-ratelimit-retry-after").and_then(|v| v.parse::<u64>().ok()).map(Duration::from_secs))
             .or_else(|| reset_header(headers))
             .unwrap_or(Duration::from_secs(if status == 429 { 5 } else { 1 }));
         return Signal::Block(clamp(wait, max));
     }
     // Remaining budget exhausted: wait for the reset the server announced.
-    let remaining = [
-        "x-ratelimit-remaining",
-        "x-aircallapi-remaining",
-        "x-hubspot-ratelimit-remaining",
-        "x-ratelimit-remaining-minute",
-    ]
-    .iter()
-    .find_map(|h| get(h))
-    .and_then(|v| v.parse::<i64>().ok());
+    let remaining = ["x-ratelimit-remaining", "x-aircallapi-remaining", "x-hubspot-ratelimit-remaining", "x-ratelimit-remaining-minute"]
+        .iter()
+        .find_map(|h| get(h))
+        .and_then(|v| v.parse::<i64>().ok());
     if remaining == Some(0) {
         let wait = reset_header(headers).unwrap_or(Duration::from_secs(1));
         return Signal::Block(clamp(wait, max));
@@ -142,34 +128,19 @@ pub fn parse_retry_after(v: &str) -> Option<Duration> {
         return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(1e9)));
     }
     let when = httpdate::parse_http_date(v).ok()?;
-    Some(
-        when.duration_since(std::time::SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.trim())
+    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim())
 }
 
 fn reset_header(headers: &[(String, String)]) -> Option<Duration> {
-    let v = ["x-ratelimit-reset", "x-aircallapi-reset"]
-        .iter()
-        .find_map(|h| header(headers, h))?;
+    let v = ["x-ratelimit-reset", "x-aircallapi-reset"].iter().find_map(|h| header(headers, h))?;
     let n: u64 = v.parse().ok()?;
     // A UNIX timestamp or a number of seconds.
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?
-        .as_secs();
-    Some(Duration::from_secs(if n > 1_000_000_000 {
-        n.saturating_sub(now)
-    } else {
-        n
-    }))
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    Some(Duration::from_secs(if n > 1_000_000_000 { n.saturating_sub(now) } else { n }))
 }
 
 /// All buckets, keyed by `(scope, host)`.
@@ -186,9 +157,7 @@ impl RateLimiters {
         let Ok(mut buckets) = self.buckets.lock() else {
             return Duration::ZERO;
         };
-        let bucket = buckets
-            .entry((scope.to_string(), host.to_string()))
-            .or_insert_with(|| Bucket::new(budget, now));
+        let bucket = buckets.entry((scope.to_string(), host.to_string())).or_insert_with(|| Bucket::new(budget, now));
         if bucket.budget != budget {
             *bucket = Bucket::new(budget, now);
         }
@@ -199,13 +168,7 @@ impl RateLimiters {
     /// `Err(wait)` when the bucket needs longer (the caller reports it as
     /// rate-limited). Asks again after every sleep, so concurrent callers that
     /// woke together do not all send on one token.
-    pub async fn take(
-        &self,
-        scope: &str,
-        host: &str,
-        budget: Option<Budget>,
-        max_inline: impl Fn() -> Duration,
-    ) -> Result<(), Duration> {
+    pub async fn take(&self, scope: &str, host: &str, budget: Option<Budget>, max_inline: impl Fn() -> Duration) -> Result<(), Duration> {
         loop {
             let wait = self.acquire(scope, host, budget);
             if wait.is_zero() {
@@ -240,9 +203,7 @@ impl RateLimiters {
         let Ok(mut buckets) = self.buckets.lock() else {
             return;
         };
-        let bucket = buckets
-            .entry((scope.to_string(), host.to_string()))
-            .or_insert_with(|| Bucket::new(None, now));
+        let bucket = buckets.entry((scope.to_string(), host.to_string())).or_insert_with(|| Bucket::new(None, now));
         let until = now + wait;
         bucket.blocked_until = Some(bucket.blocked_until.map_or(until, |u| u.max(until)));
         // The server is full: start again from an empty bucket when the block
@@ -263,19 +224,12 @@ mod tests {
         // 10 requests a second with a burst of 10: 30 concurrent callers need
         // about two seconds; sending on wake-up would let all 30 out within ~0.1 s.
         let limiters = Arc::new(RateLimiters::default());
-        let budget = Some(Budget {
-            requests: 10,
-            per: Duration::from_secs(1),
-        });
+        let budget = Some(Budget { requests: 10, per: Duration::from_secs(1) });
         let start = Instant::now();
         let tasks: Vec<_> = (0..30)
             .map(|_| {
                 let l = limiters.clone();
-                tokio::spawn(async move {
-                    l.take("acct", "aircall", budget, || Duration::from_secs(10))
-                        .await
-                        .map(|_| start.elapsed())
-                })
+                tokio::spawn(async move { l.take("acct", "aircall", budget, || Duration::from_secs(10)).await.map(|_| start.elapsed()) })
             })
             .collect();
         let mut done = Vec::new();
@@ -283,120 +237,56 @@ mod tests {
             done.push(t.await.unwrap_or(Err(Duration::ZERO)).unwrap_or_default());
         }
         done.sort();
-        let within_half_second = done
-            .iter()
-            .filter(|d| **d < Duration::from_millis(500))
-            .count();
-        assert!(
-            within_half_second <= 16,
-            "{within_half_second} of 30 went out in the first 0.5 s: {done:?}"
-        );
-        assert!(
-            done[29] >= Duration::from_millis(1500),
-            "the last one must wait for ~20 refills: {:?}",
-            done[29]
-        );
+        let within_half_second = done.iter().filter(|d| **d < Duration::from_millis(500)).count();
+        assert!(within_half_second <= 16, "{within_half_second} of 30 went out in the first 0.5 s: {done:?}");
+        assert!(done[29] >= Duration::from_millis(1500), "the last one must wait for ~20 refills: {:?}", done[29]);
     }
 
     fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
     }
     const MAX: Duration = Duration::from_secs(3600);
 
     #[test]
     fn retry_after_seconds_and_date_block() {
-        assert_eq!(
-            read_signal(429, &h(&[("Retry-After", "7")]), MAX),
-            Signal::Block(Duration::from_secs(7))
-        );
+        assert_eq!(read_signal(429, &h(&[("Retry-After", "7")]), MAX), Signal::Block(Duration::from_secs(7)));
         let date = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(30));
-        let Signal::Block(d) = read_signal(429, &h(&[("retry-after", &date)]), MAX) else {
-            panic!("no block")
-        };
-        assert!(
-            d > Duration::from_secs(25) && d <= Duration::from_secs(30),
-            "{d:?}"
-        );
+        let Signal::Block(d) = read_signal(429, &h(&[("retry-after", &date)]), MAX) else { panic!("no block") };
+        assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30), "{d:?}");
     }
 
     #[test]
     fn absurd_retry_after_is_clamped() {
-        assert_eq!(
-            read_signal(429, &h(&[("Retry-After", "1000000000")]), MAX),
-            Signal::Block(MAX)
-        );
+        assert_eq!(read_signal(429, &h(&[("Retry-After", "1000000000")]), MAX), Signal::Block(MAX));
     }
 
     #[test]
     fn gorgias_full_budget_blocks_and_ok_does_not() {
-        assert_eq!(
-            read_signal(
-                200,
-                &h(&[("X-Gorgias-Account-Api-Call-Limit", "12/40")]),
-                MAX
-            ),
-            Signal::Remaining(28)
-        );
-        assert!(matches!(
-            read_signal(
-                200,
-                &h(&[("X-Gorgias-Account-Api-Call-Limit", "40/40")]),
-                MAX
-            ),
-            Signal::Block(_)
-        ));
+        assert_eq!(read_signal(200, &h(&[("X-Gorgias-Account-Api-Call-Limit", "12/40")]), MAX), Signal::Remaining(28));
+        assert!(matches!(read_signal(200, &h(&[("X-Gorgias-Account-Api-Call-Limit", "40/40")]), MAX), Signal::Block(_)));
     }
 
     #[test]
     fn a_shared_budget_announced_by_the_server_caps_ours() {
         let limiters = RateLimiters::default();
-        let budget = Some(Budget {
-            requests: 40,
-            per: Duration::from_secs(20),
-        });
-        assert_eq!(
-            limiters.acquire("g", "acme.gorgias.com", budget),
-            Duration::ZERO
-        );
+        let budget = Some(Budget { requests: 40, per: Duration::from_secs(20) });
+        assert_eq!(limiters.acquire("g", "acme.gorgias.com", budget), Duration::ZERO);
         // Another client of the account has used most of it: 3 left.
-        limiters.observe(
-            "g",
-            "acme.gorgias.com",
-            read_signal(
-                200,
-                &h(&[("X-Gorgias-Account-Api-Call-Limit", "37/40")]),
-                MAX,
-            ),
-        );
+        limiters.observe("g", "acme.gorgias.com", read_signal(200, &h(&[("X-Gorgias-Account-Api-Call-Limit", "37/40")]), MAX));
         for _ in 0..3 {
-            assert_eq!(
-                limiters.acquire("g", "acme.gorgias.com", budget),
-                Duration::ZERO
-            );
+            assert_eq!(limiters.acquire("g", "acme.gorgias.com", budget), Duration::ZERO);
         }
-        assert!(
-            limiters.acquire("g", "acme.gorgias.com", budget) > Duration::ZERO,
-            "a fourth would be over the server's budget"
-        );
+        assert!(limiters.acquire("g", "acme.gorgias.com", budget) > Duration::ZERO, "a fourth would be over the server's budget");
     }
 
     #[test]
     fn bucket_paces_and_block_holds() {
         let limiters = RateLimiters::default();
-        let budget = Some(Budget {
-            requests: 2,
-            per: Duration::from_secs(10),
-        });
+        let budget = Some(Budget { requests: 2, per: Duration::from_secs(10) });
         assert_eq!(limiters.acquire("i", "h", budget), Duration::ZERO);
         assert_eq!(limiters.acquire("i", "h", budget), Duration::ZERO);
         let wait = limiters.acquire("i", "h", budget);
-        assert!(
-            wait > Duration::from_secs(4) && wait <= Duration::from_secs(5),
-            "{wait:?}"
-        );
+        assert!(wait > Duration::from_secs(4) && wait <= Duration::from_secs(5), "{wait:?}");
         limiters.observe("j", "h", Signal::Block(Duration::from_secs(3)));
         let wait = limiters.acquire("j", "h", None);
         assert!(wait > Duration::from_secs(2), "{wait:?}");

@@ -67,7 +67,10 @@ impl CheckedResolver {
     /// The policy of `[network]`: private targets only when `allow_private`,
     /// and the `resolve` map's names answered without DNS.
     pub fn from_config(network: &crate::config::NetworkConfig) -> CheckedResolver {
-        CheckedResolver { allow_private: network.allow_private, fixed: network.resolve.iter().map(|(name, ip)| (name.to_ascii_lowercase(), *ip)).collect() }
+        CheckedResolver {
+            allow_private: network.allow_private,
+            fixed: network.resolve.iter().map(|(name, ip)| (name.to_ascii_lowercase(), *ip)).collect(),
+        }
     }
 
     /// For an address the operator wrote in the configuration (an account's
@@ -119,10 +122,8 @@ impl PrivateOnly {
                 return Some(found);
             }
             // An io::Error's `source` skips the error it wraps; look inside.
-            if let Some(found) = err
-                .downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-                .and_then(|inner| inner.downcast_ref::<PrivateOnly>())
+            if let Some(found) =
+                err.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()).and_then(|inner| inner.downcast_ref::<PrivateOnly>())
             {
                 return Some(found);
             }
@@ -168,9 +169,25 @@ mod tests {
     #[test]
     fn blocks_the_usual_suspects() {
         for bad in [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
-            "224.0.0.1", "255.255.255.255", "::1", "::", "fc00::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
-            "2002:7f00:1::", "64:ff9b::a00:1", "2001::1", "198.18.0.1",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "fc00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "2002:7f00:1::",
+            "64:ff9b::a00:1",
+            "2001::1",
+            "198.18.0.1",
         ] {
             assert!(!is_public(bad.parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))), "{bad} should be blocked");
         }

@@ -106,76 +106,45 @@ impl JobRunner {
     /// full jitter, at least `at_least` (a rate limit's announced wait).
     fn retry(&self, attempt: u32, reason: String, at_least: Option<Duration>) -> Outcome {
         let limits = &self.config.limits;
-        let wait = backoff::delay(attempt, Duration::from_millis(limits.retry_base_ms), Duration::from_secs(limits.retry_cap_seconds), at_least);
+        let wait =
+            backoff::delay(attempt, Duration::from_millis(limits.retry_base_ms), Duration::from_secs(limits.retry_cap_seconds), at_least);
         Outcome::Retry { attempts: attempt, next_run_at_ms: crate::clock::now_ms() + wait.as_millis() as i64, reason }
     }
 
     /// Runs the plugin on the job's event and decides what became of it.
     async fn attempt(&self, job: &JobRecord, attempt: u32) -> (String, Outcome) {
-        let Some(integration) = self
-            .config
-            .integrations
-            .iter()
-            .find(|i| i.id == job.integration)
-        else {
-            return (
-                "-".into(),
-                Outcome::Dead(format!(
-                    "integration {:?} is no longer configured",
-                    job.integration
-                )),
-            );
+        let Some(integration) = self.config.integrations.iter().find(|i| i.id == job.integration) else {
+            return ("-".into(), Outcome::Dead(format!("integration {:?} is no longer configured", job.integration)));
         };
         let plugin_name = integration.plugin.clone();
         let event = match self.store.event(job.event_id).await {
             Ok(Some(e)) => e,
             Ok(None) => {
-                return (
-                    plugin_name,
-                    Outcome::Dead(format!("event {} is missing from the store", job.event_id)),
-                );
+                return (plugin_name, Outcome::Dead(format!("event {} is missing from the store", job.event_id)));
             }
             Err(e) => return (plugin_name, self.retry(attempt, e.to_string(), None)),
         };
         let envelope: Envelope = match serde_json::from_str(&event.body) {
             Ok(e) => e,
             Err(e) => {
-                return (
-                    plugin_name,
-                    Outcome::Dead(format!("stored event is not a webhook envelope: {e}")),
-                );
+                return (plugin_name, Outcome::Dead(format!("stored event is not a webhook envelope: {e}")));
             }
         };
         let parsed = match ParsedEvent::parse(&envelope.event, &envelope.data) {
             Ok(Some(p)) => p,
             Ok(None) => {
-                return (
-                    plugin_name,
-                    Outcome::Dead(format!(
-                        "event {:?} is not dispatched by this host",
-                        envelope.event
-                    )),
-                );
+                return (plugin_name, Outcome::Dead(format!("event {:?} is not dispatched by this host", envelope.event)));
             }
             Err(e) => return (plugin_name, Outcome::Dead(e.to_string())),
         };
         let Some(plugin) = self.registry.get(&plugin_name) else {
             return (
                 plugin_name.clone(),
-                self.retry(attempt, 
-                    format!("plugin {plugin_name:?} is not loaded"),
-                    Some(Duration::from_secs(5)),
-                ),
+                self.retry(attempt, format!("plugin {plugin_name:?} is not loaded"), Some(Duration::from_secs(5))),
             );
         };
         let Some(ictx) = plugin.integrations.get(&job.integration).cloned() else {
-            return (
-                plugin_name,
-                Outcome::Dead(format!(
-                    "integration {:?} is not valid for the loaded plugin",
-                    job.integration
-                )),
-            );
+            return (plugin_name, Outcome::Dead(format!("integration {:?} is not valid for the loaded plugin", job.integration)));
         };
         let journal = match self.store.journal(job.id).await {
             Ok(entries) => Journal::new(self.store.clone(), job.id, entries),
@@ -194,40 +163,21 @@ impl JobRunner {
         };
         let wit_event = convert::event(&parsed);
         let timeout = self.runtime.options().timeout;
-        let caps = JobCaps::new(
-            self.shared.clone(),
-            ictx,
-            journal,
-            JobLabel {
-                event_id: ctx.event_id.clone(),
-                job_id: job.id,
-            },
-            timeout,
-        );
-        let result = self
-            .runtime
-            .handle_event(&plugin.component, caps, &ctx, &wit_event)
-            .await;
+        let caps = JobCaps::new(self.shared.clone(), ictx, journal, JobLabel { event_id: ctx.event_id.clone(), job_id: job.id }, timeout);
+        let result = self.runtime.handle_event(&plugin.component, caps, &ctx, &wit_event).await;
         let outcome = match result {
             Ok(()) => Outcome::Done,
             Err(JobFailure::Plugin(PluginError::Retryable(m))) => self.retry(attempt, m, None),
             Err(JobFailure::Plugin(PluginError::RateLimited(r))) => {
                 let max = Duration::from_secs(self.config.limits.max_retry_after_seconds);
-                self.retry(attempt, 
-                    format!("rate limited: {}", r.reason),
-                    Some(Duration::from_millis(r.retry_after_ms).min(max)),
-                )
+                self.retry(attempt, format!("rate limited: {}", r.reason), Some(Duration::from_millis(r.retry_after_ms).min(max)))
             }
-            Err(JobFailure::Plugin(PluginError::Permanent(m))) => {
-                Outcome::Dead(format!("permanent: {m}"))
-            }
+            Err(JobFailure::Plugin(PluginError::Permanent(m))) => Outcome::Dead(format!("permanent: {m}")),
             Err(JobFailure::Plugin(PluginError::Unauthorized(m))) => {
                 Outcome::Paused { integration: job.integration.clone(), reason: format!("unauthorized: {m}") }
             }
             Err(JobFailure::Internal(m)) => self.retry(attempt, format!("host: {m}"), None),
-            Err(
-                f @ (JobFailure::Trap(_) | JobFailure::Timeout(_) | JobFailure::OutOfMemory(_)),
-            ) => Outcome::Dead(f.to_string()),
+            Err(f @ (JobFailure::Trap(_) | JobFailure::Timeout(_) | JobFailure::OutOfMemory(_))) => Outcome::Dead(f.to_string()),
         };
         (plugin_name, outcome)
     }

@@ -133,11 +133,7 @@ impl Scheduler {
                         q.pop_front();
                         self.queued = self.queued.saturating_sub(1);
                     }
-                    Outcome::Retry {
-                        attempts,
-                        next_run_at_ms,
-                        ..
-                    } => {
+                    Outcome::Retry { attempts, next_run_at_ms, .. } => {
                         if let Some(head) = q.front_mut() {
                             head.attempts = attempts;
                             head.next_run_at_ms = next_run_at_ms;
@@ -157,12 +153,7 @@ impl Scheduler {
                 let resumed: Vec<String> = self.paused.difference(&paused).cloned().collect();
                 self.paused = paused;
                 if !resumed.is_empty() {
-                    let lanes: Vec<Lane> = self
-                        .lanes
-                        .keys()
-                        .filter(|(i, _)| resumed.contains(i))
-                        .cloned()
-                        .collect();
+                    let lanes: Vec<Lane> = self.lanes.keys().filter(|(i, _)| resumed.contains(i)).cloned().collect();
                     for lane in lanes {
                         self.consider(lane);
                     }

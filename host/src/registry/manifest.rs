@@ -216,7 +216,10 @@ pub enum Format {
 
 impl Format {
     fn for_strings(self) -> bool {
-        matches!(self, Format::Url | Format::Email | Format::EmailColonToken | Format::E164 | Format::Digits | Format::Domain | Format::Identifier)
+        matches!(
+            self,
+            Format::Url | Format::Email | Format::EmailColonToken | Format::E164 | Format::Digits | Format::Domain | Format::Identifier
+        )
     }
 
     /// What a value of this shape looks like, for error messages.
@@ -238,15 +241,20 @@ impl Format {
     /// Whether a string fits this (string) format.
     fn fits_str(self, s: &str) -> bool {
         match self {
-            Format::Url => url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())),
+            Format::Url => {
+                url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()))
+            }
             Format::Email => is_email(s),
             Format::EmailColonToken => s.split_once(':').is_some_and(|(email, token)| is_email(email) && !token.trim().is_empty()),
-            Format::E164 => s.strip_prefix('+').is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0')),
+            Format::E164 => s
+                .strip_prefix('+')
+                .is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0')),
             Format::Digits => !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()),
             Format::Domain => is_domain(s.strip_prefix('@').unwrap_or(s)),
             Format::Identifier => {
                 let mut chars = s.chars();
-                chars.next().is_some_and(|c| c.is_ascii_lowercase()) && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                chars.next().is_some_and(|c| c.is_ascii_lowercase())
+                    && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
             }
             _ => false,
         }
@@ -372,7 +380,9 @@ fn check_format(key: &str, format: Format, value: &toml::Value, numbers: &[Numbe
             for (i, item) in items.iter().enumerate() {
                 match positive_id(item) {
                     Some(id) => ids.push(id),
-                    None => return Err(format!("{key}[{i}]: {} is not a positive id; {key} must be {}", shown(item), format.describe())),
+                    None => {
+                        return Err(format!("{key}[{i}]: {} is not a positive id; {key} must be {}", shown(item), format.describe()));
+                    }
                 }
             }
             if format == Format::NumberIds && !numbers.is_empty() {
@@ -392,7 +402,10 @@ fn check_format(key: &str, format: Format, value: &toml::Value, numbers: &[Numbe
         (Format::IdMap, toml::Value::Table(map)) => {
             for (k, v) in map {
                 if !k.chars().any(|c| c.is_ascii_digit()) {
-                    return Err(format!("{key}.{k:?}: the key must be an Aircall number id or phone number; {key} must be {}", format.describe()));
+                    return Err(format!(
+                        "{key}.{k:?}: the key must be an Aircall number id or phone number; {key} must be {}",
+                        format.describe()
+                    ));
                 }
                 if positive_id(v).is_none() {
                     return Err(format!("{key}.{k:?}: {} is not a positive id; {key} must be {}", shown(v), format.describe()));
@@ -600,7 +613,9 @@ impl Manifest {
                     return Err(format!("{secret_key}: the value given is not {} (value not shown)", format.describe()));
                 }
             } else if decl.scheme == AuthScheme::Basic && !value.contains(':') {
-                return Err(format!("{secret_key}: a Basic credential must be \"user:password\"; the value given has no ':' (value not shown)"));
+                return Err(format!(
+                    "{secret_key}: a Basic credential must be \"user:password\"; the value given has no ':' (value not shown)"
+                ));
             }
         }
         let base_url = match (&integration.base_url, &self.http.default_base_url) {
@@ -792,7 +807,10 @@ format = "url"
         let required = SCHEMA.replace("default_base_url = \"https://api.x.com\"", "base_url_required = true");
         let m = Manifest::parse(&required).unwrap();
         let err = m
-            .check_integration("integrations[3]", &integration("secrets = { api = \"a@b.co:k\" }\nsettings = { mailboxes = { \"1\" = 1 } }"))
+            .check_integration(
+                "integrations[3]",
+                &integration("secrets = { api = \"a@b.co:k\" }\nsettings = { mailboxes = { \"1\" = 1 } }"),
+            )
             .unwrap_err();
         assert!(err.starts_with("integrations[3].base_url"), "{err}");
     }

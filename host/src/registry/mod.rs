@@ -144,8 +144,12 @@ impl Registry {
             }
         }
         match &outcome {
-            ReloadOutcome::Loaded { name, version } => tracing::info!(plugin = %name, %version, folder = %folder.display(), "plugin loaded"),
-            ReloadOutcome::Removed { name } => tracing::info!(plugin = %name, folder = %folder.display(), "plugin removed; it receives no new jobs"),
+            ReloadOutcome::Loaded { name, version } => {
+                tracing::info!(plugin = %name, %version, folder = %folder.display(), "plugin loaded")
+            }
+            ReloadOutcome::Removed { name } => {
+                tracing::info!(plugin = %name, folder = %folder.display(), "plugin removed; it receives no new jobs")
+            }
             ReloadOutcome::Rejected(why) => {
                 tracing::error!(folder = %folder.display(), reason = %why, "plugin candidate rejected; the previous version (if any) keeps serving")
             }
@@ -171,12 +175,16 @@ impl Registry {
                 Ok(m) => m,
                 Err(e) => return ReloadOutcome::Rejected(e),
             },
-            Err(e) => return ReloadOutcome::Rejected(format!("cannot read {}: {e}", manifest_path.display())),
+            Err(e) => {
+                return ReloadOutcome::Rejected(format!("cannot read {}: {e}", manifest_path.display()));
+            }
         };
         let wasm_path = folder.join(&manifest.component);
         let wasm = match std::fs::read(&wasm_path) {
             Ok(w) => w,
-            Err(e) => return ReloadOutcome::Rejected(format!("cannot read {}: {e}", wasm_path.display())),
+            Err(e) => {
+                return ReloadOutcome::Rejected(format!("cannot read {}: {e}", wasm_path.display()));
+            }
         };
         if let Some(other) = self.plugins.load().get(&manifest.name) {
             if other.folder != folder {
@@ -186,14 +194,19 @@ impl Registry {
                     other.folder.display()
                 ));
             }
-            if other.component.hash == crate::runtime::cache_hash(&wasm) && other.manifest.version == manifest.version && same_policy(&other.manifest, &manifest) {
+            if other.component.hash == crate::runtime::cache_hash(&wasm)
+                && other.manifest.version == manifest.version
+                && same_policy(&other.manifest, &manifest)
+            {
                 return ReloadOutcome::Unchanged;
             }
         }
         let runtime = self.runtime.clone();
         let linked = match tokio::task::spawn_blocking(move || runtime.link(&wasm)).await {
             Ok(Ok(l)) => l,
-            Ok(Err(e)) => return ReloadOutcome::Rejected(format!("{}: not a valid {} component: {e:#}", wasm_path.display(), manifest.contract)),
+            Ok(Err(e)) => {
+                return ReloadOutcome::Rejected(format!("{}: not a valid {} component: {e:#}", wasm_path.display(), manifest.contract));
+            }
             Err(e) => return ReloadOutcome::Rejected(format!("compile task failed: {e}")),
         };
         if linked.contract != manifest.contract {

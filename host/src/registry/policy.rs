@@ -19,7 +19,12 @@ pub fn integration(config: &IntegrationConfig, manifest: &Manifest, aircall: Arc
 }
 
 /// [`integration`] with the integration's key for errors, e.g. `integrations[0]`.
-pub fn integration_at(key: &str, config: &IntegrationConfig, manifest: &Manifest, aircall: Arc<AircallClient>) -> Result<IntegrationCtx, String> {
+pub fn integration_at(
+    key: &str,
+    config: &IntegrationConfig,
+    manifest: &Manifest,
+    aircall: Arc<AircallClient>,
+) -> Result<IntegrationCtx, String> {
     // Types, required-ness, allowed values, formats; the base URL joins the settings.
     let checked = manifest.check_integration(key, config)?;
     let settings = checked.settings.iter().map(|(name, value)| (name.clone(), setting_value(value))).collect();

@@ -32,7 +32,9 @@ pub fn load_or_compile(engine: &Engine, dir: Option<&Path>, hash: &str, wasm: &[
         #[allow(unsafe_code)]
         match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(c) => return Ok(c),
-            Err(e) => tracing::warn!(path = %path.display(), error = %e, "ignoring unreadable compile cache entry"),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "ignoring unreadable compile cache entry")
+            }
         }
     }
     let component = Component::new(engine, wasm)?;

@@ -21,7 +21,14 @@ impl old::http::Host for JobState {
             O::Delete => N::Delete,
             O::Head => N::Head,
         };
-        let req = new::http::Request { method, url: req.url, headers: req.headers, body: req.body, credential: req.credential, timeout_ms: req.timeout_ms };
+        let req = new::http::Request {
+            method,
+            url: req.url,
+            headers: req.headers,
+            body: req.body,
+            credential: req.credential,
+            timeout_ms: req.timeout_ms,
+        };
         match self.caps.http_send(req).await {
             Ok(r) => Ok(old::http::Response { status: r.status, headers: r.headers, body: r.body }),
             Err(e) => Err(capability_error(e)),
@@ -65,7 +72,11 @@ impl old::telephony::Host for JobState {
         let fields = argument(&fields, "contact fields")?;
         answer(self.caps.telephony_save_contact(None, fields).await, "contact")
     }
-    async fn update_contact(&mut self, id: u64, fields: old::telephony::ContactFields) -> Result<old::types::Contact, old::types::CapabilityError> {
+    async fn update_contact(
+        &mut self,
+        id: u64,
+        fields: old::telephony::ContactFields,
+    ) -> Result<old::types::Contact, old::types::CapabilityError> {
         let fields = argument(&fields, "contact fields")?;
         answer(self.caps.telephony_save_contact(Some(id), fields).await, "contact")
     }
@@ -142,4 +153,3 @@ impl old::clock::Host for JobState {
         self.caps.clock_now().await
     }
 }
-

@@ -92,7 +92,11 @@ pub fn imported_contract(engine: &Engine, component: &Component) -> anyhow::Resu
     }
     match found.as_slice() {
         [one] => bindings::SUPPORTED_CONTRACTS.iter().copied().find(|v| v == one).ok_or_else(|| {
-            anyhow::anyhow!("the component imports {}@{one}, which this host does not serve (it serves {})", bindings::PACKAGE, bindings::SUPPORTED_CONTRACTS.join(", "))
+            anyhow::anyhow!(
+                "the component imports {}@{one}, which this host does not serve (it serves {})",
+                bindings::PACKAGE,
+                bindings::SUPPORTED_CONTRACTS.join(", ")
+            )
         }),
         [] => Err(anyhow::anyhow!("the component imports no {} interface; is it a switchboard plugin?", bindings::PACKAGE)),
         many => Err(anyhow::anyhow!("the component imports several contract versions at once ({})", many.join(", "))),

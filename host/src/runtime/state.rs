@@ -1,9 +1,9 @@
 //! What a plugin instance's store holds, and the contract's imports implemented
 //! by handing each call to the job's capabilities.
 
-use crate::contract::bindings::switchboard::plugin::{clock, crypto, http, incoming, log, phone, storage, telephony, types};
 use super::limits::Limiter;
 use crate::capabilities::JobCaps;
+use crate::contract::bindings::switchboard::plugin::{clock, crypto, http, incoming, log, phone, storage, telephony, types};
 use types::{Call, CapabilityError, Contact, Number, User};
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;

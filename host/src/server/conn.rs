@@ -38,16 +38,8 @@ pub struct GuardedListener {
 impl GuardedListener {
     /// Wrap `inner`: at most `max_connections` open at once, headers within
     /// `header_timeout`.
-    pub fn new(
-        inner: TcpListener,
-        max_connections: usize,
-        header_timeout: Duration,
-    ) -> GuardedListener {
-        GuardedListener {
-            inner,
-            permits: Arc::new(Semaphore::new(max_connections)),
-            header_timeout,
-        }
+    pub fn new(inner: TcpListener, max_connections: usize, header_timeout: Duration) -> GuardedListener {
+        GuardedListener { inner, permits: Arc::new(Semaphore::new(max_connections)), header_timeout }
     }
 }
 
@@ -62,10 +54,7 @@ impl axum::serve::Listener for GuardedListener {
         loop {
             match self.inner.accept().await {
                 Ok((stream, addr)) => {
-                    return (
-                        GuardedStream::new(stream, permit, self.header_timeout),
-                        addr,
-                    );
+                    return (GuardedStream::new(stream, permit, self.header_timeout), addr);
                 }
                 Err(e) => {
                     // Out of file descriptors and the like: wait instead of spinning.
@@ -94,18 +83,8 @@ pub struct GuardedStream {
 }
 
 impl GuardedStream {
-    fn new(
-        inner: TcpStream,
-        permit: Option<OwnedSemaphorePermit>,
-        timeout: Duration,
-    ) -> GuardedStream {
-        GuardedStream {
-            inner,
-            _permit: permit,
-            timeout,
-            deadline: Some(Box::pin(tokio::time::sleep(timeout))),
-            scan: HeaderEnd::default(),
-        }
+    fn new(inner: TcpStream, permit: Option<OwnedSemaphorePermit>, timeout: Duration) -> GuardedStream {
+        GuardedStream { inner, _permit: permit, timeout, deadline: Some(Box::pin(tokio::time::sleep(timeout))), scan: HeaderEnd::default() }
     }
 }
 
@@ -137,11 +116,7 @@ impl HeaderEnd {
 }
 
 impl AsyncRead for GuardedStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
         if let Some(deadline) = this.deadline.as_mut() {
             if deadline.as_mut().poll(cx).is_ready() {
@@ -173,21 +148,13 @@ impl GuardedStream {
 }
 
 impl AsyncWrite for GuardedStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
         let n = ready!(Pin::new(&mut self.inner).poll_write(cx, data))?;
         self.rearm();
         Poll::Ready(Ok(n))
     }
 
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>, bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
         let n = ready!(Pin::new(&mut self.inner).poll_write_vectored(cx, bufs))?;
         self.rearm();
         Poll::Ready(Ok(n))
@@ -236,19 +203,11 @@ pub async fn body_deadline(timeout: Duration, request: Request, next: Next) -> R
             }
         }
     });
-    let response = next
-        .run(Request::from_parts(parts, Body::from_stream(timed)))
-        .await;
+    let response = next.run(Request::from_parts(parts, Body::from_stream(timed))).await;
     if timed_out.load(std::sync::atomic::Ordering::SeqCst) {
-        let mut late = (
-            StatusCode::REQUEST_TIMEOUT,
-            axum::Json(serde_json::json!({ "error": BodyTimeout(timeout).to_string() })),
-        )
-            .into_response();
-        late.headers_mut().insert(
-            axum::http::header::CONNECTION,
-            axum::http::HeaderValue::from_static("close"),
-        );
+        let mut late =
+            (StatusCode::REQUEST_TIMEOUT, axum::Json(serde_json::json!({ "error": BodyTimeout(timeout).to_string() }))).into_response();
+        late.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
         return late;
     }
     response
@@ -261,10 +220,7 @@ mod tests {
     #[test]
     fn header_end_is_found_across_reads_and_not_in_leading_blank_lines() {
         let mut s = HeaderEnd::default();
-        assert!(
-            !s.feed(b"\r\n\r\n"),
-            "leading blank lines do not end headers"
-        );
+        assert!(!s.feed(b"\r\n\r\n"), "leading blank lines do not end headers");
         assert!(!s.feed(b"POST / HTTP/1.1\r\nHost: x\r"));
         assert!(!s.feed(b"\n\r"));
         assert!(s.feed(b"\n{\"a\":1}"));

@@ -45,45 +45,21 @@ pub struct AppState {
 /// The router.
 pub fn router(state: AppState) -> Router {
     let max = state.config.server.max_body_bytes;
-    let body_timeout =
-        std::time::Duration::from_millis(state.config.server.body_read_timeout_ms.get());
+    let body_timeout = std::time::Duration::from_millis(state.config.server.body_read_timeout_ms.get());
     Router::new()
-        .route(
-            "/webhooks/aircall",
-            post(webhook::receive).layer(DefaultBodyLimit::max(max)),
-        )
-        .route(
-            "/integrations/{id}/{*rest}",
-            any(requests::handle).layer(DefaultBodyLimit::max(max)),
-        )
+        .route("/webhooks/aircall", post(webhook::receive).layer(DefaultBodyLimit::max(max)))
+        .route("/integrations/{id}/{*rest}", any(requests::handle).layer(DefaultBodyLimit::max(max)))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .layer(axum::middleware::from_fn(move |req, next| {
-            conn::body_deadline(body_timeout, req, next)
-        }))
+        .layer(axum::middleware::from_fn(move |req, next| conn::body_deadline(body_timeout, req, next)))
         .with_state(state)
 }
 
 async fn healthz(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
-    let plugins: Vec<_> = state
-        .registry
-        .list()
-        .iter()
-        .map(|p| format!("{}@{}", p.manifest.name, p.manifest.version))
-        .collect();
-    axum::Json(
-        serde_json::json!({ "status": "ok", "plugins": plugins, "queue_depth": state.dispatcher.depth() }),
-    )
+    let plugins: Vec<_> = state.registry.list().iter().map(|p| format!("{}@{}", p.manifest.name, p.manifest.version)).collect();
+    axum::Json(serde_json::json!({ "status": "ok", "plugins": plugins, "queue_depth": state.dispatcher.depth() }))
 }
 
-async fn metrics(
-    State(state): State<AppState>,
-) -> ([(axum::http::HeaderName, &'static str); 1], String) {
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
-        )],
-        state.metrics.render(),
-    )
+async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }

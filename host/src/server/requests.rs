@@ -4,9 +4,9 @@
 use super::AppState;
 use crate::capabilities::journal::Journal;
 use crate::capabilities::{JobCaps, JobLabel};
-use crate::runtime::JobFailure;
 use crate::contract::bindings::RequestContext;
 use crate::contract::bindings::switchboard::plugin::incoming;
+use crate::runtime::JobFailure;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -63,7 +63,9 @@ pub async fn handle(
             for (k, v) in resp.headers {
                 builder = builder.header(k, v);
             }
-            builder.body(axum::body::Body::from(resp.body)).unwrap_or_else(|e| error(StatusCode::BAD_GATEWAY, format!("plugin response: {e}")))
+            builder
+                .body(axum::body::Body::from(resp.body))
+                .unwrap_or_else(|e| error(StatusCode::BAD_GATEWAY, format!("plugin response: {e}")))
         }
         Err(f) => {
             state.metrics.job(&config.plugin, "request_failed", started.elapsed());

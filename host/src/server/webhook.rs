@@ -55,13 +55,20 @@ pub async fn receive(State(state): State<AppState>, body: Result<Bytes, BytesRej
     let body = match body {
         Ok(b) => b,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return error(&state, "too_large", StatusCode::PAYLOAD_TOO_LARGE, format!("body larger than {} bytes", state.config.server.max_body_bytes));
+            return error(
+                &state,
+                "too_large",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("body larger than {} bytes", state.config.server.max_body_bytes),
+            );
         }
         Err(e) => return error(&state, "bad_request", e.status(), e.body_text()),
     };
     let value: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
-        Err(e) => return error(&state, "malformed", StatusCode::BAD_REQUEST, format!("body is not JSON: {e}")),
+        Err(e) => {
+            return error(&state, "malformed", StatusCode::BAD_REQUEST, format!("body is not JSON: {e}"));
+        }
     };
     if let Some(key) = first_duplicate_key(&body) {
         return error(&state, "malformed", StatusCode::BAD_REQUEST, format!("duplicate key `{key}`: a JSON object may name each key once"));
@@ -78,12 +85,18 @@ pub async fn receive(State(state): State<AppState>, body: Result<Bytes, BytesRej
     let account = account.to_string();
     match obj.get("event") {
         Some(Value::String(s)) if !s.is_empty() => {}
-        Some(_) => return error(&state, "malformed", StatusCode::BAD_REQUEST, "`event` must be a non-empty string".into()),
-        None => return error(&state, "malformed", StatusCode::BAD_REQUEST, "missing `event`".into()),
+        Some(_) => {
+            return error(&state, "malformed", StatusCode::BAD_REQUEST, "`event` must be a non-empty string".into());
+        }
+        None => {
+            return error(&state, "malformed", StatusCode::BAD_REQUEST, "missing `event`".into());
+        }
     }
     let envelope: Envelope = match serde_json::from_value(value.clone()) {
         Ok(e) => e,
-        Err(e) => return error(&state, "malformed", StatusCode::BAD_REQUEST, format!("not an Aircall webhook envelope: {e}")),
+        Err(e) => {
+            return error(&state, "malformed", StatusCode::BAD_REQUEST, format!("not an Aircall webhook envelope: {e}"));
+        }
     };
     let (jobs, not_dispatched) = match ParsedEvent::parse(&envelope.event, &envelope.data) {
         Ok(Some(parsed)) => (state.fan_out(&account, &parsed), None),

@@ -349,9 +349,8 @@ impl Kind {
             "contact" => K::Contact,
             "message" => K::Message,
             "ai_voice_agent" => K::AiVoiceAgent,
-            "transcription" | "summary" | "topics" | "sentiment" | "action_item" | "playbook_result" | "custom_summary" | "call_evaluation" => {
-                K::Intelligence
-            }
+            "transcription" | "summary" | "topics" | "sentiment" | "action_item" | "playbook_result" | "custom_summary"
+            | "call_evaluation" => K::Intelligence,
             _ => return None,
         })
     }
@@ -374,7 +373,9 @@ pub fn rest_view(kind: Kind, value: &Value) -> Value {
 }
 
 fn view(kind: Kind, value: &Value, side: Seen) -> Value {
-    let Value::Object(map) = value else { return value.clone() };
+    let Value::Object(map) = value else {
+        return value.clone();
+    };
     let mut out = Map::new();
     for (name, v) in map {
         let Some(field) = kind.field(name) else {

@@ -191,7 +191,8 @@ pub async fn play(scenario: &Scenario, world: &World, options: &PlayOptions) -> 
         let (world, scenario) = (world.clone(), scenario.clone());
         tasks.push(tokio::spawn(async move {
             let id_base = base + u64::from(copy) * per_copy;
-            let mut timeline = Timeline::with_media(&scenario, &world, start, id_base, copy, options.media_base.as_deref()).map_err(|e| anyhow::anyhow!(e))?;
+            let mut timeline = Timeline::with_media(&scenario, &world, start, id_base, copy, options.media_base.as_deref())
+                .map_err(|e| anyhow::anyhow!(e))?;
             let mut report = Report { call_ids: timeline.call_ids(), ..Report::default() };
             let began = tokio::time::Instant::now();
             for step in &steps {
@@ -263,7 +264,12 @@ async fn post(client: &reqwest::Client, url: &str, options: &PlayOptions, hook: 
     let ok = (200..300).contains(&last.0);
     if options.verbose {
         let subject = hook.data["id"].to_string();
-        eprintln!("  +{at:>7.1}s  {:<32} {:<22} → {}", hook.event, subject, if last.0 == 0 { "no answer".to_string() } else { last.0.to_string() });
+        eprintln!(
+            "  +{at:>7.1}s  {:<32} {:<22} → {}",
+            hook.event,
+            subject,
+            if last.0 == 0 { "no answer".to_string() } else { last.0.to_string() }
+        );
     }
     if ok {
         report.posted += 1;

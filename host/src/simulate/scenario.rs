@@ -259,7 +259,9 @@ impl Scenario {
                         return Err(format!("step {n}: `{}` is not a message event but names a message", step.event));
                     }
                 }
-                _ => return Err(format!("step {n} ({}): name exactly one of `call` or `message`", step.event)),
+                _ => {
+                    return Err(format!("step {n} ({}): name exactly one of `call` or `message`", step.event));
+                }
             }
             for u in step.user.iter() {
                 world.user(u).map_err(|e| format!("step {n} ({}): {e}", step.event))?;
@@ -267,7 +269,9 @@ impl Scenario {
             for t in step.team.iter() {
                 world.team(t).map_err(|e| format!("step {n} ({}): {e}", step.event))?;
             }
-            let needs = |what: bool, field: &str| if what { Ok(()) } else { Err(format!("step {n} ({}): needs `{field}`", step.event)) };
+            let needs = |what: bool, field: &str| {
+                if what { Ok(()) } else { Err(format!("step {n} ({}): needs `{field}`", step.event)) }
+            };
             match step.event.as_str() {
                 "call.tagged" | "call.untagged" => needs(step.tag.is_some(), "tag")?,
                 "call.commented" => needs(step.comment.is_some(), "comment")?,

@@ -119,7 +119,14 @@ impl<'a> Timeline<'a> {
     /// [`Timeline::new`] with recording, voicemail and MMS links on `media_base`
     /// (a server answering `/_sandbox/media/NAME?bytes=N&type=MIME`, such as any
     /// sandbox emulator) instead of placeholder hosts.
-    pub fn with_media(scenario: &Scenario, world: &'a World, start: i64, id_base: u64, copy: u32, media_base: Option<&str>) -> Result<Self, String> {
+    pub fn with_media(
+        scenario: &Scenario,
+        world: &'a World,
+        start: i64,
+        id_base: u64,
+        copy: u32,
+        media_base: Option<&str>,
+    ) -> Result<Self, String> {
         let media = Media { base: media_base.map(str::to_string) };
         let mut t = Timeline { world, start, calls: HashMap::new(), messages: HashMap::new(), next_id: id_base, media };
         for def in &scenario.call {
@@ -200,7 +207,9 @@ impl<'a> Timeline<'a> {
             .iter()
             .enumerate()
             .map(|(i, m)| {
-                let url = m.presigned_url.clone().unwrap_or_else(|| self.media.link("aircall-media.example", &format!("{id}/{i}/{}", m.file_name), &m.file_type, 32 * 1024));
+                let url = m.presigned_url.clone().unwrap_or_else(|| {
+                    self.media.link("aircall-media.example", &format!("{id}/{i}/{}", m.file_name), &m.file_type, 32 * 1024)
+                });
                 json!({ "file_name": m.file_name, "file_type": m.file_type, "presigned_url": url })
             })
             .collect();
@@ -277,9 +286,7 @@ impl<'a> Timeline<'a> {
     fn team_first_user(&self, key: &str) -> Result<Value, String> {
         let team = self.world.team(key)?;
         let first = team["users"].as_array().and_then(|ids| ids.first()).and_then(Value::as_u64);
-        Ok(first
-            .and_then(|id| self.world.users.values().find(|u| u["id"].as_u64() == Some(id)).cloned())
-            .unwrap_or_else(|| team.clone()))
+        Ok(first.and_then(|id| self.world.users.values().find(|u| u["id"].as_u64() == Some(id)).cloned()).unwrap_or_else(|| team.clone()))
     }
 }
 
@@ -310,7 +317,8 @@ fn hang_up(call: &mut Value, step: &Step, t: i64) {
     call["ended_at"] = json!(t);
     call["duration"] = json!((t - started).max(0));
     if call["answered_at"].is_null() {
-        let reason = step.missed_call_reason.clone().or_else(|| (call["direction"] == "inbound").then(|| "agents_did_not_answer".to_string()));
+        let reason =
+            step.missed_call_reason.clone().or_else(|| (call["direction"] == "inbound").then(|| "agents_did_not_answer".to_string()));
         call["missed_call_reason"] = json!(reason);
     }
 }
@@ -362,7 +370,8 @@ fn apply_call(call: &mut Value, step: &Step, t: i64, user: Option<Value>, team_u
             let recorded = call["number"]["live_recording_activated"].as_bool().unwrap_or(false);
             if !call["answered_at"].is_null() && recorded && call["recording"].is_null() {
                 let talk = call["ended_at"].as_i64().unwrap_or(t) - call["answered_at"].as_i64().unwrap_or(t);
-                call["recording"] = json!(media.link("aircall-recordings.example", &format!("calls/{id}/recording.mp3"), "audio/mpeg", audio_bytes(talk)));
+                call["recording"] =
+                    json!(media.link("aircall-recordings.example", &format!("calls/{id}/recording.mp3"), "audio/mpeg", audio_bytes(talk)));
                 call["recording_short_url"] = json!(format!("https://short-urls.aircall.io/v1/rec-{id}"));
                 call["asset"] = json!(format!("https://assets.aircall.io/calls/{id}/recording"));
             }
@@ -370,7 +379,8 @@ fn apply_call(call: &mut Value, step: &Step, t: i64, user: Option<Value>, team_u
         "call.voicemail_left" => {
             // Left after the greeting, before the hang-up: a voicemail of up to a minute.
             let length = (call["ended_at"].as_i64().unwrap_or(t) - call["started_at"].as_i64().unwrap_or(t)).clamp(5, 60);
-            call["voicemail"] = json!(media.link("aircall-recordings.example", &format!("calls/{id}/voicemail.mp3"), "audio/mpeg", audio_bytes(length)));
+            call["voicemail"] =
+                json!(media.link("aircall-recordings.example", &format!("calls/{id}/voicemail.mp3"), "audio/mpeg", audio_bytes(length)));
             call["voicemail_short_url"] = json!(format!("https://short-urls.aircall.io/v1/vm-{id}"));
             call["asset"] = json!(format!("https://assets.aircall.io/calls/{id}/voicemail"));
         }
@@ -449,7 +459,9 @@ fn voice_agent(call: &Value, step: &Step, t: i64) -> Value {
         "created_at": call["started_at"], "started_at": call["started_at"],
     });
     match step.event.as_str() {
-        "ai_voice_agent.escalated" => v["escalation_reason"] = json!(step.escalation_reason.clone().unwrap_or_else(|| "caller asked for a human".into())),
+        "ai_voice_agent.escalated" => {
+            v["escalation_reason"] = json!(step.escalation_reason.clone().unwrap_or_else(|| "caller asked for a human".into()))
+        }
         "ai_voice_agent.ended" => {
             v["ended_at"] = json!(t);
             v["call_end_reason"] = json!(if step.escalation_reason.is_some() { "escalated" } else { "answered" });

@@ -73,7 +73,9 @@ async fn jobs_keep_arrival_order_and_concurrent_ingests_all_land(store: Arc<dyn 
     let mut tasks = Vec::new();
     for i in 0..60 {
         let store = store.clone();
-        tasks.push(tokio::spawn(async move { store.ingest(event(&format!("c{i}"), now), vec![job("notes", &format!("c{i}"))], WEEK).await }));
+        tasks.push(tokio::spawn(
+            async move { store.ingest(event(&format!("c{i}"), now), vec![job("notes", &format!("c{i}"))], WEEK).await },
+        ));
     }
     for t in tasks {
         assert!(matches!(t.await.unwrap().unwrap(), IngestOutcome::Accepted { .. }));
@@ -106,7 +108,8 @@ async fn the_journal_replays_in_order_and_truncates(store: Arc<dyn Store>) {
 
     // A storage effect records its verdict and applies its write atomically.
     let cas = KvWrite::Cas { key: "lock".into(), expected: None, new: Some(b"mine".to_vec()), expires_at_ms: None };
-    let verdict = store.journal_write(JournalWrite { job_id: id, entry: entry(4, b"", true), kv: Some(("ns".into(), cas.clone())) }).await.unwrap();
+    let verdict =
+        store.journal_write(JournalWrite { job_id: id, entry: entry(4, b"", true), kv: Some(("ns".into(), cas.clone())) }).await.unwrap();
     assert_eq!(verdict, Some(true));
     let verdict = store.journal_write(JournalWrite { job_id: id, entry: entry(5, b"", true), kv: Some(("ns".into(), cas)) }).await.unwrap();
     assert_eq!(verdict, Some(false), "the key is taken now");

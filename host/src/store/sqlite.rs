@@ -51,9 +51,7 @@ impl SqliteStore {
         F: FnOnce(&rusqlite::Transaction<'_>) -> StoreResult<Reply> + Send + 'static,
     {
         let (reply, rx) = oneshot::channel();
-        self.writes
-            .send(WriteOp::Exec { run: Box::new(run), reply: Some(reply) })
-            .map_err(|_| StoreError("writer stopped".into()))?;
+        self.writes.send(WriteOp::Exec { run: Box::new(run), reply: Some(reply) }).map_err(|_| StoreError("writer stopped".into()))?;
         rx.await.map_err(|_| StoreError("writer stopped".into()))?
     }
 
@@ -90,9 +88,7 @@ const JOB_COLUMNS: &str = "id, event_id, integration, ordering_key, attempts, ne
 impl Store for SqliteStore {
     async fn ingest(&self, event: NewEvent, jobs: Vec<NewJob>, window_ms: i64) -> StoreResult<IngestOutcome> {
         let (reply, rx) = oneshot::channel();
-        self.writes
-            .send(WriteOp::Ingest { event, jobs, window_ms, reply })
-            .map_err(|_| StoreError("writer stopped".into()))?;
+        self.writes.send(WriteOp::Ingest { event, jobs, window_ms, reply }).map_err(|_| StoreError("writer stopped".into()))?;
         rx.await.map_err(|_| StoreError("writer stopped".into()))?
     }
 
@@ -131,8 +127,12 @@ impl Store for SqliteStore {
     async fn job_retry(&self, job_id: i64, attempts: u32, next_run_at_ms: i64, error: &str) -> StoreResult<()> {
         let error = error.to_string();
         self.exec(move |tx| {
-            tx.prepare_cached("UPDATE jobs SET attempts = ?2, next_run_at_ms = ?3, last_error = ?4 WHERE id = ?1")?
-                .execute(params![job_id, attempts, next_run_at_ms, error])?;
+            tx.prepare_cached("UPDATE jobs SET attempts = ?2, next_run_at_ms = ?3, last_error = ?4 WHERE id = ?1")?.execute(params![
+                job_id,
+                attempts,
+                next_run_at_ms,
+                error
+            ])?;
             Ok(Reply::default())
         })
         .await

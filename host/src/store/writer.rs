@@ -125,11 +125,9 @@ fn in_savepoint<T>(tx: &Transaction<'_>, f: impl FnOnce(&Transaction<'_>) -> Sto
 
 fn ingest(tx: &Transaction<'_>, event: &NewEvent, jobs: &[NewJob], window_ms: i64) -> StoreResult<IngestOutcome> {
     let seen: Option<(i64, i64)> = tx
-        .query_row(
-            "SELECT event_id, seen_at_ms FROM dedupe WHERE body_hash = ?1",
-            params![&event.body_hash[..]],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .query_row("SELECT event_id, seen_at_ms FROM dedupe WHERE body_hash = ?1", params![&event.body_hash[..]], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
     if let Some((event_id, seen_at)) = seen {
         if event.received_at_ms - seen_at < window_ms {
@@ -147,9 +145,7 @@ fn ingest(tx: &Transaction<'_>, event: &NewEvent, jobs: &[NewJob], window_ms: i6
         params![&event.body_hash[..], event_id, event.received_at_ms],
     )?;
     let mut created = Vec::with_capacity(jobs.len());
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO jobs (event_id, integration, ordering_key, next_run_at_ms) VALUES (?1, ?2, ?3, ?4)",
-    )?;
+    let mut stmt = tx.prepare_cached("INSERT INTO jobs (event_id, integration, ordering_key, next_run_at_ms) VALUES (?1, ?2, ?3, ?4)")?;
     for job in jobs {
         stmt.execute(params![event_id, job.integration, job.ordering_key, event.received_at_ms])?;
         created.push(JobRecord {

@@ -7,25 +7,13 @@ use switchboard_sdk::telephony::{self, CardItem, CardShortText, CardTitle};
 use switchboard_sdk::{Call, CallEventKind, Context, PluginError, phone};
 
 /// Handle one call event.
-pub fn handle(
-    ctx: &Context,
-    settings: &Settings,
-    kind: CallEventKind,
-    call: &Call,
-) -> Result<Note, PluginError> {
+pub fn handle(ctx: &Context, settings: &Settings, kind: CallEventKind, call: &Call) -> Result<Note, PluginError> {
     let region = ctx.region_for(call.number.as_ref());
     let party = rules::party_shown(&call.raw_digits, phone::normalize(&call.raw_digits, region));
     if rules::pushes_card(kind, settings.insight_cards) {
         let items = vec![
-            CardItem::Title(CardTitle {
-                text: "Caller".into(),
-                link: None,
-            }),
-            CardItem::ShortText(CardShortText {
-                label: "Number".into(),
-                text: party.clone(),
-                link: None,
-            }),
+            CardItem::Title(CardTitle { text: "Caller".into(), link: None }),
+            CardItem::ShortText(CardShortText { label: "Number".into(), text: party.clone(), link: None }),
         ];
         telephony::push_insight_card(call.id, &items)?;
     }

@@ -24,10 +24,7 @@ mod rules;
 mod settings;
 
 use settings::Settings;
-use switchboard_sdk::{
-    CallEvent, Context, Event, MessageEvent, Plugin, PluginError, Request, Response, export_plugin,
-    log,
-};
+use switchboard_sdk::{CallEvent, Context, Event, MessageEvent, Plugin, PluginError, Request, Response, export_plugin, log};
 
 /// The example connector.
 pub struct Example;
@@ -37,19 +34,13 @@ impl Plugin for Example {
         let settings = Settings::from_context(ctx)?;
         let note = match &event {
             Event::Call(CallEvent { kind, call }) => calls::handle(ctx, &settings, *kind, call)?,
-            Event::Message(MessageEvent { message, .. }) => {
-                messages::handle(ctx, &settings, message)?
-            }
+            Event::Message(MessageEvent { message, .. }) => messages::handle(ctx, &settings, message)?,
             _ => {
                 log::debug(&format!("ignoring {}", ctx.event_name()));
                 return Ok(());
             }
         };
-        log::with(
-            log::Level::Info,
-            "note logged",
-            &[("subject", &note.subject), ("number", &note.number)],
-        );
+        log::with(log::Level::Info, "note logged", &[("subject", &note.subject), ("number", &note.number)]);
         Ok(())
     }
 

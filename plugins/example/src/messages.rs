@@ -12,10 +12,7 @@ pub fn handle(ctx: &Context, settings: &Settings, msg: &Message) -> Result<Note,
         external_id: ctx.event_id().to_string(),
         event: ctx.event_name().to_string(),
         subject: rules::subject("message", &msg.id),
-        number: rules::party_shown(
-            &msg.external_number,
-            phone::normalize(&msg.external_number, region),
-        ),
+        number: rules::party_shown(&msg.external_number, phone::normalize(&msg.external_number, region)),
         attempt: ctx.attempt(),
     };
     api::create_once(&settings.base_url, &note)?;

@@ -5,21 +5,14 @@ use switchboard_sdk::phone::{self, Normalized};
 use switchboard_sdk::{Context, Request, Response, query};
 
 fn json(status: u16, v: serde_json::Value) -> Response {
-    Response {
-        status,
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: v.to_string().into_bytes(),
-    }
+    Response { status, headers: vec![("content-type".into(), "application/json".into())], body: v.to_string().into_bytes() }
 }
 
 /// Answer one request.
 pub fn handle(ctx: &Context, req: &Request) -> Response {
     match (req.method.as_str(), req.path.as_str()) {
         ("GET", "/normalize") => normalize(ctx, req),
-        ("GET", "/echo") => json(
-            200,
-            serde_json::json!({ "path": req.path, "query": req.query, "integration": ctx.integration_id() }),
-        ),
+        ("GET", "/echo") => json(200, serde_json::json!({ "path": req.path, "query": req.query, "integration": ctx.integration_id() })),
         _ => json(404, serde_json::json!({ "error": "not found" })),
     }
 }
@@ -42,15 +35,9 @@ fn normalize(ctx: &Context, req: &Request) -> Response {
     match phone::normalize(&raw, region.as_deref()) {
         Ok(Normalized::Number(e164)) => {
             let variants = phone::variants(&e164).unwrap_or_default();
-            json(
-                200,
-                serde_json::json!({ "e164": e164, "variants": variants }),
-            )
+            json(200, serde_json::json!({ "e164": e164, "variants": variants }))
         }
         Ok(Normalized::Anonymous) => json(200, serde_json::json!({ "anonymous": true })),
-        Err(e) => json(
-            422,
-            serde_json::json!({ "error": e.text, "reason": format!("{:?}", e.kind) }),
-        ),
+        Err(e) => json(422, serde_json::json!({ "error": e.text, "reason": format!("{:?}", e.kind) })),
     }
 }

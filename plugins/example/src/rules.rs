@@ -33,15 +33,9 @@ mod tests {
 
     #[test]
     fn the_party_is_e164_anonymous_or_as_written() {
-        assert_eq!(
-            party_shown("0612", Ok(Normalized::Number("+33612".into()))),
-            "+33612"
-        );
+        assert_eq!(party_shown("0612", Ok(Normalized::Number("+33612".into()))), "+33612");
         assert_eq!(party_shown("", Ok(Normalized::Anonymous)), "anonymous");
-        let unreadable = PhoneError {
-            kind: PhoneErrorKind::InvalidCharacter,
-            text: "invalid character".into(),
-        };
+        let unreadable = PhoneError { kind: PhoneErrorKind::InvalidCharacter, text: "invalid character".into() };
         assert_eq!(party_shown("abc", Err(unreadable)), "abc");
     }
 

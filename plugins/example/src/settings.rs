@@ -23,11 +23,7 @@ impl Settings {
         let mut settings = ctx.settings::<Settings>().map_err(PluginError::permanent)?;
         settings.base_url = ctx
             .base_url()
-            .ok_or_else(|| {
-                PluginError::permanent(
-                    "no base_url: plugin.toml's http.default_base_url is the notes API root",
-                )
-            })?
+            .ok_or_else(|| PluginError::permanent("no base_url: plugin.toml's http.default_base_url is the notes API root"))?
             .to_string();
         Ok(settings)
     }

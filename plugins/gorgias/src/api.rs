@@ -2,10 +2,10 @@
 //! requests this connector makes and the JSON it reads back. Every response is
 //! treated as hostile: fields are optional, unknown shapes are errors, never panics.
 
-use switchboard_sdk::query::encode as enc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use switchboard_sdk::http::{self, RequestBuilder, Response};
+use switchboard_sdk::query::encode as enc;
 use switchboard_sdk::{CapabilityError, PluginError, log};
 
 /// The secret that holds `email:api_key` (HTTP Basic, attached by the host).
@@ -114,7 +114,6 @@ struct List<T> {
     #[serde(default)]
     meta: Option<Meta>,
 }
-
 
 /// Send and map error statuses (429 → rate-limited with `Retry-after`, 401/403 →
 /// unauthorised, 5xx → retryable, other 4xx → permanent).
@@ -275,8 +274,8 @@ impl Api {
                 let external_id = body.get("external_id").and_then(Value::as_str).unwrap_or_default();
                 log::warn(&format!("message create was ambiguous ({m}); checking ticket {ticket}"));
                 let list: List<Value> = send(self.get(&format!("{path}?limit=100")))?.json()?;
-                let there = !external_id.is_empty()
-                    && list.data.iter().any(|m| m.get("external_id").and_then(Value::as_str) == Some(external_id));
+                let there =
+                    !external_id.is_empty() && list.data.iter().any(|m| m.get("external_id").and_then(Value::as_str) == Some(external_id));
                 if there { Ok(()) } else { send(self.write(http::post, &path, body)?).map(|_| ()) }
             }
             Err(e) => Err(e.into()),

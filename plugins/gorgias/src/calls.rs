@@ -292,7 +292,9 @@ fn ended(settings: &Settings, api: &Api, call: &Call, party: &Party) -> Result<(
 
 /// `call.voicemail_left` after the call's notes were written: a note and the tag.
 fn voicemail_left(settings: &Settings, api: &Api, call: &Call) -> Result<(), PluginError> {
-    let Some(mut log) = load(call.id)? else { return Ok(()) }; // call.ended will carry it
+    let Some(mut log) = load(call.id)? else {
+        return Ok(());
+    }; // call.ended will carry it
     if !log.ended || log.voicemail || call.voicemail.is_none() {
         return Ok(());
     }
@@ -310,7 +312,9 @@ fn voicemail_left(settings: &Settings, api: &Api, call: &Call) -> Result<(), Plu
 /// `call.commented` on a logged call: one more note, with the recording or
 /// voicemail attached (or linked when too big) the first time.
 fn commented(settings: &Settings, api: &Api, call: &Call) -> Result<(), PluginError> {
-    let Some(mut log) = load(call.id)? else { return Ok(()) }; // not logged (yet): the end note carries the notes
+    let Some(mut log) = load(call.id)? else {
+        return Ok(());
+    }; // not logged (yet): the end note carries the notes
     let (comments, ids) = new_comments(call, Some(&log));
     if comments.is_empty() {
         return Ok(());
@@ -325,7 +329,9 @@ fn commented(settings: &Settings, api: &Api, call: &Call) -> Result<(), PluginEr
     if !log.media_written {
         let files = [("Recording", call.recording.as_deref(), "recording.mp3"), ("Voicemail", call.voicemail.as_deref(), "voicemail.mp3")];
         for (label, url, name) in files {
-            let Some(url) = url.filter(|u| !u.trim().is_empty()) else { continue };
+            let Some(url) = url.filter(|u| !u.trim().is_empty()) else {
+                continue;
+            };
             let src = Source { url, name: format!("call-{}-{name}", call.id), content_type: Some("audio/mpeg".into()) };
             match media::upload(api, &src, settings.upload_max_bytes, &format!("aircall-{}-{}", call.id, label.to_lowercase()))? {
                 Ok(file) => attachments.push(serde_json::to_value(&file).map_err(PluginError::permanent)?),
@@ -348,7 +354,9 @@ fn commented(settings: &Settings, api: &Api, call: &Call) -> Result<(), PluginEr
 
 /// `call.tagged` on a logged call: the agent's new tags (and "Callback request" when a tag says so).
 fn tagged(settings: &Settings, api: &Api, call: &Call) -> Result<(), PluginError> {
-    let Some(mut log) = load(call.id)? else { return Ok(()) };
+    let Some(mut log) = load(call.id)? else {
+        return Ok(());
+    };
     log.callback_request = log.callback_request || tags::is_callback_request(call, &settings.callback_markers);
     let add = tags::missing(&log.tags, &tags::for_call(call, &settings.tags, log.callback_request, log.called_back));
     if add.is_empty() {

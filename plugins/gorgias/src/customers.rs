@@ -144,7 +144,9 @@ pub fn anonymous(api: &Api, settings: &Settings) -> Result<Customer, PluginError
             });
             match api.create_customer(&body)? {
                 Some(c) => c,
-                None => api.customer_by_email(&email)?.ok_or_else(|| PluginError::retryable("anonymous customer not found after a conflict"))?,
+                None => {
+                    api.customer_by_email(&email)?.ok_or_else(|| PluginError::retryable("anonymous customer not found after a conflict"))?
+                }
             }
         }
     };

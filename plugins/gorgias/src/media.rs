@@ -61,12 +61,16 @@ pub fn judge(status: u16, content_range: Option<&str>, body_len: u64, window: u6
             Some(total) => total,
             // No total: a body shorter than asked for is the whole file.
             None if body_len < window => body_len,
-            None => return Err(Linked::Unavailable(format!("the download's Content-Range ({content_range:?}) does not give the file's size"))),
+            None => {
+                return Err(Linked::Unavailable(format!("the download's Content-Range ({content_range:?}) does not give the file's size")));
+            }
         },
         // The server ignored the range: the body is the whole file.
         200..=299 => body_len,
         // S3 answers 416 to a range request on an empty object.
-        416 => return Err(Linked::Unavailable("the file is empty (416 to a range request)".into())),
+        416 => {
+            return Err(Linked::Unavailable("the file is empty (416 to a range request)".into()));
+        }
         s => return Err(Linked::Unavailable(format!("download answered {s}"))),
     };
     if total > max_bytes {
@@ -140,7 +144,10 @@ mod tests {
         // A small configured limit: the window is one byte past it.
         assert_eq!(window(2048), 2049);
         assert_eq!(judge(200, None, 4096, 2049, 2048), Err(Linked::TooLarge(4096)));
-        assert_eq!(judge(206, None, 2049, 2049, 2048), Err(Linked::Unavailable("the download's Content-Range (None) does not give the file's size".into())));
+        assert_eq!(
+            judge(206, None, 2049, 2049, 2048),
+            Err(Linked::Unavailable("the download's Content-Range (None) does not give the file's size".into()))
+        );
         assert_eq!(judge(206, Some("bytes 0-2048/2049"), 2049, 2049, 2048), Err(Linked::TooLarge(2049)));
     }
 

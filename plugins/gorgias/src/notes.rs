@@ -85,7 +85,10 @@ fn direction(call: &Call) -> &'static str {
 }
 
 fn aircall_number(call: &Call) -> String {
-    call.number.as_ref().map(|n| if n.name.trim().is_empty() { n.digits.clone() } else { format!("{} ({})", n.name, n.digits) }).unwrap_or_default()
+    call.number
+        .as_ref()
+        .map(|n| if n.name.trim().is_empty() { n.digits.clone() } else { format!("{} ({})", n.name, n.digits) })
+        .unwrap_or_default()
 }
 
 fn ivr(call: &Call) -> String {
@@ -108,7 +111,9 @@ fn ivr(call: &Call) -> String {
 /// Who the customer is on a note: the number, with the name when known.
 fn customer_line(customer_number: &str, name: Option<&str>) -> String {
     match name {
-        Some(n) if !n.is_empty() && !n.contains(customer_number) => format!("{customer_number} ({n})"),
+        Some(n) if !n.is_empty() && !n.contains(customer_number) => {
+            format!("{customer_number} ({n})")
+        }
         _ => customer_number.to_string(),
     }
 }

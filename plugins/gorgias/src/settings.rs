@@ -79,19 +79,12 @@ fn hours_as_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
 
 /// A domain as written after the `@`.
 fn domain<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(String::deserialize(d)?
-        .trim()
-        .trim_start_matches('@')
-        .to_string())
+    Ok(String::deserialize(d)?.trim().trim_start_matches('@').to_string())
 }
 
 /// The markers lower-cased, blanks dropped.
 fn markers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    Ok(Vec::<String>::deserialize(d)?
-        .into_iter()
-        .map(|m| m.trim().to_lowercase())
-        .filter(|m| !m.is_empty())
-        .collect())
+    Ok(Vec::<String>::deserialize(d)?.into_iter().map(|m| m.trim().to_lowercase()).filter(|m| !m.is_empty()).collect())
 }
 
 impl Settings {
@@ -99,15 +92,13 @@ impl Settings {
     /// which the host requires) must be an http(s) URL.
     pub fn read(ctx: &Context) -> Result<Settings, PluginError> {
         let mut settings = ctx.settings::<Settings>().map_err(PluginError::permanent)?;
-        settings.base_url =
-            account_root(ctx.base_url().unwrap_or_default()).map_err(PluginError::permanent)?;
+        settings.base_url = account_root(ctx.base_url().unwrap_or_default()).map_err(PluginError::permanent)?;
         Ok(settings)
     }
 
     /// The link to a call in the Aircall dashboard.
     pub fn call_link(&self, call_id: u64) -> String {
-        self.dashboard_call_url
-            .replace("{id}", &call_id.to_string())
+        self.dashboard_call_url.replace("{id}", &call_id.to_string())
     }
 }
 
@@ -116,9 +107,7 @@ impl Settings {
 fn account_root(base_url: &str) -> Result<String, String> {
     let base = base_url.trim().trim_end_matches('/');
     if !(base.starts_with("https://") || base.starts_with("http://")) {
-        return Err(format!(
-            "base_url {base:?} must be the account's domain, e.g. https://acme.gorgias.com"
-        ));
+        return Err(format!("base_url {base:?} must be the account's domain, e.g. https://acme.gorgias.com"));
     }
     Ok(base.strip_suffix("/api").unwrap_or(base).to_string())
 }
@@ -136,10 +125,7 @@ mod tests {
         assert!(s.insight_cards && s.tags.aircall && s.tags.sms && s.tags.missed);
         assert_eq!(s.reopen_window_secs, 72 * 3600);
         assert_eq!(s.placeholder_email_domain, "aircall.io");
-        assert_eq!(
-            s.callback_markers,
-            ["callback", "call back", "rappel", "rückruf"]
-        );
+        assert_eq!(s.callback_markers, ["callback", "call back", "rappel", "rückruf"]);
         assert_eq!(s.call_link(7), "https://dashboard.aircall.io/calls/7");
         assert_eq!(s.upload_max_bytes, 524_288_000);
     }
@@ -151,10 +137,7 @@ mod tests {
 
     #[test]
     fn the_account_root_drops_api_and_slashes() {
-        assert_eq!(
-            account_root("https://acme.gorgias.com/api/").unwrap(),
-            "https://acme.gorgias.com"
-        );
+        assert_eq!(account_root("https://acme.gorgias.com/api/").unwrap(), "https://acme.gorgias.com");
         assert!(account_root("").unwrap_err().contains("base_url"));
     }
 }

@@ -53,7 +53,8 @@ pub fn is_callback_request(call: &Call, markers: &[String]) -> bool {
         markers.iter().any(|m| s.contains(m.as_str()))
     };
     call.direction == Direction::Inbound
-        && (call.ivr_options.iter().any(|o| [&o.title, &o.branch].into_iter().flatten().any(|s| hit(s))) || call.tags.iter().any(|t| hit(&t.name)))
+        && (call.ivr_options.iter().any(|o| [&o.title, &o.branch].into_iter().flatten().any(|s| hit(s)))
+            || call.tags.iter().any(|t| hit(&t.name)))
 }
 
 /// The tags a call's ticket should carry now.

@@ -29,11 +29,7 @@ pub struct Agent {
 /// The Help Scout user with this e-mail (cached).
 fn user_id(client: &Client, email: &str) -> Result<Option<u64>, PluginError> {
     let key = format!("hs-user:{}", email.trim().to_lowercase());
-    let cached = storage::cached(&key, CACHE_SECONDS, || {
-        Ok(Cached {
-            id: client.user_by_email(email)?.map(|u| u.id),
-        })
-    })?;
+    let cached = storage::cached(&key, CACHE_SECONDS, || Ok(Cached { id: client.user_by_email(email)?.map(|u| u.id) }))?;
     Ok(cached.id)
 }
 
@@ -42,24 +38,13 @@ pub fn admin(client: &Client, settings: &Settings) -> Result<Option<u64>, Plugin
     if let Some(id) = settings.fallback_user {
         return Ok(Some(id));
     }
-    let cached = storage::cached("hs-admin", CACHE_SECONDS, || {
-        Ok(Cached {
-            id: client.first_admin()?.map(|u| u.id),
-        })
-    })?;
+    let cached = storage::cached("hs-admin", CACHE_SECONDS, || Ok(Cached { id: client.first_admin()?.map(|u| u.id) }))?;
     Ok(cached.id)
 }
 
 /// Resolve an Aircall user (absent on unanswered calls).
-pub fn resolve(
-    client: &Client,
-    settings: &Settings,
-    user: Option<&User>,
-) -> Result<Agent, PluginError> {
-    let email = user
-        .and_then(|u| u.email.as_deref())
-        .map(str::trim)
-        .filter(|e| e.contains('@'));
+pub fn resolve(client: &Client, settings: &Settings, user: Option<&User>) -> Result<Agent, PluginError> {
+    let email = user.and_then(|u| u.email.as_deref()).map(str::trim).filter(|e| e.contains('@'));
     let matched = match email {
         Some(e) => user_id(client, e)?,
         None => None,

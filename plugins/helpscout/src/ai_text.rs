@@ -17,11 +17,7 @@ fn scalar(v: &Value) -> Option<String> {
 
 /// The first present text field of an object.
 fn field<'a>(o: &'a serde_json::Map<String, Value>, names: &[&str]) -> Option<&'a str> {
-    names
-        .iter()
-        .find_map(|n| o.get(*n).and_then(Value::as_str))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    names.iter().find_map(|n| o.get(*n).and_then(Value::as_str)).map(str::trim).filter(|s| !s.is_empty())
 }
 
 /// Readable HTML for an AI payload.
@@ -43,10 +39,7 @@ fn render_value(v: &Value, depth: usize) -> String {
     match v {
         Value::Array(items) if items.is_empty() => String::new(),
         Value::Array(items) => {
-            let lines: Vec<String> = items
-                .iter()
-                .map(|i| format!("<li>{}</li>", render_item(i, depth)))
-                .collect();
+            let lines: Vec<String> = items.iter().map(|i| format!("<li>{}</li>", render_item(i, depth))).collect();
             format!("<ul>{}</ul>", lines.concat())
         }
         Value::Object(o) => {
@@ -66,13 +59,7 @@ fn render_value(v: &Value, depth: usize) -> String {
             let lines: Vec<String> = o
                 .iter()
                 .filter(|(_, x)| !x.is_null())
-                .map(|(k, x)| {
-                    format!(
-                        "<li><b>{}</b>: {}</li>",
-                        escape(&k.replace('_', " ")),
-                        render_item(x, depth)
-                    )
-                })
+                .map(|(k, x)| format!("<li><b>{}</b>: {}</li>", escape(&k.replace('_', " ")), render_item(x, depth)))
                 .collect();
             format!("<ul>{}</ul>", lines.concat())
         }
@@ -83,16 +70,8 @@ fn render_value(v: &Value, depth: usize) -> String {
 /// One list item: a speaker line, a question/answer pair, or a value.
 fn render_item(v: &Value, depth: usize) -> String {
     if let Value::Object(o) = v {
-        let speaker = field(
-            o,
-            &["speaker", "participant_type", "participant", "role", "name"],
-        );
-        let text = field(
-            o,
-            &[
-                "text", "sentence", "content", "value", "answer", "label", "topic",
-            ],
-        );
+        let speaker = field(o, &["speaker", "participant_type", "participant", "role", "name"]);
+        let text = field(o, &["text", "sentence", "content", "value", "answer", "label", "topic"]);
         let question = field(o, &["question", "title", "key"]);
         match (question, speaker, text) {
             (Some(q), _, Some(a)) => return format!("<b>{}</b>: {}", escape(q), paragraphs(a)),
@@ -116,15 +95,10 @@ mod tests {
             "<ul><li><b>order number</b>: A12</li><li><b>reason</b>: refund</li></ul>"
         );
         assert_eq!(
-            render(
-                r#"{"utterances":[{"speaker":"agent","text":"Hi"},{"speaker":"customer","text":"Hello"}]}"#
-            ),
+            render(r#"{"utterances":[{"speaker":"agent","text":"Hi"},{"speaker":"customer","text":"Hello"}]}"#),
             "<ul><li><b>agent</b>: Hi</li><li><b>customer</b>: Hello</li></ul>"
         );
-        assert_eq!(
-            render(r#"[{"question":"Name?","answer":"Chloé"}]"#),
-            "<ul><li><b>Name?</b>: Chloé</li></ul>"
-        );
+        assert_eq!(render(r#"[{"question":"Name?","answer":"Chloé"}]"#), "<ul><li><b>Name?</b>: Chloé</li></ul>");
         assert_eq!(render("not json"), "not json");
     }
 }

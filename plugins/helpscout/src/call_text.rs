@@ -34,25 +34,14 @@ fn line(call: &Call) -> String {
 }
 
 fn agent(call: &Call) -> Option<String> {
-    call.user
-        .as_ref()
-        .map(|u| escape(u.name.trim()))
-        .filter(|n| !n.is_empty())
+    call.user.as_ref().map(|u| escape(u.name.trim())).filter(|n| !n.is_empty())
 }
 
 /// "Inbound call from X to LINE" / "Outbound call from LINE to X".
 fn heading(call: &Call, party: &Party) -> String {
     match call.direction {
-        Direction::Inbound => format!(
-            "Inbound call from {} to {}",
-            escape(&party.display),
-            line(call)
-        ),
-        Direction::Outbound => format!(
-            "Outbound call from {} to {}",
-            line(call),
-            escape(&party.display)
-        ),
+        Direction::Inbound => format!("Inbound call from {} to {}", escape(&party.display), line(call)),
+        Direction::Outbound => format!("Outbound call from {} to {}", line(call), escape(&party.display)),
     }
 }
 
@@ -91,10 +80,7 @@ fn details(call: &Call) -> String {
         s.push_str(&format!("<br>Talk time: {}", datetime::duration(d)));
     }
     if let Some(d) = call.duration {
-        s.push_str(&format!(
-            "<br>Total duration: {}",
-            datetime::duration(u64::from(d))
-        ));
+        s.push_str(&format!("<br>Total duration: {}", datetime::duration(u64::from(d))));
     }
     if let Some(r) = call.missed_call_reason.as_deref().filter(|r| !r.is_empty()) {
         s.push_str(&format!("<br>Missed: {}", escape(&r.replace('_', " "))));

@@ -51,12 +51,7 @@ impl CallJob<'_> {
     }
 
     fn place(&self, customer: u64) -> Place {
-        Place {
-            mailbox: self.mailbox,
-            customer,
-            subject: call_text::subject(self.call, &self.party),
-            purpose: Purpose::Call,
-        }
+        Place { mailbox: self.mailbox, customer, subject: call_text::subject(self.call, &self.party), purpose: Purpose::Call }
     }
 
     /// Seed: "Zu Beginn jedes … Anrufs sucht die Integration nach passenden
@@ -94,12 +89,7 @@ impl CallJob<'_> {
             Search::None => {
                 let contact = people::aircall_contact(&self.party)?;
                 let fields = people::new_customer(&self.party, contact.as_ref(), self.now, "call");
-                state.customer = Some(people::create_customer(
-                    self.client,
-                    self.settings,
-                    &self.party,
-                    &fields,
-                )?);
+                state.customer = Some(people::create_customer(self.client, self.settings, &self.party, &fields)?);
                 state.save(self.call.id)?;
             }
         }
@@ -177,11 +167,7 @@ impl CallJob<'_> {
             },
             marker: call_text::marker(self.call.id, "answered"),
             tags: tags::at_answer(self.call),
-            assign: if self.settings.assign {
-                agent.matched
-            } else {
-                None
-            },
+            assign: if self.settings.assign { agent.matched } else { None },
         };
         let conversation = match state.conversation {
             // The voice agent opened it already.
@@ -189,18 +175,11 @@ impl CallJob<'_> {
                 let written = logbook::append(self.client, known, &self.place(customer), &entry)?;
                 tags::update(self.client, written, None, &entry.tags, &[])?;
                 if let Some(user) = entry.assign {
-                    self.client
-                        .patch_conversation(written, &PatchOp::replace("/assignTo", user))?;
+                    self.client.patch_conversation(written, &PatchOp::replace("/assignTo", user))?;
                 }
                 written
             }
-            None => logbook::log(
-                self.client,
-                self.settings,
-                self.now,
-                &self.place(customer),
-                &entry,
-            )?,
+            None => logbook::log(self.client, self.settings, self.now, &self.place(customer), &entry)?,
         };
         state.conversation = Some(conversation);
         state.mailbox = Some(self.mailbox);
@@ -221,11 +200,7 @@ impl CallJob<'_> {
             return state.save(self.call.id);
         };
         let agent = agents::resolve(self.client, self.settings, self.call.user.as_ref())?;
-        let assign = if self.settings.assign {
-            agent.matched
-        } else {
-            None
-        };
+        let assign = if self.settings.assign { agent.matched } else { None };
         let mut end_tags = tags::at_end(self.call);
         if state.voice_agent {
             // Answered by the voice agent: not a missed call.
@@ -245,15 +220,8 @@ impl CallJob<'_> {
                     tags: end_tags.clone(),
                     assign,
                 };
-                let written =
-                    logbook::append(self.client, conversation, &self.place(customer), &entry)?;
-                tags::update(
-                    self.client,
-                    written,
-                    None,
-                    &end_tags,
-                    &[tags::IN_PROGRESS.to_string()],
-                )?;
+                let written = logbook::append(self.client, conversation, &self.place(customer), &entry)?;
+                tags::update(self.client, written, None, &end_tags, &[tags::IN_PROGRESS.to_string()])?;
                 state.conversation = Some(written);
             }
             None => {
@@ -269,13 +237,7 @@ impl CallJob<'_> {
                     tags: end_tags,
                     assign,
                 };
-                state.conversation = Some(logbook::log(
-                    self.client,
-                    self.settings,
-                    self.now,
-                    &self.place(customer),
-                    &entry,
-                )?);
+                state.conversation = Some(logbook::log(self.client, self.settings, self.now, &self.place(customer), &entry)?);
                 state.first_thread = true;
             }
         }
@@ -291,10 +253,7 @@ impl CallJob<'_> {
     /// später" — during the call nothing happens (the wrap-up brings them).
     fn retagged(&self) -> Result<(), PluginError> {
         let mut state = CallState::load(self.call.id)?;
-        let Some(conversation) = state
-            .conversation
-            .filter(|_| state.wrap_up && !state.skipped)
-        else {
+        let Some(conversation) = state.conversation.filter(|_| state.wrap_up && !state.skipped) else {
             return Ok(());
         };
         let now = tags::user_tags(self.call);
@@ -308,13 +267,7 @@ impl CallJob<'_> {
     }
 
     /// A note for something that arrived after the wrap-up.
-    fn late_note(
-        &self,
-        state: &CallState,
-        stage: &str,
-        body: String,
-        extra_tags: Vec<String>,
-    ) -> Result<(), PluginError> {
+    fn late_note(&self, state: &CallState, stage: &str, body: String, extra_tags: Vec<String>) -> Result<(), PluginError> {
         let (Some(conversation), Some(customer)) = (state.conversation, state.customer) else {
             return Ok(());
         };
@@ -344,23 +297,11 @@ impl CallJob<'_> {
         if !state.wrap_up || state.skipped {
             return Ok(());
         }
-        let Some(c) = self
-            .call
-            .comments
-            .iter()
-            .max_by_key(|c| (c.posted_at, c.id))
-        else {
+        let Some(c) = self.call.comments.iter().max_by_key(|c| (c.posted_at, c.id)) else {
             return Ok(());
         };
-        let who = c
-            .posted_by
-            .as_ref()
-            .map(|u| format!("{}: ", switchboard_sdk::html::escape(&u.name)))
-            .unwrap_or_default();
-        let body = format!(
-            "<b>Comment on the call</b><br>{who}{}",
-            switchboard_sdk::html::paragraphs(&c.content)
-        );
+        let who = c.posted_by.as_ref().map(|u| format!("{}: ", switchboard_sdk::html::escape(&u.name))).unwrap_or_default();
+        let body = format!("<b>Comment on the call</b><br>{who}{}", switchboard_sdk::html::paragraphs(&c.content));
         self.late_note(&state, &format!("comment {}", c.id), body, Vec::new())
     }
 
@@ -370,35 +311,13 @@ impl CallJob<'_> {
         if !state.wrap_up || state.skipped {
             return Ok(());
         }
-        if let (false, Some(v)) = (
-            state.voicemail_logged,
-            self.call
-                .voicemail
-                .as_deref()
-                .filter(|v| !v.trim().is_empty()),
-        ) {
-            self.late_note(
-                &state,
-                "voicemail",
-                format!("<b>Voicemail</b>: {}", link(v, "listen")),
-                vec![tags::VOICEMAIL.to_string()],
-            )?;
+        if let (false, Some(v)) = (state.voicemail_logged, self.call.voicemail.as_deref().filter(|v| !v.trim().is_empty())) {
+            self.late_note(&state, "voicemail", format!("<b>Voicemail</b>: {}", link(v, "listen")), vec![tags::VOICEMAIL.to_string()])?;
             state.voicemail_logged = true;
             state.save(self.call.id)?;
         }
-        if let (false, Some(r)) = (
-            state.recording_logged,
-            self.call
-                .recording
-                .as_deref()
-                .filter(|r| !r.trim().is_empty()),
-        ) {
-            self.late_note(
-                &state,
-                "recording",
-                format!("<b>Recording</b>: {}", link(r, "listen")),
-                Vec::new(),
-            )?;
+        if let (false, Some(r)) = (state.recording_logged, self.call.recording.as_deref().filter(|r| !r.trim().is_empty())) {
+            self.late_note(&state, "recording", format!("<b>Recording</b>: {}", link(r, "listen")), Vec::new())?;
             state.recording_logged = true;
             state.save(self.call.id)?;
         }

@@ -10,18 +10,12 @@ use switchboard_sdk::{CapabilityError, PluginError, log};
 pub fn lines(customer: &Customer) -> Vec<CardItem> {
     let link = profile_url(customer.id);
     let mut items = vec![CardItem::Title(CardTitle {
-        text: customer
-            .name()
-            .unwrap_or_else(|| "Help Scout customer".into()),
+        text: customer.name().unwrap_or_else(|| "Help Scout customer".into()),
         link: Some(link.clone()),
     })];
     let mut line = |label: &str, value: Option<&str>, link: Option<String>| {
         if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) {
-            items.push(CardItem::ShortText(CardShortText {
-                label: label.into(),
-                text: v.chars().take(200).collect(),
-                link,
-            }));
+            items.push(CardItem::ShortText(CardShortText { label: label.into(), text: v.chars().take(200).collect(), link }));
         }
     };
     // Aircall card links must be http(s) (aircall-api.md §5.1), so no `mailto:`.
@@ -38,11 +32,7 @@ pub fn push(call_id: u64, customer: &Customer) -> Result<(), PluginError> {
     match telephony::push_insight_card(call_id, &lines(customer)) {
         Ok(()) => Ok(()),
         Err(CapabilityError::NotFound(m)) => {
-            log::with(
-                log::Level::Info,
-                "insight card not shown: the call is gone",
-                &[("reason", &m)],
-            );
+            log::with(log::Level::Info, "insight card not shown: the call is gone", &[("reason", &m)]);
             Ok(())
         }
         Err(e) => Err(e.into()),

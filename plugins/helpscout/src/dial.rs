@@ -37,11 +37,7 @@ pub const DEFAULT_TTL_SECONDS: i64 = 15 * 60;
 pub const MAX_TTL_SECONDS: i64 = 7 * 24 * 3600;
 
 fn answer(status: u16, body: serde_json::Value) -> Response {
-    Response {
-        status,
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: body.to_string().into_bytes(),
-    }
+    Response { status, headers: vec![("content-type".into(), "application/json".into())], body: body.to_string().into_bytes() }
 }
 
 fn error(status: u16, message: &str) -> Response {
@@ -57,12 +53,7 @@ fn param(query: &str, name: &str) -> Option<String> {
 /// (trimmed, lower case), the number to dial and the Aircall number id as they
 /// appear in the link (empty when absent), and the expiry, one per line.
 pub fn message(agent: &str, to: &str, number: Option<&str>, expires: i64) -> String {
-    format!(
-        "switchboard-dial-v1\n{}\n{}\n{}\n{expires}",
-        agent.trim().to_lowercase(),
-        to.trim(),
-        number.map(str::trim).unwrap_or("")
-    )
+    format!("switchboard-dial-v1\n{}\n{}\n{}\n{expires}", agent.trim().to_lowercase(), to.trim(), number.map(str::trim).unwrap_or(""))
 }
 
 /// The signature of a link (lower-case hex).
@@ -72,12 +63,7 @@ pub fn sign(key: &str, agent: &str, to: &str, number: Option<&str>, expires: i64
 
 /// A signed dial link under `base` (`https://host/integrations/{id}`).
 pub fn link(base: &str, key: &str, agent: &str, to: &str, number: Option<&str>, expires: i64) -> String {
-    let mut url = format!(
-        "{}/dial?to={}&agent={}",
-        base.trim_end_matches('/'),
-        query::encode(to.trim()),
-        query::encode(agent.trim())
-    );
+    let mut url = format!("{}/dial?to={}&agent={}", base.trim_end_matches('/'), query::encode(to.trim()), query::encode(agent.trim()));
     if let Some(n) = number.map(str::trim).filter(|n| !n.is_empty()) {
         url.push_str(&format!("&number={}", query::encode(n)));
     }
@@ -180,7 +166,9 @@ pub fn mint(ctx: &Context, req: &Request) -> Response {
     }
     let body: LinkRequest = match serde_json::from_slice(&req.body) {
         Ok(b) => b,
-        Err(e) => return error(400, &format!("body must be {{\"agent\", \"to\", \"number\"?, \"ttl_seconds\"?}}: {e}")),
+        Err(e) => {
+            return error(400, &format!("body must be {{\"agent\", \"to\", \"number\"?, \"ttl_seconds\"?}}: {e}"));
+        }
     };
     if body.agent.trim().is_empty() || body.to.trim().is_empty() {
         return error(400, "`agent` and `to` must not be empty");
@@ -199,11 +187,7 @@ pub fn mint(ctx: &Context, req: &Request) -> Response {
 /// `https://host/integrations/{id}` from the request's public URL and path.
 fn integration_base(req: &Request) -> String {
     let without_query = req.url.split('?').next().unwrap_or_default();
-    without_query
-        .strip_suffix(req.path.as_str())
-        .unwrap_or(without_query)
-        .trim_end_matches('/')
-        .to_string()
+    without_query.strip_suffix(req.path.as_str()).unwrap_or(without_query).trim_end_matches('/').to_string()
 }
 
 /// Answer `GET /dial`.
@@ -227,10 +211,7 @@ pub fn handle(ctx: &Context, req: &Request) -> Response {
     if let Err(why) = verify(key, &req.query, &raw_to, &agent, number_param.as_deref(), now) {
         return refuse(&why);
     }
-    let raw = raw_to
-        .trim_start_matches("tel:")
-        .trim_start_matches("callto:")
-        .trim_start_matches("//");
+    let raw = raw_to.trim_start_matches("tel:").trim_start_matches("callto:").trim_start_matches("//");
     let number_id = match number_param {
         Some(n) => match n.parse::<u64>() {
             Ok(id) => Some(id),
@@ -239,10 +220,7 @@ pub fn handle(ctx: &Context, req: &Request) -> Response {
         None => settings.dial_number(),
     };
     let Some(number_id) = number_id else {
-        return error(
-            409,
-            "no Aircall number to call from: set `dial_number_id` or map a number id in `mailboxes`",
-        );
+        return error(409, "no Aircall number to call from: set `dial_number_id` or map a number id in `mailboxes`");
     };
     // The line's country is the region hint for a local number.
     let line = telephony::get_number(number_id).ok();
@@ -261,15 +239,9 @@ pub fn handle(ctx: &Context, req: &Request) -> Response {
             log::with(
                 log::Level::Info,
                 "click-to-dial call started",
-                &[
-                    ("user", &user.id.to_string()),
-                    ("number", &number_id.to_string()),
-                ],
+                &[("user", &user.id.to_string()), ("number", &number_id.to_string())],
             );
-            answer(
-                200,
-                json!({ "status": "calling", "to": to, "user_id": user.id, "number_id": number_id }),
-            )
+            answer(200, json!({ "status": "calling", "to": to, "user_id": user.id, "number_id": number_id }))
         }
         Err(CapabilityError::NotFound(m)) => error(404, &m),
         Err(CapabilityError::Invalid(m)) => error(422, &m),
@@ -283,10 +255,7 @@ mod tests {
 
     #[test]
     fn params_decode() {
-        assert_eq!(
-            param("to=%2B33%206%2012&agent=ada%40example.com", "to").as_deref(),
-            Some("+33 6 12")
-        );
+        assert_eq!(param("to=%2B33%206%2012&agent=ada%40example.com", "to").as_deref(), Some("+33 6 12"));
         assert_eq!(param("to=&agent=x", "to"), None);
     }
 
@@ -299,7 +268,12 @@ mod tests {
     #[test]
     fn a_signed_link_verifies_until_it_expires() {
         let l = link("https://h/integrations/hs", KEY, "Ada@Example.com", "+33 6 12 34 56 78", Some("2001"), 1_000);
-        assert!(l.starts_with("https://h/integrations/hs/dial?to=%2B33%206%2012%2034%2056%2078&agent=Ada%40Example.com&number=2001&expires=1000&sig="), "{l}");
+        assert!(
+            l.starts_with(
+                "https://h/integrations/hs/dial?to=%2B33%206%2012%2034%2056%2078&agent=Ada%40Example.com&number=2001&expires=1000&sig="
+            ),
+            "{l}"
+        );
         let q = query_of(&l);
         let p = |n: &str| param(q, n).unwrap_or_default();
         assert_eq!(verify(KEY, q, &p("to"), &p("agent"), Some("2001"), 999), Ok(()));
@@ -317,7 +291,10 @@ mod tests {
         let later = q.replace("expires=1000", "expires=9999999999");
         assert_eq!(verify(KEY, &later, "+33612345678", "ada@example.com", None, 0), Err(Refusal::Mismatch));
         assert_eq!(verify("another-key-0123456", q, "+33612345678", "ada@example.com", None, 0), Err(Refusal::Mismatch));
-        assert_eq!(verify(KEY, "to=%2B33612345678&agent=ada%40example.com", "+33612345678", "ada@example.com", None, 0), Err(Refusal::Unsigned));
+        assert_eq!(
+            verify(KEY, "to=%2B33612345678&agent=ada%40example.com", "+33612345678", "ada@example.com", None, 0),
+            Err(Refusal::Unsigned)
+        );
         assert_eq!(verify(KEY, "expires=soon&sig=00", "x", "y", None, 0), Err(Refusal::BadExpiry));
         assert_eq!(usable_key(None), Err(Refusal::NoKey));
         assert_eq!(usable_key(Some("short")), Err(Refusal::WeakKey));

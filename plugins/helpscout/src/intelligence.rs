@@ -38,9 +38,7 @@ pub fn handle(client: &Client, settings: &Settings, i: &Intelligence) -> Result<
         return Ok(());
     };
     let mut state = CallState::load(call_id)?;
-    let (Some(conversation), Some(customer), Some(mailbox)) =
-        (state.conversation, state.customer, state.mailbox)
-    else {
+    let (Some(conversation), Some(customer), Some(mailbox)) = (state.conversation, state.customer, state.mailbox) else {
         log::with(
             log::Level::Info,
             "AI result for a call that is not logged; ignored",
@@ -54,35 +52,16 @@ pub fn handle(client: &Client, settings: &Settings, i: &Intelligence) -> Result<
     }
     let stage = i.kind.trim_end_matches(".created").to_string();
     let m = marker(call_id, &stage);
-    let voicemail = if i.call_type.as_deref() == Some("voicemail") {
-        " (voicemail)"
-    } else {
-        ""
-    };
-    let text = format!(
-        "<b>{title}{voicemail}</b>{}<br><small>{}</small>",
-        ai_text::render(&i.content_json),
-        escape(&m)
-    );
+    let voicemail = if i.call_type.as_deref() == Some("voicemail") { " (voicemail)" } else { "" };
+    let text = format!("<b>{title}{voicemail}</b>{}<br><small>{}</small>", ai_text::render(&i.content_json), escape(&m));
     let author = agents::admin(client, settings)?;
     let entry = Entry {
-        thread: NewThread {
-            kind: ThreadKind::Note,
-            text,
-            customer,
-            user: author,
-            attachments: Vec::new(),
-        },
+        thread: NewThread { kind: ThreadKind::Note, text, customer, user: author, attachments: Vec::new() },
         marker: m,
         tags: Vec::new(),
         assign: None,
     };
-    let place = Place {
-        mailbox,
-        customer,
-        subject: "Call".into(),
-        purpose: Purpose::Call,
-    };
+    let place = Place { mailbox, customer, subject: "Call".into(), purpose: Purpose::Call };
     state.conversation = Some(logbook::append(client, conversation, &place, &entry)?);
     state.ai_notes.push(id);
     state.save(call_id)

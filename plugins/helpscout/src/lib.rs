@@ -33,7 +33,9 @@ use api::Client;
 use calls::CallJob;
 use people::Party;
 use settings::Settings;
-use switchboard_sdk::{CallEvent, Context, Event, MessageEvent, Plugin, PluginError, Request, Response, VoiceAgentEvent, export_plugin, log};
+use switchboard_sdk::{
+    CallEvent, Context, Event, MessageEvent, Plugin, PluginError, Request, Response, VoiceAgentEvent, export_plugin, log,
+};
 
 /// The Help Scout connector.
 pub struct HelpScout;
@@ -59,23 +61,11 @@ impl Plugin for HelpScout {
                     return Ok(());
                 };
                 let Some(mailbox) = settings.mailbox_for(number) else {
-                    log::with(
-                        log::Level::Debug,
-                        "call on a number without a mailbox; not logged",
-                        &[("number", &number.id.to_string())],
-                    );
+                    log::with(log::Level::Debug, "call on a number without a mailbox; not logged", &[("number", &number.id.to_string())]);
                     return Ok(());
                 };
                 let party = Party::new(&call.raw_digits, ctx.region_for(Some(number)), call.contact.clone());
-                CallJob {
-                    client: &client,
-                    settings: &settings,
-                    call,
-                    party,
-                    mailbox,
-                    now,
-                }
-                .handle(*kind)
+                CallJob { client: &client, settings: &settings, call, party, mailbox, now }.handle(*kind)
             }
             Event::Message(MessageEvent { kind, message: m }) => {
                 messages::handle(&client, &settings, now, ctx.region_for(m.number.as_ref()), *kind, m)

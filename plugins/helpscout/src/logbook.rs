@@ -55,12 +55,7 @@ fn is_open(c: &Conversation) -> bool {
 }
 
 /// Choose among the customer's conversations (list order does not matter).
-pub fn choose<'a>(
-    list: &'a [Conversation],
-    settings: &Settings,
-    purpose: Purpose,
-    now: i64,
-) -> Option<&'a Conversation> {
+pub fn choose<'a>(list: &'a [Conversation], settings: &Settings, purpose: Purpose, now: i64) -> Option<&'a Conversation> {
     let candidates = list.iter().filter(|c| c.status != "spam");
     match purpose {
         Purpose::Call => candidates
@@ -68,23 +63,15 @@ pub fn choose<'a>(
                 is_open(c)
                     || (settings.include_closed
                         && c.status == "closed"
-                        && c.closed().unwrap_or_else(|| c.updated())
-                            >= now - settings.closed_window_secs)
+                        && c.closed().unwrap_or_else(|| c.updated()) >= now - settings.closed_window_secs)
             })
             .max_by_key(|c| (c.updated(), c.id)),
         Purpose::Message => {
-            let open = list
-                .iter()
-                .filter(|c| is_open(c))
-                .max_by_key(|c| (c.updated(), c.id));
+            let open = list.iter().filter(|c| is_open(c)).max_by_key(|c| (c.updated(), c.id));
             open.or_else(|| {
                 settings
                     .reopen_for_messages
-                    .then(|| {
-                        candidates
-                            .filter(|c| c.status == "closed")
-                            .max_by_key(|c| (c.updated(), c.id))
-                    })
+                    .then(|| candidates.filter(|c| c.status == "closed").max_by_key(|c| (c.updated(), c.id)))
                     .flatten()
             })
         }
@@ -92,18 +79,10 @@ pub fn choose<'a>(
 }
 
 /// Add a thread unless an earlier attempt's (ambiguous) write already did.
-fn add_thread_once(
-    client: &Client,
-    conversation: u64,
-    t: &NewThread,
-    marker: &str,
-) -> Result<u64, ApiError> {
+fn add_thread_once(client: &Client, conversation: u64, t: &NewThread, marker: &str) -> Result<u64, ApiError> {
     match client.add_thread(conversation, t) {
         Err(ApiError::Ambiguous) => {
-            if let Some(found) = client
-                .threads(conversation)?
-                .into_iter()
-                .find(|th| th.body.as_deref().is_some_and(|b| b.contains(marker)))
+            if let Some(found) = client.threads(conversation)?.into_iter().find(|th| th.body.as_deref().is_some_and(|b| b.contains(marker)))
             {
                 return Ok(found.id);
             }
@@ -118,16 +97,8 @@ fn create_once(client: &Client, c: &NewConversation, marker: &str) -> Result<u64
     match client.create_conversation(c) {
         Ok(id) => Ok(id),
         Err(ApiError::Ambiguous) => {
-            for conv in client
-                .conversations_of(c.mailbox, c.customer)?
-                .iter()
-                .take(3)
-            {
-                if client
-                    .threads(conv.id)?
-                    .iter()
-                    .any(|th| th.body.as_deref().is_some_and(|b| b.contains(marker)))
-                {
+            for conv in client.conversations_of(c.mailbox, c.customer)?.iter().take(3) {
+                if client.threads(conv.id)?.iter().any(|th| th.body.as_deref().is_some_and(|b| b.contains(marker))) {
                     return Ok(conv.id);
                 }
             }
@@ -158,21 +129,14 @@ fn create(client: &Client, place: &Place, entry: &Entry) -> Result<u64, PluginEr
     log::with(
         log::Level::Info,
         "Help Scout conversation created",
-        &[
-            ("conversation", &id.to_string()),
-            ("mailbox", &place.mailbox.to_string()),
-        ],
+        &[("conversation", &id.to_string()), ("mailbox", &place.mailbox.to_string())],
     );
     Ok(id)
 }
 
 /// Write into a known conversation: thread, reopen, tags, assignee. `Ok(None)`
 /// when it cannot take the thread (deleted, merged, full): log elsewhere.
-pub fn write_into(
-    client: &Client,
-    conv: &Conversation,
-    entry: &Entry,
-) -> Result<Option<u64>, PluginError> {
+pub fn write_into(client: &Client, conv: &Conversation, entry: &Entry) -> Result<Option<u64>, PluginError> {
     match add_thread_once(client, conv.id, &entry.thread, &entry.marker) {
         Ok(_) => {}
         Err(ApiError::Full | ApiError::NotFound) => return Ok(None),
@@ -191,13 +155,7 @@ pub fn write_into(
 }
 
 /// Log the entry at its place: the chosen conversation, or a new one.
-pub fn log(
-    client: &Client,
-    settings: &Settings,
-    now: i64,
-    place: &Place,
-    entry: &Entry,
-) -> Result<u64, PluginError> {
+pub fn log(client: &Client, settings: &Settings, now: i64, place: &Place, entry: &Entry) -> Result<u64, PluginError> {
     let search = match place.purpose {
         Purpose::Call => settings.search_existing && !settings.always_new,
         Purpose::Message => true,
@@ -215,12 +173,7 @@ pub fn log(
 
 /// Add a thread to the conversation a call already has; when that conversation
 /// cannot take it any more, a new one is opened at `place`.
-pub fn append(
-    client: &Client,
-    conversation: u64,
-    place: &Place,
-    entry: &Entry,
-) -> Result<u64, PluginError> {
+pub fn append(client: &Client, conversation: u64, place: &Place, entry: &Entry) -> Result<u64, PluginError> {
     match add_thread_once(client, conversation, &entry.thread, &entry.marker) {
         Ok(_) => Ok(conversation),
         Err(ApiError::Full | ApiError::NotFound) => create(client, place, entry),
@@ -237,7 +190,8 @@ mod tests {
     }
 
     fn conv(id: u64, status: &str, updated: &str, closed: Option<&str>) -> Conversation {
-        serde_json::from_value(serde_json::json!({ "id": id, "status": status, "userUpdatedAt": updated, "closedAt": closed })).unwrap_or_default()
+        serde_json::from_value(serde_json::json!({ "id": id, "status": status, "userUpdatedAt": updated, "closedAt": closed }))
+            .unwrap_or_default()
     }
 
     #[test]
@@ -247,12 +201,7 @@ mod tests {
             conv(1, "active", "2027-01-01T00:00:00Z", None),
             conv(2, "pending", "2027-01-10T00:00:00Z", None),
             conv(3, "spam", "2027-01-12T00:00:00Z", None),
-            conv(
-                4,
-                "closed",
-                "2027-01-14T00:00:00Z",
-                Some("2027-01-14T00:00:00Z"),
-            ),
+            conv(4, "closed", "2027-01-14T00:00:00Z", Some("2027-01-14T00:00:00Z")),
         ];
         let s = settings();
         assert_eq!(choose(&list, &s, Purpose::Call, now).map(|c| c.id), Some(2));
@@ -263,10 +212,7 @@ mod tests {
         let now = 1_800_000_000; // 2027-01-15T08:00:00Z
         let recent = switchboard_sdk::datetime::iso8601(now - 3600);
         let old = switchboard_sdk::datetime::iso8601(now - 72 * 3600);
-        let list = vec![
-            conv(1, "closed", &recent, Some(&recent)),
-            conv(2, "closed", &old, Some(&old)),
-        ];
+        let list = vec![conv(1, "closed", &recent, Some(&recent)), conv(2, "closed", &old, Some(&old))];
         let mut s = settings();
         assert!(choose(&list, &s, Purpose::Call, now).is_none());
         s.include_closed = true;
@@ -275,9 +221,6 @@ mod tests {
         assert!(choose(&list, &s, Purpose::Call, now).is_none());
         assert!(choose(&list, &s, Purpose::Message, now).is_none());
         s.reopen_for_messages = true;
-        assert_eq!(
-            choose(&list, &s, Purpose::Message, now).map(|c| c.id),
-            Some(1)
-        );
+        assert_eq!(choose(&list, &s, Purpose::Message, now).map(|c| c.id), Some(1));
     }
 }

@@ -16,9 +16,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use switchboard_sdk::Media;
 use switchboard_sdk::html::{escape, link, paragraphs};
-use switchboard_sdk::{
-    CapabilityError, Channel, Direction, Message, MessageEventKind, PluginError, http, log, storage,
-};
+use switchboard_sdk::{CapabilityError, Channel, Direction, Message, MessageEventKind, PluginError, http, log, storage};
 
 /// Largest attachment copied into Help Scout (its limit is 10 MB per file [U]).
 const MAX_ATTACHMENT: usize = 10 * 1024 * 1024;
@@ -41,29 +39,14 @@ fn marker(m: &Message) -> String {
 
 /// The thread text.
 pub fn text(m: &Message, party: &Party) -> String {
-    let line = m
-        .number
-        .as_ref()
-        .map(|n| format!("{} ({})", escape(n.name.trim()), escape(n.digits.trim())))
-        .unwrap_or_else(|| "Aircall".into());
+    let line =
+        m.number.as_ref().map(|n| format!("{} ({})", escape(n.name.trim()), escape(n.digits.trim()))).unwrap_or_else(|| "Aircall".into());
     let head = match m.direction {
-        Direction::Inbound => format!(
-            "{} received from {} on {line}",
-            channel_name(m),
-            escape(&party.display)
-        ),
-        Direction::Outbound => format!(
-            "{} sent to {} from {line}",
-            channel_name(m),
-            escape(&party.display)
-        ),
+        Direction::Inbound => format!("{} received from {} on {line}", channel_name(m), escape(&party.display)),
+        Direction::Outbound => format!("{} sent to {} from {line}", channel_name(m), escape(&party.display)),
     };
     let mut s = format!("<b>{head}</b>");
-    if let Some(u) = m
-        .user
-        .as_ref()
-        .filter(|_| m.direction == Direction::Outbound)
-    {
+    if let Some(u) = m.user.as_ref().filter(|_| m.direction == Direction::Outbound) {
         s.push_str(&format!(" by {}", escape(&u.name)));
     }
     if !m.body.trim().is_empty() {
@@ -77,11 +60,7 @@ pub fn text(m: &Message, party: &Party) -> String {
         if let Some(c) = w.category.as_deref().filter(|c| !c.is_empty()) {
             info.push(format!("Template category: {}", escape(c)));
         }
-        if let Some(t) = w
-            .template_content
-            .as_deref()
-            .filter(|t| !t.trim().is_empty())
-        {
+        if let Some(t) = w.template_content.as_deref().filter(|t| !t.trim().is_empty()) {
             info.push(format!("Template: {}", paragraphs(t)));
         }
         if let Some(p) = w.pricing_type.as_deref().filter(|p| !p.is_empty()) {
@@ -96,16 +75,7 @@ pub fn text(m: &Message, party: &Party) -> String {
             .media
             .iter()
             .map(|md| {
-                format!(
-                    "<li>{}</li>",
-                    link(
-                        &md.url,
-                        md.file_name
-                            .as_deref()
-                            .filter(|n| !n.trim().is_empty())
-                            .unwrap_or("attachment")
-                    )
-                )
+                format!("<li>{}</li>", link(&md.url, md.file_name.as_deref().filter(|n| !n.trim().is_empty()).unwrap_or("attachment")))
             })
             .collect();
         s.push_str(&format!("<br>Attachments:<ul>{}</ul>", items.concat()));
@@ -119,9 +89,7 @@ pub fn text(m: &Message, party: &Party) -> String {
 fn attachment(md: &Media) -> Result<Option<Value>, PluginError> {
     let resp = match http::get(&md.url).timeout_ms(5_000).send() {
         Ok(r) => r,
-        Err(
-            CapabilityError::Denied(m) | CapabilityError::Invalid(m) | CapabilityError::NotFound(m),
-        ) => {
+        Err(CapabilityError::Denied(m) | CapabilityError::Invalid(m) | CapabilityError::NotFound(m)) => {
             log::with(log::Level::Info, "media kept as a link", &[("reason", &m)]);
             return Ok(None);
         }
@@ -132,19 +100,13 @@ fn attachment(md: &Media) -> Result<Option<Value>, PluginError> {
         log::with(log::Level::Info, "media kept as a link", &[("reason", &why)]);
         return Ok(None);
     }
-    let name = md
-        .file_name
-        .clone()
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| "attachment".into());
+    let name = md.file_name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "attachment".into());
     let mime = md
         .file_type
         .clone()
         .or_else(|| resp.header("content-type").map(str::to_string))
         .unwrap_or_else(|| "application/octet-stream".into());
-    Ok(Some(
-        json!({ "fileName": name, "mimeType": mime, "data": base64::engine::general_purpose::STANDARD.encode(resp.body()) }),
-    ))
+    Ok(Some(json!({ "fileName": name, "mimeType": mime, "data": base64::engine::general_purpose::STANDARD.encode(resp.body()) })))
 }
 
 /// Handle one message event.
@@ -169,22 +131,14 @@ pub fn handle(
     }
     let party = Party::new(&m.external_number, region, m.contact.clone());
     if party.e164.is_none() {
-        log::with(
-            log::Level::Info,
-            "message from an unreadable number; not logged",
-            &[("message", &m.id)],
-        );
+        log::with(log::Level::Info, "message from an unreadable number; not logged", &[("message", &m.id)]);
         return Ok(());
     }
     let channel = channel_name(m).to_lowercase();
     let customer = match people::find_or_create(client, settings, &party, now, &channel)? {
         Resolved::Customer(id, _) => id,
         Resolved::LogNothing => {
-            log::with(
-                log::Level::Info,
-                "several Help Scout customers match; the matching rule says to log nothing",
-                &[("message", &m.id)],
-            );
+            log::with(log::Level::Info, "several Help Scout customers match; the matching rule says to log nothing", &[("message", &m.id)]);
             return Ok(());
         }
     };
@@ -196,31 +150,16 @@ pub fn handle(
         }
     }
     let entry = Entry {
-        thread: NewThread {
-            kind: ThreadKind::Note,
-            text: text(m, &party),
-            customer,
-            user: agent.author,
-            attachments,
-        },
+        thread: NewThread { kind: ThreadKind::Note, text: text(m, &party), customer, user: agent.author, attachments },
         marker: marker(m),
         tags: Vec::new(),
-        assign: if settings.assignee_for_messages {
-            agent.matched
-        } else {
-            None
-        },
+        assign: if settings.assignee_for_messages { agent.matched } else { None },
     };
     let subject = match m.channel {
         Channel::Whatsapp => format!("WhatsApp with {}", party.display),
         Channel::Sms => format!("SMS with {}", party.display),
     };
-    let place = Place {
-        mailbox,
-        customer,
-        subject,
-        purpose: Purpose::Message,
-    };
+    let place = Place { mailbox, customer, subject, purpose: Purpose::Message };
     logbook::log(client, settings, now, &place, &entry)?;
     storage::set(&seen_key, &true, Some(SEEN_TTL))
 }

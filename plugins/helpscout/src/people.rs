@@ -42,18 +42,8 @@ impl Party {
         let display = e164
             .as_deref()
             .and_then(|n| phone::format(n, Style::International).ok())
-            .unwrap_or_else(|| {
-                if raw.trim().is_empty() {
-                    "anonymous".into()
-                } else {
-                    raw.trim().to_string()
-                }
-            });
-        Party {
-            e164,
-            display,
-            contact,
-        }
+            .unwrap_or_else(|| if raw.trim().is_empty() { "anonymous".into() } else { raw.trim().to_string() });
+        Party { e164, display, contact }
     }
 }
 
@@ -72,18 +62,14 @@ pub enum Search {
 pub fn pick(mut found: Vec<Customer>, rule: MatchingRule) -> Search {
     match (found.len(), rule) {
         (0, _) => Search::None,
-        (1, _) => found
-            .pop()
-            .map_or(Search::None, |c| Search::Found(Box::new(c))),
+        (1, _) => found.pop().map_or(Search::None, |c| Search::Found(Box::new(c))),
         (_, MatchingRule::LogNothing) => Search::LogNothing,
-        (_, MatchingRule::MostRecent) => found
-            .into_iter()
-            .max_by_key(|c| (c.updated(), c.id))
-            .map_or(Search::None, |c| Search::Found(Box::new(c))),
-        (_, MatchingRule::Oldest) => found
-            .into_iter()
-            .min_by_key(|c| (c.created(), c.id))
-            .map_or(Search::None, |c| Search::Found(Box::new(c))),
+        (_, MatchingRule::MostRecent) => {
+            found.into_iter().max_by_key(|c| (c.updated(), c.id)).map_or(Search::None, |c| Search::Found(Box::new(c)))
+        }
+        (_, MatchingRule::Oldest) => {
+            found.into_iter().min_by_key(|c| (c.created(), c.id)).map_or(Search::None, |c| Search::Found(Box::new(c)))
+        }
     }
 }
 
@@ -123,43 +109,17 @@ fn text(v: Option<&str>, max: usize) -> Option<String> {
 }
 
 /// Scenario 1 / 2: the customer to create for a party Help Scout does not know.
-pub fn new_customer(
-    party: &Party,
-    contact: Option<&Contact>,
-    now: i64,
-    channel: &str,
-) -> NewCustomer {
-    let phones = party
-        .e164
-        .iter()
-        .map(|n| Entry {
-            kind: "work".into(),
-            value: n.clone(),
-        })
-        .collect();
+pub fn new_customer(party: &Party, contact: Option<&Contact>, now: i64, channel: &str) -> NewCustomer {
+    let phones = party.e164.iter().map(|n| Entry { kind: "work".into(), value: n.clone() }).collect();
     let when = datetime::display(now);
     match contact {
         Some(c) => {
-            let (first, last) = (
-                text(c.first_name.as_deref(), 40),
-                text(c.last_name.as_deref(), 40),
-            );
+            let (first, last) = (text(c.first_name.as_deref(), 40), text(c.last_name.as_deref(), 40));
             let nameless = first.is_none() && last.is_none();
             NewCustomer {
-                first_name: if nameless {
-                    Some(UNKNOWN_NAME.into())
-                } else {
-                    first
-                },
-                last_name: if nameless {
-                    text(Some(&party.display), 40)
-                } else {
-                    last
-                },
-                background: Some(clip(
-                    &format!("Created by Aircall from the Aircall contact on {when} ({channel})."),
-                    200,
-                )),
+                first_name: if nameless { Some(UNKNOWN_NAME.into()) } else { first },
+                last_name: if nameless { text(Some(&party.display), 40) } else { last },
+                background: Some(clip(&format!("Created by Aircall from the Aircall contact on {when} ({channel})."), 200)),
                 organization: text(c.company_name.as_deref(), 60),
                 phones: {
                     let mut p: Vec<Entry> = phones;
@@ -169,10 +129,7 @@ pub fn new_customer(
                             _ => continue,
                         };
                         if !p.iter().any(|x| x.value == e164) {
-                            p.push(Entry {
-                                kind: entry_kind(n.label.as_deref()),
-                                value: e164,
-                            });
+                            p.push(Entry { kind: entry_kind(n.label.as_deref()), value: e164 });
                         }
                     }
                     p
@@ -181,23 +138,14 @@ pub fn new_customer(
                     .emails
                     .iter()
                     .filter(|e| e.value.contains('@'))
-                    .map(|e| Entry {
-                        kind: entry_kind(e.label.as_deref()),
-                        value: e.value.trim().to_string(),
-                    })
+                    .map(|e| Entry { kind: entry_kind(e.label.as_deref()), value: e.value.trim().to_string() })
                     .collect(),
             }
         }
         None => NewCustomer {
             first_name: Some(UNKNOWN_NAME.into()),
             last_name: text(Some(&party.display), 40),
-            background: Some(clip(
-                &format!(
-                    "Created automatically by Aircall on {when} ({channel} with {}).",
-                    party.display
-                ),
-                200,
-            )),
+            background: Some(clip(&format!("Created automatically by Aircall on {when} ({channel} with {}).", party.display), 200)),
             phones,
             ..NewCustomer::default()
         },
@@ -206,12 +154,7 @@ pub fn new_customer(
 
 /// Create the customer; when an earlier attempt's create may have happened,
 /// search again before creating.
-pub fn create_customer(
-    client: &Client,
-    settings: &Settings,
-    party: &Party,
-    fields: &NewCustomer,
-) -> Result<u64, PluginError> {
+pub fn create_customer(client: &Client, settings: &Settings, party: &Party, fields: &NewCustomer) -> Result<u64, PluginError> {
     match client.create_customer(fields) {
         Ok(id) => Ok(id),
         Err(ApiError::Ambiguous) => {
@@ -236,13 +179,7 @@ pub enum Resolved {
 }
 
 /// Find the party's customer, or create it (scenarios 1 and 2).
-pub fn find_or_create(
-    client: &Client,
-    settings: &Settings,
-    party: &Party,
-    now: i64,
-    channel: &str,
-) -> Result<Resolved, PluginError> {
+pub fn find_or_create(client: &Client, settings: &Settings, party: &Party, now: i64, channel: &str) -> Result<Resolved, PluginError> {
     if let Some(e164) = &party.e164 {
         match search(client, settings, e164)? {
             Search::Found(c) => return Ok(Resolved::Customer(c.id, Some(c))),
@@ -250,23 +187,13 @@ pub fn find_or_create(
             Search::None => {}
         }
     }
-    let contact = if party.e164.is_some() {
-        aircall_contact(party)?
-    } else {
-        None
-    };
+    let contact = if party.e164.is_some() { aircall_contact(party)? } else { None };
     let fields = new_customer(party, contact.as_ref(), now, channel);
     let id = create_customer(client, settings, party, &fields)?;
     log::with(
         log::Level::Info,
         "Help Scout customer created",
-        &[
-            ("customer", &id.to_string()),
-            (
-                "from_aircall_contact",
-                if contact.is_some() { "yes" } else { "no" },
-            ),
-        ],
+        &[("customer", &id.to_string()), ("from_aircall_contact", if contact.is_some() { "yes" } else { "no" })],
     );
     Ok(Resolved::Customer(id, None))
 }
@@ -283,33 +210,21 @@ pub fn sync_to_aircall(party: &Party, customer: &Customer) -> Result<(), PluginE
     let fields = ContactFields {
         first_name: customer.first_name.clone().filter(|s| !s.trim().is_empty()),
         last_name: customer.last_name.clone().filter(|s| !s.trim().is_empty()),
-        company_name: customer
-            .organization
-            .clone()
-            .filter(|s| !s.trim().is_empty()),
+        company_name: customer.organization.clone().filter(|s| !s.trim().is_empty()),
         information: Some(format!("Help Scout: {}", profile_url(customer.id))),
-        phone_numbers: vec![LabeledValue {
-            label: Some("Help Scout".into()),
-            value: e164.clone(),
-        }],
+        phone_numbers: vec![LabeledValue { label: Some("Help Scout".into()), value: e164.clone() }],
         emails: customer
             .emails()
             .iter()
             .filter(|e| e.value.contains('@'))
-            .map(|e| LabeledValue {
-                label: Some("Help Scout".into()),
-                value: e.value.trim().to_string(),
-            })
+            .map(|e| LabeledValue { label: Some("Help Scout".into()), value: e.value.trim().to_string() })
             .collect(),
     };
     let created = telephony::create_contact(&fields)?;
     log::with(
         log::Level::Info,
         "Aircall contact created from Help Scout",
-        &[
-            ("contact", &created.id.to_string()),
-            ("customer", &customer.id.to_string()),
-        ],
+        &[("contact", &created.id.to_string()), ("customer", &customer.id.to_string())],
     );
     Ok(())
 }
@@ -319,37 +234,21 @@ mod tests {
     use super::*;
 
     fn customer(id: u64, created: &str, updated: &str) -> Customer {
-        serde_json::from_value(
-            serde_json::json!({ "id": id, "createdAt": created, "updatedAt": updated }),
-        )
-        .unwrap_or_default()
+        serde_json::from_value(serde_json::json!({ "id": id, "createdAt": created, "updatedAt": updated })).unwrap_or_default()
     }
 
     #[test]
     fn matching_rule_picks() {
         let list = || {
-            vec![
-                customer(1, "2024-01-01T00:00:00Z", "2024-06-01T00:00:00Z"),
-                customer(2, "2024-02-01T00:00:00Z", "2024-03-01T00:00:00Z"),
-            ]
+            vec![customer(1, "2024-01-01T00:00:00Z", "2024-06-01T00:00:00Z"), customer(2, "2024-02-01T00:00:00Z", "2024-03-01T00:00:00Z")]
         };
         assert!(matches!(pick(list(), MatchingRule::MostRecent), Search::Found(c) if c.id == 1));
         assert!(matches!(pick(list(), MatchingRule::Oldest), Search::Found(c) if c.id == 1));
-        let list2 = vec![
-            customer(1, "2024-03-01T00:00:00Z", "2024-03-01T00:00:00Z"),
-            customer(2, "2024-02-01T00:00:00Z", "2024-09-01T00:00:00Z"),
-        ];
-        assert!(
-            matches!(pick(list2.clone(), MatchingRule::MostRecent), Search::Found(c) if c.id == 2)
-        );
+        let list2 =
+            vec![customer(1, "2024-03-01T00:00:00Z", "2024-03-01T00:00:00Z"), customer(2, "2024-02-01T00:00:00Z", "2024-09-01T00:00:00Z")];
+        assert!(matches!(pick(list2.clone(), MatchingRule::MostRecent), Search::Found(c) if c.id == 2));
         assert!(matches!(pick(list2.clone(), MatchingRule::Oldest), Search::Found(c) if c.id == 2));
-        assert!(matches!(
-            pick(list2, MatchingRule::LogNothing),
-            Search::LogNothing
-        ));
-        assert!(matches!(
-            pick(vec![], MatchingRule::LogNothing),
-            Search::None
-        ));
+        assert!(matches!(pick(list2, MatchingRule::LogNothing), Search::LogNothing));
+        assert!(matches!(pick(vec![], MatchingRule::LogNothing), Search::None));
     }
 }

@@ -107,11 +107,7 @@ fn mailboxes(raw: Option<serde_json::Value>) -> BTreeMap<String, u64> {
         };
         let key = k.trim();
         // A key with a `+`, spaces or more digits than an id is a phone number.
-        let key = if key.chars().all(|c| c.is_ascii_digit()) {
-            key.to_string()
-        } else {
-            digits_only(key)
-        };
+        let key = if key.chars().all(|c| c.is_ascii_digit()) { key.to_string() } else { digits_only(key) };
         if let (Some(id), false) = (id.filter(|i| *i > 0), key.is_empty()) {
             out.insert(key, id);
         }
@@ -161,12 +157,7 @@ impl Settings {
     /// The Aircall number click-to-dial uses: the setting, else the first
     /// mapped number written as an id (at most 9 digits; phone numbers are longer).
     pub fn dial_number(&self) -> Option<u64> {
-        self.dial_number.or_else(|| {
-            self.mailboxes
-                .keys()
-                .filter(|k| k.len() <= 9)
-                .find_map(|k| k.parse().ok())
-        })
+        self.dial_number.or_else(|| self.mailboxes.keys().filter(|k| k.len() <= 9).find_map(|k| k.parse().ok()))
     }
 }
 
@@ -206,9 +197,7 @@ mod tests {
 
     #[test]
     fn mailbox_keys_are_ids_or_digits() {
-        let m = mailboxes(Some(
-            serde_json::json!({ "2001": 30411, "+33 1 23 45 67 89": "30412", "x": 1, "2002": -1 }),
-        ));
+        let m = mailboxes(Some(serde_json::json!({ "2001": 30411, "+33 1 23 45 67 89": "30412", "x": 1, "2002": -1 })));
         assert_eq!(m.get("2001"), Some(&30411));
         assert_eq!(m.get("33123456789"), Some(&30412));
         assert_eq!(m.len(), 2);

@@ -37,21 +37,11 @@ pub fn direction(d: Direction) -> &'static str {
 /// The tags that describe a call whatever its state: number name, direction, teams.
 fn describing(call: &Call) -> Vec<String> {
     let mut t = Vec::new();
-    if let Some(n) = call
-        .number
-        .as_ref()
-        .map(|n| n.name.trim())
-        .filter(|n| !n.is_empty())
-    {
+    if let Some(n) = call.number.as_ref().map(|n| n.name.trim()).filter(|n| !n.is_empty()) {
         t.push(n.to_string());
     }
     t.push(direction(call.direction).to_string());
-    t.extend(
-        call.teams
-            .iter()
-            .map(|team| team.name.trim().to_string())
-            .filter(|n| !n.is_empty()),
-    );
+    t.extend(call.teams.iter().map(|team| team.name.trim().to_string()).filter(|n| !n.is_empty()));
     t
 }
 
@@ -60,23 +50,16 @@ fn describing(call: &Call) -> Vec<String> {
 /// "call back", "rappel") counts.
 pub fn callback_requested(call: &Call) -> bool {
     call.ivr_options.iter().any(|o| {
-        [o.title.as_deref(), o.branch.as_deref(), o.key.as_deref()]
-            .into_iter()
-            .flatten()
-            .any(|s| {
-                let s = s.to_lowercase();
-                s.contains("callback")
-                    || s.contains("call back")
-                    || s.contains("call-back")
-                    || s.contains("rappel")
-            })
+        [o.title.as_deref(), o.branch.as_deref(), o.key.as_deref()].into_iter().flatten().any(|s| {
+            let s = s.to_lowercase();
+            s.contains("callback") || s.contains("call back") || s.contains("call-back") || s.contains("rappel")
+        })
     })
 }
 
 /// Whether an inbound call was missed (nobody answered).
 pub fn missed(call: &Call) -> bool {
-    call.direction == Direction::Inbound
-        && (call.answered_at.is_none() || call.missed_call_reason.is_some())
+    call.direction == Direction::Inbound && (call.answered_at.is_none() || call.missed_call_reason.is_some())
 }
 
 /// Tags of the first thread (the call is running).
@@ -88,9 +71,7 @@ pub fn at_answer(call: &Call) -> Vec<String> {
 
 /// The agent's Aircall tags on the call.
 pub fn user_tags(call: &Call) -> Vec<String> {
-    TagSet::from_names(call.tags.iter().map(|t| t.name.as_str()))
-        .names()
-        .to_vec()
+    TagSet::from_names(call.tags.iter().map(|t| t.name.as_str())).names().to_vec()
 }
 
 /// Tags once the call is over: the describing ones, missed / voicemail /
@@ -100,11 +81,7 @@ pub fn at_end(call: &Call) -> Vec<String> {
     if missed(call) {
         t.push(MISSED.into());
     }
-    if call
-        .voicemail
-        .as_deref()
-        .is_some_and(|v| !v.trim().is_empty())
-    {
+    if call.voicemail.as_deref().is_some_and(|v| !v.trim().is_empty()) {
         t.push(VOICEMAIL.into());
     }
     if callback_requested(call) {
@@ -144,18 +121,8 @@ pub fn update(
 /// What changes between the tags synced so far and the call's tags now.
 pub fn diff(synced: &[String], now: &[String]) -> (Vec<String>, Vec<String>) {
     let (old, new) = (TagSet::from_names(synced), TagSet::from_names(now));
-    let add = new
-        .names()
-        .iter()
-        .filter(|n| !old.contains(n))
-        .cloned()
-        .collect();
-    let remove = old
-        .names()
-        .iter()
-        .filter(|n| !new.contains(n))
-        .cloned()
-        .collect();
+    let add = new.names().iter().filter(|n| !old.contains(n)).cloned().collect();
+    let remove = old.names().iter().filter(|n| !new.contains(n)).cloned().collect();
     (add, remove)
 }
 
@@ -165,10 +132,7 @@ mod tests {
 
     #[test]
     fn diff_finds_added_and_removed() {
-        let (a, r) = diff(
-            &["vip".into(), "sales".into()],
-            &["VIP".into(), "refund".into()],
-        );
+        let (a, r) = diff(&["vip".into(), "sales".into()], &["VIP".into(), "refund".into()]);
         assert_eq!(a, vec!["refund".to_string()]);
         assert_eq!(r, vec!["sales".to_string()]);
     }

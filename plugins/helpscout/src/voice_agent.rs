@@ -14,22 +14,15 @@ use crate::logbook::{self, Entry, Place, Purpose};
 use crate::people::{self, Party, Resolved};
 use crate::settings::{Settings, digits_only};
 use crate::tags;
-use switchboard_sdk::{
-    VoiceAgentEventKind, VoiceAgentSession,
-};
 use switchboard_sdk::html::{escape, paragraphs};
 use switchboard_sdk::{PluginError, log, phone, telephony};
+use switchboard_sdk::{VoiceAgentEventKind, VoiceAgentSession};
 
 /// The mailbox of the session's Aircall number.
 fn mailbox(settings: &Settings, s: &VoiceAgentSession) -> Option<u64> {
     s.number_id
         .and_then(|id| settings.mailbox_for_id(id))
-        .or_else(|| {
-            s.aircall_number
-                .as_deref()
-                .map(digits_only)
-                .and_then(|d| settings.mailboxes.get(&d).copied())
-        })
+        .or_else(|| s.aircall_number.as_deref().map(digits_only).and_then(|d| settings.mailboxes.get(&d).copied()))
 }
 
 /// Handle one voice-agent event.
@@ -49,24 +42,12 @@ pub fn handle(
     if state.skipped {
         return Ok(());
     }
-    let region =
-        s.aircall_number
-            .as_deref()
-            .and_then(|n| match phone::normalize(n, default_region) {
-                Ok(phone::Normalized::Number(e)) => phone::region_of(&e),
-                _ => None,
-            });
-    let party = Party::new(
-        s.external_caller_number.as_deref().unwrap_or(""),
-        region.as_deref().or(default_region),
-        None,
-    );
-    let agent_name = s
-        .agent_name
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .unwrap_or("AI Voice Agent");
+    let region = s.aircall_number.as_deref().and_then(|n| match phone::normalize(n, default_region) {
+        Ok(phone::Normalized::Number(e)) => phone::region_of(&e),
+        _ => None,
+    });
+    let party = Party::new(s.external_caller_number.as_deref().unwrap_or(""), region.as_deref().or(default_region), None);
+    let agent_name = s.agent_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or("AI Voice Agent");
     let admin = agents::admin(client, settings)?;
 
     // The conversation: the call's, or a new one with the voice agent's phone thread.
@@ -81,19 +62,9 @@ pub fn handle(
         },
     };
     state.customer = Some(customer);
-    let place = Place {
-        mailbox,
-        customer,
-        subject: format!("Call from {}", party.display),
-        purpose: Purpose::Call,
-    };
+    let place = Place { mailbox, customer, subject: format!("Call from {}", party.display), purpose: Purpose::Call };
     let mut base_tags = vec![tags::VOICE_AGENT.to_string(), tags::INBOUND.to_string()];
-    if let Some(name) = s
-        .number_id
-        .and_then(|id| telephony::get_number(id).ok())
-        .map(|n| n.name)
-        .filter(|n| !n.trim().is_empty())
-    {
+    if let Some(name) = s.number_id.and_then(|id| telephony::get_number(id).ok()).map(|n| n.name).filter(|n| !n.trim().is_empty()) {
         base_tags.push(name);
     }
     let conversation = match state.conversation {
@@ -130,22 +101,9 @@ pub fn handle(
 
     let note = match kind {
         VoiceAgentEventKind::Escalated => {
-            let reason = s
-                .escalation_reason
-                .as_deref()
-                .map(str::trim)
-                .filter(|r| !r.is_empty())
-                .unwrap_or("not given");
-            let mut text = format!(
-                "<b>{} escalated the call to a human agent</b><br>Reason: {}",
-                escape(agent_name),
-                paragraphs(reason)
-            );
-            if let Some(answers) = s
-                .extracted_data_json
-                .as_deref()
-                .filter(|j| !j.trim().is_empty() && j.trim() != "null")
-            {
+            let reason = s.escalation_reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).unwrap_or("not given");
+            let mut text = format!("<b>{} escalated the call to a human agent</b><br>Reason: {}", escape(agent_name), paragraphs(reason));
+            if let Some(answers) = s.extracted_data_json.as_deref().filter(|j| !j.trim().is_empty() && j.trim() != "null") {
                 text.push_str(&format!("<br>Intake answers:{}", ai_text::render(answers)));
             }
             Some(("escalated", text))
@@ -154,23 +112,10 @@ pub fn handle(
             .extracted_data_json
             .as_deref()
             .filter(|j| !j.trim().is_empty() && j.trim() != "null")
-            .map(|answers| {
-                (
-                    "summary",
-                    format!(
-                        "<b>Voice agent intake answers</b>{}",
-                        ai_text::render(answers)
-                    ),
-                )
-            }),
+            .map(|answers| ("summary", format!("<b>Voice agent intake answers</b>{}", ai_text::render(answers)))),
         VoiceAgentEventKind::Ended => {
             let reason = s.end_reason.as_deref().unwrap_or("").replace('_', " ");
-            (!reason.trim().is_empty()).then(|| {
-                (
-                    "ended",
-                    format!("<b>Voice agent session ended</b>: {}", escape(&reason)),
-                )
-            })
+            (!reason.trim().is_empty()).then(|| ("ended", format!("<b>Voice agent session ended</b>: {}", escape(&reason))))
         }
         VoiceAgentEventKind::Started => None,
     };

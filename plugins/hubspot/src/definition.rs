@@ -129,6 +129,9 @@ mod tests {
 
     #[test]
     fn base_is_derived() {
-        assert_eq!(base_from("https://sb.example/integrations/hs/action-definition?x=1", "/action-definition"), "https://sb.example/integrations/hs");
+        assert_eq!(
+            base_from("https://sb.example/integrations/hs/action-definition?x=1", "/action-definition"),
+            "https://sb.example/integrations/hs"
+        );
     }
 }

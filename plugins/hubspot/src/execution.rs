@@ -78,7 +78,9 @@ pub enum Stop {
 impl From<PluginError> for Stop {
     fn from(e: PluginError) -> Self {
         match e {
-            PluginError::RateLimited(r) => Stop::Retry { status: 429, retry_after: Some(r.retry_after_ms.div_ceil(1000)), message: r.reason },
+            PluginError::RateLimited(r) => {
+                Stop::Retry { status: 429, retry_after: Some(r.retry_after_ms.div_ceil(1000)), message: r.reason }
+            }
             PluginError::Retryable(m) => Stop::Retry { status: 503, retry_after: None, message: m },
             PluginError::Permanent(m) => Stop::Fail(m),
             PluginError::Unauthorized(m) => Stop::Fail(format!("credentials refused: {m}")),
@@ -107,9 +109,13 @@ pub fn handle(ctx: &Context, settings: &Settings, body: &[u8]) -> Answer {
     let token = match once::claim(callback, now_ms()) {
         Ok(Claim::Mine(t)) => t,
         Ok(Claim::Done(output)) => return (200, None, output),
-        Ok(Claim::Busy) => return (503, Some(5), json!({ "error": "this execution is being processed" })),
+        Ok(Claim::Busy) => {
+            return (503, Some(5), json!({ "error": "this execution is being processed" }));
+        }
         Ok(Claim::Abandoned) => {
-            let out = Outcome::Failed("an earlier attempt of this execution stopped midway; the SMS may have been sent, so it is not sent again".into());
+            let out = Outcome::Failed(
+                "an earlier attempt of this execution stopped midway; the SMS may have been sent, so it is not sent again".into(),
+            );
             return (200, None, out.output());
         }
         Err(e) => return retry_answer(Stop::from(e)),
@@ -157,7 +163,9 @@ fn validate(ctx: &Context, settings: &Settings, body: &Value) -> Result<Fields, 
         return Err(Stop::Fail("the request names no enrolled record (object.objectType / object.objectId)".into()));
     };
     let from = inputs::text(inputs::field(body, field::FROM_NUMBER));
-    let Some(from) = from else { return Err(Stop::Fail(format!("{} (Aircall number) is required", field::FROM_NUMBER))) };
+    let Some(from) = from else {
+        return Err(Stop::Fail(format!("{} (Aircall number) is required", field::FROM_NUMBER)));
+    };
     let Some(number_id) = from.parse::<u64>().ok() else {
         return Err(Stop::Fail(format!("{} {from:?} is not an Aircall number id", field::FROM_NUMBER)));
     };
@@ -174,14 +182,21 @@ fn validate(ctx: &Context, settings: &Settings, body: &Value) -> Result<Fields, 
         return Err(Stop::Fail(format!("user {user_id} is not linked to Aircall number {number_id}")));
     };
     let Some(raw_to) = inputs::text(inputs::field(body, field::TO_PHONE)) else {
-        return Err(Stop::Fail(format!("{} (recipient number) is empty: the record has no phone number in that property", field::TO_PHONE)));
+        return Err(Stop::Fail(format!(
+            "{} (recipient number) is empty: the record has no phone number in that property",
+            field::TO_PHONE
+        )));
     };
     // A property name instead of a value (a static "mobilephone") is looked up on the record.
     let raw_to = enrolled.properties.get(&raw_to.to_ascii_lowercase()).cloned().unwrap_or(raw_to);
     let to = match phone::normalize(&raw_to, ctx.region_for_country(number.country.as_deref())) {
         Ok(Normalized::Number(e164)) => e164,
-        Ok(Normalized::Anonymous) => return Err(Stop::Fail(format!("{} {raw_to:?} is not a phone number", field::TO_PHONE))),
-        Err(why) => return Err(Stop::Fail(format!("{} {raw_to:?} is not a valid phone number: {why}", field::TO_PHONE))),
+        Ok(Normalized::Anonymous) => {
+            return Err(Stop::Fail(format!("{} {raw_to:?} is not a phone number", field::TO_PHONE)));
+        }
+        Err(why) => {
+            return Err(Stop::Fail(format!("{} {raw_to:?} is not a valid phone number: {why}", field::TO_PHONE)));
+        }
     };
     let Some(message) = inputs::text(inputs::field(body, field::MESSAGE)) else {
         return Err(Stop::Fail(format!("{} is required", field::MESSAGE)));
@@ -251,7 +266,9 @@ fn run(ctx: &Context, settings: &Settings, body: &Value) -> Result<Outcome, Stop
             };
         }
     };
-    let logged = log_sent(settings, &f, &recipient.contact_ids, &text).map_err(|e| log::warn(&format!("logging the SMS on HubSpot failed: {e:?}"))).is_ok();
+    let logged = log_sent(settings, &f, &recipient.contact_ids, &text)
+        .map_err(|e| log::warn(&format!("logging the SMS on HubSpot failed: {e:?}")))
+        .is_ok();
     Ok(Outcome::Sent { message_id: sent.id, logged })
 }
 
@@ -261,7 +278,12 @@ fn log_sent(settings: &Settings, f: &Fields, contact_ids: &[String], text: &str)
         log::warn(&format!("looking up the HubSpot owner of user {} failed: {e:?}", f.sender.id));
         None
     });
-    let thread = Thread { object_type: f.enrolled.object_type.clone(), object_id: f.enrolled.id.clone(), contact_ids: contact_ids.to_vec(), owner_id };
+    let thread = Thread {
+        object_type: f.enrolled.object_type.clone(),
+        object_id: f.enrolled.id.clone(),
+        contact_ids: contact_ids.to_vec(),
+        owner_id,
+    };
     if let Err(e) = thread.save(settings, f.number.id, &f.to) {
         log::warn(&format!("remembering the conversation failed: {e:?}"));
     }

@@ -29,10 +29,7 @@ pub mod settings;
 pub mod signature;
 pub mod template;
 
-use switchboard_sdk::{
-    Context, Event, MessageEvent, MessageEventKind, Plugin, PluginError, Request, Response,
-    export_plugin, log,
-};
+use switchboard_sdk::{Context, Event, MessageEvent, MessageEventKind, Plugin, PluginError, Request, Response, export_plugin, log};
 
 /// The HubSpot connector.
 pub struct HubSpotConnector;
@@ -47,10 +44,7 @@ impl Plugin for HubSpotConnector {
             log::info(&format!("{flushed} deferred communication(s) logged"));
         }
         match &event {
-            Event::Message(MessageEvent {
-                kind: MessageEventKind::Received,
-                message,
-            }) => replies::received(ctx, &settings, message),
+            Event::Message(MessageEvent { kind: MessageEventKind::Received, message }) => replies::received(ctx, &settings, message),
             _ => {
                 log::debug(&format!("ignoring {}", ctx.event_name()));
                 Ok(())

@@ -11,8 +11,16 @@ use switchboard_sdk::{CapabilityError, now_ms};
 pub fn for_sender(settings: &Settings, number_id: u64, user_id: u64) -> [Limit; 2] {
     let now = now_ms();
     [
-        Limit { key: format!("limit:day:{}:{number_id}:{user_id}", quota::utc_day(now)), max: settings.daily_limit, ttl_seconds: 2 * 86_400 },
-        Limit { key: format!("limit:month:{}:{number_id}:{user_id}", quota::utc_month(now)), max: settings.monthly_limit, ttl_seconds: 32 * 86_400 },
+        Limit {
+            key: format!("limit:day:{}:{number_id}:{user_id}", quota::utc_day(now)),
+            max: settings.daily_limit,
+            ttl_seconds: 2 * 86_400,
+        },
+        Limit {
+            key: format!("limit:month:{}:{number_id}:{user_id}", quota::utc_month(now)),
+            max: settings.monthly_limit,
+            ttl_seconds: 32 * 86_400,
+        },
     ]
 }
 

@@ -38,11 +38,7 @@ impl Thread {
 
     /// Remember (or refresh) the thread.
     pub fn save(&self, settings: &Settings, number_id: u64, e164: &str) -> Result<(), PluginError> {
-        storage::set(
-            &Self::key(number_id, e164),
-            self,
-            Some(settings.reply_window_seconds),
-        )
+        storage::set(&Self::key(number_id, e164), self, Some(settings.reply_window_seconds))
     }
 
     /// `(id, association type)` of the record and contacts, deduplicated.
@@ -66,26 +62,13 @@ pub fn owner_of(settings: &Settings, email: Option<&str>) -> Result<Option<Strin
         return Ok(None);
     };
     let email = email.to_lowercase();
-    storage::cached(&format!("cache:owner:{email}"), OWNER_CACHE_SECONDS, || {
-        HubSpot::new(&settings.base_url).owner_id_by_email(&email)
-    })
+    storage::cached(&format!("cache:owner:{email}"), OWNER_CACHE_SECONDS, || HubSpot::new(&settings.base_url).owner_id_by_email(&email))
 }
 
 /// Log one message on the thread's record and contacts; returns the communication id.
-pub fn log(
-    settings: &Settings,
-    thread: &Thread,
-    channel: &'static str,
-    body: String,
-    timestamp_ms: i64,
-) -> Result<String, PluginError> {
-    let communication = Communication {
-        channel,
-        body,
-        timestamp_ms,
-        owner_id: thread.owner_id.clone(),
-        associations: thread.associations(),
-    };
+pub fn log(settings: &Settings, thread: &Thread, channel: &'static str, body: String, timestamp_ms: i64) -> Result<String, PluginError> {
+    let communication =
+        Communication { channel, body, timestamp_ms, owner_id: thread.owner_id.clone(), associations: thread.associations() };
     HubSpot::new(&settings.base_url).create_communication(&communication)
 }
 
@@ -114,21 +97,15 @@ const BACKLOG_SECONDS: u32 = 7 * 86_400;
 fn update_backlog(f: impl Fn(&mut Vec<Pending>)) -> Result<Vec<Pending>, PluginError> {
     for _ in 0..32 {
         let old = storage::get_raw(BACKLOG)?;
-        let mut items: Vec<Pending> = old
-            .as_deref()
-            .and_then(|b| serde_json::from_slice(b).ok())
-            .unwrap_or_default();
+        let mut items: Vec<Pending> = old.as_deref().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or_default();
         f(&mut items);
-        let new = serde_json::to_vec(&items)
-            .map_err(|e| PluginError::Permanent(format!("backlog: {e}")))?;
+        let new = serde_json::to_vec(&items).map_err(|e| PluginError::Permanent(format!("backlog: {e}")))?;
         let new = (!items.is_empty()).then_some(new.as_slice());
         if storage::compare_and_swap(BACKLOG, old.as_deref(), new, Some(BACKLOG_SECONDS))? {
             return Ok(items);
         }
     }
-    Err(PluginError::Retryable(
-        "the communication backlog is contended".into(),
-    ))
+    Err(PluginError::Retryable("the communication backlog is contended".into()))
 }
 
 /// Keep a communication for later.
@@ -138,9 +115,7 @@ pub fn defer(item: Pending) -> Result<(), PluginError> {
         if items.len() > BACKLOG_MAX {
             let dropped = items.len() - BACKLOG_MAX;
             items.drain(..dropped);
-            switchboard_sdk::log::warn(&format!(
-                "communication backlog full: {dropped} oldest dropped"
-            ));
+            switchboard_sdk::log::warn(&format!("communication backlog full: {dropped} oldest dropped"));
         }
     })
     .map(|_| ())
@@ -154,18 +129,8 @@ pub fn flush(settings: &Settings) -> Result<usize, PluginError> {
     let mut settled = Vec::new();
     let mut outcome = Ok(());
     for item in &items {
-        let channel = if item.channel == "WHATS_APP" {
-            "WHATS_APP"
-        } else {
-            "SMS"
-        };
-        match log(
-            settings,
-            &item.thread,
-            channel,
-            item.body.clone(),
-            item.timestamp_ms,
-        ) {
+        let channel = if item.channel == "WHATS_APP" { "WHATS_APP" } else { "SMS" };
+        match log(settings, &item.thread, channel, item.body.clone(), item.timestamp_ms) {
             Ok(_) => settled.push(item.clone()),
             Err(PluginError::Permanent(why)) => {
                 switchboard_sdk::log::warn(&format!("deferred communication dropped: {why}"));

@@ -43,8 +43,12 @@ pub fn failure_message(what: &str, error: &PluginError) -> String {
             "Aircall refused the API credentials of this integration's account while listing {what} ({detail}). \
              Ask the switchboard operator to fix accounts[].api_id / api_token."
         ),
-        PluginError::RateLimited(_) => format!("Aircall's API rate limit was reached while listing {what}; open this list again in a minute."),
-        PluginError::Retryable(detail) => format!("Aircall could not be reached while listing {what} ({detail}); open this list again in a moment."),
+        PluginError::RateLimited(_) => {
+            format!("Aircall's API rate limit was reached while listing {what}; open this list again in a minute.")
+        }
+        PluginError::Retryable(detail) => {
+            format!("Aircall could not be reached while listing {what} ({detail}); open this list again in a moment.")
+        }
         PluginError::Permanent(detail) => format!("Listing {what} failed: {detail}"),
     }
 }
@@ -88,7 +92,9 @@ pub fn senders(settings: &Settings, body: &Value) -> Value {
     if !settings.sms_enabled {
         return reply(Vec::new());
     }
-    let Some(number) = inputs::id(inputs::field(body, field::FROM_NUMBER)) else { return reply(Vec::new()) };
+    let Some(number) = inputs::id(inputs::field(body, field::FROM_NUMBER)) else {
+        return reply(Vec::new());
+    };
     if !settings.sms_numbers.contains(&number) {
         return reply(Vec::new());
     }

@@ -28,11 +28,7 @@ impl Enrolled {
     /// Read `body.object`; `None` when there is no usable record.
     pub fn from_request(body: &Value) -> Option<Enrolled> {
         let object = body.get("object")?;
-        let object_type = object
-            .get("objectType")?
-            .as_str()?
-            .trim()
-            .to_ascii_uppercase();
+        let object_type = object.get("objectType")?.as_str()?.trim().to_ascii_uppercase();
         let id = crate::inputs::text(object.get("objectId"))?;
         if object_type.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
             return None;
@@ -40,19 +36,9 @@ impl Enrolled {
         let properties = object
             .get("properties")
             .and_then(Value::as_object)
-            .map(|p| {
-                p.iter()
-                    .filter_map(|(k, v)| {
-                        Some((k.to_ascii_lowercase(), crate::inputs::text(Some(v))?))
-                    })
-                    .collect()
-            })
+            .map(|p| p.iter().filter_map(|(k, v)| Some((k.to_ascii_lowercase(), crate::inputs::text(Some(v))?))).collect())
             .unwrap_or_default();
-        Some(Enrolled {
-            object_type,
-            id,
-            properties,
-        })
+        Some(Enrolled { object_type, id, properties })
     }
 
     /// The token prefix of this record type (`DEAL` → `deal`).
@@ -73,10 +59,7 @@ pub struct Recipient {
 }
 
 fn props_of(r: &Record) -> BTreeMap<String, String> {
-    r.properties
-        .iter()
-        .filter_map(|(k, v)| Some((k.to_ascii_lowercase(), v.clone()?)))
-        .collect()
+    r.properties.iter().filter_map(|(k, v)| Some((k.to_ascii_lowercase(), v.clone()?))).collect()
 }
 
 /// The spellings to search a number with (E.164 first).
@@ -92,12 +75,7 @@ pub fn spellings(e164: &str) -> Vec<String> {
 
 /// Resolve the recipient of an SMS to `e164` sent from a workflow on `enrolled`.
 /// Uses at most one contact search (or one contact read) and one record read.
-pub fn resolve(
-    settings: &Settings,
-    enrolled: &Enrolled,
-    e164: &str,
-    template: &Template,
-) -> Result<Recipient, PluginError> {
+pub fn resolve(settings: &Settings, enrolled: &Enrolled, e164: &str, template: &Template) -> Result<Recipient, PluginError> {
     let api = HubSpot::new(&settings.base_url);
     let mut wanted: Vec<String> = vec![settings.opt_out_property.clone()];
     for p in template.properties_of("contact") {
@@ -114,10 +92,7 @@ pub fn resolve(
         {
             props.extend(props_of(&r));
         }
-        if optout::is_marked(
-            props.get(&settings.opt_out_property).map(String::as_str),
-            &settings.opt_out_value,
-        ) {
+        if optout::is_marked(props.get(&settings.opt_out_property).map(String::as_str), &settings.opt_out_value) {
             out.opted_out = Some(enrolled.id.clone());
         }
         out.contact_ids.push(enrolled.id.clone());
@@ -126,12 +101,7 @@ pub fn resolve(
     }
     let contacts = api.contacts_by_phone(&spellings(e164), &wanted)?;
     for c in contacts.iter().take(MAX_CONTACTS) {
-        if out.opted_out.is_none()
-            && optout::is_marked(
-                c.property(&settings.opt_out_property),
-                &settings.opt_out_value,
-            )
-        {
+        if out.opted_out.is_none() && optout::is_marked(c.property(&settings.opt_out_property), &settings.opt_out_value) {
             out.opted_out = Some(c.id.clone());
         }
         out.contact_ids.push(c.id.clone());
@@ -141,11 +111,7 @@ pub fn resolve(
     }
     let own = enrolled.token_name();
     let mut props = enrolled.properties.clone();
-    let missing: Vec<String> = template
-        .properties_of(&own)
-        .into_iter()
-        .filter(|p| !props.contains_key(p))
-        .collect();
+    let missing: Vec<String> = template.properties_of(&own).into_iter().filter(|p| !props.contains_key(p)).collect();
     if !missing.is_empty() {
         props.extend(read_record(settings, enrolled, &missing)?);
     }
@@ -154,18 +120,7 @@ pub fn resolve(
 }
 
 /// Properties of a non-contact record (unset when HubSpot has no such record).
-fn read_record(
-    settings: &Settings,
-    enrolled: &Enrolled,
-    properties: &[String],
-) -> Result<BTreeMap<String, String>, PluginError> {
+fn read_record(settings: &Settings, enrolled: &Enrolled, properties: &[String]) -> Result<BTreeMap<String, String>, PluginError> {
     let api = HubSpot::new(&settings.base_url);
-    Ok(api
-        .record(
-            &api::object_path(&enrolled.object_type),
-            &enrolled.id,
-            properties,
-        )?
-        .map(|r| props_of(&r))
-        .unwrap_or_default())
+    Ok(api.record(&api::object_path(&enrolled.object_type), &enrolled.id, properties)?.map(|r| props_of(&r)).unwrap_or_default())
 }

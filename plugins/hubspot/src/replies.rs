@@ -37,67 +37,40 @@ pub fn received(ctx: &Context, settings: &Settings, msg: &Message) -> Result<(),
     };
     if thread.contact_ids.is_empty() {
         // The SMS went out before HubSpot knew this number: look again.
-        let found = HubSpot::new(&settings.base_url)
-            .contacts_by_phone(&recipient::spellings(&from), &[])?;
+        let found = HubSpot::new(&settings.base_url).contacts_by_phone(&recipient::spellings(&from), &[])?;
         thread.contact_ids = found.into_iter().take(MAX_CONTACTS).map(|c| c.id).collect();
     }
     let channel = match msg.channel {
         Channel::Whatsapp => "WHATS_APP",
         Channel::Sms => "SMS",
     };
-    let mut body = format!(
-        "Reply from {from} to {} ({}):\n{}",
-        number.name, number.digits, msg.body
-    );
+    let mut body = format!("Reply from {from} to {} ({}):\n{}", number.name, number.digits, msg.body);
     if !msg.media.is_empty() {
         body.push_str(&format!("\n[{} attachment(s)]", msg.media.len()));
     }
     if opt_out {
-        body.push_str(&format!(
-            "\n(opt-out: {} set to {})",
-            settings.opt_out_property, settings.opt_out_value
-        ));
+        body.push_str(&format!("\n(opt-out: {} set to {})", settings.opt_out_property, settings.opt_out_value));
     }
-    let at_ms = msg
-        .created_at
-        .map(|s| s * 1000)
-        .unwrap_or_else(switchboard_sdk::now_ms);
+    let at_ms = msg.created_at.map(|s| s * 1000).unwrap_or_else(switchboard_sdk::now_ms);
     let id = logbook::log(settings, thread, channel, body, at_ms)?;
-    log::with(
-        log::Level::Info,
-        "reply logged",
-        &[("communication", &id), ("record", &thread.object_id)],
-    );
+    log::with(log::Level::Info, "reply logged", &[("communication", &id), ("record", &thread.object_id)]);
     Ok(())
 }
 
 /// Set the opt-out property on every HubSpot contact with this number.
 fn mark_opted_out(settings: &Settings, e164: &str) -> Result<(), PluginError> {
     let api = HubSpot::new(&settings.base_url);
-    let contacts = api.contacts_by_phone(
-        &recipient::spellings(e164),
-        std::slice::from_ref(&settings.opt_out_property),
-    )?;
+    let contacts = api.contacts_by_phone(&recipient::spellings(e164), std::slice::from_ref(&settings.opt_out_property))?;
     if contacts.is_empty() {
         log::warn("opt-out received from a number no HubSpot contact has");
     }
-    let change = BTreeMap::from([(
-        settings.opt_out_property.clone(),
-        settings.opt_out_value.clone(),
-    )]);
+    let change = BTreeMap::from([(settings.opt_out_property.clone(), settings.opt_out_value.clone())]);
     for c in contacts.iter().take(MAX_CONTACTS) {
-        if optout::is_marked(
-            c.property(&settings.opt_out_property),
-            &settings.opt_out_value,
-        ) {
+        if optout::is_marked(c.property(&settings.opt_out_property), &settings.opt_out_value) {
             continue;
         }
         api.update_contact(&c.id, &change)?;
-        log::with(
-            log::Level::Info,
-            "contact opted out of SMS",
-            &[("contact", &c.id)],
-        );
+        log::with(log::Level::Info, "contact opted out of SMS", &[("contact", &c.id)]);
     }
     Ok(())
 }

@@ -23,11 +23,7 @@ fn json_response(status: u16, retry_after: Option<u64>, body: &Value) -> Respons
     if let Some(s) = retry_after {
         headers.push(("retry-after".to_string(), s.to_string()));
     }
-    Response {
-        status,
-        headers,
-        body: body.to_string().into_bytes(),
-    }
+    Response { status, headers, body: body.to_string().into_bytes() }
 }
 
 /// Answer one request.
@@ -36,37 +32,17 @@ pub fn handle(ctx: &Context, req: Request) -> Response {
         Ok(s) => s,
         Err(why) => return json_response(500, None, &serde_json::json!({ "error": why })),
     };
-    let route = (
-        req.method.to_ascii_uppercase(),
-        req.path.trim_end_matches('/').to_string(),
-    );
+    let route = (req.method.to_ascii_uppercase(), req.path.trim_end_matches('/').to_string());
     match (route.0.as_str(), route.1.as_str()) {
         ("GET", path::DEFINITION) => {
             let base = definition::base_from(&req.url, &req.path);
             json_response(200, None, &definition::definition(&settings, &base))
         }
         ("POST", p @ (path::EXECUTE | path::FROM_OPTIONS | path::SENDER_OPTIONS)) => {
-            let signed = Signed {
-                method: &req.method,
-                uri: &req.url,
-                body: &req.body,
-                headers: &req.headers,
-            };
-            if let Err(why) = signed.verify(
-                &settings.client_secret,
-                now_ms(),
-                settings.signature_max_age_ms,
-            ) {
-                log::with(
-                    log::Level::Warn,
-                    "request refused",
-                    &[("path", p), ("reason", &why.to_string())],
-                );
-                return json_response(
-                    401,
-                    None,
-                    &json!({ "error": format!("invalid HubSpot signature: {why}") }),
-                );
+            let signed = Signed { method: &req.method, uri: &req.url, body: &req.body, headers: &req.headers };
+            if let Err(why) = signed.verify(&settings.client_secret, now_ms(), settings.signature_max_age_ms) {
+                log::with(log::Level::Warn, "request refused", &[("path", p), ("reason", &why.to_string())]);
+                return json_response(401, None, &json!({ "error": format!("invalid HubSpot signature: {why}") }));
             }
             match p {
                 path::EXECUTE => {

@@ -31,10 +31,7 @@ pub struct Settings {
     /// Lifetime of the dropdown caches.
     pub options_cache_seconds: u32,
     /// Oldest v3 signature timestamp accepted, in milliseconds (the setting is in seconds).
-    #[serde(
-        rename = "signature_max_age_seconds",
-        deserialize_with = "seconds_as_ms"
-    )]
+    #[serde(rename = "signature_max_age_seconds", deserialize_with = "seconds_as_ms")]
     pub signature_max_age_ms: i64,
     /// Replies that opt the sender out, folded (see [`crate::optout::fold`]).
     #[serde(deserialize_with = "folded_keywords")]
@@ -51,13 +48,7 @@ pub struct Settings {
 
 fn number_ids<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
     let values = Vec::<serde_json::Value>::deserialize(d)?;
-    Ok(values
-        .iter()
-        .filter_map(|v| {
-            v.as_u64()
-                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-        })
-        .collect())
+    Ok(values.iter().filter_map(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))).collect())
 }
 
 fn seconds_as_ms<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
@@ -69,11 +60,7 @@ fn days_as_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
 }
 
 fn folded_keywords<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    Ok(Vec::<String>::deserialize(d)?
-        .iter()
-        .map(|k| crate::optout::fold(k))
-        .filter(|k| !k.is_empty())
-        .collect())
+    Ok(Vec::<String>::deserialize(d)?.iter().map(|k| crate::optout::fold(k)).filter(|k| !k.is_empty()).collect())
 }
 
 impl Settings {
@@ -81,10 +68,7 @@ impl Settings {
     /// a mismatch with `plugin.toml` is a configuration error.
     pub fn from_context(ctx: &Context) -> Result<Settings, String> {
         let mut settings = ctx.settings::<Settings>()?;
-        settings.base_url = ctx
-            .base_url()
-            .ok_or("no base_url: plugin.toml's http.default_base_url is the HubSpot API root")?
-            .to_string();
+        settings.base_url = ctx.base_url().ok_or("no base_url: plugin.toml's http.default_base_url is the HubSpot API root")?.to_string();
         Ok(settings)
     }
 }
@@ -100,23 +84,10 @@ mod tests {
     fn plugin_toml_defaults_fit_the_type() {
         let s = from_manifest::<Settings>(MANIFEST, Fill::Defaults).unwrap();
         assert!(s.sms_enabled && s.sms_numbers.is_empty() && s.client_secret.is_empty());
-        assert_eq!(
-            (s.daily_limit, s.monthly_limit, s.options_cache_seconds),
-            (5000, 10_000, 600)
-        );
-        assert_eq!(
-            (s.signature_max_age_ms, s.reply_window_seconds),
-            (300_000, 30 * 86_400)
-        );
-        assert!(
-            s.opt_out_keywords.iter().any(|k| k == "OPTOUT"),
-            "{:?}",
-            s.opt_out_keywords
-        );
-        assert_eq!(
-            (s.opt_out_property.as_str(), s.opt_out_value.as_str()),
-            ("sms_opt_out", "true")
-        );
+        assert_eq!((s.daily_limit, s.monthly_limit, s.options_cache_seconds), (5000, 10_000, 600));
+        assert_eq!((s.signature_max_age_ms, s.reply_window_seconds), (300_000, 30 * 86_400));
+        assert!(s.opt_out_keywords.iter().any(|k| k == "OPTOUT"), "{:?}", s.opt_out_keywords);
+        assert_eq!((s.opt_out_property.as_str(), s.opt_out_value.as_str()), ("sms_opt_out", "true"));
     }
 
     #[test]

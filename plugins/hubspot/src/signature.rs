@@ -93,10 +93,7 @@ pub fn decode_uri(uri: &str) -> String {
 
 /// The v3 signature of a request.
 pub fn v3(secret: &str, method: &str, uri: &str, body: &[u8], timestamp: &str) -> String {
-    let mac = switchboard_sdk::hmac::sha256(
-        secret.as_bytes(),
-        &[method.as_bytes(), uri.as_bytes(), body, timestamp.as_bytes()],
-    );
+    let mac = switchboard_sdk::hmac::sha256(secret.as_bytes(), &[method.as_bytes(), uri.as_bytes(), body, timestamp.as_bytes()]);
     base64::engine::general_purpose::STANDARD.encode(mac)
 }
 

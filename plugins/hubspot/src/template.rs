@@ -42,7 +42,9 @@ impl Template {
         let mut parts = Vec::new();
         let mut rest = text;
         while let Some(open) = rest.find("{{") {
-            let Some(close) = rest[open + 2..].find("}}") else { break };
+            let Some(close) = rest[open + 2..].find("}}") else {
+                break;
+            };
             let inner = &rest[open + 2..open + 2 + close];
             let token = inner.trim().split_once('.').filter(|(o, p)| is_name(o.trim()) && is_name(p.trim()));
             let Some((object, property)) = token else {
@@ -96,7 +98,8 @@ mod tests {
 
     #[test]
     fn parses_and_renders() {
-        let t = Template::parse("Hi {{Contact.FirstName}}, deal {{ deal.dealname }} {{contact.firstname}}! {{ no end").unwrap_or(Template { parts: vec![] });
+        let t = Template::parse("Hi {{Contact.FirstName}}, deal {{ deal.dealname }} {{contact.firstname}}! {{ no end")
+            .unwrap_or(Template { parts: vec![] });
         assert_eq!(t.tokens().len(), 2);
         assert_eq!(t.properties_of("contact"), vec!["firstname".to_string()]);
         let mut values = BTreeMap::new();

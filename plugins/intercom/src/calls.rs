@@ -12,40 +12,22 @@ use switchboard_sdk::{Call, Direction, PluginError, log};
 
 /// The external party of a call.
 pub fn caller(job: &Job, call: &Call) -> Option<Caller> {
-    Caller::parse(
-        &call.raw_digits,
-        job.region(call.number.as_ref()),
-    )
+    Caller::parse(&call.raw_digits, job.region(call.number.as_ref()))
 }
 
 /// The Aircall line's name (the seed's "[Aircall number name]").
 fn line_name(call: &Call) -> String {
-    call.number
-        .as_ref()
-        .map(|n| n.name.trim().to_string())
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| "Aircall".into())
+    call.number.as_ref().map(|n| n.name.trim().to_string()).filter(|n| !n.is_empty()).unwrap_or_else(|| "Aircall".into())
 }
 
 fn line_text(call: &Call) -> String {
-    text::line(
-        call.number.as_ref().map(|n| n.name.as_str()),
-        call.number.as_ref().map(|n| n.digits.as_str()),
-    )
+    text::line(call.number.as_ref().map(|n| n.name.as_str()), call.number.as_ref().map(|n| n.digits.as_str()))
 }
 
 /// Finds the contact to log to, logging why when there is none.
-pub fn contact_for(
-    job: &Job,
-    caller: &Caller,
-    what: &str,
-) -> Result<Option<party::ContactRef>, PluginError> {
+pub fn contact_for(job: &Job, caller: &Caller, what: &str) -> Result<Option<party::ContactRef>, PluginError> {
     if *caller == Caller::Anonymous && !job.settings.create_contacts {
-        log::with(
-            log::Level::Info,
-            "anonymous and contact creation is off: not logged",
-            &[("what", what)],
-        );
+        log::with(log::Level::Info, "anonymous and contact creation is off: not logged", &[("what", what)]);
         return Ok(None);
     }
     match party::resolve(&job.client, caller, job.settings.create_contacts)? {
@@ -54,11 +36,7 @@ pub fn contact_for(
             log::with(
                 log::Level::Warn,
                 "several Intercom contacts have this number: not logged (store each number on one contact only)",
-                &[
-                    ("what", what),
-                    ("number", &caller.display()),
-                    ("contacts", &ids.join(",")),
-                ],
+                &[("what", what), ("number", &caller.display()), ("contacts", &ids.join(","))],
             );
             Ok(None)
         }
@@ -76,11 +54,7 @@ pub fn contact_for(
 /// `call.ended`: the call's message, its notes, its assignment and tags.
 pub fn log_call(job: &Job, call: &Call) -> Result<(), PluginError> {
     if records::call(call.id)?.is_some() {
-        log::with(
-            log::Level::Info,
-            "call already logged",
-            &[("call", &call.id.to_string())],
-        );
+        log::with(log::Level::Info, "call already logged", &[("call", &call.id.to_string())]);
         return Ok(());
     }
     let Some(caller) = caller(job, call) else {
@@ -91,11 +65,7 @@ pub fn log_call(job: &Job, call: &Call) -> Result<(), PluginError> {
     };
     let outcome = rules::outcome(call);
     let setup = job.setup_admin()?;
-    let transfer = rules::transfer(
-        call.transferred_to.as_ref(),
-        call.transferred_by.as_ref(),
-        records::transfer_event(call.id)?,
-    );
+    let transfer = rules::transfer(call.transferred_to.as_ref(), call.transferred_by.as_ref(), records::transfer_event(call.id)?);
     let owner = call_owner(job, call, &transfer)?;
     let assign = rules::assign_call(outcome, call.direction, owner, &setup);
 
@@ -113,19 +83,8 @@ pub fn log_call(job: &Job, call: &Call) -> Result<(), PluginError> {
         target: Target::OpenOrNew,
         setup_admin: &setup,
     };
-    let conversation_id = conversation::write(
-        &job.client,
-        &caller,
-        &contact,
-        job.settings.create_contacts,
-        &entry,
-    )?;
-    let mut record = CallRecord {
-        conversation_id,
-        contact_id: contact.id.clone(),
-        ended_at: call.ended_at,
-        tags: Vec::new(),
-    };
+    let conversation_id = conversation::write(&job.client, &caller, &contact, job.settings.create_contacts, &entry)?;
+    let mut record = CallRecord { conversation_id, contact_id: contact.id.clone(), ended_at: call.ended_at, tags: Vec::new() };
     sync_tags(job, call, &mut record, &setup)?;
     records::save_call(call.id, &record)
 }
@@ -158,11 +117,7 @@ pub fn transferred(job: &Job, call: &Call, event: TransferEvent) -> Result<(), P
     let Some(record) = records::call(call.id)? else {
         return Ok(());
     };
-    let transfer = rules::transfer(
-        call.transferred_to.as_ref(),
-        call.transferred_by.as_ref(),
-        Some(event),
-    );
+    let transfer = rules::transfer(call.transferred_to.as_ref(), call.transferred_by.as_ref(), Some(event));
     let Transfer::To { to, .. } = transfer else {
         return Ok(());
     };
@@ -174,14 +129,12 @@ pub fn transferred(job: &Job, call: &Call, event: TransferEvent) -> Result<(), P
         );
         return Ok(());
     };
-    job.client
-        .assign(&record.conversation_id, &job.setup_admin()?, &admin)?;
+    job.client.assign(&record.conversation_id, &job.setup_admin()?, &admin)?;
     Ok(())
 }
 
 fn person(user: Option<&switchboard_sdk::User>) -> Option<String> {
-    user.map(|u| u.name.trim().to_string())
-        .filter(|n| !n.is_empty())
+    user.map(|u| u.name.trim().to_string()).filter(|n| !n.is_empty())
 }
 
 /// The internal note with the call's details (seed: caller's number, Aircall
@@ -200,14 +153,8 @@ fn details_note(call: &Call, caller: &Caller, outcome: Outcome, transfer: &Trans
     lines.push(("Waiting time", text::duration(waited)));
     let agent = person(call.user.as_ref());
     match (call.direction, outcome.answered()) {
-        (Direction::Outbound, _) => lines.push((
-            "Called by",
-            text::esc(agent.as_deref().unwrap_or("unknown")),
-        )),
-        (Direction::Inbound, true) => lines.push((
-            "Answered by",
-            text::esc(agent.as_deref().unwrap_or("unknown")),
-        )),
+        (Direction::Outbound, _) => lines.push(("Called by", text::esc(agent.as_deref().unwrap_or("unknown")))),
+        (Direction::Inbound, true) => lines.push(("Answered by", text::esc(agent.as_deref().unwrap_or("unknown")))),
         (Direction::Inbound, false) => lines.push(("Answered by", "nobody".into())),
     }
     lines.push(("Duration", text::duration(talked)));
@@ -220,36 +167,18 @@ fn details_note(call: &Call, caller: &Caller, outcome: Outcome, transfer: &Trans
                 None => format!("to {}", text::esc(&to)),
             },
         )),
-        (Transfer::Failed, Some(to)) => {
-            lines.push(("Transfer failed", format!("to {}", text::esc(&to))))
-        }
+        (Transfer::Failed, Some(to)) => lines.push(("Transfer failed", format!("to {}", text::esc(&to)))),
         _ => {}
     }
-    if let Some(reason) = call
-        .missed_call_reason
-        .as_deref()
-        .filter(|r| !r.is_empty() && !outcome.answered())
-    {
+    if let Some(reason) = call.missed_call_reason.as_deref().filter(|r| !r.is_empty() && !outcome.answered()) {
         lines.push(("Missed because", text::esc(&reason.replace('_', " "))));
     }
-    let media = call
-        .asset
-        .as_deref()
-        .or(call.recording.as_deref())
-        .or(call.voicemail.as_deref())
-        .filter(|u| !u.is_empty());
+    let media = call.asset.as_deref().or(call.recording.as_deref()).or(call.voicemail.as_deref()).filter(|u| !u.is_empty());
     if let Some(url) = media {
-        let label = if outcome == Outcome::Voicemail {
-            "Voicemail"
-        } else {
-            "Recording"
-        };
+        let label = if outcome == Outcome::Voicemail { "Voicemail" } else { "Recording" };
         lines.push((label, text::link(url, url)));
     }
-    text::note(
-        &format!("{} — Aircall call details", outcome.label()),
-        &lines,
-    )
+    text::note(&format!("{} — Aircall call details", outcome.label()), &lines)
 }
 
 /// Every comment left on the call so far (the seed: with several notes, the
@@ -273,22 +202,13 @@ fn switch_note(s: &records::SwitchRecord) -> String {
     let number = Caller::Number(s.phone.clone()).display();
     match &s.error {
         None => {
-            let mut lines = vec![
-                ("Caller texted", text::esc(&number)),
-                ("IVR option", text::esc(&s.option)),
-            ];
+            let mut lines = vec![("Caller texted", text::esc(&number)), ("IVR option", text::esc(&s.option))];
             if let Some(url) = &s.url {
                 lines.push(("Messenger link", text::link(url, url)));
             }
-            text::note(
-                "Intercom Switch: the caller got a link to continue in the Messenger",
-                &lines,
-            )
+            text::note("Intercom Switch: the caller got a link to continue in the Messenger", &lines)
         }
-        Some(why) => text::note(
-            "Intercom Switch failed",
-            &[("Caller", text::esc(&number)), ("Reason", text::esc(why))],
-        ),
+        Some(why) => text::note("Intercom Switch failed", &[("Caller", text::esc(&number)), ("Reason", text::esc(why))]),
     }
 }
 
@@ -302,12 +222,7 @@ pub fn comment(job: &Job, call: &Call) -> Result<(), PluginError> {
     let Some(note) = comments_note(call) else {
         return Ok(());
     };
-    conversation::add_notes(
-        &job.client,
-        &record.conversation_id,
-        &job.setup_admin()?,
-        &[note],
-    )
+    conversation::add_notes(&job.client, &record.conversation_id, &job.setup_admin()?, &[note])
 }
 
 /// `call.voicemail_left` after the call was logged: the link in a note.
@@ -315,32 +230,17 @@ pub fn voicemail(job: &Job, call: &Call) -> Result<(), PluginError> {
     let Some(record) = records::call(call.id)? else {
         return Ok(());
     };
-    let Some(url) = call
-        .asset
-        .as_deref()
-        .or(call.voicemail.as_deref())
-        .filter(|u| !u.is_empty())
-    else {
+    let Some(url) = call.asset.as_deref().or(call.voicemail.as_deref()).filter(|u| !u.is_empty()) else {
         return Ok(());
     };
     let note = text::note("Voicemail left", &[("Voicemail", text::link(url, url))]);
-    conversation::add_notes(
-        &job.client,
-        &record.conversation_id,
-        &job.setup_admin()?,
-        &[note],
-    )
+    conversation::add_notes(&job.client, &record.conversation_id, &job.setup_admin()?, &[note])
 }
 
 /// Applies the call's tags that are not on the conversation yet and still in
 /// the two-hour window (seed "Tag-Synchronisierung"). Tags go on the whole
 /// conversation: Intercom's API cannot tag a single part (§1.8).
-fn sync_tags(
-    job: &Job,
-    call: &Call,
-    record: &mut CallRecord,
-    setup: &str,
-) -> Result<(), PluginError> {
+fn sync_tags(job: &Job, call: &Call, record: &mut CallRecord, setup: &str) -> Result<(), PluginError> {
     let ended = call.ended_at.or(record.ended_at);
     for tag in &call.tags {
         let name = tag.name.trim();
@@ -349,17 +249,11 @@ fn sync_tags(
         }
         let tagged_at = tag.tagged_at.unwrap_or(job.ctx.event_timestamp());
         if !rules::tag_in_window(ended, tagged_at) {
-            let late = ended
-                .map(|e| ((tagged_at - e) / 60).to_string())
-                .unwrap_or_default();
+            let late = ended.map(|e| ((tagged_at - e) / 60).to_string()).unwrap_or_default();
             log::with(
                 log::Level::Warn,
                 "tag added more than two hours after the call ended: skipped",
-                &[
-                    ("tag", name),
-                    ("minutes_after_end", &late),
-                    ("call", &call.id.to_string()),
-                ],
+                &[("tag", name), ("minutes_after_end", &late), ("call", &call.id.to_string())],
             );
             continue;
         }
@@ -403,33 +297,17 @@ pub fn untagged(job: &Job, call: &Call) -> Result<(), PluginError> {
     let Some(mut record) = records::call(call.id)? else {
         return Ok(());
     };
-    let gone: Vec<String> = record
-        .tags
-        .iter()
-        .filter(|t| {
-            !call
-                .tags
-                .iter()
-                .any(|c| c.name.trim().eq_ignore_ascii_case(t))
-        })
-        .cloned()
-        .collect();
+    let gone: Vec<String> =
+        record.tags.iter().filter(|t| !call.tags.iter().any(|c| c.name.trim().eq_ignore_ascii_case(t))).cloned().collect();
     if gone.is_empty() {
         return Ok(());
     }
     let setup = job.setup_admin()?;
     for name in &gone {
         let id = directory::tag_id(&job.client, name)?;
-        match job
-            .client
-            .untag_conversation(&record.conversation_id, &id, &setup)
-        {
+        match job.client.untag_conversation(&record.conversation_id, &id, &setup) {
             Ok(_) => {}
-            Err(e) if directory::is_missing(&e) => log::with(
-                log::Level::Info,
-                "tag already gone in Intercom",
-                &[("tag", name)],
-            ),
+            Err(e) if directory::is_missing(&e) => log::with(log::Level::Info, "tag already gone in Intercom", &[("tag", name)]),
             Err(e) => return Err(e.into()),
         }
         record.tags.retain(|t| t != name);
@@ -442,11 +320,7 @@ pub fn untagged(job: &Job, call: &Call) -> Result<(), PluginError> {
 /// assigned it to whom (seed "Anrufzuweisung").
 pub fn assigned(job: &Job, call: &Call) -> Result<(), PluginError> {
     let Some(record) = records::call(call.id)? else {
-        log::with(
-            log::Level::Info,
-            "call assigned before it was logged: not synced",
-            &[("call", &call.id.to_string())],
-        );
+        log::with(log::Level::Info, "call assigned before it was logged: not synced", &[("call", &call.id.to_string())]);
         return Ok(());
     };
     let Some(to) = call.assigned_to.as_ref() else {
@@ -466,22 +340,11 @@ pub fn assigned(job: &Job, call: &Call) -> Result<(), PluginError> {
     let raw: Option<serde_json::Value> = job.ctx.raw_data();
     let by = raw
         .as_ref()
-        .and_then(|v| {
-            v.get("assigned_by")?
-                .get("name")?
-                .as_str()
-                .map(str::to_string)
-        })
+        .and_then(|v| v.get("assigned_by")?.get("name")?.as_str().map(str::to_string))
         .or_else(|| person(call.user.as_ref()))
         .unwrap_or_else(|| "an Aircall user".into());
     job.client.assign(&record.conversation_id, &setup, &admin)?;
-    let note = text::note(
-        "Call assigned in Aircall",
-        &[
-            ("Assigned to", text::esc(&to.name)),
-            ("Assigned by", text::esc(&by)),
-        ],
-    );
+    let note = text::note("Call assigned in Aircall", &[("Assigned to", text::esc(&to.name)), ("Assigned by", text::esc(&by))]);
     conversation::add_notes(&job.client, &record.conversation_id, &setup, &[note])
 }
 
@@ -501,49 +364,22 @@ pub fn ivr_option(job: &Job, call: &Call) -> Result<(), PluginError> {
         return Ok(());
     }
     let Some(Caller::Number(e164)) = caller(job, call) else {
-        log::with(
-            log::Level::Info,
-            "Switch needs the caller's number; the call is anonymous",
-            &[("call", &call.id.to_string())],
-        );
+        log::with(log::Level::Info, "Switch needs the caller's number; the call is anonymous", &[("call", &call.id.to_string())]);
         return Ok(());
     };
-    let option = chosen
-        .key
-        .clone()
-        .or_else(|| chosen.title.clone())
-        .unwrap_or_default();
+    let option = chosen.key.clone().or_else(|| chosen.title.clone()).unwrap_or_default();
     let record = match job.client.phone_switch(&e164) {
-        Ok(s) => records::SwitchRecord {
-            phone: e164,
-            url: s.url,
-            option,
-            error: None,
-        },
+        Ok(s) => records::SwitchRecord { phone: e164, url: s.url, option, error: None },
         // 400 invalid_phone_number / sms_failed, 422: Intercom will not text this number.
         Err(crate::api::ApiError::Fatal(PluginError::Permanent(why))) => {
-            log::with(
-                log::Level::Warn,
-                "Intercom Switch refused",
-                &[("number", &e164), ("why", &why)],
-            );
-            records::SwitchRecord {
-                phone: e164,
-                url: None,
-                option,
-                error: Some(why),
-            }
+            log::with(log::Level::Warn, "Intercom Switch refused", &[("number", &e164), ("why", &why)]);
+            records::SwitchRecord { phone: e164, url: None, option, error: Some(why) }
         }
         Err(e) => return Err(e.into()),
     };
     records::save_switch(call.id, &record)?;
     if let Some(logged) = records::call(call.id)? {
-        conversation::add_notes(
-            &job.client,
-            &logged.conversation_id,
-            &job.setup_admin()?,
-            &[switch_note(&record)],
-        )?;
+        conversation::add_notes(&job.client, &logged.conversation_id, &job.setup_admin()?, &[switch_note(&record)])?;
     }
     Ok(())
 }

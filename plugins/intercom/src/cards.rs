@@ -11,18 +11,11 @@ use switchboard_sdk::telephony::{CardItem, CardShortText, CardTitle};
 use switchboard_sdk::{Call, PluginError, log, telephony};
 
 fn title(text: &str, link: Option<String>) -> CardItem {
-    CardItem::Title(CardTitle {
-        text: text.into(),
-        link,
-    })
+    CardItem::Title(CardTitle { text: text.into(), link })
 }
 
 fn line(label: &str, text: String) -> CardItem {
-    CardItem::ShortText(CardShortText {
-        label: label.into(),
-        text,
-        link: None,
-    })
+    CardItem::ShortText(CardShortText { label: label.into(), text, link: None })
 }
 
 /// Handles `call.created`.
@@ -38,10 +31,7 @@ pub fn call_created(job: &Job, call: &Call) -> Result<(), PluginError> {
     };
     let contact_link = links::contact(job, &contact);
     if job.settings.insight_cards {
-        telephony::push_insight_card(
-            call.id,
-            &contact_card(&caller, &contact, contact_link.clone()),
-        )?;
+        telephony::push_insight_card(call.id, &contact_card(&caller, &contact, contact_link.clone()))?;
         if let Some(card) = conversation_card(job, &contact)? {
             telephony::push_insight_card(call.id, &card)?;
         }
@@ -60,24 +50,13 @@ fn contact_card(caller: &Caller, contact: &ContactRef, link: Option<String>) -> 
     let name = if contact.created_here && *caller != Caller::Anonymous {
         format!("{} — Aircall new user/lead", caller.display())
     } else {
-        contact
-            .name
-            .clone()
-            .or_else(|| contact.email.clone())
-            .unwrap_or_else(|| caller.display())
+        contact.name.clone().or_else(|| contact.email.clone()).unwrap_or_else(|| caller.display())
     };
-    vec![
-        title("See contact page", link),
-        line("Name", name),
-        line("Type", contact.kind().into()),
-    ]
+    vec![title("See contact page", link), line("Name", name), line("Type", contact.kind().into())]
 }
 
 /// "See last conversation", status, owner (with Aircall availability), when the contact has one.
-fn conversation_card(
-    job: &Job,
-    contact: &ContactRef,
-) -> Result<Option<Vec<CardItem>>, PluginError> {
+fn conversation_card(job: &Job, contact: &ContactRef) -> Result<Option<Vec<CardItem>>, PluginError> {
     let all = job.client.conversations_of(&contact.id)?;
     let Some(last) = conversation::latest(&all) else {
         return Ok(None);
@@ -88,11 +67,7 @@ fn conversation_card(
         Some(id) => match directory::admin_by_id(&job.client, id)? {
             None => format!("Admin {id}"),
             Some(admin) => {
-                let name = admin
-                    .name
-                    .clone()
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| format!("Admin {id}"));
+                let name = admin.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| format!("Admin {id}"));
                 match availability(admin.email.as_deref()) {
                     Some(a) => format!("{name} ({a})"),
                     None => name,
@@ -101,10 +76,7 @@ fn conversation_card(
         },
     };
     Ok(Some(vec![
-        title(
-            "See last conversation",
-            links::conversation(job, contact, &last.id),
-        ),
+        title("See last conversation", links::conversation(job, contact, &last.id)),
         line("Status", status.into()),
         line("Owner", owner),
     ]))
@@ -120,11 +92,7 @@ fn availability(email: Option<&str>) -> Option<String> {
     let user = match telephony::find_user_by_email(email) {
         Ok(u) => u?,
         Err(e) => {
-            log::with(
-                log::Level::Debug,
-                "Aircall user look-up failed; card without availability",
-                &[("error", &format!("{e:?}"))],
-            );
+            log::with(log::Level::Debug, "Aircall user look-up failed; card without availability", &[("error", &format!("{e:?}"))]);
             return None;
         }
     };
@@ -132,11 +100,7 @@ fn availability(email: Option<&str>) -> Option<String> {
         Ok(a) if !a.trim().is_empty() => Some(a.trim().replace('_', " ")),
         Ok(_) => None,
         Err(e) => {
-            log::with(
-                log::Level::Debug,
-                "availability look-up failed",
-                &[("error", &format!("{e:?}"))],
-            );
+            log::with(log::Level::Debug, "availability look-up failed", &[("error", &format!("{e:?}"))]);
             None
         }
     }

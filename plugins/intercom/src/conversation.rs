@@ -35,31 +35,17 @@ pub struct Entry<'a> {
 /// The contact's most recent open conversation (snoozed counts as open), else
 /// the most recent closed one.
 pub fn latest(conversations: &[Conversation]) -> Option<&Conversation> {
-    let newest = |open: bool| {
-        conversations
-            .iter()
-            .filter(|c| c.is_open() == open)
-            .max_by_key(|c| (c.updated_at, c.id.parse::<u64>().unwrap_or(0)))
-    };
+    let newest =
+        |open: bool| conversations.iter().filter(|c| c.is_open() == open).max_by_key(|c| (c.updated_at, c.id.parse::<u64>().unwrap_or(0)));
     newest(true).or_else(|| newest(false))
 }
 
 /// Writes `entry` for `contact`; answers the conversation id. When Intercom says
 /// the (cached) contact no longer exists, the caller is looked up again once.
-pub fn write(
-    client: &Client,
-    caller: &Caller,
-    contact: &ContactRef,
-    create: bool,
-    entry: &Entry,
-) -> Result<String, PluginError> {
+pub fn write(client: &Client, caller: &Caller, contact: &ContactRef, create: bool, entry: &Entry) -> Result<String, PluginError> {
     match write_for(client, contact, entry) {
         Err(ApiError::NotFound(why)) => {
-            log::with(
-                log::Level::Info,
-                "cached Intercom contact is gone; looking it up again",
-                &[("contact", &contact.id), ("why", &why)],
-            );
+            log::with(log::Level::Info, "cached Intercom contact is gone; looking it up again", &[("contact", &contact.id), ("why", &why)]);
             match crate::party::resolve_again(client, caller, create)? {
                 Match::One(fresh) => write_for(client, &fresh, entry).map_err(PluginError::from),
                 _ => Err(PluginError::Permanent(format!(
@@ -76,46 +62,29 @@ pub fn write(
 fn write_for(client: &Client, contact: &ContactRef, entry: &Entry) -> Result<String, ApiError> {
     let open = match entry.target {
         Target::New => None,
-        Target::OpenOrNew => client
-            .conversations_of(&contact.id)?
-            .into_iter()
-            .filter(Conversation::is_open)
-            .max_by_key(|c| c.updated_at),
+        Target::OpenOrNew => client.conversations_of(&contact.id)?.into_iter().filter(Conversation::is_open).max_by_key(|c| c.updated_at),
     };
     let (id, mut assignee, existed) = match open {
         Some(c) => {
             let after = client.reply_as_contact(&c.id, &contact.id, &entry.headline)?;
             (c.id, after.admin_assignee_id, true)
         }
-        None => (
-            client.start_conversation(&contact.id, &contact.role, &entry.headline)?,
-            None,
-            false,
-        ),
+        None => (client.start_conversation(&contact.id, &contact.role, &entry.headline)?, None, false),
     };
     for html in &entry.notes {
         // A note on a conversation we just found or made: a 404 here is not about the contact.
-        let after = client
-            .add_note(&id, entry.setup_admin, html)
-            .map_err(not_the_contact)?;
+        let after = client.add_note(&id, entry.setup_admin, html).map_err(not_the_contact)?;
         assignee = after.admin_assignee_id;
     }
     if let Assign::To(admin) = &entry.assign
         && assignee.as_deref() != Some(admin.as_str())
     {
-        client
-            .assign(&id, entry.setup_admin, admin)
-            .map_err(not_the_contact)?;
+        client.assign(&id, entry.setup_admin, admin).map_err(not_the_contact)?;
     }
     log::with(
         log::Level::Info,
         "logged to Intercom",
-        &[
-            ("conversation", &id),
-            ("contact", &contact.id),
-            ("existing", if existed { "yes" } else { "no" }),
-            ("headline", &entry.headline),
-        ],
+        &[("conversation", &id), ("contact", &contact.id), ("existing", if existed { "yes" } else { "no" }), ("headline", &entry.headline)],
     );
     Ok(id)
 }
@@ -123,20 +92,13 @@ fn write_for(client: &Client, contact: &ContactRef, entry: &Entry) -> Result<Str
 /// A 404 after the conversation exists names the admin or the conversation, not the contact.
 fn not_the_contact(e: ApiError) -> ApiError {
     match e {
-        ApiError::NotFound(m) => ApiError::Fatal(PluginError::Permanent(format!(
-            "Intercom: {m} (check setup_admin_id)"
-        ))),
+        ApiError::NotFound(m) => ApiError::Fatal(PluginError::Permanent(format!("Intercom: {m} (check setup_admin_id)"))),
         other => other,
     }
 }
 
 /// Adds notes to a conversation already logged (comments, statuses, Switch, assignments).
-pub fn add_notes(
-    client: &Client,
-    conversation_id: &str,
-    setup_admin: &str,
-    notes: &[String],
-) -> Result<(), PluginError> {
+pub fn add_notes(client: &Client, conversation_id: &str, setup_admin: &str, notes: &[String]) -> Result<(), PluginError> {
     for html in notes {
         client.add_note(conversation_id, setup_admin, html)?;
     }
@@ -148,21 +110,12 @@ mod tests {
     use super::*;
 
     fn conv(id: &str, state: &str, updated_at: i64) -> Conversation {
-        Conversation {
-            id: id.into(),
-            state: state.into(),
-            updated_at,
-            admin_assignee_id: None,
-        }
+        Conversation { id: id.into(), state: state.into(), updated_at, admin_assignee_id: None }
     }
 
     #[test]
     fn the_last_open_conversation_wins_over_a_newer_closed_one() {
-        let all = [
-            conv("1", "open", 10),
-            conv("2", "closed", 50),
-            conv("3", "snoozed", 20),
-        ];
+        let all = [conv("1", "open", 10), conv("2", "closed", 50), conv("3", "snoozed", 20)];
         assert_eq!(latest(&all).map(|c| c.id.as_str()), Some("3"));
         let closed = [conv("1", "closed", 10), conv("2", "closed", 50)];
         assert_eq!(latest(&closed).map(|c| c.id.as_str()), Some("2"));

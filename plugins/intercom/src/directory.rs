@@ -6,9 +6,9 @@
 use crate::api::model::{Admin, Me};
 use crate::api::{ApiError, Client};
 use crate::settings::Settings;
-use switchboard_sdk::storage as store;
 use serde::{Deserialize, Serialize};
 use switchboard_sdk::PluginError;
+use switchboard_sdk::storage as store;
 
 /// `/me` rarely changes (the token's owner and its workspace): a day.
 const ME_TTL: u32 = 24 * 3600;
@@ -30,14 +30,9 @@ fn workspace(client: &Client) -> Result<Workspace, PluginError> {
     store::cached("me", ME_TTL, || {
         let me: Me = client.me().map_err(PluginError::from)?;
         if me.id.is_empty() {
-            return Err(PluginError::Retryable(
-                "Intercom: GET /me answered without an admin id".into(),
-            ));
+            return Err(PluginError::Retryable("Intercom: GET /me answered without an admin id".into()));
         }
-        Ok(Workspace {
-            me: me.id,
-            app_id: me.app.id_code,
-        })
+        Ok(Workspace { me: me.id, app_id: me.app.id_code })
     })
 }
 
@@ -56,9 +51,7 @@ pub fn app_id(client: &Client) -> Result<Option<String>, PluginError> {
 
 /// Every admin (cached).
 pub fn admins(client: &Client) -> Result<Vec<Admin>, PluginError> {
-    store::cached("admins", ADMINS_TTL, || {
-        Ok(client.admins().map_err(PluginError::from)?.admins)
-    })
+    store::cached("admins", ADMINS_TTL, || Ok(client.admins().map_err(PluginError::from)?.admins))
 }
 
 /// The admin whose e-mail is `email` (case-insensitive), if any.
@@ -66,11 +59,7 @@ pub fn admin_by_email(client: &Client, email: Option<&str>) -> Result<Option<Adm
     let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) else {
         return Ok(None);
     };
-    Ok(admins(client)?.into_iter().find(|a| {
-        a.email
-            .as_deref()
-            .is_some_and(|x| x.trim().eq_ignore_ascii_case(email))
-    }))
+    Ok(admins(client)?.into_iter().find(|a| a.email.as_deref().is_some_and(|x| x.trim().eq_ignore_ascii_case(email))))
 }
 
 /// The admin with this id, if any.
@@ -88,9 +77,7 @@ pub fn tag_id(client: &Client, name: &str) -> Result<String, PluginError> {
     store::cached(&tag_key(name), TAG_TTL, || {
         let tag = client.tag_named(name.trim()).map_err(PluginError::from)?;
         if tag.id.is_empty() {
-            return Err(PluginError::Retryable(format!(
-                "Intercom: POST /tags for {name:?} answered without an id"
-            )));
+            return Err(PluginError::Retryable(format!("Intercom: POST /tags for {name:?} answered without an id")));
         }
         Ok(tag.id)
     })

@@ -21,11 +21,7 @@ impl<'a> Job<'a> {
     pub fn new(ctx: &'a Context) -> Result<Job<'a>, PluginError> {
         let settings = Settings::from_context(ctx).map_err(PluginError::Permanent)?;
         let client = Client::new(&settings.api_base);
-        Ok(Job {
-            ctx,
-            settings,
-            client,
-        })
+        Ok(Job { ctx, settings, client })
     }
 
     /// Region hint for phone numbers: the Aircall line's country, else the integration's default.

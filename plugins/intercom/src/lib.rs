@@ -57,12 +57,8 @@ fn handle(job: &Job, ctx: &Context, event: &Event) -> Result<(), PluginError> {
                 CallEventKind::Tagged => calls::tagged(job, call),
                 CallEventKind::Untagged => calls::untagged(job, call),
                 CallEventKind::Assigned => calls::assigned(job, call),
-                CallEventKind::Transferred => {
-                    calls::transferred(job, call, rules::TransferEvent::Succeeded)
-                }
-                CallEventKind::UnsuccessfulTransfer => {
-                    calls::transferred(job, call, rules::TransferEvent::Failed)
-                }
+                CallEventKind::Transferred => calls::transferred(job, call, rules::TransferEvent::Succeeded),
+                CallEventKind::UnsuccessfulTransfer => calls::transferred(job, call, rules::TransferEvent::Failed),
                 CallEventKind::VoicemailLeft => calls::voicemail(job, call),
                 _ => {
                     log::debug(&format!("{}: nothing to do", ctx.event_name()));

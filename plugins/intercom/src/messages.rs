@@ -40,17 +40,10 @@ fn what(msg: &Message) -> &'static str {
 
 fn log_message(job: &Job, msg: &Message) -> Result<(), PluginError> {
     if records::message(&msg.id)?.is_some() {
-        log::with(
-            log::Level::Info,
-            "message already logged",
-            &[("message", &msg.id)],
-        );
+        log::with(log::Level::Info, "message already logged", &[("message", &msg.id)]);
         return Ok(());
     }
-    let Some(caller) = Caller::parse(
-        &msg.external_number,
-        job.region(msg.number.as_ref()),
-    ) else {
+    let Some(caller) = Caller::parse(&msg.external_number, job.region(msg.number.as_ref())) else {
         return Ok(());
     };
     let Some(contact) = calls::contact_for(job, &caller, "message")? else {
@@ -63,11 +56,7 @@ fn log_message(job: &Job, msg: &Message) -> Result<(), PluginError> {
                 Some(n) => telephony::number_users(n.id)?,
                 None => Vec::new(),
             };
-            let only = if users.len() == 1 {
-                job.admin_for(users.first().and_then(|u| u.email.as_deref()))?
-            } else {
-                None
-            };
+            let only = if users.len() == 1 { job.admin_for(users.first().and_then(|u| u.email.as_deref()))? } else { None };
             rules::assign_sms(Direction::Inbound, users.len(), only, &setup)
         }
         Direction::Outbound => {
@@ -75,50 +64,21 @@ fn log_message(job: &Job, msg: &Message) -> Result<(), PluginError> {
             rules::assign_sms(Direction::Outbound, 0, sender, &setup)
         }
     };
-    let number_name = msg
-        .number
-        .as_ref()
-        .map(|n| n.name.trim().to_string())
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| "Aircall".into());
-    let direction = if msg.direction == Direction::Inbound {
-        "Inbound"
-    } else {
-        "Outbound"
-    };
-    let line = text::line(
-        msg.number.as_ref().map(|n| n.name.as_str()),
-        msg.number.as_ref().map(|n| n.digits.as_str()),
-    );
+    let number_name = msg.number.as_ref().map(|n| n.name.trim().to_string()).filter(|n| !n.is_empty()).unwrap_or_else(|| "Aircall".into());
+    let direction = if msg.direction == Direction::Inbound { "Inbound" } else { "Outbound" };
+    let line = text::line(msg.number.as_ref().map(|n| n.name.as_str()), msg.number.as_ref().map(|n| n.digits.as_str()));
     let customer = match contact.name.as_deref() {
         Some(name) if !contact.created_here => format!("{name} ({})", caller.display()),
         _ => caller.display(),
     };
-    let agent = msg
-        .user
-        .as_ref()
-        .map(|u| u.name.trim().to_string())
-        .filter(|n| !n.is_empty());
+    let agent = msg.user.as_ref().map(|u| u.name.trim().to_string()).filter(|n| !n.is_empty());
     let (from, to) = match msg.direction {
         Direction::Inbound => (customer, line.clone()),
-        Direction::Outbound => (
-            agent
-                .map(|a| format!("{a} via {line}"))
-                .unwrap_or_else(|| line.clone()),
-            customer,
-        ),
+        Direction::Outbound => (agent.map(|a| format!("{a} via {line}")).unwrap_or_else(|| line.clone()), customer),
     };
-    let mut lines = vec![
-        ("Aircall number", text::esc(&line)),
-        ("From", text::esc(&from)),
-        ("To", text::esc(&to)),
-        ("Message", text::esc(&msg.body)),
-    ];
-    let media: Vec<String> = msg
-        .media
-        .iter()
-        .map(|m| text::link(&m.url, m.file_name.as_deref().unwrap_or(&m.url)))
-        .collect();
+    let mut lines =
+        vec![("Aircall number", text::esc(&line)), ("From", text::esc(&from)), ("To", text::esc(&to)), ("Message", text::esc(&msg.body))];
+    let media: Vec<String> = msg.media.iter().map(|m| text::link(&m.url, m.file_name.as_deref().unwrap_or(&m.url))).collect();
     if !media.is_empty() {
         lines.push(("Attachments", media.join(", ")));
     }
@@ -133,21 +93,12 @@ fn log_message(job: &Job, msg: &Message) -> Result<(), PluginError> {
     };
     let entry = Entry {
         headline: format!("{direction} {} on {number_name}", what(msg)),
-        notes: vec![text::note(
-            &format!("{direction} {} — Aircall details", what(msg)),
-            &lines,
-        )],
+        notes: vec![text::note(&format!("{direction} {} — Aircall details", what(msg)), &lines)],
         assign,
         target,
         setup_admin: &setup,
     };
-    let conversation_id = conversation::write(
-        &job.client,
-        &caller,
-        &contact,
-        job.settings.create_contacts,
-        &entry,
-    )?;
+    let conversation_id = conversation::write(&job.client, &caller, &contact, job.settings.create_contacts, &entry)?;
     records::save_message(&msg.id, &conversation_id)
 }
 
@@ -159,17 +110,10 @@ fn status_updated(job: &Job, msg: &Message) -> Result<(), PluginError> {
         return Ok(());
     };
     let Some(conversation_id) = records::message(&msg.id)? else {
-        log::with(
-            log::Level::Info,
-            "status of a message that was not logged",
-            &[("message", &msg.id), ("status", status)],
-        );
+        log::with(log::Level::Info, "status of a message that was not logged", &[("message", &msg.id), ("status", status)]);
         return Ok(());
     };
-    let note = text::note(
-        &format!("{} status", what(msg)),
-        &[("Status", status.into()), ("Message", text::esc(&msg.body))],
-    );
+    let note = text::note(&format!("{} status", what(msg)), &[("Status", status.into()), ("Message", text::esc(&msg.body))]);
     conversation::add_notes(&job.client, &conversation_id, &job.setup_admin()?, &[note])
 }
 

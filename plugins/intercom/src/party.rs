@@ -6,9 +6,9 @@
 
 use crate::api::model::Contact;
 use crate::api::{ApiError, Client};
-use switchboard_sdk::storage as store;
 use serde::{Deserialize, Serialize};
 use switchboard_sdk::phone::{self, Normalized};
+use switchboard_sdk::storage as store;
 use switchboard_sdk::{PluginError, log};
 
 /// A contact we found by searching: an hour (names and e-mails get edited).
@@ -41,11 +41,7 @@ impl Caller {
             Ok(Normalized::Number(e164)) => Some(Caller::Number(e164)),
             Ok(Normalized::Anonymous) => Some(Caller::Anonymous),
             Err(why) => {
-                log::with(
-                    log::Level::Warn,
-                    "not a phone number; nothing to match",
-                    &[("raw", raw), ("why", &why.text)],
-                );
+                log::with(log::Level::Warn, "not a phone number; nothing to match", &[("raw", raw), ("why", &why.text)]);
                 None
             }
         }
@@ -62,9 +58,7 @@ impl Caller {
     /// The number for people to read (international format), or "anonymous".
     pub fn display(&self) -> String {
         match self {
-            Caller::Number(n) => {
-                phone::format(n, phone::Style::International).unwrap_or_else(|_| n.clone())
-            }
+            Caller::Number(n) => phone::format(n, phone::Style::International).unwrap_or_else(|_| n.clone()),
             Caller::Anonymous => "anonymous".into(),
         }
     }
@@ -102,11 +96,7 @@ impl ContactRef {
     fn from_api(c: Contact, created_here: bool) -> ContactRef {
         ContactRef {
             id: c.id,
-            role: if c.role == "user" {
-                "user".into()
-            } else {
-                "lead".into()
-            },
+            role: if c.role == "user" { "user".into() } else { "lead".into() },
             name: c.name.filter(|n| !n.trim().is_empty()),
             email: c.email.filter(|e| !e.trim().is_empty()),
             phone: c.phone,
@@ -178,16 +168,11 @@ fn search(client: &Client, caller: &Caller) -> Result<Vec<Contact>, PluginError>
 /// The seed's rule: one user → that user; several users → nobody is logged.
 /// Without users, the same for leads.
 fn choose(found: Vec<Contact>) -> Match {
-    let (users, leads): (Vec<Contact>, Vec<Contact>) =
-        found.into_iter().partition(|c| c.role == "user");
+    let (users, leads): (Vec<Contact>, Vec<Contact>) = found.into_iter().partition(|c| c.role == "user");
     let pool = if users.is_empty() { leads } else { users };
     match pool.len() {
         0 => Match::Nobody,
-        1 => pool
-            .into_iter()
-            .next()
-            .map(|c| Match::One(ContactRef::from_api(c, false)))
-            .unwrap_or(Match::Nobody),
+        1 => pool.into_iter().next().map(|c| Match::One(ContactRef::from_api(c, false))).unwrap_or(Match::Nobody),
         _ => Match::Shared(pool.into_iter().map(|c| c.id).collect()),
     }
 }
@@ -205,19 +190,13 @@ fn create_contact(client: &Client, caller: &Caller) -> Result<ContactRef, Plugin
     };
     let created = client.create_contact(&body).map_err(PluginError::from)?;
     if created.id.is_empty() {
-        return Err(PluginError::Retryable(
-            "Intercom: POST /contacts answered without an id".into(),
-        ));
+        return Err(PluginError::Retryable("Intercom: POST /contacts answered without an id".into()));
     }
     let mine = ContactRef::from_api(created, true);
     // Two jobs may create the same contact at once (two calls from a new number):
     // the first to record it wins, the other removes its duplicate.
     if store::claim(&caller.cache_key(), &mine, Some(CREATED_TTL))? {
-        log::with(
-            log::Level::Info,
-            "created Intercom lead",
-            &[("contact", &mine.id), ("number", &caller.display())],
-        );
+        log::with(log::Level::Info, "created Intercom lead", &[("contact", &mine.id), ("number", &caller.display())]);
         return Ok(mine);
     }
     let Some(winner) = store::get::<ContactRef>(&caller.cache_key())? else {
@@ -227,11 +206,7 @@ fn create_contact(client: &Client, caller: &Caller) -> Result<ContactRef, Plugin
     };
     match client.delete_contact(&mine.id) {
         Ok(_) | Err(ApiError::NotFound(_)) => {}
-        Err(e) => log::with(
-            log::Level::Warn,
-            "could not remove a duplicate lead",
-            &[("contact", &mine.id), ("error", &format!("{e:?}"))],
-        ),
+        Err(e) => log::with(log::Level::Warn, "could not remove a duplicate lead", &[("contact", &mine.id), ("error", &format!("{e:?}"))]),
     }
     Ok(winner)
 }
@@ -241,22 +216,13 @@ mod tests {
     use super::*;
 
     fn contact(id: &str, role: &str) -> Contact {
-        Contact {
-            id: id.into(),
-            role: role.into(),
-            ..Contact::default()
-        }
+        Contact { id: id.into(), role: role.into(), ..Contact::default() }
     }
 
     #[test]
     fn one_user_wins_over_leads_and_several_users_block_logging() {
-        assert!(
-            matches!(choose(vec![contact("a", "lead"), contact("b", "user")]), Match::One(c) if c.id == "b")
-        );
-        assert_eq!(
-            choose(vec![contact("a", "user"), contact("b", "user")]),
-            Match::Shared(vec!["a".into(), "b".into()])
-        );
+        assert!(matches!(choose(vec![contact("a", "lead"), contact("b", "user")]), Match::One(c) if c.id == "b"));
+        assert_eq!(choose(vec![contact("a", "user"), contact("b", "user")]), Match::Shared(vec!["a".into(), "b".into()]));
         assert_eq!(choose(vec![]), Match::Nobody);
         assert!(matches!(choose(vec![contact("l", "lead")]), Match::One(c) if c.kind() == "Lead"));
     }

@@ -2,10 +2,10 @@
 //! conversation it was logged to (so notes, tags and assignments that come later
 //! land there), the tags it synced, a Switch it sent, the last transfer event.
 
-use switchboard_sdk::storage as store;
-use serde::{Deserialize, Serialize};
 use crate::rules::TransferEvent;
+use serde::{Deserialize, Serialize};
 use switchboard_sdk::PluginError;
+use switchboard_sdk::storage as store;
 
 /// Comments, tags and assignments arrive hours or days after a call; a week is plenty.
 const RECORD_TTL: u32 = 7 * 24 * 3600;
@@ -78,20 +78,12 @@ pub fn save_call(call_id: u64, record: &CallRecord) -> Result<(), PluginError> {
 /// The last transfer event seen for a call, if any.
 pub fn transfer_event(call_id: u64) -> Result<Option<TransferEvent>, PluginError> {
     let record: Option<TransferRecord> = store::get(&transfer_key(call_id))?;
-    Ok(record.map(|r| {
-        if r.succeeded {
-            TransferEvent::Succeeded
-        } else {
-            TransferEvent::Failed
-        }
-    }))
+    Ok(record.map(|r| if r.succeeded { TransferEvent::Succeeded } else { TransferEvent::Failed }))
 }
 
 /// Remembers the last transfer event of a call.
 pub fn save_transfer_event(call_id: u64, event: TransferEvent) -> Result<(), PluginError> {
-    let record = TransferRecord {
-        succeeded: event == TransferEvent::Succeeded,
-    };
+    let record = TransferRecord { succeeded: event == TransferEvent::Succeeded };
     store::set(&transfer_key(call_id), &record, Some(RECORD_TTL))
 }
 

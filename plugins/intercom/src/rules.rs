@@ -50,14 +50,10 @@ pub fn outcome(call: &Call) -> Outcome {
     match call.direction {
         Direction::Outbound if answered => Outcome::OutboundAnswered,
         Direction::Outbound => Outcome::OutboundUnanswered,
-        Direction::Inbound if call.voicemail.as_deref().is_some_and(|v| !v.is_empty()) => {
-            Outcome::Voicemail
-        }
+        Direction::Inbound if call.voicemail.as_deref().is_some_and(|v| !v.is_empty()) => Outcome::Voicemail,
         Direction::Inbound if answered => Outcome::InboundAnswered,
         Direction::Inbound => match call.missed_call_reason.as_deref() {
-            Some("short_abandoned" | "abandoned_in_ivr" | "abandoned_in_classic") => {
-                Outcome::InboundUnanswered
-            }
+            Some("short_abandoned" | "abandoned_in_ivr" | "abandoned_in_classic") => Outcome::InboundUnanswered,
             _ => Outcome::Missed,
         },
     }
@@ -77,12 +73,7 @@ pub enum Assign {
 /// outbound calls go to the teammate (matched by e-mail, `teammate_admin`), else
 /// the set-up admin; unanswered inbound calls stay unassigned. Unanswered
 /// outbound calls were still made by the teammate: same as answered.
-pub fn assign_call(
-    outcome: Outcome,
-    direction: Direction,
-    teammate_admin: Option<String>,
-    setup_admin: &str,
-) -> Assign {
+pub fn assign_call(outcome: Outcome, direction: Direction, teammate_admin: Option<String>, setup_admin: &str) -> Assign {
     match (direction, outcome.answered()) {
         (Direction::Inbound, false) => Assign::Leave,
         _ => Assign::To(teammate_admin.unwrap_or_else(|| setup_admin.to_string())),
@@ -132,17 +123,10 @@ fn someone(user: Option<&User>) -> Option<&User> {
 /// after a failed attempt). With no transfer event seen (an account that does
 /// not subscribe to them), the payload's `transferred_to` counts as a
 /// successful transfer.
-pub fn transfer<'a>(
-    transferred_to: Option<&'a User>,
-    transferred_by: Option<&'a User>,
-    last_event: Option<TransferEvent>,
-) -> Transfer<'a> {
+pub fn transfer<'a>(transferred_to: Option<&'a User>, transferred_by: Option<&'a User>, last_event: Option<TransferEvent>) -> Transfer<'a> {
     match (someone(transferred_to), last_event) {
         (_, Some(TransferEvent::Failed)) => Transfer::Failed,
-        (Some(to), _) => Transfer::To {
-            to,
-            from: someone(transferred_by),
-        },
+        (Some(to), _) => Transfer::To { to, from: someone(transferred_by) },
         (None, _) => Transfer::None,
     }
 }
@@ -178,11 +162,7 @@ pub fn same_user(a: &User, b: &User) -> bool {
 /// with the original teammate who made / received the call
 /// (`original_admin`); [`assign_call`] then applies the answered / outbound
 /// rules to that (the set-up admin when nobody matches).
-pub fn call_owner(
-    transfer: &Transfer<'_>,
-    transferee_admin: Option<String>,
-    original_admin: Option<String>,
-) -> Option<String> {
+pub fn call_owner(transfer: &Transfer<'_>, transferee_admin: Option<String>, original_admin: Option<String>) -> Option<String> {
     match transfer {
         Transfer::To { .. } => transferee_admin.or(original_admin),
         Transfer::None | Transfer::Failed => original_admin,
@@ -193,12 +173,7 @@ pub fn call_owner(
 /// set-up admin; a number with several users leaves the conversation as it is
 /// (unassigned when new, unchanged when it existed). Outbound: the sender by
 /// e-mail, else the set-up admin.
-pub fn assign_sms(
-    direction: Direction,
-    number_users: usize,
-    matched_admin: Option<String>,
-    setup_admin: &str,
-) -> Assign {
+pub fn assign_sms(direction: Direction, number_users: usize, matched_admin: Option<String>, setup_admin: &str) -> Assign {
     match direction {
         Direction::Inbound if number_users > 1 => Assign::Leave,
         _ => Assign::To(matched_admin.unwrap_or_else(|| setup_admin.to_string())),
@@ -220,11 +195,7 @@ pub fn tag_in_window(ended_at: Option<i64>, tagged_at: i64) -> bool {
 /// option's title (case-insensitive).
 pub fn is_switch_option(configured: &str, key: Option<&str>, title: Option<&str>) -> bool {
     let want = configured.trim();
-    !want.is_empty()
-        && [key, title]
-            .into_iter()
-            .flatten()
-            .any(|v| v.trim().eq_ignore_ascii_case(want))
+    !want.is_empty() && [key, title].into_iter().flatten().any(|v| v.trim().eq_ignore_ascii_case(want))
 }
 
 #[cfg(test)]
@@ -233,23 +204,9 @@ mod tests {
 
     #[test]
     fn unanswered_inbound_calls_stay_unassigned_and_outbound_go_to_the_caller() {
-        assert_eq!(
-            assign_call(Outcome::Missed, Direction::Inbound, Some("7".into()), "1"),
-            Assign::Leave
-        );
-        assert_eq!(
-            assign_call(Outcome::InboundAnswered, Direction::Inbound, None, "1"),
-            Assign::To("1".into())
-        );
-        assert_eq!(
-            assign_call(
-                Outcome::OutboundUnanswered,
-                Direction::Outbound,
-                Some("7".into()),
-                "1"
-            ),
-            Assign::To("7".into())
-        );
+        assert_eq!(assign_call(Outcome::Missed, Direction::Inbound, Some("7".into()), "1"), Assign::Leave);
+        assert_eq!(assign_call(Outcome::InboundAnswered, Direction::Inbound, None, "1"), Assign::To("1".into()));
+        assert_eq!(assign_call(Outcome::OutboundUnanswered, Direction::Outbound, Some("7".into()), "1"), Assign::To("7".into()));
     }
 
     fn user(id: u64, email: &str) -> User {
@@ -299,10 +256,7 @@ mod tests {
         assert_eq!(id(original_teammate(Some(&carl), &t)), Some(1));
         assert_eq!(call_owner(&t, None, Some("A".into())), Some("A".into()));
         // Original teammate without a match either: the answered-call rule gives the set-up admin.
-        assert_eq!(
-            assign_call(Outcome::InboundAnswered, Direction::Inbound, call_owner(&t, None, None), "1"),
-            Assign::To("1".into())
-        );
+        assert_eq!(assign_call(Outcome::InboundAnswered, Direction::Inbound, call_owner(&t, None, None), "1"), Assign::To("1".into()));
     }
 
     #[test]
@@ -336,18 +290,9 @@ mod tests {
 
     #[test]
     fn sms_on_a_shared_number_is_left_alone() {
-        assert_eq!(
-            assign_sms(Direction::Inbound, 2, Some("7".into()), "1"),
-            Assign::Leave
-        );
-        assert_eq!(
-            assign_sms(Direction::Inbound, 1, None, "1"),
-            Assign::To("1".into())
-        );
-        assert_eq!(
-            assign_sms(Direction::Outbound, 3, Some("7".into()), "1"),
-            Assign::To("7".into())
-        );
+        assert_eq!(assign_sms(Direction::Inbound, 2, Some("7".into()), "1"), Assign::Leave);
+        assert_eq!(assign_sms(Direction::Inbound, 1, None, "1"), Assign::To("1".into()));
+        assert_eq!(assign_sms(Direction::Outbound, 3, Some("7".into()), "1"), Assign::To("7".into()));
     }
 
     #[test]

@@ -4,9 +4,9 @@
 //! name. Edits happen in Intercom; Aircall follows on the next call.
 
 use crate::party::ContactRef;
+use switchboard_sdk::LabeledValue;
 use switchboard_sdk::storage as store;
 use switchboard_sdk::telephony::ContactFields;
-use switchboard_sdk::LabeledValue;
 use switchboard_sdk::{Contact, PluginError, log, telephony};
 
 /// A contact synced at one version is not synced again for a day.
@@ -29,10 +29,7 @@ pub fn edit_link_text(link: &str) -> String {
 }
 
 fn labeled(value: &str) -> LabeledValue {
-    LabeledValue {
-        label: Some("Intercom".into()),
-        value: value.to_string(),
-    }
+    LabeledValue { label: Some("Intercom".into()), value: value.to_string() }
 }
 
 fn same(a: Option<&str>, b: Option<&str>) -> bool {
@@ -43,10 +40,7 @@ fn same(a: Option<&str>, b: Option<&str>) -> bool {
 fn up_to_date(existing: &Contact, fields: &ContactFields) -> bool {
     same(existing.first_name.as_deref(), fields.first_name.as_deref())
         && same(existing.last_name.as_deref(), fields.last_name.as_deref())
-        && same(
-            existing.information.as_deref(),
-            fields.information.as_deref(),
-        )
+        && same(existing.information.as_deref(), fields.information.as_deref())
 }
 
 /// Copies `contact` (found for `e164`) into Aircall.
@@ -71,10 +65,7 @@ pub fn to_aircall(contact: &ContactRef, e164: &str, link: Option<&str>) -> Resul
             log::with(
                 log::Level::Info,
                 "Intercom contact synced to Aircall",
-                &[
-                    ("aircall_contact", &made.id.to_string()),
-                    ("intercom_contact", &contact.id),
-                ],
+                &[("aircall_contact", &made.id.to_string()), ("intercom_contact", &contact.id)],
             );
         }
         Some(c) if up_to_date(c, &fields) => {}
@@ -83,10 +74,7 @@ pub fn to_aircall(contact: &ContactRef, e164: &str, link: Option<&str>) -> Resul
             log::with(
                 log::Level::Info,
                 "Aircall contact updated from Intercom",
-                &[
-                    ("aircall_contact", &c.id.to_string()),
-                    ("intercom_contact", &contact.id),
-                ],
+                &[("aircall_contact", &c.id.to_string()), ("intercom_contact", &contact.id)],
             );
         }
     }
@@ -99,14 +87,8 @@ mod tests {
 
     #[test]
     fn names_split_at_the_first_space() {
-        assert_eq!(
-            split_name(Some("Chloé Client")),
-            (Some("Chloé".into()), Some("Client".into()))
-        );
-        assert_eq!(
-            split_name(Some("Ana María de la Cruz")),
-            (Some("Ana".into()), Some("María de la Cruz".into()))
-        );
+        assert_eq!(split_name(Some("Chloé Client")), (Some("Chloé".into()), Some("Client".into())));
+        assert_eq!(split_name(Some("Ana María de la Cruz")), (Some("Ana".into()), Some("María de la Cruz".into())));
         assert_eq!(split_name(Some("  ")), (None, None));
         assert_eq!(split_name(Some("Cher")), (Some("Cher".into()), None));
     }

@@ -42,10 +42,7 @@ pub fn duration(seconds: i64) -> String {
 /// A note: a bold heading, then `label: value` lines (values already HTML).
 pub fn note(heading: &str, lines: &[(&str, String)]) -> String {
     let mut html = format!("<p><b>{}</b></p><p>", esc(heading));
-    let body: Vec<String> = lines
-        .iter()
-        .map(|(label, value)| format!("{}: {value}", esc(label)))
-        .collect();
+    let body: Vec<String> = lines.iter().map(|(label, value)| format!("{}: {value}", esc(label))).collect();
     html.push_str(&body.join("<br>"));
     html.push_str("</p>");
     html
@@ -53,19 +50,13 @@ pub fn note(heading: &str, lines: &[(&str, String)]) -> String {
 
 /// A bulleted list note (the call's comments).
 pub fn list_note(heading: &str, items: &[String]) -> String {
-    let lis: String = items
-        .iter()
-        .map(|i| format!("<li>{}</li>", esc(i)))
-        .collect();
+    let lis: String = items.iter().map(|i| format!("<li>{}</li>", esc(i))).collect();
     format!("<p><b>{}</b></p><ul>{lis}</ul>", esc(heading))
 }
 
 /// An Aircall line as people read it: `Support FR (+33 1 23 45 67 89)`.
 pub fn line(name: Option<&str>, digits: Option<&str>) -> String {
-    match (
-        name.map(str::trim).filter(|n| !n.is_empty()),
-        digits.map(str::trim).filter(|d| !d.is_empty()),
-    ) {
+    match (name.map(str::trim).filter(|n| !n.is_empty()), digits.map(str::trim).filter(|d| !d.is_empty())) {
         (Some(n), Some(d)) => format!("{n} ({d})"),
         (Some(n), None) => n.to_string(),
         (None, Some(d)) => d.to_string(),
@@ -81,10 +72,7 @@ mod tests {
     fn hostile_text_is_escaped_and_only_web_links_are_linked() {
         assert_eq!(esc("<script>&\"'"), "&lt;script&gt;&amp;&quot;&#39;");
         assert_eq!(link("javascript:alert(1)", "x"), "x");
-        assert_eq!(
-            link("https://a.example/?q=\"x\"", "rec"),
-            "<a href=\"https://a.example/?q=&quot;x&quot;\">rec</a>"
-        );
+        assert_eq!(link("https://a.example/?q=\"x\"", "rec"), "<a href=\"https://a.example/?q=&quot;x&quot;\">rec</a>");
     }
 
     #[test]

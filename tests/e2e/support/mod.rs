@@ -66,7 +66,6 @@ async fn create(State(state): State<Arc<Mutex<FakeState>>>, headers: HeaderMap, 
     (StatusCode::CREATED, axum::Json(json!({ "note": body }))).into_response()
 }
 
-
 async fn find(State(state): State<Arc<Mutex<FakeState>>>, Query(q): Query<HashMap<String, String>>) -> axum::Json<Value> {
     let id = q.get("external_id").cloned().unwrap_or_default();
     let s = state.lock().unwrap();
@@ -300,4 +299,24 @@ pub fn call_event_from(event: &str, call_id: u64, ts: i64, raw_digits: &str) -> 
 pub fn count(db: &Path, sql: &str) -> i64 {
     let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+/// A throwaway database on the local PostgreSQL (dropped with the value); the
+/// test fails naming the server when it is not reachable.
+pub async fn pg_database() -> switchboard::store::postgres::TestDatabase {
+    switchboard::store::postgres::TestDatabase::create().await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `config` (from [`Host::config`]) with its store moved to PostgreSQL at `url`.
+pub fn on_postgres(config: &str, url: &str) -> String {
+    let sqlite = "[store]\npath = \"switchboard.db\"\n";
+    assert!(config.contains(sqlite), "config has no [store] path to replace");
+    config.replace(sqlite, &format!("[store]\nurl = \"{url}\"\npool_size = 4\n"))
+}
+
+/// One number from the PostgreSQL database at `url` (e.g. `SELECT COUNT(*) FROM jobs`).
+pub async fn pg_count(url: &str, sql: &str) -> i64 {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap_or_else(|e| panic!("connect {url}: {e}"));
+    tokio::spawn(conn);
+    client.query_one(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
 }

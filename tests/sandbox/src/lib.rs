@@ -91,42 +91,17 @@ impl Sandbox {
     /// Starts every emulator.
     pub async fn start(options: SandboxOptions) -> anyhow::Result<Self> {
         let creds = options.aircall.clone();
-        let aircall = common::harness::launch(loopback(options.ports.aircall), |base| {
-            Aircall::new(base, creds)
-        })
-        .await?;
+        let aircall = common::harness::launch(loopback(options.ports.aircall), |base| Aircall::new(base, creds)).await?;
         let creds = options.intercom.clone();
-        let intercom = common::harness::launch(loopback(options.ports.intercom), |base| {
-            Intercom::new(base, creds)
-        })
-        .await?;
+        let intercom = common::harness::launch(loopback(options.ports.intercom), |base| Intercom::new(base, creds)).await?;
         let creds = options.helpscout.clone();
-        let helpscout = common::harness::launch(loopback(options.ports.helpscout), |base| {
-            HelpScout::new(base, creds)
-        })
-        .await?;
+        let helpscout = common::harness::launch(loopback(options.ports.helpscout), |base| HelpScout::new(base, creds)).await?;
         let (creds, rate) = (options.gorgias.clone(), options.gorgias_rate);
-        let gorgias = common::harness::launch(loopback(options.ports.gorgias), |base| {
-            Gorgias::new(base, creds, rate)
-        })
-        .await?;
+        let gorgias = common::harness::launch(loopback(options.ports.gorgias), |base| Gorgias::new(base, creds, rate)).await?;
         let creds = options.hubspot.clone();
-        let hubspot = common::harness::launch(loopback(options.ports.hubspot), |base| {
-            HubSpot::new(base, creds)
-        })
-        .await?;
-        let notes = common::harness::launch(loopback(options.ports.notes), |base| {
-            Notes::new(base, vec![NOTES_TOKEN.to_string()])
-        })
-        .await?;
-        Ok(Self {
-            aircall,
-            intercom,
-            helpscout,
-            gorgias,
-            hubspot,
-            notes,
-        })
+        let hubspot = common::harness::launch(loopback(options.ports.hubspot), |base| HubSpot::new(base, creds)).await?;
+        let notes = common::harness::launch(loopback(options.ports.notes), |base| Notes::new(base, vec![NOTES_TOKEN.to_string()])).await?;
+        Ok(Self { aircall, intercom, helpscout, gorgias, hubspot, notes })
     }
 
     /// The Aircall emulator.

@@ -16,21 +16,13 @@ struct Api {
 
 impl Api {
     fn new(base: &str) -> Self {
-        Self {
-            base: base.to_owned(),
-            http: client(),
-        }
+        Self { base: base.to_owned(), http: client() }
     }
     fn get(&self, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .basic_auth("sandbox-api-id", Some("sandbox-api-token"))
+        self.http.get(format!("{}{path}", self.base)).basic_auth("sandbox-api-id", Some("sandbox-api-token"))
     }
     fn post(&self, path: &str, body: Value) -> reqwest::RequestBuilder {
-        self.http
-            .post(format!("{}{path}", self.base))
-            .basic_auth("sandbox-api-id", Some("sandbox-api-token"))
-            .json(&body)
+        self.http.post(format!("{}{path}", self.base)).basic_auth("sandbox-api-id", Some("sandbox-api-token")).json(&body)
     }
 }
 
@@ -51,11 +43,7 @@ async fn auth_missing_is_401_wrong_is_403_bearer_works() {
 async fn contact_create_requires_a_phone_number_and_search_finds_it() {
     let sb = sandbox().await;
     let api = Api::new(sb.aircall_url());
-    let (s, _, b) = send(api.post(
-        "/v1/contacts",
-        json!({"first_name": "No", "emails": [{"label": "Work", "value": "a@b.c"}]}),
-    ))
-    .await;
+    let (s, _, b) = send(api.post("/v1/contacts", json!({"first_name": "No", "emails": [{"label": "Work", "value": "a@b.c"}]}))).await;
     assert_eq!(s, 400);
     assert!(b["troubleshoot"].as_str().unwrap().contains("phone"));
 
@@ -83,26 +71,15 @@ async fn contact_create_requires_a_phone_number_and_search_finds_it() {
     assert_eq!(b["contacts"], json!([]));
 
     // Update via POST, then read back.
-    let (s, _, b) = send(api.post(
-        &format!("/v1/contacts/{id}"),
-        json!({"company_name": "Northwind"}),
-    ))
-    .await;
+    let (s, _, b) = send(api.post(&format!("/v1/contacts/{id}"), json!({"company_name": "Northwind"}))).await;
     assert_eq!(s, 200);
     assert_eq!(b["contact"]["company_name"], "Northwind");
     assert_eq!(b["contact"]["first_name"], "Dana");
     let (s, _, b) = send(api.get(&format!("/v1/contacts/{id}"))).await;
-    assert_eq!(
-        (s, b["contact"]["company_name"].clone()),
-        (200, json!("Northwind"))
-    );
+    assert_eq!((s, b["contact"]["company_name"].clone()), (200, json!("Northwind")));
 
     // Details endpoints.
-    let (s, _, b) = send(api.post(
-        &format!("/v1/contacts/{id}/phone_details"),
-        json!({"label": "Work", "value": "+14155550999"}),
-    ))
-    .await;
+    let (s, _, b) = send(api.post(&format!("/v1/contacts/{id}/phone_details"), json!({"label": "Work", "value": "+14155550999"}))).await;
     assert_eq!(s, 201);
     assert_eq!(b["phone_detail"]["value"], "+14155550999");
     let (_, _, b) = send(api.get("/v1/contacts/search?phone_number=%2B14155550999")).await;
@@ -111,12 +88,7 @@ async fn contact_create_requires_a_phone_number_and_search_finds_it() {
     let (s, _, _) = send(api.get("/v1/contacts/999999")).await;
     assert_eq!(s, 404);
     let state = sb.aircall().state();
-    assert!(
-        state
-            .contacts
-            .iter()
-            .any(|c| c.id == id && c.phone_numbers.len() == 2)
-    );
+    assert!(state.contacts.iter().any(|c| c.id == id && c.phone_numbers.len() == 2));
 }
 
 #[tokio::test]
@@ -125,19 +97,12 @@ async fn pagination_meta_and_per_page_limit() {
     let contacts = (0..57)
         .map(|i| Contact {
             first_name: Some(format!("C{i}")),
-            phone_numbers: vec![Detail {
-                id: 0,
-                label: "Mobile".into(),
-                value: format!("+3360000{i:04}"),
-            }],
+            phone_numbers: vec![Detail { id: 0, label: "Mobile".into(), value: format!("+3360000{i:04}") }],
             created_at: 1_750_000_000 + i,
             ..Contact::default()
         })
         .collect();
-    sb.aircall().seed(AircallSeed {
-        contacts,
-        ..AircallSeed::default()
-    });
+    sb.aircall().seed(AircallSeed { contacts, ..AircallSeed::default() });
     let api = Api::new(sb.aircall_url());
     let (_, _, b) = send(api.get("/v1/contacts")).await;
     assert_eq!(b["meta"]["per_page"], 20);
@@ -145,22 +110,14 @@ async fn pagination_meta_and_per_page_limit() {
     assert_eq!(b["meta"]["total"], 58);
     assert_eq!(b["meta"]["previous_page_link"], Value::Null);
     let next = b["meta"]["next_page_link"].as_str().unwrap().to_owned();
-    assert_eq!(
-        next,
-        format!("{}/v1/contacts?page=2&per_page=20", sb.aircall_url())
-    );
+    assert_eq!(next, format!("{}/v1/contacts?page=2&per_page=20", sb.aircall_url()));
 
     let (_, _, b) = send(api.get("/v1/contacts?per_page=100&page=2")).await;
     assert_eq!(b["meta"]["per_page"], 50);
     assert_eq!(b["meta"]["count"], 8);
     assert_eq!(b["meta"]["current_page"], 2);
     assert_eq!(b["meta"]["next_page_link"], Value::Null);
-    assert!(
-        b["meta"]["previous_page_link"]
-            .as_str()
-            .unwrap()
-            .ends_with("page=1&per_page=50")
-    );
+    assert!(b["meta"]["previous_page_link"].as_str().unwrap().ends_with("page=1&per_page=50"));
 
     let (_, _, b) = send(api.get("/v1/contacts?order=desc&per_page=1")).await;
     assert_eq!(b["contacts"][0]["first_name"], "C56");
@@ -198,64 +155,34 @@ async fn insight_cards_are_validated_and_stored_per_call() {
 async fn native_send_returns_the_message_unwrapped() {
     let sb = sandbox().await;
     let api = Api::new(sb.aircall_url());
-    let (s, _, b) = send(api.post(
-        "/v1/numbers/2001/messages/native/send",
-        json!({"to": "+33612345678", "body": "Hello"}),
-    ))
-    .await;
+    let (s, _, b) = send(api.post("/v1/numbers/2001/messages/native/send", json!({"to": "+33612345678", "body": "Hello"}))).await;
     assert_eq!(s, 201);
     assert_eq!(b["direction"], "outbound");
     assert_eq!(b["body"], "Hello");
     assert!(b.get("message").is_none());
-    let (s, _, _) = send(api.post(
-        "/v1/numbers/9/messages/native/send",
-        json!({"to": "+33612345678", "body": "x"}),
-    ))
-    .await;
+    let (s, _, _) = send(api.post("/v1/numbers/9/messages/native/send", json!({"to": "+33612345678", "body": "x"}))).await;
     assert_eq!(s, 404);
-    let (s, _, _) = send(api.post(
-        "/v1/numbers/2001/messages/native/send",
-        json!({"to": "+33612345678"}),
-    ))
-    .await;
+    let (s, _, _) = send(api.post("/v1/numbers/2001/messages/native/send", json!({"to": "+33612345678"}))).await;
     assert_eq!(s, 400);
     let msgs = sb.aircall().state().messages;
     assert_eq!(msgs.len(), 1);
-    assert_eq!(
-        (msgs[0].number_id, msgs[0].to.as_str()),
-        (2001, "+33612345678")
-    );
+    assert_eq!((msgs[0].number_id, msgs[0].to.as_str()), (2001, "+33612345678"));
 }
 
 #[tokio::test]
 async fn start_call_is_204_and_recorded() {
     let sb = sandbox().await;
     let api = Api::new(sb.aircall_url());
-    let (s, _, b) = send(api.post(
-        "/v1/users/1001/calls",
-        json!({"number_id": 2001, "to": "+33612345678"}),
-    ))
-    .await;
+    let (s, _, b) = send(api.post("/v1/users/1001/calls", json!({"number_id": 2001, "to": "+33612345678"}))).await;
     assert_eq!((s, b), (204, Value::Null));
     // Bob is in a call; user 1001 is not on number 9.
-    let (s, _, _) = send(api.post(
-        "/v1/users/1002/calls",
-        json!({"number_id": 2001, "to": "+33612345678"}),
-    ))
-    .await;
+    let (s, _, _) = send(api.post("/v1/users/1002/calls", json!({"number_id": 2001, "to": "+33612345678"}))).await;
     assert_eq!(s, 400);
-    let (s, _, _) = send(api.post(
-        "/v1/users/4242/calls",
-        json!({"number_id": 2001, "to": "+33612345678"}),
-    ))
-    .await;
+    let (s, _, _) = send(api.post("/v1/users/4242/calls", json!({"number_id": 2001, "to": "+33612345678"}))).await;
     assert_eq!(s, 404);
     let calls = sb.aircall().state().started_calls;
     assert_eq!(calls.len(), 1);
-    assert_eq!(
-        (calls[0].user_id, calls[0].number_id, calls[0].to.as_str()),
-        (1001, Some(2001), "+33612345678")
-    );
+    assert_eq!((calls[0].user_id, calls[0].number_id, calls[0].to.as_str()), (1001, Some(2001), "+33612345678"));
 }
 
 #[tokio::test]
@@ -270,17 +197,9 @@ async fn users_numbers_teams_and_availability() {
     let (_, _, b) = send(api.get("/v1/users/1002/availability")).await;
     assert_eq!(b, json!({"availability": "in_call"}));
     let (_, _, b) = send(api.get("/v1/users/availabilities")).await;
-    assert_eq!(
-        b["users"][1],
-        json!({"id": 1002, "availability": "in_call"})
-    );
+    assert_eq!(b["users"][1], json!({"id": 1002, "availability": "in_call"}));
     let (_, _, b) = send(api.get("/v1/numbers/2001")).await;
-    let users: Vec<u64> = b["number"]["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["id"].as_u64().unwrap())
-        .collect();
+    let users: Vec<u64> = b["number"]["users"].as_array().unwrap().iter().map(|u| u["id"].as_u64().unwrap()).collect();
     assert_eq!(users, vec![1001, 1002]);
     let (_, _, b) = send(api.get("/v1/numbers")).await;
     assert_eq!(b["meta"]["total"], 2);
@@ -301,19 +220,9 @@ async fn seed_and_state_over_http() {
     .await;
     assert_eq!(s, 200);
     let (_, _, st) = send(http.get(format!("{}/_sandbox/state", sb.aircall_url()))).await;
-    assert!(
-        st["users"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|u| u["id"] == 55)
-    );
+    assert!(st["users"].as_array().unwrap().iter().any(|u| u["id"] == 55));
     let api = Api::new(sb.aircall_url());
-    let (s, _, _) = send(api.post(
-        "/v1/users/55/calls",
-        json!({"number_id": 66, "to": "+442079460001"}),
-    ))
-    .await;
+    let (s, _, _) = send(api.post("/v1/users/55/calls", json!({"number_id": 66, "to": "+442079460001"}))).await;
     assert_eq!(s, 204);
     let (_, _, j) = send(http.get(format!("{}/_sandbox/requests", sb.aircall_url()))).await;
     let reqs = j["requests"].as_array().unwrap();
@@ -343,25 +252,13 @@ async fn fail_next_with_retry_after_then_recovers() {
     let (s, _, _) = send(api.get("/v1/ping")).await;
     assert_eq!(s, 200);
     for _ in 0..2 {
-        let (s, h, b) = send(api.post(
-            "/v1/contacts",
-            json!({"phone_numbers": [{"value": "+15550001"}]}),
-        ))
-        .await;
+        let (s, h, b) = send(api.post("/v1/contacts", json!({"phone_numbers": [{"value": "+15550001"}]}))).await;
         assert_eq!(s, 503);
         assert_eq!(h["retry-after"], "3");
         assert!(b.is_object());
     }
-    assert_eq!(
-        sb.aircall().state().contacts.len(),
-        1,
-        "failed requests must not write"
-    );
-    let (s, _, _) = send(api.post(
-        "/v1/contacts",
-        json!({"phone_numbers": [{"value": "+15550001"}]}),
-    ))
-    .await;
+    assert_eq!(sb.aircall().state().contacts.len(), 1, "failed requests must not write");
+    let (s, _, _) = send(api.post("/v1/contacts", json!({"phone_numbers": [{"value": "+15550001"}]}))).await;
     assert_eq!(s, 201);
     assert!(sb.aircall().faults().is_empty());
     let injected: Vec<bool> = sb.aircall().requests().iter().map(|r| r.injected).collect();
@@ -371,21 +268,12 @@ async fn fail_next_with_retry_after_then_recovers() {
 #[tokio::test]
 async fn drop_after_commit_writes_then_closes_without_answer() {
     let sb = sandbox().await;
-    sb.aircall().inject(Fault {
-        drop_after_commit_next: 1,
-        ..Fault::default()
-    });
+    sb.aircall().inject(Fault { drop_after_commit_next: 1, ..Fault::default() });
     let api = Api::new(sb.aircall_url());
     // A read is not a commit: unaffected.
     let (s, _, _) = send(api.get("/v1/ping")).await;
     assert_eq!(s, 200);
-    let err = api
-        .post(
-            "/v1/contacts",
-            json!({"phone_numbers": [{"value": "+15550002"}]}),
-        )
-        .send()
-        .await;
+    let err = api.post("/v1/contacts", json!({"phone_numbers": [{"value": "+15550002"}]})).send().await;
     assert!(err.is_err(), "client must see no response, got {err:?}");
     assert_eq!(sb.aircall().state().contacts.len(), 2, "the write happened");
     let last = sb.aircall().requests().pop().unwrap();
@@ -399,10 +287,7 @@ async fn drop_after_commit_writes_then_closes_without_answer() {
 #[tokio::test]
 async fn latency_is_added() {
     let sb = sandbox().await;
-    sb.aircall().inject(Fault {
-        latency_ms: Some(150),
-        ..Fault::default()
-    });
+    sb.aircall().inject(Fault { latency_ms: Some(150), ..Fault::default() });
     let api = Api::new(sb.aircall_url());
     let t = std::time::Instant::now();
     let (s, _, _) = send(api.get("/v1/ping")).await;
@@ -479,7 +364,8 @@ async fn the_call_control_route_refuses_webhook_shaped_calls_and_names_the_field
     assert_eq!(s, 400);
     assert!(b["message"].as_str().unwrap().contains("`id`"), "{b}");
     // The seed route checks calls the same way and adds nothing on error.
-    let (s, _, b) = send(http.post(format!("{}/_sandbox/seed", sb.aircall_url())).json(&json!({ "calls": [rest_call(6, 1), hook_shaped] }))).await;
+    let (s, _, b) =
+        send(http.post(format!("{}/_sandbox/seed", sb.aircall_url())).json(&json!({ "calls": [rest_call(6, 1), hook_shaped] }))).await;
     assert_eq!(s, 400);
     assert!(b["error"].as_str().unwrap().starts_with("calls[1]:"), "{b}");
     assert!(sb.aircall().state().calls.is_empty());
@@ -491,10 +377,8 @@ async fn the_call_control_route_refuses_webhook_shaped_calls_and_names_the_field
 #[tokio::test]
 async fn list_calls_filters_by_start_orders_and_pages() {
     let sb = sandbox().await;
-    sb.aircall().seed(AircallSeed {
-        calls: (1..=60).map(|i| rest_call(i, 1_750_000_000 + i as i64 * 60)).collect(),
-        ..AircallSeed::default()
-    });
+    sb.aircall()
+        .seed(AircallSeed { calls: (1..=60).map(|i| rest_call(i, 1_750_000_000 + i as i64 * 60)).collect(), ..AircallSeed::default() });
     let api = Api::new(sb.aircall_url());
     let ids = |b: &Value| b["calls"].as_array().unwrap().iter().map(|c| c["id"].as_u64().unwrap()).collect::<Vec<_>>();
 
@@ -516,7 +400,10 @@ async fn list_calls_filters_by_start_orders_and_pages() {
     assert_eq!(b["meta"]["total"], 5);
     assert_eq!(b["calls"][0]["ivr_options_selected"][0]["key"], "2");
     let next = b["meta"]["next_page_link"].as_str().unwrap();
-    assert!(next.starts_with(&format!("{}/v1/calls?", sb.aircall_url())) && next.contains("order=desc") && next.contains("page=2"), "{next}");
+    assert!(
+        next.starts_with(&format!("{}/v1/calls?", sb.aircall_url())) && next.contains("order=desc") && next.contains("page=2"),
+        "{next}"
+    );
     let (_, _, b) = send(api.http.get(next).basic_auth("sandbox-api-id", Some("sandbox-api-token"))).await;
     assert_eq!(ids(&b), [12, 11]);
 }

@@ -9,12 +9,7 @@ use support::{client, send};
 use switchboard_sandbox::{Fault, GorgiasRate, Sandbox, SandboxOptions};
 
 async fn sandbox_with(limit: u32, window_secs: u64) -> Sandbox {
-    Sandbox::start(SandboxOptions {
-        gorgias_rate: GorgiasRate { limit, window_secs },
-        ..SandboxOptions::default()
-    })
-    .await
-    .unwrap()
+    Sandbox::start(SandboxOptions { gorgias_rate: GorgiasRate { limit, window_secs }, ..SandboxOptions::default() }).await.unwrap()
 }
 
 struct Gg {
@@ -24,9 +19,7 @@ struct Gg {
 
 impl Gg {
     fn req(&self, m: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(m, format!("{}{path}", self.base))
-            .basic_auth("operator@sandbox.test", Some("sandbox-gorgias-key"))
+        self.http.request(m, format!("{}{path}", self.base)).basic_auth("operator@sandbox.test", Some("sandbox-gorgias-key"))
     }
     async fn get(&self, path: &str) -> (u16, Value) {
         let (s, _, b) = send(self.req(reqwest::Method::GET, path)).await;
@@ -44,26 +37,17 @@ impl Gg {
 #[tokio::test]
 async fn rate_limit_header_on_every_response_and_429_with_retry_after() {
     let sb = sandbox_with(5, 10).await;
-    let g = Gg {
-        base: sb.gorgias_url().to_owned(),
-        http: client(),
-    };
+    let g = Gg { base: sb.gorgias_url().to_owned(), http: client() };
     for i in 1..=5 {
         let (s, h, _) = send(g.req(reqwest::Method::GET, "/api/users")).await;
         assert_eq!(s, 200);
-        assert_eq!(
-            h["x-gorgias-account-api-call-limit"],
-            format!("{i}/5").as_str()
-        );
+        assert_eq!(h["x-gorgias-account-api-call-limit"], format!("{i}/5").as_str());
     }
     let (s, h, b) = send(g.req(reqwest::Method::GET, "/api/users")).await;
     assert_eq!(s, 429);
     assert_eq!(h["x-gorgias-account-api-call-limit"], "5/5");
     let wait: u64 = h["retry-after"].to_str().unwrap().parse().unwrap();
-    assert!(
-        (1..=2).contains(&wait),
-        "one slot drains in 2 s, got {wait}"
-    );
+    assert!((1..=2).contains(&wait), "one slot drains in 2 s, got {wait}");
     assert!(b["error"]["msg"].is_string());
     // Unauthenticated requests count and carry the header too.
     let (s, h, _) = send(client().get(format!("{}/api/users", sb.gorgias_url()))).await;
@@ -78,16 +62,9 @@ async fn rate_limit_header_on_every_response_and_429_with_retry_after() {
 #[tokio::test]
 async fn hidden_client_usage_fills_the_bucket() {
     let sb = sandbox_with(4, 1).await;
-    let g = Gg {
-        base: sb.gorgias_url().to_owned(),
-        http: client(),
-    };
-    let (s, _, _) = send(
-        client()
-            .post(format!("{}/_sandbox/faults", sb.gorgias_url()))
-            .json(&json!({"foreign_usage_per_window": 4})),
-    )
-    .await;
+    let g = Gg { base: sb.gorgias_url().to_owned(), http: client() };
+    let (s, _, _) =
+        send(client().post(format!("{}/_sandbox/faults", sb.gorgias_url())).json(&json!({"foreign_usage_per_window": 4}))).await;
     assert_eq!(s, 200);
     // The other client uses the whole budget: once our 4 are spent nothing drains.
     for _ in 0..4 {
@@ -107,10 +84,7 @@ async fn hidden_client_usage_fills_the_bucket() {
 #[tokio::test]
 async fn customers_search_by_phone_and_conflict() {
     let sb = sandbox_with(1000, 1).await;
-    let g = Gg {
-        base: sb.gorgias_url().to_owned(),
-        http: client(),
-    };
+    let g = Gg { base: sb.gorgias_url().to_owned(), http: client() };
     let (s, c) = g
         .post(
             "/api/customers",
@@ -120,23 +94,11 @@ async fn customers_search_by_phone_and_conflict() {
         .await;
     assert_eq!(s, 201);
     let id = c["id"].as_u64().unwrap();
-    let (s, _) = g
-        .post(
-            "/api/customers",
-            json!({"email": "ADA@example.org", "channels": []}),
-        )
-        .await;
+    let (s, _) = g.post("/api/customers", json!({"email": "ADA@example.org", "channels": []})).await;
     assert_eq!(s, 409);
-    let (s, _) = g
-        .post("/api/customers", json!({"name": "no channels"}))
-        .await;
+    let (s, _) = g.post("/api/customers", json!({"name": "no channels"})).await;
     assert_eq!(s, 400);
-    let (s, r) = g
-        .post(
-            "/api/search",
-            json!({"type": "customers_by_phone", "query": "+1 555-555-0123", "size": 10}),
-        )
-        .await;
+    let (s, r) = g.post("/api/search", json!({"type": "customers_by_phone", "query": "+1 555-555-0123", "size": 10})).await;
     assert_eq!(s, 201);
     assert_eq!(r["data"][0]["id"], id);
     let (_, l) = g.get("/api/customers?email=ada%40example.org").await;
@@ -147,17 +109,17 @@ async fn customers_search_by_phone_and_conflict() {
 #[tokio::test]
 async fn tickets_messages_uploads_and_tags() {
     let sb = sandbox_with(1000, 1).await;
-    let g = Gg {
-        base: sb.gorgias_url().to_owned(),
-        http: client(),
-    };
+    let g = Gg { base: sb.gorgias_url().to_owned(), http: client() };
     // Inbound SMS opens a ticket.
     let (s, t) = g
-        .post("/api/tickets", json!({"channel": "sms", "via": "api", "from_agent": false, "status": "open",
+        .post(
+            "/api/tickets",
+            json!({"channel": "sms", "via": "api", "from_agent": false, "status": "open",
             "subject": "SMS from +33 6 12 34 56 78", "customer": {"id": 90210}, "tags": [{"name": "sms"}],
             "messages": [{"channel": "sms", "via": "api", "from_agent": false, "sender": {"id": 90210},
                 "source": {"type": "sms", "from": {"address": "+33612345678"}, "to": [{"address": "+33123456789"}]},
-                "body_text": "Is my order shipped?", "sent_datetime": "2026-11-21T10:15:00Z"}]}))
+                "body_text": "Is my order shipped?", "sent_datetime": "2026-11-21T10:15:00Z"}]}),
+        )
         .await;
     assert_eq!(s, 201);
     let tid = t["id"].as_u64().unwrap();
@@ -171,58 +133,53 @@ async fn tickets_messages_uploads_and_tags() {
     );
     let (s, _, files) = send(
         g.req(reqwest::Method::POST, "/api/upload?type=attachment")
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
             .body(body),
     )
     .await;
     assert_eq!(s, 201);
-    assert_eq!(
-        (files[0]["name"].as_str(), files[0]["size"].as_u64()),
-        (Some("recording"), Some(6))
-    );
+    assert_eq!((files[0]["name"].as_str(), files[0]["size"].as_u64()), (Some("recording"), Some(6)));
     let (s, note) = g
-        .post(&format!("/api/tickets/{tid}/messages"), json!({"channel": "internal-note", "via": "api", "from_agent": true, "sender": {"id": 17},
-            "body_text": "Call log", "attachments": [files[0]], "sent_datetime": "2026-11-21T10:20:00Z"}))
+        .post(
+            &format!("/api/tickets/{tid}/messages"),
+            json!({"channel": "internal-note", "via": "api", "from_agent": true, "sender": {"id": 17},
+            "body_text": "Call log", "attachments": [files[0]], "sent_datetime": "2026-11-21T10:20:00Z"}),
+        )
         .await;
     assert_eq!(s, 201);
     assert_eq!(note["public"], false);
-    let (s, _) = g.post(&format!("/api/tickets/{tid}/messages"), json!({"channel": "internal-note", "from_agent": false, "sender": {"id": 90210}, "body_text": "x"})).await;
+    let (s, _) = g
+        .post(
+            &format!("/api/tickets/{tid}/messages"),
+            json!({"channel": "internal-note", "from_agent": false, "sender": {"id": 90210}, "body_text": "x"}),
+        )
+        .await;
     assert_eq!(s, 400);
     // SMS from the agent needs a receiver; without sent_datetime Gorgias would send it itself.
-    let (s, _) = g.post(&format!("/api/tickets/{tid}/messages"), json!({"channel": "sms", "from_agent": true, "sender": {"id": 18}, "body_text": "Yes!"})).await;
+    let (s, _) = g
+        .post(
+            &format!("/api/tickets/{tid}/messages"),
+            json!({"channel": "sms", "from_agent": true, "sender": {"id": 18}, "body_text": "Yes!"}),
+        )
+        .await;
     assert_eq!(s, 400);
-    let (s, _) = g.post(&format!("/api/tickets/{tid}/messages"), json!({"channel": "sms", "from_agent": true, "sender": {"id": 18}, "receiver": {"id": 90210}, "body_text": "Yes!"})).await;
+    let (s, _) = g
+        .post(
+            &format!("/api/tickets/{tid}/messages"),
+            json!({"channel": "sms", "from_agent": true, "sender": {"id": 18}, "receiver": {"id": 90210}, "body_text": "Yes!"}),
+        )
+        .await;
     assert_eq!(s, 201);
 
     // Close, assign, trash; list the customer's tickets.
-    let (s, t) = g
-        .send_json(
-            reqwest::Method::PUT,
-            &format!("/api/tickets/{tid}"),
-            json!({"status": "closed", "assignee_user": {"id": 18}}),
-        )
-        .await;
+    let (s, t) =
+        g.send_json(reqwest::Method::PUT, &format!("/api/tickets/{tid}"), json!({"status": "closed", "assignee_user": {"id": 18}})).await;
     assert_eq!(s, 200);
     assert!(t["closed_datetime"].is_string());
     assert_eq!(t["assignee_user"]["id"], 18);
-    assert_eq!(
-        g.post(
-            &format!("/api/tickets/{tid}/tags"),
-            json!({"names": ["missed-call"]})
-        )
-        .await
-        .0,
-        201
-    );
+    assert_eq!(g.post(&format!("/api/tickets/{tid}/tags"), json!({"names": ["missed-call"]})).await.0, 201);
     let (s, _) = g
-        .send_json(
-            reqwest::Method::PUT,
-            &format!("/api/tickets/{tid}"),
-            json!({"trashed_datetime": "2026-11-21T11:00:00Z", "spam": true}),
-        )
+        .send_json(reqwest::Method::PUT, &format!("/api/tickets/{tid}"), json!({"trashed_datetime": "2026-11-21T11:00:00Z", "spam": true}))
         .await;
     assert_eq!(s, 200);
     let (_, l) = g.get("/api/tickets?customer_id=90210").await;
@@ -236,21 +193,14 @@ async fn tickets_messages_uploads_and_tags() {
     assert_eq!(msgs.len(), 3);
     assert_eq!(msgs[1].attachments[0]["uploaded"], true);
     assert!(msgs[2].would_send);
-    let names: Vec<&str> = st.tickets[0]
-        .tag_ids
-        .iter()
-        .map(|i| st.tags.iter().find(|t| t.id == *i).unwrap().name.as_str())
-        .collect();
+    let names: Vec<&str> = st.tickets[0].tag_ids.iter().map(|i| st.tags.iter().find(|t| t.id == *i).unwrap().name.as_str()).collect();
     assert_eq!(names, vec!["sms", "missed-call"]);
 }
 
 #[tokio::test]
 async fn cursor_pagination_and_users_with_roles() {
     let sb = sandbox_with(1000, 1).await;
-    let g = Gg {
-        base: sb.gorgias_url().to_owned(),
-        http: client(),
-    };
+    let g = Gg { base: sb.gorgias_url().to_owned(), http: client() };
     let (_, p1) = g.get("/api/users?limit=2").await;
     assert_eq!(p1["data"].as_array().unwrap().len(), 2);
     assert_eq!(p1["data"][0]["role"]["name"], "admin");
@@ -259,11 +209,7 @@ async fn cursor_pagination_and_users_with_roles() {
     assert_eq!(p2["data"].as_array().unwrap().len(), 1);
     assert_eq!(p2["meta"]["next_cursor"], Value::Null);
     assert_eq!(g.get("/api/users?limit=500").await.0, 400);
-    sb.gorgias().inject(Fault {
-        fail_next: 1,
-        status: Some(503),
-        ..Fault::default()
-    });
+    sb.gorgias().inject(Fault { fail_next: 1, status: Some(503), ..Fault::default() });
     let (s, b) = g.get("/api/users").await;
     assert_eq!((s, b["error"]["msg"].is_string()), (503, true));
 }

@@ -136,9 +136,10 @@ fn pool(config: tokio_postgres::Config, size: usize) -> StoreResult<Pool> {
 }
 
 async fn connect_one(config: &tokio_postgres::Config) -> StoreResult<tokio_postgres::Client> {
-    let (client, connection) = config.connect(tls()?).await.map_err(|e| {
-        StoreError(format!("cannot connect to PostgreSQL at {}: {}", redacted(config), describe(&e)))
-    })?;
+    let (client, connection) = config
+        .connect(tls()?)
+        .await
+        .map_err(|e| StoreError(format!("cannot connect to PostgreSQL at {}: {}", redacted(config), describe(&e))))?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::debug!(error = %e, "store: migration connection closed");
@@ -176,14 +177,8 @@ pub async fn status(url: &str) -> StoreResult<DatabaseStatus> {
 }
 
 async fn status_of(config: &tokio_postgres::Config, client: &tokio_postgres::Client, applied: Vec<i32>) -> StoreResult<DatabaseStatus> {
-    let server_version: String =
-        client.query_one("SELECT version()", &[]).await.map_err(|e| pg_err("SELECT version()", e))?.get(0);
-    Ok(DatabaseStatus {
-        target: redacted(config),
-        server_version,
-        schema_version: schema::current_version(client).await?,
-        applied,
-    })
+    let server_version: String = client.query_one("SELECT version()", &[]).await.map_err(|e| pg_err("SELECT version()", e))?.get(0);
+    Ok(DatabaseStatus { target: redacted(config), server_version, schema_version: schema::current_version(client).await?, applied })
 }
 
 impl PgStore {
@@ -314,7 +309,10 @@ impl Store for PgStore {
     async fn take_revived(&self) -> StoreResult<Vec<JobRecord>> {
         // Cheap check first: this runs every second.
         let any: bool = col(
-            self.query("SELECT EXISTS (SELECT 1 FROM revived)", &[]).await?.first().ok_or_else(|| StoreError("EXISTS returned no row".into()))?,
+            self.query("SELECT EXISTS (SELECT 1 FROM revived)", &[])
+                .await?
+                .first()
+                .ok_or_else(|| StoreError("EXISTS returned no row".into()))?,
             0,
             "revived",
         )?;
@@ -377,8 +375,7 @@ impl Store for PgStore {
     }
 
     async fn paused(&self) -> StoreResult<Vec<(String, String)>> {
-        let rows =
-            self.query("SELECT integration, paused_reason FROM integration_state WHERE paused_reason IS NOT NULL", &[]).await?;
+        let rows = self.query("SELECT integration, paused_reason FROM integration_state WHERE paused_reason IS NOT NULL", &[]).await?;
         rows.iter().map(|r| Ok((col(r, 0, "integration_state.integration")?, col(r, 1, "integration_state.paused_reason")?))).collect()
     }
 
@@ -421,8 +418,7 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// Create the database. Fails naming the server when it cannot be reached.
     pub async fn create() -> StoreResult<TestDatabase> {
-        let admin_url =
-            std::env::var("SWITCHBOARD_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+        let admin_url = std::env::var("SWITCHBOARD_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
         let config = parse_url(&admin_url)?;
         let client = connect_one(&config).await.map_err(|e| {
             StoreError(format!(

@@ -99,9 +99,7 @@ pub fn latest_version() -> i32 {
 /// switchboard.
 pub async fn migrate(client: &mut Client) -> StoreResult<Vec<i32>> {
     let tx = client.transaction().await.map_err(|e| pg_err("cannot begin the migration", e))?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-        .await
-        .map_err(|e| pg_err("cannot take the migration lock", e))?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await.map_err(|e| pg_err("cannot take the migration lock", e))?;
     // Checked first (under the lock) so a current database logs no "already exists" notice.
     let exists: bool = tx
         .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])
@@ -128,15 +126,10 @@ pub async fn migrate(client: &mut Client) -> StoreResult<Vec<i32>> {
     }
     let mut applied = Vec::new();
     for m in MIGRATIONS.iter().filter(|m| m.version > current) {
-        tx.batch_execute(m.sql)
+        tx.batch_execute(m.sql).await.map_err(|e| pg_err(&format!("migration {} ({}) failed", m.version, m.description), e))?;
+        tx.execute("INSERT INTO schema_version (version, description) VALUES ($1, $2)", &[&m.version, &m.description])
             .await
-            .map_err(|e| pg_err(&format!("migration {} ({}) failed", m.version, m.description), e))?;
-        tx.execute(
-            "INSERT INTO schema_version (version, description) VALUES ($1, $2)",
-            &[&m.version, &m.description],
-        )
-        .await
-        .map_err(|e| pg_err("cannot record the schema version", e))?;
+            .map_err(|e| pg_err("cannot record the schema version", e))?;
         applied.push(m.version);
     }
     tx.commit().await.map_err(|e| pg_err("cannot commit the migration", e))?;

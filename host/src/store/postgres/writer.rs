@@ -116,7 +116,9 @@ fn fail_all(ops: impl Iterator<Item = WriteOp>, message: &str) {
             Some(reply) => {
                 let _ = reply.send(Err(StoreError(format!("cannot begin transaction: {message}"))));
             }
-            None => tracing::error!(error = %message, "store: background write lost: cannot begin transaction"),
+            None => {
+                tracing::error!(error = %message, "store: background write lost: cannot begin transaction")
+            }
         }
     }
 }
@@ -160,8 +162,7 @@ async fn apply(tx: &Transaction<'_>, op: Op) -> StoreResult<Out> {
     match op {
         Op::Ingest { event, jobs, window_ms } => ingest(tx, &event, &jobs, window_ms).await.map(Out::Ingest),
         Op::JobDone { job_id, now_ms } => {
-            exec(tx, "UPDATE jobs SET state = 'done', finished_at_ms = $2, last_error = NULL WHERE id = $1", &[&job_id, &now_ms])
-                .await?;
+            exec(tx, "UPDATE jobs SET state = 'done', finished_at_ms = $2, last_error = NULL WHERE id = $1", &[&job_id, &now_ms]).await?;
             exec(tx, "DELETE FROM journal WHERE job_id = $1", &[&job_id]).await?;
             Ok(Out::Unit)
         }

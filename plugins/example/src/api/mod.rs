@@ -29,11 +29,7 @@ struct Found {
 /// succeeded (the host replays it); after a crash mid-request the host says the
 /// write is ambiguous, and we look before writing again.
 pub fn create_once(base: &str, note: &Note) -> Result<(), PluginError> {
-    let create = || {
-        http::post(&format!("{base}/notes"))
-            .credential("api")
-            .json(note)
-    };
+    let create = || http::post(&format!("{base}/notes")).credential("api").json(note);
     match create()?.send() {
         Ok(resp) => {
             resp.error_for_status()?;

@@ -67,19 +67,12 @@ pub struct Conversation {
 impl Conversation {
     /// Tag names.
     pub fn tag_names(&self) -> Vec<String> {
-        self.tags
-            .iter()
-            .filter_map(|t| t.tag.clone().or_else(|| t.name.clone()))
-            .collect()
+        self.tags.iter().filter_map(|t| t.tag.clone().or_else(|| t.name.clone())).collect()
     }
 
     /// Last activity, UNIX seconds (falls back to creation).
     pub fn updated(&self) -> i64 {
-        [self.user_updated_at.as_deref(), self.created_at.as_deref()]
-            .into_iter()
-            .flatten()
-            .find_map(datetime::parse_rfc3339)
-            .unwrap_or(0)
+        [self.user_updated_at.as_deref(), self.created_at.as_deref()].into_iter().flatten().find_map(datetime::parse_rfc3339).unwrap_or(0)
     }
 
     /// When it was closed, UNIX seconds.
@@ -97,10 +90,7 @@ impl Conversation {
         if self.links.web.href.starts_with("https://") {
             self.links.web.href.clone()
         } else {
-            format!(
-                "https://secure.helpscout.net/conversation/{}/{}/",
-                self.id, self.number
-            )
+            format!("https://secure.helpscout.net/conversation/{}/{}/", self.id, self.number)
         }
     }
 }
@@ -247,12 +237,7 @@ impl Client {
             "/v2/conversations?mailbox={mailbox}&status=all&query={}&sortField=modifiedAt&sortOrder=desc",
             encode(&query)
         ))?;
-        Ok(page
-            .embedded
-            .conversations
-            .into_iter()
-            .filter(|c| c.id > 0)
-            .collect())
+        Ok(page.embedded.conversations.into_iter().filter(|c| c.id > 0).collect())
     }
 
     /// One conversation.
@@ -278,16 +263,12 @@ impl Client {
 
     /// Add a thread; its id.
     pub fn add_thread(&self, conversation: u64, t: &NewThread) -> ApiResult<u64> {
-        self.create(
-            &format!("/v2/conversations/{conversation}/{}", t.kind.path()),
-            &t.body(false),
-        )
+        self.create(&format!("/v2/conversations/{conversation}/{}", t.kind.path()), &t.body(false))
     }
 
     /// The conversation's threads (newest first).
     pub fn threads(&self, conversation: u64) -> ApiResult<Vec<Thread>> {
-        let page: ThreadPage =
-            self.get_json(&format!("/v2/conversations/{conversation}/threads"))?;
+        let page: ThreadPage = self.get_json(&format!("/v2/conversations/{conversation}/threads"))?;
         Ok(page.embedded.threads)
     }
 
@@ -298,10 +279,7 @@ impl Client {
 
     /// Replace the conversation's whole tag set (204, §2.8).
     pub fn put_tags(&self, conversation: u64, tags: &[String]) -> ApiResult<()> {
-        self.write(
-            http::put(&self.url(&format!("/v2/conversations/{conversation}/tags")))
-                .json(&json!({ "tags": tags }))?,
-        )
+        self.write(http::put(&self.url(&format!("/v2/conversations/{conversation}/tags"))).json(&json!({ "tags": tags }))?)
     }
 }
 

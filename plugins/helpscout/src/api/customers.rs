@@ -63,11 +63,7 @@ impl Customer {
 
     /// The first e-mail address.
     pub fn email(&self) -> Option<&str> {
-        self.embedded
-            .emails
-            .iter()
-            .map(|e| e.value.trim())
-            .find(|v| !v.is_empty())
+        self.embedded.emails.iter().map(|e| e.value.trim()).find(|v| !v.is_empty())
     }
 
     /// All e-mail entries.
@@ -82,18 +78,12 @@ impl Customer {
 
     /// Creation time, UNIX seconds (0 when unreadable).
     pub fn created(&self) -> i64 {
-        self.created_at
-            .as_deref()
-            .and_then(datetime::parse_rfc3339)
-            .unwrap_or(0)
+        self.created_at.as_deref().and_then(datetime::parse_rfc3339).unwrap_or(0)
     }
 
     /// Last update, UNIX seconds (falls back to creation).
     pub fn updated(&self) -> i64 {
-        self.updated_at
-            .as_deref()
-            .and_then(datetime::parse_rfc3339)
-            .unwrap_or_else(|| self.created())
+        self.updated_at.as_deref().and_then(datetime::parse_rfc3339).unwrap_or_else(|| self.created())
     }
 }
 
@@ -164,12 +154,7 @@ impl Client {
             return Ok(Vec::new());
         }
         let page: Page = self.get_json(&format!("/v3/customers/search?query={}", encode(&q)))?;
-        Ok(page
-            .embedded
-            .customers
-            .into_iter()
-            .filter(|c| c.id > 0)
-            .collect())
+        Ok(page.embedded.customers.into_iter().filter(|c| c.id > 0).collect())
     }
 
     /// Create a customer; its id.
@@ -184,9 +169,7 @@ impl Client {
 
     /// Delete a customer (`DELETE /v2/customers/{id}`, 204; reference §2).
     pub fn delete_customer(&self, id: u64) -> ApiResult<()> {
-        self.write(switchboard_sdk::http::delete(
-            &self.url(&format!("/v2/customers/{id}")),
-        ))
+        self.write(switchboard_sdk::http::delete(&self.url(&format!("/v2/customers/{id}"))))
     }
 }
 
@@ -210,10 +193,8 @@ mod tests {
 
     #[test]
     fn hostile_customer_json_parses() {
-        let c: Customer = serde_json::from_str(
-            r#"{"id":5,"firstName":null,"_embedded":{"emails":[{"value":" a@b.c "}]},"extra":[1]}"#,
-        )
-        .unwrap_or_default();
+        let c: Customer = serde_json::from_str(r#"{"id":5,"firstName":null,"_embedded":{"emails":[{"value":" a@b.c "}]},"extra":[1]}"#)
+            .unwrap_or_default();
         assert_eq!(c.id, 5);
         assert_eq!(c.email(), Some("a@b.c"));
         assert_eq!(c.name(), None);

@@ -31,9 +31,7 @@ pub enum ApiError {
 impl From<ApiError> for PluginError {
     fn from(e: ApiError) -> PluginError {
         match e {
-            ApiError::Ambiguous => PluginError::Permanent(
-                "a Help Scout write of an earlier attempt may have happened".into(),
-            ),
+            ApiError::Ambiguous => PluginError::Permanent("a Help Scout write of an earlier attempt may have happened".into()),
             ApiError::NotFound => PluginError::Permanent("Help Scout answered 404".into()),
             ApiError::Full => PluginError::Permanent("the conversation holds 100 threads".into()),
             ApiError::Fail(p) => p,
@@ -52,10 +50,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 /// The start of an error body, for messages (validation errors name the field).
 fn excerpt(resp: &Response) -> String {
-    String::from_utf8_lossy(resp.body())
-        .chars()
-        .take(300)
-        .collect()
+    String::from_utf8_lossy(resp.body()).chars().take(300).collect()
 }
 
 /// The Help Scout API at a base URL.
@@ -67,9 +62,7 @@ pub struct Client {
 impl Client {
     /// A client for `base` (e.g. `https://api.helpscout.net`, no trailing slash).
     pub fn new(base: &str) -> Client {
-        Client {
-            base: base.trim_end_matches('/').to_string(),
-        }
+        Client { base: base.trim_end_matches('/').to_string() }
     }
 
     /// `base + path`.
@@ -116,23 +109,12 @@ impl Client {
 
 /// The id a create answered with: `Resource-ID`, else the last segment of `Location`.
 fn resource_id(resp: &Response) -> ApiResult<u64> {
-    let from_header = resp
-        .header("resource-id")
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    let from_location = || {
-        resp.header("location")
-            .and_then(|l| l.trim_end_matches('/').rsplit('/').next())
-            .and_then(|s| s.parse::<u64>().ok())
-    };
-    from_header
-        .or_else(from_location)
-        .filter(|id| *id > 0)
-        .ok_or_else(|| {
-            ApiError::Fail(PluginError::Retryable(format!(
-                "Help Scout create answered {} without a Resource-ID",
-                resp.status()
-            )))
-        })
+    let from_header = resp.header("resource-id").and_then(|v| v.trim().parse::<u64>().ok());
+    let from_location =
+        || resp.header("location").and_then(|l| l.trim_end_matches('/').rsplit('/').next()).and_then(|s| s.parse::<u64>().ok());
+    from_header.or_else(from_location).filter(|id| *id > 0).ok_or_else(|| {
+        ApiError::Fail(PluginError::Retryable(format!("Help Scout create answered {} without a Resource-ID", resp.status())))
+    })
 }
 
 /// Percent-encode a query value (RFC 3986 unreserved characters pass).

@@ -28,10 +28,7 @@ pub struct Record {
 impl Record {
     /// A property's value, when set and not empty.
     pub fn property(&self, name: &str) -> Option<&str> {
-        self.properties
-            .get(name)
-            .and_then(|v| v.as_deref())
-            .filter(|v| !v.is_empty())
+        self.properties.get(name).and_then(|v| v.as_deref()).filter(|v| !v.is_empty())
     }
 }
 
@@ -39,9 +36,7 @@ fn id_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error>
     match Value::deserialize(d)? {
         Value::String(s) if !s.is_empty() => Ok(s),
         Value::Number(n) => Ok(n.to_string()),
-        other => Err(serde::de::Error::custom(format!(
-            "record id {other} is not an id"
-        ))),
+        other => Err(serde::de::Error::custom(format!("record id {other} is not an id"))),
     }
 }
 
@@ -53,10 +48,7 @@ struct Page {
 
 /// Records of a result list; entries that are not records are skipped.
 fn records(page: Page) -> Vec<Record> {
-    page.results
-        .into_iter()
-        .filter_map(|v| serde_json::from_value(v).ok())
-        .collect()
+    page.results.into_iter().filter_map(|v| serde_json::from_value(v).ok()).collect()
 }
 
 /// The HubSpot API of one integration.
@@ -71,11 +63,7 @@ impl<'a> HubSpot<'a> {
     }
 
     /// Contacts whose `phone` or `mobilephone` is one of `spellings`, with `properties`.
-    pub fn contacts_by_phone(
-        &self,
-        spellings: &[String],
-        properties: &[String],
-    ) -> Result<Vec<Record>, PluginError> {
+    pub fn contacts_by_phone(&self, spellings: &[String], properties: &[String]) -> Result<Vec<Record>, PluginError> {
         let values: Vec<&String> = spellings.iter().take(MAX_VARIANTS).collect();
         if values.is_empty() {
             return Ok(Vec::new());
@@ -99,19 +87,8 @@ impl<'a> HubSpot<'a> {
 
     /// One record of `object` (a path name such as `contacts`, see [`object_path`])
     /// with `properties`; `None` when HubSpot has no such record.
-    pub fn record(
-        &self,
-        object: &str,
-        id: &str,
-        properties: &[String],
-    ) -> Result<Option<Record>, PluginError> {
-        let url = format!(
-            "{}/crm/v3/objects/{}/{}?properties={}",
-            self.base,
-            object,
-            path_segment(id),
-            encode(&properties.join(","))
-        );
+    pub fn record(&self, object: &str, id: &str, properties: &[String]) -> Result<Option<Record>, PluginError> {
+        let url = format!("{}/crm/v3/objects/{}/{}?properties={}", self.base, object, path_segment(id), encode(&properties.join(",")));
         let resp = http::get(&url).credential(CREDENTIAL).send()?;
         if resp.status() == 404 {
             return Ok(None);
@@ -125,43 +102,24 @@ impl<'a> HubSpot<'a> {
     }
 
     /// Set properties of a contact.
-    pub fn update_contact(
-        &self,
-        id: &str,
-        properties: &BTreeMap<String, String>,
-    ) -> Result<(), PluginError> {
-        http::patch(&format!(
-            "{}/crm/v3/objects/contacts/{}",
-            self.base,
-            path_segment(id)
-        ))
-        .credential(CREDENTIAL)
-        .json(&json!({ "properties": properties }))?
-        .send()?
-        .error_for_status()?;
+    pub fn update_contact(&self, id: &str, properties: &BTreeMap<String, String>) -> Result<(), PluginError> {
+        http::patch(&format!("{}/crm/v3/objects/contacts/{}", self.base, path_segment(id)))
+            .credential(CREDENTIAL)
+            .json(&json!({ "properties": properties }))?
+            .send()?
+            .error_for_status()?;
         Ok(())
     }
 
     /// The owner id of the HubSpot user with this e-mail, if any.
     pub fn owner_id_by_email(&self, email: &str) -> Result<Option<String>, PluginError> {
-        let url = format!(
-            "{}/crm/v3/owners?email={}&limit=1",
-            self.base,
-            encode(email)
-        );
-        let page: Page = http::get(&url)
-            .credential(CREDENTIAL)
-            .send()?
-            .error_for_status()?
-            .json()?;
+        let url = format!("{}/crm/v3/owners?email={}&limit=1", self.base, encode(email));
+        let page: Page = http::get(&url).credential(CREDENTIAL).send()?.error_for_status()?.json()?;
         Ok(records(page).into_iter().next().map(|r| r.id))
     }
 
     /// Log a communication; returns its id.
-    pub fn create_communication(
-        &self,
-        communication: &Communication,
-    ) -> Result<String, PluginError> {
+    pub fn create_communication(&self, communication: &Communication) -> Result<String, PluginError> {
         let mut properties = json!({
             "hs_communication_channel_type": communication.channel,
             "hs_communication_logged_from": "CRM",
@@ -223,10 +181,7 @@ pub fn object_path(object_type: &str) -> String {
         }
         // Users (and custom objects) go by their type id (reference §2.8).
         "USER" => "0-115".into(),
-        other => other
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-            .collect(),
+        other => other.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect(),
     }
 }
 

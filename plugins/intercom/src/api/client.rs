@@ -55,9 +55,7 @@ pub struct Client {
 impl Client {
     /// A client for the API root `base` (no trailing slash).
     pub fn new(base: &str) -> Client {
-        Client {
-            base: base.trim_end_matches('/').to_string(),
-        }
+        Client { base: base.trim_end_matches('/').to_string() }
     }
 
     fn url(&self, path: &str) -> String {
@@ -65,10 +63,7 @@ impl Client {
     }
 
     fn prepare(&self, builder: RequestBuilder) -> RequestBuilder {
-        builder
-            .credential(CREDENTIAL)
-            .header("Intercom-Version", VERSION)
-            .header("Accept", "application/json")
+        builder.credential(CREDENTIAL).header("Intercom-Version", VERSION).header("Accept", "application/json")
     }
 
     /// `GET path`, the answer as JSON.
@@ -78,28 +73,14 @@ impl Client {
     }
 
     /// `POST path` with a JSON body.
-    pub fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<T, ApiError> {
-        let resp = self
-            .prepare(http::post(&self.url(path)))
-            .json(body)?
-            .send()?;
+    pub fn post<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ApiError> {
+        let resp = self.prepare(http::post(&self.url(path))).json(body)?.send()?;
         decode(resp)
     }
 
     /// `DELETE path` with a JSON body (Intercom's untag wants `admin_id` in the body, §1.9).
-    pub fn delete<B: Serialize + ?Sized, T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<T, ApiError> {
-        let resp = self
-            .prepare(http::delete(&self.url(path)))
-            .json(body)?
-            .send()?;
+    pub fn delete<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ApiError> {
+        let resp = self.prepare(http::delete(&self.url(path))).json(body)?.send()?;
         decode(resp)
     }
 }
@@ -127,12 +108,9 @@ fn error_text(resp: &Response) -> String {
         let msg = v.get("message").and_then(|m| m.as_str()).unwrap_or("");
         Some(format!("{key}: {msg}"))
     });
-    let text = from_list
-        .or(from_key)
-        .unwrap_or_else(|| raw.chars().take(200).collect());
+    let text = from_list.or(from_key).unwrap_or_else(|| raw.chars().take(200).collect());
     format!("{} {text}", resp.status())
 }
-
 
 fn decode<T: DeserializeOwned>(resp: Response) -> Result<T, ApiError> {
     match resp.status() {

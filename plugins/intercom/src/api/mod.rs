@@ -6,10 +6,7 @@ mod client;
 pub mod model;
 
 pub use client::{ApiError, Client, VERSION};
-use model::{
-    AdminList, Contact, ContactList, Conversation, ConversationList, Me, PhoneSwitch, Tag,
-    UserMessage,
-};
+use model::{AdminList, Contact, ContactList, Conversation, ConversationList, Me, PhoneSwitch, Tag, UserMessage};
 use serde_json::{Value, json};
 
 /// Intercom's limit on filters and values we put in one search (§1.6).
@@ -40,10 +37,7 @@ impl Client {
                 { "field": "phone", "operator": "IN", "value": b },
             ]})
         };
-        let list: ContactList = self.post(
-            "/contacts/search",
-            &json!({ "query": query, "pagination": { "per_page": 10 } }),
-        )?;
+        let list: ContactList = self.post("/contacts/search", &json!({ "query": query, "pagination": { "per_page": 10 } }))?;
         Ok(list.data)
     }
 
@@ -76,17 +70,9 @@ impl Client {
 
     /// `POST /conversations`: a conversation started by the contact with `body`
     /// (plain text); answers the new conversation's id (§1.7).
-    pub fn start_conversation(
-        &self,
-        contact_id: &str,
-        role: &str,
-        body: &str,
-    ) -> Result<String, ApiError> {
+    pub fn start_conversation(&self, contact_id: &str, role: &str, body: &str) -> Result<String, ApiError> {
         let kind = if role == "user" { "user" } else { "lead" };
-        let msg: UserMessage = self.post(
-            "/conversations",
-            &json!({ "from": { "type": kind, "id": contact_id }, "body": body }),
-        )?;
+        let msg: UserMessage = self.post("/conversations", &json!({ "from": { "type": kind, "id": contact_id }, "body": body }))?;
         if msg.conversation_id.is_empty() {
             return Err(ApiError::Fatal(switchboard_sdk::PluginError::Retryable(
                 "Intercom: POST /conversations answered without a conversation_id".into(),
@@ -96,46 +82,21 @@ impl Client {
     }
 
     /// `POST /conversations/{id}/reply` as the contact (a comment, §1.7).
-    pub fn reply_as_contact(
-        &self,
-        conversation_id: &str,
-        contact_id: &str,
-        body: &str,
-    ) -> Result<Conversation, ApiError> {
+    pub fn reply_as_contact(&self, conversation_id: &str, contact_id: &str, body: &str) -> Result<Conversation, ApiError> {
         let req = json!({ "message_type": "comment", "type": "user", "intercom_user_id": contact_id, "body": body });
-        self.post(
-            &format!("/conversations/{}/reply", path_segment(conversation_id)),
-            &req,
-        )
+        self.post(&format!("/conversations/{}/reply", path_segment(conversation_id)), &req)
     }
 
     /// `POST /conversations/{id}/reply`: an internal note by `admin_id` (HTML allowed, §1.7).
-    pub fn add_note(
-        &self,
-        conversation_id: &str,
-        admin_id: &str,
-        html: &str,
-    ) -> Result<Conversation, ApiError> {
-        let req =
-            json!({ "message_type": "note", "type": "admin", "admin_id": admin_id, "body": html });
-        self.post(
-            &format!("/conversations/{}/reply", path_segment(conversation_id)),
-            &req,
-        )
+    pub fn add_note(&self, conversation_id: &str, admin_id: &str, html: &str) -> Result<Conversation, ApiError> {
+        let req = json!({ "message_type": "note", "type": "admin", "admin_id": admin_id, "body": html });
+        self.post(&format!("/conversations/{}/reply", path_segment(conversation_id)), &req)
     }
 
     /// `POST /conversations/{id}/parts`: assign to `assignee_id` (`"0"` = unassigned), by `admin_id` (§1.7).
-    pub fn assign(
-        &self,
-        conversation_id: &str,
-        admin_id: &str,
-        assignee_id: &str,
-    ) -> Result<Conversation, ApiError> {
+    pub fn assign(&self, conversation_id: &str, admin_id: &str, assignee_id: &str) -> Result<Conversation, ApiError> {
         let req = json!({ "message_type": "assignment", "type": "admin", "admin_id": admin_id, "assignee_id": assignee_id });
-        self.post(
-            &format!("/conversations/{}/parts", path_segment(conversation_id)),
-            &req,
-        )
+        self.post(&format!("/conversations/{}/parts", path_segment(conversation_id)), &req)
     }
 
     /// `POST /tags {name}`: the tag with that name, created when missing (§1.9).
@@ -144,30 +105,13 @@ impl Client {
     }
 
     /// `POST /conversations/{id}/tags {id, admin_id}` (§1.9).
-    pub fn tag_conversation(
-        &self,
-        conversation_id: &str,
-        tag_id: &str,
-        admin_id: &str,
-    ) -> Result<Tag, ApiError> {
-        self.post(
-            &format!("/conversations/{}/tags", path_segment(conversation_id)),
-            &json!({ "id": tag_id, "admin_id": admin_id }),
-        )
+    pub fn tag_conversation(&self, conversation_id: &str, tag_id: &str, admin_id: &str) -> Result<Tag, ApiError> {
+        self.post(&format!("/conversations/{}/tags", path_segment(conversation_id)), &json!({ "id": tag_id, "admin_id": admin_id }))
     }
 
     /// `DELETE /conversations/{id}/tags/{tag_id}` with `{admin_id}` (§1.9).
-    pub fn untag_conversation(
-        &self,
-        conversation_id: &str,
-        tag_id: &str,
-        admin_id: &str,
-    ) -> Result<Tag, ApiError> {
-        let path = format!(
-            "/conversations/{}/tags/{}",
-            path_segment(conversation_id),
-            path_segment(tag_id)
-        );
+    pub fn untag_conversation(&self, conversation_id: &str, tag_id: &str, admin_id: &str) -> Result<Tag, ApiError> {
+        let path = format!("/conversations/{}/tags/{}", path_segment(conversation_id), path_segment(tag_id));
         self.delete(&path, &json!({ "admin_id": admin_id }))
     }
 
@@ -180,9 +124,7 @@ impl Client {
 /// Ids go into paths; keep only what an Intercom id can hold so a hostile id
 /// cannot change the path.
 pub fn path_segment(id: &str) -> String {
-    id.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        .collect()
+    id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect()
 }
 
 #[cfg(test)]
@@ -192,9 +134,6 @@ mod tests {
     #[test]
     fn ids_cannot_escape_their_path_segment() {
         assert_eq!(path_segment("../admins?x=1"), "adminsx1");
-        assert_eq!(
-            path_segment("6650f0c2e4b0a1b2c3d4e5f6"),
-            "6650f0c2e4b0a1b2c3d4e5f6"
-        );
+        assert_eq!(path_segment("6650f0c2e4b0a1b2c3d4e5f6"), "6650f0c2e4b0a1b2c3d4e5f6");
     }
 }

@@ -160,15 +160,11 @@ mod tests {
 
     #[test]
     fn assignee_zero_and_null_mean_nobody() {
-        let c: Conversation =
-            serde_json::from_str(r#"{"id": 5, "state": "open", "admin_assignee_id": 0}"#)
-                .unwrap_or_default();
+        let c: Conversation = serde_json::from_str(r#"{"id": 5, "state": "open", "admin_assignee_id": 0}"#).unwrap_or_default();
         assert_eq!((c.id.as_str(), c.admin_assignee_id), ("5", None));
-        let c: Conversation =
-            serde_json::from_str(r#"{"id": "5", "admin_assignee_id": 991002}"#).unwrap_or_default();
+        let c: Conversation = serde_json::from_str(r#"{"id": "5", "admin_assignee_id": 991002}"#).unwrap_or_default();
         assert_eq!(c.admin_assignee_id.as_deref(), Some("991002"));
-        let c: Conversation =
-            serde_json::from_str(r#"{"id": "5", "admin_assignee_id": null}"#).unwrap_or_default();
+        let c: Conversation = serde_json::from_str(r#"{"id": "5", "admin_assignee_id": null}"#).unwrap_or_default();
         assert_eq!(c.admin_assignee_id, None);
     }
 }

@@ -19,11 +19,7 @@ type Result<T> = std::result::Result<T, AircallError>;
 fn check_item(i: usize, item: &Value) -> Result<()> {
     let bad = |m: &str| AircallError::bad_request(format!("contents[{i}]: {m}"));
     let obj = item.as_object().ok_or_else(|| bad("must be an object"))?;
-    let text = |k: &str| {
-        obj.get(k)
-            .and_then(Value::as_str)
-            .is_some_and(|s| !s.is_empty())
-    };
+    let text = |k: &str| obj.get(k).and_then(Value::as_str).is_some_and(|s| !s.is_empty());
     match obj.get("type").and_then(Value::as_str) {
         Some("title") if text("text") => {}
         Some("title") => return Err(bad("a title needs a text")),
@@ -42,11 +38,7 @@ fn check_item(i: usize, item: &Value) -> Result<()> {
 }
 
 /// `POST /v1/calls/:id/insight_cards` → 201.
-pub async fn insight_card(
-    State(a): State<Aircall>,
-    Path(id): Path<String>,
-    bytes: Bytes,
-) -> Result<StatusCode> {
+pub async fn insight_card(State(a): State<Aircall>, Path(id): Path<String>, bytes: Bytes) -> Result<StatusCode> {
     let call_id = parse_id(&id, "Call")?;
     let map = body(&bytes)?;
     let contents = map
@@ -59,46 +51,23 @@ pub async fn insight_card(
     }
     // [U] aircall-api.md §5.1: no size/count limit is enforced (one client keeps the body < 10 KB),
     // any call id is accepted (calls live in the simulator), several cards per call are kept.
-    a.update(|s| {
-        s.insight_cards.push(InsightCard {
-            call_id,
-            contents: contents.clone(),
-            created_at: now_secs(),
-        })
-    });
+    a.update(|s| s.insight_cards.push(InsightCard { call_id, contents: contents.clone(), created_at: now_secs() }));
     // [U] aircall-api.md §5.1: the 201 is sent without a body.
     Ok(StatusCode::CREATED)
 }
 
 /// `POST /v1/users/:id/calls` `{number_id, to}` → 204.
-pub async fn start_call(
-    State(a): State<Aircall>,
-    Path(id): Path<String>,
-    bytes: Bytes,
-) -> Result<StatusCode> {
+pub async fn start_call(State(a): State<Aircall>, Path(id): Path<String>, bytes: Bytes) -> Result<StatusCode> {
     let user_id = parse_id(&id, "User")?;
     let map = body(&bytes)?;
-    let to = str_field(&map, "to")
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| AircallError::bad_request("to is required"))?;
-    let number_id = id_field(&map, "number_id")
-        .ok_or_else(|| AircallError::bad_request("number_id is required"))?;
+    let to = str_field(&map, "to").filter(|t| !t.is_empty()).ok_or_else(|| AircallError::bad_request("to is required"))?;
+    let number_id = id_field(&map, "number_id").ok_or_else(|| AircallError::bad_request("number_id is required"))?;
     a.update(|s| {
-        let user = s
-            .users
-            .iter()
-            .find(|u| u.id == user_id)
-            .ok_or_else(|| AircallError::not_found("User not found"))?;
-        let number = s
-            .numbers
-            .iter()
-            .find(|n| n.id == number_id)
-            .ok_or_else(|| AircallError::not_found("Number not found"))?;
+        let user = s.users.iter().find(|u| u.id == user_id).ok_or_else(|| AircallError::not_found("User not found"))?;
+        let number = s.numbers.iter().find(|n| n.id == number_id).ok_or_else(|| AircallError::not_found("Number not found"))?;
         // aircall-api.md §5.5 preconditions. [U] they are reported as 400 with a troubleshoot text.
         if !number.user_ids.contains(&user_id) {
-            return Err(AircallError::bad_request(
-                "User is not assigned to this number",
-            ));
+            return Err(AircallError::bad_request("User is not assigned to this number"));
         }
         if user.availability != "available" {
             return Err(AircallError::bad_request("User is not available"));
@@ -115,27 +84,15 @@ pub async fn start_call(
 }
 
 /// `POST /v1/users/:id/dial` `{to}` → 204.
-pub async fn dial(
-    State(a): State<Aircall>,
-    Path(id): Path<String>,
-    bytes: Bytes,
-) -> Result<StatusCode> {
+pub async fn dial(State(a): State<Aircall>, Path(id): Path<String>, bytes: Bytes) -> Result<StatusCode> {
     let user_id = parse_id(&id, "User")?;
     let map = body(&bytes)?;
-    let to = str_field(&map, "to")
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| AircallError::bad_request("to is required"))?;
+    let to = str_field(&map, "to").filter(|t| !t.is_empty()).ok_or_else(|| AircallError::bad_request("to is required"))?;
     a.update(|s| {
         if !s.users.iter().any(|u| u.id == user_id) {
             return Err(AircallError::not_found("User not found"));
         }
-        s.started_calls.push(StartedCall {
-            user_id,
-            number_id: None,
-            to: to.to_owned(),
-            kind: "dial".into(),
-            created_at: now_secs(),
-        });
+        s.started_calls.push(StartedCall { user_id, number_id: None, to: to.to_owned(), kind: "dial".into(), created_at: now_secs() });
         Ok(StatusCode::NO_CONTENT)
     })
 }
@@ -159,16 +116,10 @@ fn render_call(call: &Value, query: &[(String, String)]) -> Value {
 }
 
 /// `GET /v1/calls/:id[?fetch_call_timeline=true]` → 200 `{call}`, 404 for an unknown id.
-pub async fn get_call(
-    State(a): State<Aircall>,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Result<Json<Value>> {
+pub async fn get_call(State(a): State<Aircall>, Path(id): Path<String>, RawQuery(q): RawQuery) -> Result<Json<Value>> {
     let id = parse_id(&id, "Call")?;
     let s = a.state();
-    let call = s
-        .call(id)
-        .ok_or_else(|| AircallError::not_found("Call not found"))?;
+    let call = s.call(id).ok_or_else(|| AircallError::not_found("Call not found"))?;
     Ok(Json(json!({ "call": render_call(call, &query_pairs(q.as_deref())) })))
 }
 
@@ -192,8 +143,7 @@ pub async fn list_calls(State(a): State<Aircall>, RawQuery(q): RawQuery) -> Json
 /// `POST /_sandbox/calls` with a whole call in the REST shape (§4.1) → 200
 /// `{call}`: adds it, or replaces the call with that id. 400 names what is wrong.
 pub async fn upsert_call(State(a): State<Aircall>, bytes: Bytes) -> Result<Json<Value>> {
-    let call: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| AircallError::bad_request(format!("body is not JSON: {e}")))?;
+    let call: Value = serde_json::from_slice(&bytes).map_err(|e| AircallError::bad_request(format!("body is not JSON: {e}")))?;
     check_call(&call).map_err(AircallError::bad_request)?;
     a.update(|s| s.upsert_call(call.clone()));
     Ok(Json(json!({ "call": call })))

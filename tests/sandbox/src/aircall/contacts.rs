@@ -18,23 +18,13 @@ const MAX_DETAILS: usize = 20;
 
 pub async fn list(State(a): State<Aircall>, RawQuery(q): RawQuery) -> Json<Value> {
     let s = a.state();
-    let items = s
-        .contacts
-        .iter()
-        .map(|c| (c.created_at, c.id, s.contact_json(a.base(), c)))
-        .collect();
+    let items = s.contacts.iter().map(|c| (c.created_at, c.id, s.contact_json(a.base(), c))).collect();
     Json(Paging::from_query(q.as_deref()).render("contacts", items, a.base(), "/v1/contacts"))
 }
 
 pub async fn search(State(a): State<Aircall>, RawQuery(q): RawQuery) -> Json<Value> {
     let pairs = query_pairs(q.as_deref());
-    let param = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .filter(|v| !v.is_empty())
-    };
+    let param = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
     let phone = param("phone_number").map(|p| phone_key(&p));
     let email = param("email").map(|e| e.to_lowercase());
     let s = a.state();
@@ -43,34 +33,17 @@ pub async fn search(State(a): State<Aircall>, RawQuery(q): RawQuery) -> Json<Val
         .iter()
         // [U] aircall-api.md §5.2/§9.7: numbers match after removing formatting (spaces, dashes, dots);
         // both filters given must both match.
-        .filter(|c| {
-            phone
-                .as_ref()
-                .is_none_or(|p| c.phone_numbers.iter().any(|d| phone_key(&d.value) == *p))
-        })
-        .filter(|c| {
-            email
-                .as_ref()
-                .is_none_or(|e| c.emails.iter().any(|d| d.value.to_lowercase() == *e))
-        })
+        .filter(|c| phone.as_ref().is_none_or(|p| c.phone_numbers.iter().any(|d| phone_key(&d.value) == *p)))
+        .filter(|c| email.as_ref().is_none_or(|e| c.emails.iter().any(|d| d.value.to_lowercase() == *e)))
         .map(|c| (c.created_at, c.id, s.contact_json(a.base(), c)))
         .collect();
-    Json(Paging::from_query(q.as_deref()).render(
-        "contacts",
-        items,
-        a.base(),
-        "/v1/contacts/search",
-    ))
+    Json(Paging::from_query(q.as_deref()).render("contacts", items, a.base(), "/v1/contacts/search"))
 }
 
 pub async fn get(State(a): State<Aircall>, Path(id): Path<String>) -> Result<Json<Value>> {
     let id = parse_id(&id, "Contact")?;
     let s = a.state();
-    let c = s
-        .contacts
-        .iter()
-        .find(|c| c.id == id)
-        .ok_or_else(contact_not_found)?;
+    let c = s.contacts.iter().find(|c| c.id == id).ok_or_else(contact_not_found)?;
     Ok(Json(json!({ "contact": s.contact_json(a.base(), c) })))
 }
 
@@ -82,23 +55,14 @@ fn details(map: &Map<String, Value>, key: &str) -> Result<Vec<(String, String)>>
     let Some(v) = map.get(key) else {
         return Ok(Vec::new());
     };
-    let list = v
-        .as_array()
-        .ok_or_else(|| AircallError::bad_request(format!("{key} must be an array")))?;
+    let list = v.as_array().ok_or_else(|| AircallError::bad_request(format!("{key} must be an array")))?;
     if list.len() > MAX_DETAILS {
-        return Err(AircallError::bad_request(format!(
-            "{key}: at most {MAX_DETAILS} entries"
-        )));
+        return Err(AircallError::bad_request(format!("{key}: at most {MAX_DETAILS} entries")));
     }
     list.iter()
         .map(|d| {
-            let value = d
-                .get("value")
-                .and_then(Value::as_str)
-                .filter(|s| !s.trim().is_empty());
-            let value = value.ok_or_else(|| {
-                AircallError::bad_request(format!("{key}: each entry needs a value"))
-            })?;
+            let value = d.get("value").and_then(Value::as_str).filter(|s| !s.trim().is_empty());
+            let value = value.ok_or_else(|| AircallError::bad_request(format!("{key}: each entry needs a value")))?;
             let label = d.get("label").and_then(Value::as_str).unwrap_or("");
             Ok((label.to_owned(), value.to_owned()))
         })
@@ -115,9 +79,7 @@ pub async fn create(State(a): State<Aircall>, bytes: Bytes) -> Result<(StatusCod
     if phones.is_empty() {
         // aircall-api.md §5.2: at least one phone number is required.
         // [U] §1.5: status 400 (not 422) for this validation error.
-        return Err(AircallError::bad_request(
-            "phone_numbers: at least one phone number is required",
-        ));
+        return Err(AircallError::bad_request("phone_numbers: at least one phone number is required"));
     }
     let emails = details(&map, "emails")?;
     let now = now_secs();
@@ -136,47 +98,24 @@ pub async fn create(State(a): State<Aircall>, bytes: Bytes) -> Result<(StatusCod
             ..Contact::default()
         };
         for (label, value) in phones {
-            c.phone_numbers.push(Detail {
-                id: s.alloc(),
-                label,
-                value,
-            });
+            c.phone_numbers.push(Detail { id: s.alloc(), label, value });
         }
         for (label, value) in emails {
-            c.emails.push(Detail {
-                id: s.alloc(),
-                label,
-                value,
-            });
+            c.emails.push(Detail { id: s.alloc(), label, value });
         }
         s.contacts.push(c);
         id
     });
     let s = a.state();
-    let c = s
-        .contacts
-        .iter()
-        .find(|c| c.id == id)
-        .ok_or_else(contact_not_found)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "contact": s.contact_json(a.base(), c) })),
-    ))
+    let c = s.contacts.iter().find(|c| c.id == id).ok_or_else(contact_not_found)?;
+    Ok((StatusCode::CREATED, Json(json!({ "contact": s.contact_json(a.base(), c) }))))
 }
 
-pub async fn update(
-    State(a): State<Aircall>,
-    Path(id): Path<String>,
-    bytes: Bytes,
-) -> Result<Json<Value>> {
+pub async fn update(State(a): State<Aircall>, Path(id): Path<String>, bytes: Bytes) -> Result<Json<Value>> {
     let id = parse_id(&id, "Contact")?;
     let map = body(&bytes)?;
     a.update(|s| {
-        let c = s
-            .contacts
-            .iter_mut()
-            .find(|c| c.id == id)
-            .ok_or_else(contact_not_found)?;
+        let c = s.contacts.iter_mut().find(|c| c.id == id).ok_or_else(contact_not_found)?;
         // [U] aircall-api.md §5.2/§9.7: `phone_numbers`/`emails` arrays are ignored by update; use the
         // `*_details` endpoints.
         for (key, slot) in [
@@ -194,11 +133,7 @@ pub async fn update(
         Ok::<_, AircallError>(())
     })?;
     let s = a.state();
-    let c = s
-        .contacts
-        .iter()
-        .find(|c| c.id == id)
-        .ok_or_else(contact_not_found)?;
+    let c = s.contacts.iter().find(|c| c.id == id).ok_or_else(contact_not_found)?;
     Ok(Json(json!({ "contact": s.contact_json(a.base(), c) })))
 }
 
@@ -207,11 +142,7 @@ pub async fn delete(State(a): State<Aircall>, Path(id): Path<String>) -> Result<
     a.update(|s| {
         let before = s.contacts.len();
         s.contacts.retain(|c| c.id != id);
-        if s.contacts.len() == before {
-            Err(contact_not_found())
-        } else {
-            Ok(StatusCode::NO_CONTENT)
-        }
+        if s.contacts.len() == before { Err(contact_not_found()) } else { Ok(StatusCode::NO_CONTENT) }
     })
 }
 
@@ -237,37 +168,20 @@ impl Kind {
     }
 }
 
-fn add_detail(
-    a: &Aircall,
-    kind: Kind,
-    id: &str,
-    bytes: &[u8],
-) -> Result<(StatusCode, Json<Value>)> {
+fn add_detail(a: &Aircall, kind: Kind, id: &str, bytes: &[u8]) -> Result<(StatusCode, Json<Value>)> {
     let id = parse_id(id, "Contact")?;
     let map = body(bytes)?;
     let value = str_field(&map, "value").filter(|v| !v.trim().is_empty());
-    let value = value
-        .ok_or_else(|| AircallError::bad_request("value is required"))?
-        .to_owned();
+    let value = value.ok_or_else(|| AircallError::bad_request("value is required"))?.to_owned();
     let label = str_field(&map, "label").unwrap_or("").to_owned();
     let detail = a.update(|s| {
         let detail_id = s.alloc();
-        let c = s
-            .contacts
-            .iter_mut()
-            .find(|c| c.id == id)
-            .ok_or_else(contact_not_found)?;
+        let c = s.contacts.iter_mut().find(|c| c.id == id).ok_or_else(contact_not_found)?;
         let list = kind.list(c);
         if list.len() >= MAX_DETAILS {
-            return Err(AircallError::bad_request(format!(
-                "at most {MAX_DETAILS} entries"
-            )));
+            return Err(AircallError::bad_request(format!("at most {MAX_DETAILS} entries")));
         }
-        let d = Detail {
-            id: detail_id,
-            label,
-            value,
-        };
+        let d = Detail { id: detail_id, label, value };
         list.push(d.clone());
         c.updated_at = now_secs();
         Ok(d)
@@ -275,27 +189,13 @@ fn add_detail(
     Ok((StatusCode::CREATED, Json(json!({ kind.key(): detail }))))
 }
 
-fn update_detail(
-    a: &Aircall,
-    kind: Kind,
-    id: &str,
-    detail_id: &str,
-    bytes: &[u8],
-) -> Result<(StatusCode, Json<Value>)> {
+fn update_detail(a: &Aircall, kind: Kind, id: &str, detail_id: &str, bytes: &[u8]) -> Result<(StatusCode, Json<Value>)> {
     let id = parse_id(id, "Contact")?;
     let detail_id = parse_id(detail_id, "Detail")?;
     let map = body(bytes)?;
     let detail = a.update(|s| {
-        let c = s
-            .contacts
-            .iter_mut()
-            .find(|c| c.id == id)
-            .ok_or_else(contact_not_found)?;
-        let d = kind
-            .list(c)
-            .iter_mut()
-            .find(|d| d.id == detail_id)
-            .ok_or_else(|| AircallError::not_found("Detail not found"))?;
+        let c = s.contacts.iter_mut().find(|c| c.id == id).ok_or_else(contact_not_found)?;
+        let d = kind.list(c).iter_mut().find(|d| d.id == detail_id).ok_or_else(|| AircallError::not_found("Detail not found"))?;
         if let Some(v) = str_field(&map, "value") {
             d.value = v.to_owned();
         }
@@ -314,11 +214,7 @@ fn delete_detail(a: &Aircall, kind: Kind, id: &str, detail_id: &str) -> Result<S
     let id = parse_id(id, "Contact")?;
     let detail_id = parse_id(detail_id, "Detail")?;
     a.update(|s| {
-        let c = s
-            .contacts
-            .iter_mut()
-            .find(|c| c.id == id)
-            .ok_or_else(contact_not_found)?;
+        let c = s.contacts.iter_mut().find(|c| c.id == id).ok_or_else(contact_not_found)?;
         let list = kind.list(c);
         let before = list.len();
         list.retain(|d| d.id != detail_id);
@@ -329,48 +225,26 @@ fn delete_detail(a: &Aircall, kind: Kind, id: &str, detail_id: &str) -> Result<S
     })
 }
 
-pub async fn add_phone(
-    State(a): State<Aircall>,
-    Path(id): Path<String>,
-    b: Bytes,
-) -> Result<(StatusCode, Json<Value>)> {
+pub async fn add_phone(State(a): State<Aircall>, Path(id): Path<String>, b: Bytes) -> Result<(StatusCode, Json<Value>)> {
     add_detail(&a, Kind::Phone, &id, &b)
 }
 
-pub async fn add_email(
-    State(a): State<Aircall>,
-    Path(id): Path<String>,
-    b: Bytes,
-) -> Result<(StatusCode, Json<Value>)> {
+pub async fn add_email(State(a): State<Aircall>, Path(id): Path<String>, b: Bytes) -> Result<(StatusCode, Json<Value>)> {
     add_detail(&a, Kind::Email, &id, &b)
 }
 
-pub async fn update_phone(
-    State(a): State<Aircall>,
-    Path((id, d)): Path<(String, String)>,
-    b: Bytes,
-) -> Result<(StatusCode, Json<Value>)> {
+pub async fn update_phone(State(a): State<Aircall>, Path((id, d)): Path<(String, String)>, b: Bytes) -> Result<(StatusCode, Json<Value>)> {
     update_detail(&a, Kind::Phone, &id, &d, &b)
 }
 
-pub async fn update_email(
-    State(a): State<Aircall>,
-    Path((id, d)): Path<(String, String)>,
-    b: Bytes,
-) -> Result<(StatusCode, Json<Value>)> {
+pub async fn update_email(State(a): State<Aircall>, Path((id, d)): Path<(String, String)>, b: Bytes) -> Result<(StatusCode, Json<Value>)> {
     update_detail(&a, Kind::Email, &id, &d, &b)
 }
 
-pub async fn delete_phone(
-    State(a): State<Aircall>,
-    Path((id, d)): Path<(String, String)>,
-) -> Result<StatusCode> {
+pub async fn delete_phone(State(a): State<Aircall>, Path((id, d)): Path<(String, String)>) -> Result<StatusCode> {
     delete_detail(&a, Kind::Phone, &id, &d)
 }
 
-pub async fn delete_email(
-    State(a): State<Aircall>,
-    Path((id, d)): Path<(String, String)>,
-) -> Result<StatusCode> {
+pub async fn delete_email(State(a): State<Aircall>, Path((id, d)): Path<(String, String)>) -> Result<StatusCode> {
     delete_detail(&a, Kind::Email, &id, &d)
 }

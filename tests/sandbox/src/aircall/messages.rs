@@ -14,11 +14,7 @@ type Result<T> = std::result::Result<T, AircallError>;
 
 fn render(a: &Aircall, m: &SentMessage) -> Value {
     let s = a.state();
-    let number = s
-        .numbers
-        .iter()
-        .find(|n| n.id == m.number_id)
-        .map(|n| s.number_short(a.base(), n));
+    let number = s.numbers.iter().find(|n| n.id == m.number_id).map(|n| s.number_short(a.base(), n));
     let at = iso8601(m.created_at);
     json!({
         "id": m.id,
@@ -52,37 +48,24 @@ fn store(a: &Aircall, mut m: SentMessage) -> Result<(StatusCode, Json<Value>)> {
 }
 
 /// `POST /v1/numbers/:id/messages/native/send` `{to, body, mediaUrl?}`.
-pub async fn send_native(
-    State(a): State<Aircall>,
-    Path(id): Path<String>,
-    bytes: Bytes,
-) -> Result<(StatusCode, Json<Value>)> {
+pub async fn send_native(State(a): State<Aircall>, Path(id): Path<String>, bytes: Bytes) -> Result<(StatusCode, Json<Value>)> {
     let number_id = parse_id(&id, "Number")?;
     let map = body(&bytes)?;
-    let to = str_field(&map, "to")
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| AircallError::bad_request("to is required"))?;
+    let to = str_field(&map, "to").filter(|t| !t.is_empty()).ok_or_else(|| AircallError::bad_request("to is required"))?;
     let text = str_field(&map, "body").filter(|b| !b.is_empty());
     let media: Vec<String> = match map.get("mediaUrl") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(urls)) => urls
-            .iter()
-            .filter_map(|u| u.as_str().map(str::to_owned))
-            .collect(),
+        Some(Value::Array(urls)) => urls.iter().filter_map(|u| u.as_str().map(str::to_owned)).collect(),
         Some(Value::String(u)) => vec![u.clone()],
         Some(_) => {
-            return Err(AircallError::bad_request(
-                "mediaUrl must be an array of URLs",
-            ));
+            return Err(AircallError::bad_request("mediaUrl must be an array of URLs"));
         }
     };
     if text.is_none() && media.is_empty() {
         return Err(AircallError::bad_request("body is required"));
     }
     if text.is_some_and(|t| t.chars().count() > 1600) {
-        return Err(AircallError::bad_request(
-            "body must be at most 1600 characters",
-        ));
+        return Err(AircallError::bad_request("body must be at most 1600 characters"));
     }
     store(
         &a,
@@ -101,27 +84,19 @@ pub async fn send_native(
 }
 
 /// `POST /v1/messages/send/whatsapp/native` `{lineId, externalNumber, text | templateParams}`.
-pub async fn send_whatsapp_native(
-    State(a): State<Aircall>,
-    bytes: Bytes,
-) -> Result<(StatusCode, Json<Value>)> {
+pub async fn send_whatsapp_native(State(a): State<Aircall>, bytes: Bytes) -> Result<(StatusCode, Json<Value>)> {
     let map = body(&bytes)?;
-    let number_id =
-        id_field(&map, "lineId").ok_or_else(|| AircallError::bad_request("lineId is required"))?;
+    let number_id = id_field(&map, "lineId").ok_or_else(|| AircallError::bad_request("lineId is required"))?;
     let to = str_field(&map, "externalNumber")
         .filter(|t| !t.is_empty())
         .ok_or_else(|| AircallError::bad_request("externalNumber is required"))?;
     let text = str_field(&map, "text");
     let template = map.get("templateParams").filter(|v| !v.is_null());
     if text.is_some() == template.is_some() {
-        return Err(AircallError::bad_request(
-            "exactly one of text and templateParams is required",
-        ));
+        return Err(AircallError::bad_request("exactly one of text and templateParams is required"));
     }
     if text.is_some_and(|t| t.chars().count() > 4096) {
-        return Err(AircallError::bad_request(
-            "text must be at most 4096 characters",
-        ));
+        return Err(AircallError::bad_request("text must be at most 4096 characters"));
     }
     store(
         &a,

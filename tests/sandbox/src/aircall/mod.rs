@@ -18,8 +18,8 @@ use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 
 use crate::common::Control;
-use crate::common::state::{EmulatorState, StateCell, StateControl};
 use crate::common::auth::{Presented, presented};
+use crate::common::state::{EmulatorState, StateCell, StateControl};
 pub use model::{AircallSeed, AircallState};
 
 /// Credentials the Aircall emulator accepts.
@@ -59,62 +59,33 @@ impl Aircall {
     /// Builds the emulator and its router for a base URL.
     pub fn new(base: &str, credentials: AircallCredentials) -> (Self, Router) {
         let initial = AircallState::demo();
-        let api = Self {
-            inner: Arc::new(Inner {
-                state: StateCell::new(initial),
-                credentials,
-                base: base.to_owned(),
-            }),
-        };
+        let api = Self { inner: Arc::new(Inner { state: StateCell::new(initial), credentials, base: base.to_owned() }) };
         let router = Router::new()
             .route("/v1/ping", get(directory::ping))
             .route("/v1/company", get(directory::company))
             .route("/v1/users", get(directory::list_users))
             .route("/v1/users/availabilities", get(directory::availabilities))
             .route("/v1/users/{id}", get(directory::get_user))
-            .route(
-                "/v1/users/{id}/availability",
-                get(directory::user_availability),
-            )
+            .route("/v1/users/{id}/availability", get(directory::user_availability))
             .route("/v1/users/{id}/calls", post(calls::start_call))
             .route("/v1/users/{id}/dial", post(calls::dial))
             .route("/v1/numbers", get(directory::list_numbers))
             .route("/v1/numbers/{id}", get(directory::get_number))
-            .route(
-                "/v1/numbers/{id}/messages/native/send",
-                post(messages::send_native),
-            )
-            .route(
-                "/v1/messages/send/whatsapp/native",
-                post(messages::send_whatsapp_native),
-            )
+            .route("/v1/numbers/{id}/messages/native/send", post(messages::send_native))
+            .route("/v1/messages/send/whatsapp/native", post(messages::send_whatsapp_native))
             .route("/v1/teams", get(directory::list_teams))
             .route("/v1/teams/{id}", get(directory::get_team))
-            .route(
-                "/v1/teams/{id}/users/{user_id}",
-                post(directory::add_team_user).delete(directory::remove_team_user),
-            )
+            .route("/v1/teams/{id}/users/{user_id}", post(directory::add_team_user).delete(directory::remove_team_user))
             .route("/v1/calls", get(calls::list_calls))
             .route("/v1/calls/{id}", get(calls::get_call))
             .route("/v1/calls/{id}/insight_cards", post(calls::insight_card))
             .route("/v1/contacts", get(contacts::list).post(contacts::create))
             .route("/v1/contacts/search", get(contacts::search))
-            .route(
-                "/v1/contacts/{id}",
-                get(contacts::get)
-                    .post(contacts::update)
-                    .delete(contacts::delete),
-            )
+            .route("/v1/contacts/{id}", get(contacts::get).post(contacts::update).delete(contacts::delete))
             .route("/v1/contacts/{id}/phone_details", post(contacts::add_phone))
-            .route(
-                "/v1/contacts/{id}/phone_details/{detail_id}",
-                put(contacts::update_phone).delete(contacts::delete_phone),
-            )
+            .route("/v1/contacts/{id}/phone_details/{detail_id}", put(contacts::update_phone).delete(contacts::delete_phone))
             .route("/v1/contacts/{id}/email_details", post(contacts::add_email))
-            .route(
-                "/v1/contacts/{id}/email_details/{detail_id}",
-                put(contacts::update_email).delete(contacts::delete_email),
-            )
+            .route("/v1/contacts/{id}/email_details/{detail_id}", put(contacts::update_email).delete(contacts::delete_email))
             .fallback(|| async { AircallError::not_found("Resource not found") })
             .with_state(api.clone());
         (api, router)
@@ -161,9 +132,7 @@ impl Control for Aircall {
     }
 
     fn control_routes(&self) -> Router {
-        Router::new()
-            .route("/_sandbox/calls", post(calls::upsert_call))
-            .with_state(self.clone())
+        Router::new().route("/_sandbox/calls", post(calls::upsert_call)).with_state(self.clone())
     }
 
     fn error(&self, status: StatusCode, message: &str) -> Response {
@@ -174,9 +143,7 @@ impl Control for Aircall {
     fn gate(&self, parts: &Parts) -> Result<(), Response> {
         let c = &self.inner.credentials;
         match presented(&parts.headers) {
-            Presented::Missing => {
-                Err(AircallError::new(StatusCode::UNAUTHORIZED, "").into_response())
-            }
+            Presented::Missing => Err(AircallError::new(StatusCode::UNAUTHORIZED, "").into_response()),
             Presented::Basic(id, token) if id == c.api_id && token == c.api_token => Ok(()),
             Presented::Bearer(t) if c.bearer_tokens.contains(&t) => Ok(()),
             _ => Err(AircallError::new(StatusCode::FORBIDDEN, "").into_response()),
@@ -193,24 +160,15 @@ pub struct AircallError {
 
 impl AircallError {
     fn new(status: StatusCode, message: &str) -> Self {
-        Self {
-            status,
-            message: message.to_owned(),
-        }
+        Self { status, message: message.to_owned() }
     }
 
     fn bad_request(message: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            message: message.into(),
-        }
+        Self { status: StatusCode::BAD_REQUEST, message: message.into() }
     }
 
     fn not_found(message: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::NOT_FOUND,
-            message: message.into(),
-        }
+        Self { status: StatusCode::NOT_FOUND, message: message.into() }
     }
 }
 
@@ -234,8 +192,7 @@ impl IntoResponse for AircallError {
 
 /// Parses an id path segment; an unparsable id is an unknown id.
 fn parse_id(raw: &str, what: &str) -> Result<u64, AircallError> {
-    raw.parse()
-        .map_err(|_| AircallError::not_found(format!("{what} not found")))
+    raw.parse().map_err(|_| AircallError::not_found(format!("{what} not found")))
 }
 
 /// Parses a JSON object body, mapping failures to 400.

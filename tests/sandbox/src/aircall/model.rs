@@ -238,18 +238,10 @@ pub struct AircallSeed {
 impl AircallState {
     /// The starting state: two agents, two lines, one team, one contact.
     pub fn demo() -> Self {
-        let mut s = Self {
-            next_id: 10_000,
-            ..Self::default()
-        };
+        let mut s = Self { next_id: 10_000, ..Self::default() };
         s.apply(AircallSeed {
             users: vec![
-                User {
-                    id: 1001,
-                    name: "Ada Agent".into(),
-                    email: "ada@example.com".into(),
-                    ..User::default()
-                },
+                User { id: 1001, name: "Ada Agent".into(), email: "ada@example.com".into(), ..User::default() },
                 User {
                     id: 1002,
                     name: "Bob Builder".into(),
@@ -276,28 +268,15 @@ impl AircallState {
                     ..Number::default()
                 },
             ],
-            teams: vec![Team {
-                id: 3001,
-                name: "Tier 1".into(),
-                user_ids: vec![1001, 1002],
-                created_at: 1_700_000_000,
-            }],
+            teams: vec![Team { id: 3001, name: "Tier 1".into(), user_ids: vec![1001, 1002], created_at: 1_700_000_000 }],
             contacts: vec![Contact {
                 id: 4001,
                 first_name: Some("Chloé".into()),
                 last_name: Some("Client".into()),
                 company_name: Some("ACME".into()),
                 is_shared: true,
-                phone_numbers: vec![Detail {
-                    id: 5001,
-                    label: "Mobile".into(),
-                    value: "+33612345678".into(),
-                }],
-                emails: vec![Detail {
-                    id: 5002,
-                    label: "Work".into(),
-                    value: "chloe@acme.example".into(),
-                }],
+                phone_numbers: vec![Detail { id: 5001, label: "Mobile".into(), value: "+33612345678".into() }],
+                emails: vec![Detail { id: 5002, label: "Work".into(), value: "chloe@acme.example".into() }],
                 created_at: 1_700_000_000,
                 updated_at: 1_700_000_000,
                 ..Contact::default()
@@ -381,17 +360,8 @@ impl AircallState {
         let mut v = self.user_short(base, u);
         v["created_at"] = json!(iso8601(u.created_at));
         v["time_zone"] = json!(u.time_zone);
-        v["substatus"] = json!(if u.availability_status == "unavailable" {
-            "always_closed"
-        } else {
-            "always_open"
-        });
-        v["numbers"] = self
-            .numbers
-            .iter()
-            .filter(|n| n.user_ids.contains(&u.id))
-            .map(|n| self.number_short(base, n))
-            .collect();
+        v["substatus"] = json!(if u.availability_status == "unavailable" { "always_closed" } else { "always_open" });
+        v["numbers"] = self.numbers.iter().filter(|n| n.user_ids.contains(&u.id)).map(|n| self.number_short(base, n)).collect();
         v
     }
 
@@ -416,12 +386,7 @@ impl AircallState {
     /// Number with its users.
     pub fn number_full(&self, base: &str, n: &Number) -> Value {
         let mut v = self.number_short(base, n);
-        v["users"] = n
-            .user_ids
-            .iter()
-            .filter_map(|id| self.users.iter().find(|u| u.id == *id))
-            .map(|u| self.user_short(base, u))
-            .collect();
+        v["users"] = n.user_ids.iter().filter_map(|id| self.users.iter().find(|u| u.id == *id)).map(|u| self.user_short(base, u)).collect();
         v
     }
 
@@ -475,16 +440,10 @@ fn upsert<T>(list: &mut Vec<T>, item: T, id: impl Fn(&T) -> u64) {
 /// webhook's `call_uuid`; `conference_participants`, not `participants`).
 pub fn check_call(call: &Value) -> Result<u64, String> {
     let obj = call.as_object().ok_or("a call must be a JSON object")?;
-    let id = obj
-        .get("id")
-        .and_then(Value::as_u64)
-        .filter(|id| *id > 0)
-        .ok_or("a call needs a positive integer `id`")?;
+    let id = obj.get("id").and_then(Value::as_u64).filter(|id| *id > 0).ok_or("a call needs a positive integer `id`")?;
     for (webhook, rest) in [("call_uuid", "sid"), ("participants", "conference_participants")] {
         if obj.contains_key(webhook) {
-            return Err(format!(
-                "`{webhook}` is the webhook name; the REST call carries it as `{rest}` (aircall-api.md §4.1)"
-            ));
+            return Err(format!("`{webhook}` is the webhook name; the REST call carries it as `{rest}` (aircall-api.md §4.1)"));
         }
     }
     Ok(id)

@@ -20,14 +20,7 @@ pub struct Paging {
 impl Paging {
     /// Reads the parameters; unparsable numbers fall back to defaults.
     pub fn from_query(query: Option<&str>) -> Self {
-        let mut p = Self {
-            page: 1,
-            per_page: 20,
-            desc: false,
-            from: None,
-            to: None,
-            extra: Vec::new(),
-        };
+        let mut p = Self { page: 1, per_page: 20, desc: false, from: None, to: None, extra: Vec::new() };
         for (k, v) in query_pairs(query) {
             match k.as_str() {
                 "page" => p.page = v.parse().unwrap_or(1).max(1),
@@ -44,35 +37,18 @@ impl Paging {
 
     /// Filters by creation time, orders by creation (id as tie-break), cuts the
     /// page and wraps it as `{key: [...], meta: {...}}`.
-    pub fn render(
-        &self,
-        key: &str,
-        mut items: Vec<(i64, u64, Value)>,
-        base: &str,
-        path: &str,
-    ) -> Value {
-        items.retain(|(t, _, _)| {
-            self.from.is_none_or(|f| *t >= f) && self.to.is_none_or(|to| *t <= to)
-        });
+    pub fn render(&self, key: &str, mut items: Vec<(i64, u64, Value)>, base: &str, path: &str) -> Value {
+        items.retain(|(t, _, _)| self.from.is_none_or(|f| *t >= f) && self.to.is_none_or(|to| *t <= to));
         items.sort_by_key(|(t, id, _)| (*t, *id));
         if self.desc {
             items.reverse();
         }
         let total = items.len();
         let start = (self.page - 1).saturating_mul(self.per_page);
-        let page: Vec<Value> = items
-            .into_iter()
-            .skip(start)
-            .take(self.per_page)
-            .map(|(_, _, v)| v)
-            .collect();
+        let page: Vec<Value> = items.into_iter().skip(start).take(self.per_page).map(|(_, _, v)| v).collect();
         let last_page = total.div_ceil(self.per_page).max(1);
         let link = |n: usize| {
-            let mut q: Vec<String> = self
-                .extra
-                .iter()
-                .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
-                .collect();
+            let mut q: Vec<String> = self.extra.iter().map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v))).collect();
             if self.desc {
                 q.push("order=desc".into());
             }

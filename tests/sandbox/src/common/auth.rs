@@ -27,10 +27,7 @@ pub fn presented(headers: &HeaderMap) -> Presented {
         return Presented::Bearer(rest.to_owned());
     }
     if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(rest)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok());
+        let decoded = base64::engine::general_purpose::STANDARD.decode(rest).ok().and_then(|b| String::from_utf8(b).ok());
         if let Some((user, pass)) = decoded.as_deref().and_then(|d| d.split_once(':')) {
             return Presented::Basic(user.to_owned(), pass.to_owned());
         }
@@ -40,8 +37,5 @@ pub fn presented(headers: &HeaderMap) -> Presented {
 
 /// Builds a `Basic` header value, for tests and clients.
 pub fn basic(user: &str, pass: &str) -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
-    )
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}")))
 }

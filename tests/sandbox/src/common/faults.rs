@@ -44,13 +44,8 @@ pub struct Fault {
 
 impl Fault {
     fn matches(&self, method: &Method, path: &str) -> bool {
-        self.path_prefix
-            .as_deref()
-            .is_none_or(|p| path.starts_with(p))
-            && self
-                .method
-                .as_deref()
-                .is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
+        self.path_prefix.as_deref().is_none_or(|p| path.starts_with(p))
+            && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method.as_str()))
     }
 
     fn spent(&self) -> bool {
@@ -94,40 +89,25 @@ impl Faults {
     }
 
     pub(crate) fn latency(&self, method: &Method, path: &str) -> Duration {
-        let ms = lock(&self.0)
-            .iter()
-            .filter(|f| f.matches(method, path))
-            .filter_map(|f| f.latency_ms)
-            .max()
-            .unwrap_or(0);
+        let ms = lock(&self.0).iter().filter(|f| f.matches(method, path)).filter_map(|f| f.latency_ms).max().unwrap_or(0);
         Duration::from_millis(ms)
     }
 
     pub(crate) fn take_failure(&self, method: &Method, path: &str) -> Option<Failure> {
         let mut rules = lock(&self.0);
-        let rule = rules
-            .iter_mut()
-            .find(|f| f.fail_next > 0 && f.matches(method, path))?;
+        let rule = rules.iter_mut().find(|f| f.fail_next > 0 && f.matches(method, path))?;
         rule.fail_next -= 1;
-        let failure = Failure {
-            status: rule.status.unwrap_or(500),
-            retry_after: rule.retry_after,
-        };
+        let failure = Failure { status: rule.status.unwrap_or(500), retry_after: rule.retry_after };
         rules.retain(|f| !f.spent());
         Some(failure)
     }
 
     pub(crate) fn take_drop(&self, method: &Method, path: &str) -> bool {
-        let is_write = matches!(
-            *method,
-            Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-        );
+        let is_write = matches!(*method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE);
         let mut rules = lock(&self.0);
-        let Some(rule) = rules.iter_mut().find(|f| {
-            f.drop_after_commit_next > 0
-                && f.matches(method, path)
-                && (is_write || f.method.is_some())
-        }) else {
+        let Some(rule) =
+            rules.iter_mut().find(|f| f.drop_after_commit_next > 0 && f.matches(method, path) && (is_write || f.method.is_some()))
+        else {
             return false;
         };
         rule.drop_after_commit_next -= 1;

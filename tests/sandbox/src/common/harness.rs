@@ -79,11 +79,7 @@ impl Harness {
     fn add_fault(&self, fault: Fault) {
         self.control.configure(&fault);
         // Settings consumed by `configure` are not rules.
-        self.faults.add(Fault {
-            foreign_usage_per_window: None,
-            expire_tokens: false,
-            ..fault
-        });
+        self.faults.add(Fault { foreign_usage_per_window: None, expire_tokens: false, ..fault });
     }
 }
 
@@ -152,30 +148,14 @@ impl<T> Running<T> {
 }
 
 /// Binds `addr`, builds the emulator with its base URL, and serves it.
-pub async fn launch<T: Control + Clone>(
-    addr: SocketAddr,
-    make: impl FnOnce(&str) -> (T, Router),
-) -> anyhow::Result<Running<T>> {
+pub async fn launch<T: Control + Clone>(addr: SocketAddr, make: impl FnOnce(&str) -> (T, Router)) -> anyhow::Result<Running<T>> {
     let listener = TcpListener::bind(addr).await?;
     let url = format!("http://{}", listener.local_addr()?);
     let (api, router) = make(&url);
-    let harness = Harness {
-        control: Arc::new(api.clone()),
-        journal: Journal::default(),
-        faults: Faults::default(),
-    };
-    let pipeline = Pipeline {
-        harness: harness.clone(),
-        api: router,
-        control: control_router(harness.clone()),
-    };
+    let harness = Harness { control: Arc::new(api.clone()), journal: Journal::default(), faults: Faults::default() };
+    let pipeline = Pipeline { harness: harness.clone(), api: router, control: control_router(harness.clone()) };
     let task = tokio::spawn(server::serve(listener, pipeline));
-    Ok(Running {
-        api,
-        url,
-        harness,
-        task,
-    })
+    Ok(Running { api, url, harness, task })
 }
 
 /// Marker error: the connection must be dropped without an answer.
@@ -225,12 +205,10 @@ impl Pipeline {
         }
         let mut response = if let Some(failure) = h.faults.take_failure(&method, &path) {
             record.injected = true;
-            let status =
-                StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let status = StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut r = h.control.error(status, "Injected fault (sandbox)");
             if let Some(secs) = failure.retry_after {
-                r.headers_mut()
-                    .insert("retry-after", HeaderValue::from(secs));
+                r.headers_mut().insert("retry-after", HeaderValue::from(secs));
             }
             r
         } else {
@@ -245,15 +223,10 @@ impl Pipeline {
         h.control.decorate(&parts, &mut response);
 
         let (rparts, rbody) = response.into_parts();
-        let rbytes = rbody
-            .collect()
-            .await
-            .map(|c| c.to_bytes())
-            .unwrap_or_default();
+        let rbytes = rbody.collect().await.map(|c| c.to_bytes()).unwrap_or_default();
         record.status = rparts.status.as_u16();
         record.response_body = super::journal::body_value(&rbytes);
-        let drop =
-            !record.injected && rparts.status.is_success() && h.faults.take_drop(&method, &path);
+        let drop = !record.injected && rparts.status.is_success() && h.faults.take_drop(&method, &path);
         record.dropped = drop;
         h.journal.push(record);
         if drop {
@@ -276,10 +249,7 @@ fn control_router(harness: Harness) -> Router {
         .route("/_sandbox/reset", post(reset))
         .route("/_sandbox/seed", post(seed))
         .route("/_sandbox/media/{name}", get(super::media::media).head(super::media::media_head))
-        .route(
-            "/_sandbox/faults",
-            get(faults).post(add_fault).delete(clear_faults),
-        )
+        .route("/_sandbox/faults", get(faults).post(add_fault).delete(clear_faults))
         .with_state(harness.clone())
         .merge(harness.control.control_routes())
 }
@@ -293,16 +263,8 @@ async fn requests(State(h): State<Harness>, Query(f): Query<RequestFilter>) -> J
         .journal
         .records()
         .into_iter()
-        .filter(|r| {
-            f.method
-                .as_deref()
-                .is_none_or(|m| m.eq_ignore_ascii_case(&r.method))
-        })
-        .filter(|r| {
-            f.path_prefix
-                .as_deref()
-                .is_none_or(|p| r.path.starts_with(p))
-        })
+        .filter(|r| f.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(&r.method)))
+        .filter(|r| f.path_prefix.as_deref().is_none_or(|p| r.path.starts_with(p)))
         .collect();
     Json(json!({ "requests": records }))
 }
@@ -321,11 +283,7 @@ async fn seed(State(h): State<Harness>, body: axum::body::Bytes) -> Response {
     let value: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                Json(json!({ "error": e.to_string() })),
-            )
-                .into_response();
+            return (StatusCode::BAD_REQUEST, Json(json!({ "error": e.to_string() }))).into_response();
         }
     };
     match h.control.seed(value) {
@@ -344,19 +302,12 @@ async fn add_fault(State(h): State<Harness>, body: axum::body::Bytes) -> Respons
             h.add_fault(fault);
             Json(json!({ "faults": h.faults.list() })).into_response()
         }
-        Err(e) => (
-            StatusCode::BAD_REQUEST,
-            Json(json!({ "error": e.to_string() })),
-        )
-            .into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, Json(json!({ "error": e.to_string() }))).into_response(),
     }
 }
 
 async fn clear_faults(State(h): State<Harness>) -> StatusCode {
     h.faults.clear();
-    h.control.configure(&Fault {
-        foreign_usage_per_window: Some(0),
-        ..Fault::default()
-    });
+    h.control.configure(&Fault { foreign_usage_per_window: Some(0), ..Fault::default() });
     StatusCode::NO_CONTENT
 }

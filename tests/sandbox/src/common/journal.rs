@@ -10,14 +10,7 @@ use serde_json::Value;
 use super::util::{lock, now_millis, query_pairs};
 
 /// Request headers worth keeping in the journal.
-const HEADERS_OF_INTEREST: &[&str] = &[
-    "authorization",
-    "content-type",
-    "accept",
-    "intercom-version",
-    "user-agent",
-    "idempotency-key",
-];
+const HEADERS_OF_INTEREST: &[&str] = &["authorization", "content-type", "accept", "intercom-version", "user-agent", "idempotency-key"];
 
 /// One request and the emulator's answer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -48,13 +41,7 @@ impl RequestRecord {
     pub(crate) fn begin(parts: &Parts, body: &[u8]) -> Self {
         let headers = HEADERS_OF_INTEREST
             .iter()
-            .filter_map(|h| {
-                parts
-                    .headers
-                    .get(*h)
-                    .and_then(|v| v.to_str().ok())
-                    .map(|v| ((*h).to_owned(), v.to_owned()))
-            })
+            .filter_map(|h| parts.headers.get(*h).and_then(|v| v.to_str().ok()).map(|v| ((*h).to_owned(), v.to_owned())))
             .collect();
         Self {
             method: parts.method.as_str().to_owned(),
@@ -72,10 +59,7 @@ impl RequestRecord {
 
     /// The first value of a query parameter, decoded.
     pub fn query_param(&self, name: &str) -> Option<String> {
-        query_pairs(self.query.as_deref())
-            .into_iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
+        query_pairs(self.query.as_deref()).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 }
 
@@ -84,8 +68,7 @@ pub fn body_value(bytes: &[u8]) -> Value {
     if bytes.is_empty() {
         return Value::Null;
     }
-    serde_json::from_slice(bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+    serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
 }
 
 /// Append-only list of records, shared between the server and test handles.

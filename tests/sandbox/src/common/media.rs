@@ -43,7 +43,11 @@ pub async fn media(RawQuery(q): RawQuery, headers: HeaderMap) -> Response {
             return StatusCode::PAYLOAD_TOO_LARGE.into_response();
         }
         let body = vec![b'x'; usize::try_from(end - start + 1).unwrap_or(0)];
-        return (StatusCode::PARTIAL_CONTENT, [(header::CONTENT_TYPE, ct), (header::CONTENT_RANGE, format!("bytes {start}-{end}/{bytes}"))], body)
+        return (
+            StatusCode::PARTIAL_CONTENT,
+            [(header::CONTENT_TYPE, ct), (header::CONTENT_RANGE, format!("bytes {start}-{end}/{bytes}"))],
+            body,
+        )
             .into_response();
     }
     if bytes > MEDIA_BODY_MAX {

@@ -18,10 +18,7 @@ pub async fn serve(listener: TcpListener, pipeline: Pipeline) {
         tokio::spawn(async move {
             let service = service_fn(move |req| pipeline.clone().handle(req));
             // An error here is either a client going away or an injected drop.
-            let _ = http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
         });
     }
 }

@@ -21,29 +21,14 @@ pub async fn account(State(g): State<Gorgias>) -> Json<Value> {
 pub async fn list_users(State(g): State<Gorgias>, RawQuery(q): RawQuery) -> Result<Json<Value>> {
     let pairs = query_pairs(q.as_deref());
     let param = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-    let items = g
-        .state()
-        .users
-        .iter()
-        .map(GorgiasState::user_json)
-        .collect();
-    Ok(Json(page(
-        items,
-        "/api/users",
-        param("cursor").as_deref(),
-        param("limit").as_deref(),
-        100,
-    )?))
+    let items = g.state().users.iter().map(GorgiasState::user_json).collect();
+    Ok(Json(page(items, "/api/users", param("cursor").as_deref(), param("limit").as_deref(), 100)?))
 }
 
 pub async fn get_user(State(g): State<Gorgias>, Path(id): Path<String>) -> Result<Json<Value>> {
     let id = parse_id(&id, "User")?;
     let s = g.state();
-    let u = s
-        .users
-        .iter()
-        .find(|u| u.id == id)
-        .ok_or_else(|| GorgiasError::not_found("User"))?;
+    let u = s.users.iter().find(|u| u.id == id).ok_or_else(|| GorgiasError::not_found("User"))?;
     Ok(Json(GorgiasState::user_json(u)))
 }
 
@@ -57,35 +42,18 @@ pub async fn list(State(g): State<Gorgias>, RawQuery(q): RawQuery) -> Result<Jso
     let mut found: Vec<&Customer> = s
         .customers
         .iter()
-        .filter(|c| {
-            email
-                .as_ref()
-                .is_none_or(|e| c.email.as_deref().map(str::to_lowercase).as_ref() == Some(e))
-        })
-        .filter(|c| {
-            ext.as_ref()
-                .is_none_or(|x| c.external_id.as_ref() == Some(x))
-        })
+        .filter(|c| email.as_ref().is_none_or(|e| c.email.as_deref().map(str::to_lowercase).as_ref() == Some(e)))
+        .filter(|c| ext.as_ref().is_none_or(|x| c.external_id.as_ref() == Some(x)))
         .collect();
     found.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
     let items = found.into_iter().map(GorgiasState::customer_json).collect();
-    Ok(Json(page(
-        items,
-        "/api/customers",
-        param("cursor").as_deref(),
-        param("limit").as_deref(),
-        100,
-    )?))
+    Ok(Json(page(items, "/api/customers", param("cursor").as_deref(), param("limit").as_deref(), 100)?))
 }
 
 pub async fn get(State(g): State<Gorgias>, Path(id): Path<String>) -> Result<Json<Value>> {
     let id = parse_id(&id, "Customer")?;
     let s = g.state();
-    let c = s
-        .customers
-        .iter()
-        .find(|c| c.id == id)
-        .ok_or_else(|| GorgiasError::not_found("Customer"))?;
+    let c = s.customers.iter().find(|c| c.id == id).ok_or_else(|| GorgiasError::not_found("Customer"))?;
     Ok(Json(GorgiasState::customer_json(c)))
 }
 
@@ -112,35 +80,19 @@ pub async fn create(State(g): State<Gorgias>, bytes: Bytes) -> Result<(StatusCod
             ..Customer::default()
         };
         for (i, ch) in channels.iter().enumerate() {
-            let kind = ch.get("type").and_then(Value::as_str).ok_or_else(|| {
-                GorgiasError::invalid(
-                    &format!("channels.{i}.type"),
-                    "Missing data for required field.",
-                )
-            })?;
-            let address = ch.get("address").and_then(Value::as_str).ok_or_else(|| {
-                GorgiasError::invalid(
-                    &format!("channels.{i}.address"),
-                    "Missing data for required field.",
-                )
-            })?;
-            let preferred = ch
-                .get("preferred")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            c.channels.push(Channel {
-                id: s.alloc(),
-                kind: kind.to_owned(),
-                address: address.to_owned(),
-                preferred,
-            });
+            let kind = ch
+                .get("type")
+                .and_then(Value::as_str)
+                .ok_or_else(|| GorgiasError::invalid(&format!("channels.{i}.type"), "Missing data for required field."))?;
+            let address = ch
+                .get("address")
+                .and_then(Value::as_str)
+                .ok_or_else(|| GorgiasError::invalid(&format!("channels.{i}.address"), "Missing data for required field."))?;
+            let preferred = ch.get("preferred").and_then(Value::as_bool).unwrap_or(false);
+            c.channels.push(Channel { id: s.alloc(), kind: kind.to_owned(), address: address.to_owned(), preferred });
         }
         if c.email.is_none() {
-            c.email = c
-                .channels
-                .iter()
-                .find(|x| x.kind == "email")
-                .map(|x| x.address.clone());
+            c.email = c.channels.iter().find(|x| x.kind == "email").map(|x| x.address.clone());
         }
         let emails: Vec<String> = c
             .channels
@@ -153,20 +105,12 @@ pub async fn create(State(g): State<Gorgias>, bytes: Bytes) -> Result<(StatusCod
             o.email
                 .iter()
                 .map(|e| e.to_lowercase())
-                .chain(
-                    o.channels
-                        .iter()
-                        .filter(|x| x.kind == "email")
-                        .map(|x| x.address.to_lowercase()),
-                )
+                .chain(o.channels.iter().filter(|x| x.kind == "email").map(|x| x.address.to_lowercase()))
                 .any(|e| emails.contains(&e))
         });
         if clash {
             // §1.4/§1.5: an e-mail already in use is a 409.
-            return Err(GorgiasError::new(
-                StatusCode::CONFLICT,
-                "A customer with this email already exists.",
-            ));
+            return Err(GorgiasError::new(StatusCode::CONFLICT, "A customer with this email already exists."));
         }
         c.id = s.alloc();
         s.customers.push(c.clone());
@@ -178,8 +122,7 @@ pub async fn create(State(g): State<Gorgias>, bytes: Bytes) -> Result<(StatusCod
 /// `POST /api/search {type, query, size}` → 201 (§1.5); phone types match on phone channels.
 pub async fn search(State(g): State<Gorgias>, bytes: Bytes) -> Result<(StatusCode, Json<Value>)> {
     let map = body(&bytes)?;
-    let kind = str_field(&map, "type")
-        .ok_or_else(|| GorgiasError::invalid("type", "Missing data for required field."))?;
+    let kind = str_field(&map, "type").ok_or_else(|| GorgiasError::invalid("type", "Missing data for required field."))?;
     let query = str_field(&map, "query").unwrap_or("").to_owned();
     let size = map.get("size").and_then(Value::as_u64).unwrap_or(10);
     if !(1..=50).contains(&size) {
@@ -193,26 +136,16 @@ pub async fn search(State(g): State<Gorgias>, bytes: Bytes) -> Result<(StatusCod
         "customers_by_phone" | "customer_channel_phone" => s
             .customers
             .iter()
-            .filter(|c| {
-                c.channels
-                    .iter()
-                    .any(|ch| ch.kind == "phone" && phone_key(&ch.address) == phone_key(&query))
-            })
+            .filter(|c| c.channels.iter().any(|ch| ch.kind == "phone" && phone_key(&ch.address) == phone_key(&query)))
             .map(GorgiasState::customer_json)
             .collect(),
         "customer" | "customer_profile" => s
             .customers
             .iter()
             .filter(|c| {
-                c.name
-                    .as_deref()
-                    .is_some_and(|n| n.to_lowercase().contains(&q))
-                    || c.email
-                        .as_deref()
-                        .is_some_and(|e| e.to_lowercase().contains(&q))
-                    || c.channels
-                        .iter()
-                        .any(|ch| ch.address.to_lowercase().contains(&q))
+                c.name.as_deref().is_some_and(|n| n.to_lowercase().contains(&q))
+                    || c.email.as_deref().is_some_and(|e| e.to_lowercase().contains(&q))
+                    || c.channels.iter().any(|ch| ch.address.to_lowercase().contains(&q))
             })
             .map(GorgiasState::customer_json)
             .collect(),
@@ -225,23 +158,13 @@ pub async fn search(State(g): State<Gorgias>, bytes: Bytes) -> Result<(StatusCod
         "agent" => s
             .users
             .iter()
-            .filter(|u| {
-                u.email.to_lowercase().contains(&q) || u.firstname.to_lowercase().contains(&q)
-            })
+            .filter(|u| u.email.to_lowercase().contains(&q) || u.firstname.to_lowercase().contains(&q))
             .map(GorgiasState::user_json)
             .collect(),
-        "tag" => s
-            .tags
-            .iter()
-            .filter(|t| t.name.to_lowercase().contains(&q))
-            .map(|t| s.tag_json(t))
-            .collect(),
+        "tag" => s.tags.iter().filter(|t| t.name.to_lowercase().contains(&q)).map(|t| s.tag_json(t)).collect(),
         "integration" | "team" => Vec::new(),
         other => {
-            return Err(GorgiasError::invalid(
-                "type",
-                &format!("Invalid search type: {other}"),
-            ));
+            return Err(GorgiasError::invalid("type", &format!("Invalid search type: {other}")));
         }
     };
     let hits: Vec<Value> = hits.into_iter().take(size as usize).collect();

@@ -18,10 +18,7 @@ impl Default for GorgiasRate {
     // [U] gorgias-hubspot-api.md §1.2/§3.9: current docs say 40 (API key) or 80 (OAuth) per 20 s;
     // the default keeps the seed's 80/40 s and both are configurable.
     fn default() -> Self {
-        Self {
-            limit: 80,
-            window_secs: 40,
-        }
+        Self { limit: 80, window_secs: 40 }
     }
 }
 
@@ -37,12 +34,7 @@ pub struct Bucket {
 impl Bucket {
     /// An empty bucket.
     pub fn new(rate: GorgiasRate) -> Self {
-        Self {
-            rate,
-            level: 0.0,
-            last: Instant::now(),
-            foreign: 0,
-        }
+        Self { rate, level: 0.0, last: Instant::now(), foreign: 0 }
     }
 
     /// Sets the hidden client's usage per window.
@@ -73,11 +65,7 @@ impl Bucket {
             return Ok(());
         }
         let net = (limit - f64::from(self.foreign)) / self.window();
-        let wait = if net <= 0.0 {
-            self.window()
-        } else {
-            (self.level + 1.0 - limit) / net
-        };
+        let wait = if net <= 0.0 { self.window() } else { (self.level + 1.0 - limit) / net };
         Err(wait.ceil().max(1.0) as u64)
     }
 

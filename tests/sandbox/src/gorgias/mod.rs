@@ -18,8 +18,8 @@ use axum::routing::{get, post};
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
-use crate::common::state::{EmulatorState, StateCell, StateControl};
 use crate::common::auth::{Presented, presented};
+use crate::common::state::{EmulatorState, StateCell, StateControl};
 use crate::common::util::lock;
 use crate::common::{Control, Fault};
 use limiter::Bucket;
@@ -78,29 +78,17 @@ impl Gorgias {
             .route("/api/account", get(customers::account))
             .route("/api/users", get(customers::list_users))
             .route("/api/users/{id}", get(customers::get_user))
-            .route(
-                "/api/customers",
-                get(customers::list).post(customers::create),
-            )
+            .route("/api/customers", get(customers::list).post(customers::create))
             .route("/api/customers/{id}", get(customers::get))
             .route("/api/search", post(customers::search))
             .route("/api/tickets", get(tickets::list).post(tickets::create))
             .route("/api/tickets/{id}", get(tickets::get).put(tickets::update))
             .route(
                 "/api/tickets/{id}/tags",
-                get(tickets::ticket_tags)
-                    .post(tickets::add_tags)
-                    .put(tickets::set_tags)
-                    .delete(tickets::remove_tags),
+                get(tickets::ticket_tags).post(tickets::add_tags).put(tickets::set_tags).delete(tickets::remove_tags),
             )
-            .route(
-                "/api/tickets/{id}/messages",
-                get(messages::list).post(messages::create),
-            )
-            .route(
-                "/api/tags",
-                get(tickets::list_tags).post(tickets::create_tag),
-            )
+            .route("/api/tickets/{id}/messages", get(messages::list).post(messages::create))
+            .route("/api/tags", get(tickets::list_tags).post(tickets::create_tag))
             .route("/api/tags/{id}", axum::routing::delete(tickets::delete_tag))
             .route("/api/upload", post(messages::upload))
             .route("/_files/{name}", get(messages::download))
@@ -150,7 +138,6 @@ impl Control for Gorgias {
         *lock(&self.inner.bucket) = Bucket::new(self.inner.rate);
     }
 
-
     fn error(&self, status: StatusCode, message: &str) -> Response {
         GorgiasError::new(status, message).into_response()
     }
@@ -176,23 +163,14 @@ impl Control for Gorgias {
                 data: Some(json!({ "retry_after": wait })),
             }
             .into_response();
-            r.headers_mut()
-                .insert("retry-after", HeaderValue::from(wait));
+            r.headers_mut().insert("retry-after", HeaderValue::from(wait));
             return Err(r);
         }
         let c = &self.inner.credentials;
         match presented(&parts.headers) {
-            Presented::Basic(email, key)
-                if email.eq_ignore_ascii_case(&c.email) && key == c.api_key =>
-            {
-                Ok(())
-            }
+            Presented::Basic(email, key) if email.eq_ignore_ascii_case(&c.email) && key == c.api_key => Ok(()),
             Presented::Bearer(t) if c.bearer_tokens.contains(&t) => Ok(()),
-            _ => Err(GorgiasError::new(
-                StatusCode::UNAUTHORIZED,
-                "API token invalid, expired or missing",
-            )
-            .into_response()),
+            _ => Err(GorgiasError::new(StatusCode::UNAUTHORIZED, "API token invalid, expired or missing").into_response()),
         }
     }
 
@@ -204,9 +182,7 @@ impl Control for Gorgias {
         // [U] §1.2 says `Retry-after` is on every response too; it is sent only with 429 here.
         let header = lock(&self.inner.bucket).header();
         if let Ok(v) = HeaderValue::from_str(&header) {
-            response
-                .headers_mut()
-                .insert("x-gorgias-account-api-call-limit", v);
+            response.headers_mut().insert("x-gorgias-account-api-call-limit", v);
         }
     }
 }
@@ -223,19 +199,11 @@ pub struct GorgiasError {
 
 impl GorgiasError {
     fn new(status: StatusCode, message: &str) -> Self {
-        Self {
-            status,
-            message: message.to_owned(),
-            data: None,
-        }
+        Self { status, message: message.to_owned(), data: None }
     }
 
     fn invalid(field: &str, message: &str) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            message: "Validation error".into(),
-            data: Some(json!({ field: [message] })),
-        }
+        Self { status: StatusCode::BAD_REQUEST, message: "Validation error".into(), data: Some(json!({ field: [message] })) }
     }
 
     fn not_found(what: &str) -> Self {
@@ -259,29 +227,19 @@ fn body(bytes: &[u8]) -> Result<Map<String, Value>, GorgiasError> {
 }
 
 fn parse_id(raw: &str, what: &str) -> Result<u64, GorgiasError> {
-    raw.trim_end_matches('/')
-        .parse()
-        .map_err(|_| GorgiasError::not_found(what))
+    raw.trim_end_matches('/').parse().map_err(|_| GorgiasError::not_found(what))
 }
 
 /// Cursor pagination (§1.3): `cursor`, `limit` (default 30, max 100) →
 /// `{data, object: "list", uri, meta: {prev_cursor, next_cursor}}`.
-fn page(
-    items: Vec<Value>,
-    uri: &str,
-    cursor: Option<&str>,
-    limit: Option<&str>,
-    max: usize,
-) -> Result<Value, GorgiasError> {
+fn page(items: Vec<Value>, uri: &str, cursor: Option<&str>, limit: Option<&str>, max: usize) -> Result<Value, GorgiasError> {
     let limit = match limit {
         None => 30,
         Some(l) => l
             .parse::<usize>()
             .ok()
             .filter(|l| (1..=max).contains(l))
-            .ok_or_else(|| {
-                GorgiasError::invalid("limit", &format!("Must be between 1 and {max}."))
-            })?,
+            .ok_or_else(|| GorgiasError::invalid("limit", &format!("Must be between 1 and {max}.")))?,
     };
     let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let start = match cursor {
@@ -298,9 +256,7 @@ fn page(
     let end = start + data.len();
     let next = (end < total).then(|| engine.encode(format!("o:{end}")));
     let prev = (start > 0).then(|| engine.encode(format!("o:{}", start.saturating_sub(limit))));
-    Ok(
-        json!({ "data": data, "object": "list", "uri": uri, "meta": { "prev_cursor": prev, "next_cursor": next } }),
-    )
+    Ok(json!({ "data": data, "object": "list", "uri": uri, "meta": { "prev_cursor": prev, "next_cursor": next } }))
 }
 
 impl EmulatorState for GorgiasState {

@@ -233,18 +233,8 @@ impl GorgiasState {
                 lastname: Some("Client".into()),
                 email: Some("chloe@acme.example".into()),
                 channels: vec![
-                    Channel {
-                        id: 1,
-                        kind: "phone".into(),
-                        address: "+33612345678".into(),
-                        preferred: true,
-                    },
-                    Channel {
-                        id: 2,
-                        kind: "email".into(),
-                        address: "chloe@acme.example".into(),
-                        preferred: false,
-                    },
+                    Channel { id: 1, kind: "phone".into(), address: "+33612345678".into(), preferred: true },
+                    Channel { id: 2, kind: "email".into(), address: "chloe@acme.example".into(), preferred: false },
                 ],
                 created_at: 1_700_000_000,
                 updated_at: 1_700_000_000,
@@ -307,11 +297,7 @@ impl GorgiasState {
 
     /// Tag JSON.
     pub fn tag_json(&self, t: &Tag) -> Value {
-        let usage = self
-            .tickets
-            .iter()
-            .filter(|x| x.tag_ids.contains(&t.id))
-            .count();
+        let usage = self.tickets.iter().filter(|x| x.tag_ids.contains(&t.id)).count();
         json!({ "id": t.id, "name": t.name, "description": t.description, "decoration": t.decoration, "usage": usage,
                 "uri": format!("/api/tags/{}/", t.id), "created_datetime": dt(1_700_000_000), "deleted_datetime": null })
     }
@@ -331,21 +317,17 @@ impl GorgiasState {
 
     /// Ticket JSON; `messages` includes the messages (single reads).
     pub fn ticket_json(&self, t: &Ticket, messages: bool) -> Value {
-        let customer = t.customer_id.and_then(|id| self.customers.iter().find(|c| c.id == id)).map(|c| {
-            json!({ "id": c.id, "email": c.email, "name": c.name, "firstname": c.firstname, "lastname": c.lastname })
-        });
+        let customer = t
+            .customer_id
+            .and_then(|id| self.customers.iter().find(|c| c.id == id))
+            .map(|c| json!({ "id": c.id, "email": c.email, "name": c.name, "firstname": c.firstname, "lastname": c.lastname }));
         let tags: Vec<Value> = t
             .tag_ids
             .iter()
             .filter_map(|id| self.tags.iter().find(|x| x.id == *id))
             .map(|x| json!({ "id": x.id, "name": x.name, "uri": format!("/api/tags/{}/", x.id), "decoration": x.decoration }))
             .collect();
-        let last_received = t
-            .messages
-            .iter()
-            .filter(|m| !m.from_agent)
-            .map(|m| m.created_at)
-            .max();
+        let last_received = t.messages.iter().filter(|m| !m.from_agent).map(|m| m.created_at).max();
         let mut v = json!({
             "id": t.id, "uri": format!("/api/tickets/{}/", t.id), "external_id": t.external_id,
             "status": t.status, "priority": t.priority, "spam": t.spam, "is_unread": t.is_unread,
@@ -362,11 +344,7 @@ impl GorgiasState {
             "messages_count": t.messages.len(),
         });
         if messages {
-            v["messages"] = t
-                .messages
-                .iter()
-                .map(|m| self.message_json(t.id, m))
-                .collect();
+            v["messages"] = t.messages.iter().map(|m| self.message_json(t.id, m)).collect();
         }
         v
     }

@@ -13,38 +13,17 @@ use crate::common::util::{iso8601, now_millis, now_secs, query_pairs};
 /// `POST /v2/oauth2/token` (client_credentials or refresh_token; JSON or form).
 pub async fn token(State(hs): State<HelpScout>, bytes: Bytes) -> Response {
     let params: Vec<(String, String)> = match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(m)) => m
-            .into_iter()
-            .map(|(k, v)| (k, v.as_str().map(str::to_owned).unwrap_or_default()))
-            .collect(),
+        Ok(Value::Object(m)) => m.into_iter().map(|(k, v)| (k, v.as_str().map(str::to_owned).unwrap_or_default())).collect(),
         _ => query_pairs(std::str::from_utf8(&bytes).ok()),
     };
-    let get = |k: &str| {
-        params
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
-    };
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or("");
     let c = hs.credentials();
     let grant = get("grant_type");
-    if !matches!(
-        grant,
-        "client_credentials" | "refresh_token" | "authorization_code"
-    ) {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({ "error": "unsupported_grant_type" })),
-        )
-            .into_response();
+    if !matches!(grant, "client_credentials" | "refresh_token" | "authorization_code") {
+        return (StatusCode::BAD_REQUEST, Json(json!({ "error": "unsupported_grant_type" }))).into_response();
     }
     if get("client_id") != c.client_id || get("client_secret") != c.client_secret {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(
-                json!({ "error": "invalid_client", "error_description": "Bad client credentials" }),
-            ),
-        )
+        return (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_client", "error_description": "Bad client credentials" })))
             .into_response();
     }
     let token = format!("hs-{:x}", now_millis());
@@ -52,10 +31,8 @@ pub async fn token(State(hs): State<HelpScout>, bytes: Bytes) -> Response {
     hs.update(|s| {
         let n = s.alloc();
         let token = format!("{token}-{n}");
-        s.issued_tokens
-            .push((token.clone(), now_secs() + expires_in));
-        let mut body =
-            json!({ "token_type": "bearer", "access_token": token, "expires_in": expires_in });
+        s.issued_tokens.push((token.clone(), now_secs() + expires_in));
+        let mut body = json!({ "token_type": "bearer", "access_token": token, "expires_in": expires_in });
         if grant != "client_credentials" {
             body["refresh_token"] = json!(format!("hs-refresh-{n}"));
         }
@@ -65,11 +42,7 @@ pub async fn token(State(hs): State<HelpScout>, bytes: Bytes) -> Response {
 
 pub async fn me(State(hs): State<HelpScout>) -> Result<Response, HsError> {
     let s = hs.state();
-    let u = s
-        .users
-        .iter()
-        .find(|u| u.id == s.me)
-        .ok_or_else(HsError::not_found)?;
+    let u = s.users.iter().find(|u| u.id == s.me).ok_or_else(HsError::not_found)?;
     Ok(hal(s.user_json(hs.base(), u)))
 }
 
@@ -88,76 +61,34 @@ pub async fn users(State(hs): State<HelpScout>, RawQuery(q): RawQuery) -> Respon
         .filter(|u| mailbox.is_none_or(|m| u.mailbox_ids.is_empty() || u.mailbox_ids.contains(&m)))
         .map(|u| s.user_json(hs.base(), u))
         .collect();
-    hal(hal_page(
-        hs.base(),
-        "/v2/users",
-        &pairs,
-        "users",
-        items,
-        page,
-        50,
-    ))
+    hal(hal_page(hs.base(), "/v2/users", &pairs, "users", items, page, 50))
 }
 
-pub async fn user(
-    State(hs): State<HelpScout>,
-    Path(id): Path<String>,
-) -> Result<Response, HsError> {
+pub async fn user(State(hs): State<HelpScout>, Path(id): Path<String>) -> Result<Response, HsError> {
     let id = parse_id(&id)?;
     let s = hs.state();
-    let u = s
-        .users
-        .iter()
-        .find(|u| u.id == id)
-        .ok_or_else(HsError::not_found)?;
+    let u = s.users.iter().find(|u| u.id == id).ok_or_else(HsError::not_found)?;
     Ok(hal(s.user_json(hs.base(), u)))
 }
 
 pub async fn mailboxes(State(hs): State<HelpScout>, RawQuery(q): RawQuery) -> Response {
     let pairs = query_pairs(q.as_deref());
-    let page = pairs
-        .iter()
-        .find(|(k, _)| k == "page")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(1);
+    let page = pairs.iter().find(|(k, _)| k == "page").and_then(|(_, v)| v.parse().ok()).unwrap_or(1);
     let s = hs.state();
-    let items = s
-        .mailboxes
-        .iter()
-        .map(|m| s.mailbox_json(hs.base(), m))
-        .collect();
-    hal(hal_page(
-        hs.base(),
-        "/v2/mailboxes",
-        &pairs,
-        "mailboxes",
-        items,
-        page,
-        50,
-    ))
+    let items = s.mailboxes.iter().map(|m| s.mailbox_json(hs.base(), m)).collect();
+    hal(hal_page(hs.base(), "/v2/mailboxes", &pairs, "mailboxes", items, page, 50))
 }
 
-pub async fn mailbox(
-    State(hs): State<HelpScout>,
-    Path(id): Path<String>,
-) -> Result<Response, HsError> {
+pub async fn mailbox(State(hs): State<HelpScout>, Path(id): Path<String>) -> Result<Response, HsError> {
     let id = parse_id(&id)?;
     let s = hs.state();
-    let m = s
-        .mailboxes
-        .iter()
-        .find(|m| m.id == id)
-        .ok_or_else(HsError::not_found)?;
+    let m = s.mailboxes.iter().find(|m| m.id == id).ok_or_else(HsError::not_found)?;
     Ok(hal(s.mailbox_json(hs.base(), m)))
 }
 
 pub async fn tags(State(hs): State<HelpScout>, RawQuery(q): RawQuery) -> Response {
     let pairs = query_pairs(q.as_deref());
-    let page = pairs
-        .iter()
-        .find(|(k, _)| k == "page")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(1);
+    let page = pairs.iter().find(|(k, _)| k == "page").and_then(|(_, v)| v.parse().ok()).unwrap_or(1);
     let s = hs.state();
     let items = s
         .tags
@@ -168,13 +99,5 @@ pub async fn tags(State(hs): State<HelpScout>, RawQuery(q): RawQuery) -> Respons
                     "ticketCount": count, "createdAt": iso8601(1_700_000_000), "updatedAt": iso8601(1_700_000_000) })
         })
         .collect();
-    hal(hal_page(
-        hs.base(),
-        "/v2/tags",
-        &pairs,
-        "tags",
-        items,
-        page,
-        50,
-    ))
+    hal(hal_page(hs.base(), "/v2/tags", &pairs, "tags", items, page, 50))
 }

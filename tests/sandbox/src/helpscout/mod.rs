@@ -18,8 +18,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
-use crate::common::state::{EmulatorState, StateCell, StateControl};
 use crate::common::auth::{Presented, presented};
+use crate::common::state::{EmulatorState, StateCell, StateControl};
 use crate::common::util::{now_millis, now_secs, url_encode};
 use crate::common::{Control, Fault};
 pub use model::{HelpScoutSeed, HelpScoutState};
@@ -65,13 +65,7 @@ impl HelpScout {
     /// Builds the emulator and its router.
     pub fn new(base: &str, credentials: HelpScoutCredentials) -> (Self, Router) {
         let initial = HelpScoutState::demo();
-        let api = Self {
-            inner: Arc::new(Inner {
-                state: StateCell::new(initial),
-                credentials,
-                base: base.to_owned(),
-            }),
-        };
+        let api = Self { inner: Arc::new(Inner { state: StateCell::new(initial), credentials, base: base.to_owned() }) };
         let router = Router::new()
             .route("/v2/oauth2/token", post(directory::token))
             .route("/v2/users/me", get(directory::me))
@@ -81,26 +75,11 @@ impl HelpScout {
             .route("/v2/mailboxes/{id}", get(directory::mailbox))
             .route("/v2/tags", get(directory::tags))
             .route("/v3/customers/search", get(customers::search_v3))
-            .route(
-                "/v2/customers",
-                get(customers::list_v2).post(customers::create),
-            )
-            .route(
-                "/v2/customers/{id}",
-                get(customers::get).delete(customers::delete),
-            )
-            .route(
-                "/v2/conversations",
-                get(conversations::list).post(conversations::create),
-            )
-            .route(
-                "/v2/conversations/{id}",
-                get(conversations::get).patch(conversations::patch),
-            )
-            .route(
-                "/v2/conversations/{id}/tags",
-                axum::routing::put(conversations::replace_tags),
-            )
+            .route("/v2/customers", get(customers::list_v2).post(customers::create))
+            .route("/v2/customers/{id}", get(customers::get).delete(customers::delete))
+            .route("/v2/conversations", get(conversations::list).post(conversations::create))
+            .route("/v2/conversations/{id}", get(conversations::get).patch(conversations::patch))
+            .route("/v2/conversations/{id}/tags", axum::routing::put(conversations::replace_tags))
             .route("/v2/conversations/{id}/threads", get(threads::list))
             .route("/v2/conversations/{id}/{kind}", post(threads::create))
             .fallback(|| async { HsError::not_found() })
@@ -148,16 +127,10 @@ impl Control for HelpScout {
         &self.inner.state
     }
 
-
-
     fn error(&self, status: StatusCode, message: &str) -> Response {
         if status == StatusCode::TOO_MANY_REQUESTS {
             // §2.3: 429 body seen in the SDK fixtures.
-            return (
-                status,
-                Json(json!({ "message": "API rate limit exceeded" })),
-            )
-                .into_response();
+            return (status, Json(json!({ "message": "API rate limit exceeded" }))).into_response();
         }
         HsError::new(status, message).into_response()
     }
@@ -187,26 +160,17 @@ impl Control for HelpScout {
         let token = match presented(&parts.headers) {
             Presented::Bearer(t) => t,
             _ => {
-                return Err(
-                    HsError::new(StatusCode::UNAUTHORIZED, "Authentication required")
-                        .into_response(),
-                );
+                return Err(HsError::new(StatusCode::UNAUTHORIZED, "Authentication required").into_response());
             }
         };
         let s = self.inner.state.lock();
         let valid = !s.expired_tokens.contains(&token)
-            && (self.inner.credentials.tokens.contains(&token)
-                || s.issued_tokens
-                    .iter()
-                    .any(|(t, exp)| *t == token && *exp > now_secs()));
+            && (self.inner.credentials.tokens.contains(&token) || s.issued_tokens.iter().any(|(t, exp)| *t == token && *exp > now_secs()));
         if valid {
             Ok(())
         } else {
             // [U] §2.2/§2.4: the 401 body of an expired token is not documented; a vnd.error message is used.
-            Err(
-                HsError::new(StatusCode::UNAUTHORIZED, "Invalid or expired access token")
-                    .into_response(),
-            )
+            Err(HsError::new(StatusCode::UNAUTHORIZED, "Invalid or expired access token").into_response())
         }
     }
 }
@@ -222,11 +186,7 @@ pub struct HsError {
 
 impl HsError {
     fn new(status: StatusCode, message: &str) -> Self {
-        Self {
-            status,
-            message: message.to_owned(),
-            errors: Vec::new(),
-        }
+        Self { status, message: message.to_owned(), errors: Vec::new() }
     }
 
     fn not_found() -> Self {
@@ -260,10 +220,7 @@ impl IntoResponse for HsError {
             body["_embedded"] = json!({ "errors": errors });
         }
         let mut r = (self.status, Json(body)).into_response();
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/vnd.error+json"),
-        );
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.error+json"));
         r
     }
 }
@@ -281,37 +238,19 @@ fn created(location: String, id: u64) -> Response {
 /// A HAL JSON response.
 fn hal(body: Value) -> Response {
     let mut r = Json(body).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/hal+json"),
-    );
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/hal+json"));
     r
 }
 
 /// One page of a HAL collection (§2.4): `_embedded.{key}`, `page`, `_links`.
-fn hal_page(
-    base: &str,
-    path: &str,
-    query: &[(String, String)],
-    key: &str,
-    items: Vec<Value>,
-    page: usize,
-    size: usize,
-) -> Value {
+fn hal_page(base: &str, path: &str, query: &[(String, String)], key: &str, items: Vec<Value>, page: usize, size: usize) -> Value {
     let total = items.len();
     let total_pages = total.div_ceil(size).max(1);
     let page = page.max(1);
-    let slice: Vec<Value> = items
-        .into_iter()
-        .skip((page - 1) * size)
-        .take(size)
-        .collect();
+    let slice: Vec<Value> = items.into_iter().skip((page - 1) * size).take(size).collect();
     let link = |n: usize| {
-        let mut q: Vec<String> = query
-            .iter()
-            .filter(|(k, _)| k != "page")
-            .map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v)))
-            .collect();
+        let mut q: Vec<String> =
+            query.iter().filter(|(k, _)| k != "page").map(|(k, v)| format!("{}={}", url_encode(k), url_encode(v))).collect();
         q.push(format!("page={n}"));
         json!({ "href": format!("{base}{path}?{}", q.join("&")) })
     };
@@ -319,10 +258,7 @@ fn hal_page(
     links.insert("self".into(), link(page));
     links.insert("first".into(), link(1));
     links.insert("last".into(), link(total_pages));
-    links.insert(
-        "page".into(),
-        json!({ "href": format!("{base}{path}{{?page}}"), "templated": true }),
-    );
+    links.insert("page".into(), json!({ "href": format!("{base}{path}{{?page}}"), "templated": true }));
     if page < total_pages {
         links.insert("next".into(), link(page + 1));
     }

@@ -193,24 +193,10 @@ pub struct HelpScoutSeed {
 impl HelpScoutState {
     /// Starting state: two mailboxes, two users, one customer.
     pub fn demo() -> Self {
-        let mut s = Self {
-            me: 95511,
-            next_id: 700_000,
-            ..Self::default()
-        };
+        let mut s = Self { me: 95511, next_id: 700_000, ..Self::default() };
         s.mailboxes = vec![
-            Mailbox {
-                id: 30411,
-                name: "Support".into(),
-                slug: "support".into(),
-                email: "support@sandbox.test".into(),
-            },
-            Mailbox {
-                id: 30412,
-                name: "Sales".into(),
-                slug: "sales".into(),
-                email: "sales@sandbox.test".into(),
-            },
+            Mailbox { id: 30411, name: "Support".into(), slug: "support".into(), email: "support@sandbox.test".into() },
+            Mailbox { id: 30412, name: "Sales".into(), slug: "sales".into(), email: "sales@sandbox.test".into() },
         ];
         s.users = vec![
             User {
@@ -235,16 +221,8 @@ impl HelpScoutState {
             first_name: Some("Chloé".into()),
             last_name: Some("Client".into()),
             organization: Some("ACME".into()),
-            phones: vec![Entry {
-                id: 1,
-                kind: "mobile".into(),
-                value: "+33612345678".into(),
-            }],
-            emails: vec![Entry {
-                id: 2,
-                kind: "work".into(),
-                value: "chloe@acme.example".into(),
-            }],
+            phones: vec![Entry { id: 1, kind: "mobile".into(), value: "+33612345678".into() }],
+            emails: vec![Entry { id: 2, kind: "work".into(), value: "chloe@acme.example".into() }],
             created_at: 1_700_000_000,
             updated_at: 1_700_000_000,
             ..Customer::default()

@@ -48,11 +48,7 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
             }
             '"' => {
                 let start = i + 1;
-                let end = chars[start..]
-                    .iter()
-                    .position(|c| *c == '"')
-                    .ok_or("unterminated quote")?
-                    + start;
+                let end = chars[start..].iter().position(|c| *c == '"').ok_or("unterminated quote")? + start;
                 out.push(Tok::Quoted(chars[start..end].iter().collect()));
                 i = end + 1;
             }
@@ -104,9 +100,7 @@ impl Parser {
                     self.pos += 1;
                     left = Query::And(Box::new(left), Box::new(self.unary()?));
                 }
-                Some(Tok::Open | Tok::Word(_) | Tok::Not) => {
-                    left = Query::And(Box::new(left), Box::new(self.unary()?))
-                }
+                Some(Tok::Open | Tok::Word(_) | Tok::Not) => left = Query::And(Box::new(left), Box::new(self.unary()?)),
                 _ => return Ok(left),
             }
         }
@@ -151,10 +145,7 @@ impl Parser {
 
 /// Parses a query string; `Err` carries a message for a 400.
 pub fn parse(s: &str) -> Result<Query, String> {
-    let mut p = Parser {
-        toks: lex(s)?,
-        pos: 0,
-    };
+    let mut p = Parser { toks: lex(s)?, pos: 0 };
     let q = p.or()?;
     if p.pos < p.toks.len() {
         return Err("trailing input in query".into());
@@ -186,20 +177,10 @@ mod tests {
 
     #[test]
     fn parses_documented_examples() {
-        let q = parse(r#"phone:"+15555550123" OR background:"VIP""#)
-            .unwrap_or(Query::Not(Box::new(Query::Term(String::new(), vec![]))));
+        let q = parse(r#"phone:"+15555550123" OR background:"VIP""#).unwrap_or(Query::Not(Box::new(Query::Term(String::new(), vec![]))));
         assert!(matches!(q, Query::Or(_, _)));
-        assert_eq!(
-            parse("(customerIds:123)"),
-            Ok(Query::Term("customerIds".into(), vec!["123".into()]))
-        );
-        assert_eq!(
-            parse(r#"email:("a@x.com" OR "b@x.com")"#),
-            Ok(Query::Term(
-                "email".into(),
-                vec!["a@x.com".into(), "b@x.com".into()]
-            ))
-        );
+        assert_eq!(parse("(customerIds:123)"), Ok(Query::Term("customerIds".into(), vec!["123".into()])));
+        assert_eq!(parse(r#"email:("a@x.com" OR "b@x.com")"#), Ok(Query::Term("email".into(), vec!["a@x.com".into(), "b@x.com".into()])));
         assert!(parse("phone:").is_err());
     }
 }

@@ -21,8 +21,8 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use crate::common::Control;
-use crate::common::state::{EmulatorState, StateCell, StateControl};
 use crate::common::auth::{Presented, presented};
+use crate::common::state::{EmulatorState, StateCell, StateControl};
 use crate::common::util::now_millis;
 pub use actions::{ActionOutcome, Execution};
 pub use model::{HubSpotSeed, HubSpotState};
@@ -38,10 +38,7 @@ pub struct HubSpotCredentials {
 
 impl Default for HubSpotCredentials {
     fn default() -> Self {
-        Self {
-            tokens: vec!["sandbox-hubspot-token".into()],
-            client_secret: "sandbox-hubspot-client-secret".into(),
-        }
+        Self { tokens: vec!["sandbox-hubspot-token".into()], client_secret: "sandbox-hubspot-client-secret".into() }
     }
 }
 
@@ -61,50 +58,20 @@ impl HubSpot {
     /// Builds the emulator and its router.
     pub fn new(base: &str, credentials: HubSpotCredentials) -> (Self, Router) {
         let initial = HubSpotState::demo();
-        let api = Self {
-            inner: Arc::new(Inner {
-                state: StateCell::new(initial),
-                credentials,
-                base: base.to_owned(),
-            }),
-        };
+        let api = Self { inner: Arc::new(Inner { state: StateCell::new(initial), credentials, base: base.to_owned() }) };
         let router = Router::new()
-            .route(
-                "/crm/v3/objects/contacts",
-                get(contacts::list).post(contacts::create),
-            )
+            .route("/crm/v3/objects/contacts", get(contacts::list).post(contacts::create))
             .route("/crm/v3/objects/contacts/search", post(contacts::search))
-            .route(
-                "/crm/v3/objects/contacts/{id}",
-                get(contacts::get).patch(contacts::update),
-            )
+            .route("/crm/v3/objects/contacts/{id}", get(contacts::get).patch(contacts::update))
             .route("/crm/v3/owners", get(owners::list))
             .route("/crm/v3/owners/{id}", get(owners::get))
             .route("/settings/v3/users", get(owners::users))
             .route("/settings/v3/users/{id}", get(owners::user))
-            .route(
-                "/crm/v3/objects/communications",
-                post(communications::create),
-            )
-            .route(
-                "/crm/v3/objects/communications/{id}",
-                get(communications::get),
-            )
-            .route(
-                "/automation/v4/actions/callbacks/complete",
-                post(actions::complete_batch),
-            )
-            .route(
-                "/automation/v4/actions/callbacks/{id}/complete",
-                post(actions::complete),
-            )
-            .fallback(|| async {
-                HsErr::new(
-                    StatusCode::NOT_FOUND,
-                    "OBJECT_NOT_FOUND",
-                    "Resource not found",
-                )
-            })
+            .route("/crm/v3/objects/communications", post(communications::create))
+            .route("/crm/v3/objects/communications/{id}", get(communications::get))
+            .route("/automation/v4/actions/callbacks/complete", post(actions::complete_batch))
+            .route("/automation/v4/actions/callbacks/{id}/complete", post(actions::complete))
+            .fallback(|| async { HsErr::new(StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND", "Resource not found") })
             .with_state(api.clone());
         (api, router)
     }
@@ -139,8 +106,6 @@ impl Control for HubSpot {
         &self.inner.state
     }
 
-
-
     fn error(&self, status: StatusCode, message: &str) -> Response {
         if status == StatusCode::TOO_MANY_REQUESTS {
             // §2.2: rate-limit body.
@@ -173,11 +138,7 @@ impl Control for HubSpot {
 
 fn correlation_id() -> String {
     let n = now_millis() as u64;
-    format!(
-        "{:08x}-0000-4000-8000-{:012x}",
-        n >> 16,
-        n & 0xffff_ffff_ffff
-    )
+    format!("{:08x}-0000-4000-8000-{:012x}", n >> 16, n & 0xffff_ffff_ffff)
 }
 
 /// A HubSpot error (spec `Error`: `category`, `correlationId`, `message` required).
@@ -191,29 +152,15 @@ pub struct HsErr {
 
 impl HsErr {
     fn new(status: StatusCode, category: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            category,
-            message: message.into(),
-            errors: Vec::new(),
-        }
+        Self { status, category, message: message.into(), errors: Vec::new() }
     }
 
     fn validation(message: impl Into<String>, detail: Value) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            category: "VALIDATION_ERROR",
-            message: message.into(),
-            errors: vec![detail],
-        }
+        Self { status: StatusCode::BAD_REQUEST, category: "VALIDATION_ERROR", message: message.into(), errors: vec![detail] }
     }
 
     fn not_found(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "OBJECT_NOT_FOUND",
-            format!("{what} not found"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "OBJECT_NOT_FOUND", format!("{what} not found"))
     }
 }
 
@@ -228,8 +175,7 @@ impl IntoResponse for HsErr {
 }
 
 fn body(bytes: &[u8]) -> Result<Map<String, Value>, HsErr> {
-    crate::common::util::json_object(bytes)
-        .map_err(|m| HsErr::new(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", m))
+    crate::common::util::json_object(bytes).map_err(|m| HsErr::new(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", m))
 }
 
 /// `limit` and `after` paging (§2.3): `paging.next.{after, link}` while more remain.

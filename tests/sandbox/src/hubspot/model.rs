@@ -149,26 +149,13 @@ const STANDARD_CONTACT_PROPERTIES: &[&str] = &[
 impl HubSpotState {
     /// Starting state: two owners, one contact, a deal, a ticket, a company.
     pub fn demo() -> Self {
-        let mut s = Self {
-            portal_id: 1_234_567,
-            next_id: 9000,
-            ..Self::default()
-        };
-        s.contact_properties = STANDARD_CONTACT_PROPERTIES
-            .iter()
-            .map(|p| (*p).to_owned())
-            .collect();
+        let mut s = Self { portal_id: 1_234_567, next_id: 9000, ..Self::default() };
+        s.contact_properties = STANDARD_CONTACT_PROPERTIES.iter().map(|p| (*p).to_owned()).collect();
         // [U] gorgias-hubspot-api.md §2.7: no standard SMS opt-out property exists; `sms_opt_out` is
         // pre-defined as the agreed custom property.
         s.contact_properties.push("sms_opt_out".into());
         s.owners = vec![
-            Owner {
-                id: "801".into(),
-                email: "ada@example.com".into(),
-                first_name: "Ada".into(),
-                last_name: "Agent".into(),
-                user_id: 7001,
-            },
+            Owner { id: "801".into(), email: "ada@example.com".into(), first_name: "Ada".into(), last_name: "Agent".into(), user_id: 7001 },
             Owner {
                 id: "802".into(),
                 email: "bob@example.com".into(),
@@ -186,10 +173,7 @@ impl HubSpotState {
         ];
         s.contacts = vec![Record {
             id: "901".into(),
-            properties: props
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
+            properties: props.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
             created_at: 1_700_000_000_000,
             updated_at: 1_700_000_000_000,
         }];
@@ -232,17 +216,8 @@ impl HubSpotState {
     /// A record as the CRM API shows it, with the chosen properties.
     pub fn record_json(r: &Record, props: Option<&[String]>, defaults: &[&str]) -> Value {
         let mut properties = serde_json::Map::new();
-        let wanted: Vec<String> = props
-            .map(<[String]>::to_vec)
-            .unwrap_or_else(|| defaults.iter().map(|d| (*d).to_owned()).collect());
-        for k in wanted.iter().chain(
-            [
-                "hs_object_id".to_owned(),
-                "createdate".to_owned(),
-                "lastmodifieddate".to_owned(),
-            ]
-            .iter(),
-        ) {
+        let wanted: Vec<String> = props.map(<[String]>::to_vec).unwrap_or_else(|| defaults.iter().map(|d| (*d).to_owned()).collect());
+        for k in wanted.iter().chain(["hs_object_id".to_owned(), "createdate".to_owned(), "lastmodifieddate".to_owned()].iter()) {
             let v = match k.as_str() {
                 "hs_object_id" => Some(r.id.clone()),
                 "createdate" => Some(iso_ms(r.created_at)),

@@ -15,11 +15,7 @@ use crate::common::util::{now_secs, query_pairs, str_field};
 type Result<T> = std::result::Result<T, IntercomError>;
 
 fn conversation_not_found() -> IntercomError {
-    IntercomError::new(
-        StatusCode::NOT_FOUND,
-        "conversation_not_found",
-        "Conversation not found",
-    )
+    IntercomError::new(StatusCode::NOT_FOUND, "conversation_not_found", "Conversation not found")
 }
 
 fn user_not_found() -> IntercomError {
@@ -35,44 +31,22 @@ fn missing(field: &str) -> IntercomError {
 }
 
 fn contact_author(c: &Contact) -> Author {
-    Author {
-        kind: c.role.clone(),
-        id: c.id.clone(),
-        name: c.name.clone(),
-        email: c.email.clone(),
-    }
+    Author { kind: c.role.clone(), id: c.id.clone(), name: c.name.clone(), email: c.email.clone() }
 }
 
 fn admin_author(s: &IntercomState, id: &str) -> Result<Author> {
-    let a = s
-        .admins
-        .iter()
-        .find(|a| a.id == id)
-        .ok_or_else(admin_not_found)?;
-    Ok(Author {
-        kind: "admin".into(),
-        id: a.id.clone(),
-        name: Some(a.name.clone()),
-        email: Some(a.email.clone()),
-    })
+    let a = s.admins.iter().find(|a| a.id == id).ok_or_else(admin_not_found)?;
+    Ok(Author { kind: "admin".into(), id: a.id.clone(), name: Some(a.name.clone()), email: Some(a.email.clone()) })
 }
 
 fn attachment_urls(map: &Map<String, Value>) -> Result<Vec<String>> {
     let urls: Vec<String> = map
         .get("attachment_urls")
         .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|u| u.as_str().map(str::to_owned))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|u| u.as_str().map(str::to_owned)).collect())
         .unwrap_or_default();
     if urls.len() > 10 {
-        return Err(IntercomError::bad(
-            "parameter_invalid",
-            "You can include up to 10 attachment URLs",
-        )
-        .field("attachment_urls"));
+        return Err(IntercomError::bad("parameter_invalid", "You can include up to 10 attachment URLs").field("attachment_urls"));
     }
     Ok(urls)
 }
@@ -80,35 +54,17 @@ fn attachment_urls(map: &Map<String, Value>) -> Result<Vec<String>> {
 /// `POST /conversations` — returns a `message`, not the conversation.
 pub async fn create(State(ic): State<Intercom>, bytes: Bytes) -> Result<Json<Value>> {
     let map = body(&bytes)?;
-    let from = map
-        .get("from")
-        .and_then(Value::as_object)
-        .ok_or_else(|| missing("from"))?;
+    let from = map.get("from").and_then(Value::as_object).ok_or_else(|| missing("from"))?;
     let kind = str_field(from, "type").ok_or_else(|| missing("from.type"))?;
     if !matches!(kind, "user" | "lead" | "contact") {
-        return Err(IntercomError::bad(
-            "parameter_invalid",
-            "from.type must be user, lead or contact",
-        )
-        .field("from.type"));
+        return Err(IntercomError::bad("parameter_invalid", "from.type must be user, lead or contact").field("from.type"));
     }
-    let contact_id = str_field(from, "id")
-        .ok_or_else(|| missing("from.id"))?
-        .to_owned();
-    let text = str_field(&map, "body")
-        .ok_or_else(|| missing("body"))?
-        .to_owned();
+    let contact_id = str_field(from, "id").ok_or_else(|| missing("from.id"))?.to_owned();
+    let text = str_field(&map, "body").ok_or_else(|| missing("body"))?.to_owned();
     let urls = attachment_urls(&map)?;
-    let created_at = map
-        .get("created_at")
-        .and_then(Value::as_i64)
-        .unwrap_or_else(now_secs);
+    let created_at = map.get("created_at").and_then(Value::as_i64).unwrap_or_else(now_secs);
     let (message_id, conversation_id) = ic.update(|s| {
-        let c = s
-            .contacts
-            .iter()
-            .find(|c| c.id == contact_id)
-            .ok_or_else(user_not_found)?;
+        let c = s.contacts.iter().find(|c| c.id == contact_id).ok_or_else(user_not_found)?;
         let author = contact_author(c);
         let (message_id, conversation_id) = (s.alloc(), s.alloc());
         s.conversations.push(Conversation {
@@ -140,22 +96,13 @@ pub async fn create(State(ic): State<Intercom>, bytes: Bytes) -> Result<Json<Val
 
 pub async fn get(State(ic): State<Intercom>, Path(id): Path<String>) -> Result<Json<Value>> {
     let s = ic.state();
-    let c = s
-        .conversations
-        .iter()
-        .find(|c| c.id == id)
-        .ok_or_else(conversation_not_found)?;
+    let c = s.conversations.iter().find(|c| c.id == id).ok_or_else(conversation_not_found)?;
     Ok(Json(s.conversation_json(c, true)))
 }
 
 fn newest_first(s: &IntercomState) -> Vec<&Conversation> {
     let mut all: Vec<&Conversation> = s.conversations.iter().collect();
-    all.sort_by_key(|c| {
-        (
-            std::cmp::Reverse(c.updated_at),
-            std::cmp::Reverse(c.id.parse::<u64>().unwrap_or(0)),
-        )
-    });
+    all.sort_by_key(|c| (std::cmp::Reverse(c.updated_at), std::cmp::Reverse(c.id.parse::<u64>().unwrap_or(0))));
     all
 }
 
@@ -163,19 +110,11 @@ fn newest_first(s: &IntercomState) -> Vec<&Conversation> {
 pub async fn list(State(ic): State<Intercom>, RawQuery(q): RawQuery) -> Json<Value> {
     let pairs = query_pairs(q.as_deref());
     let param = |n: &str| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-    let per_page = param("per_page")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20usize)
-        .clamp(1, 150);
+    let per_page = param("per_page").and_then(|v| v.parse().ok()).unwrap_or(20usize).clamp(1, 150);
     let s = ic.state();
-    let items = newest_first(&s)
-        .into_iter()
-        .map(|c| s.conversation_json(c, false))
-        .collect();
+    let items = newest_first(&s).into_iter().map(|c| s.conversation_json(c, false)).collect();
     let page = paginate(items, per_page, param("starting_after").as_deref());
-    Json(
-        json!({ "type": "conversation.list", "conversations": page.items, "total_count": page.total, "pages": page.pages }),
-    )
+    Json(json!({ "type": "conversation.list", "conversations": page.items, "total_count": page.total, "pages": page.pages }))
 }
 
 fn field(c: &Conversation, name: &str) -> Vec<Value> {
@@ -211,9 +150,7 @@ pub async fn search(State(ic): State<Intercom>, bytes: Bytes) -> Result<Json<Val
     }
     let (per_page, after) = body_paging(&map, 20, 150);
     let page = paginate(found, per_page, after.as_deref());
-    Ok(Json(
-        json!({ "type": "conversation.list", "conversations": page.items, "total_count": page.total, "pages": page.pages }),
-    ))
+    Ok(Json(json!({ "type": "conversation.list", "conversations": page.items, "total_count": page.total, "pages": page.pages })))
 }
 
 /// Finds the contact a contact-reply names (`intercom_user_id` | `email` | `user_id`).
@@ -221,20 +158,11 @@ fn reply_contact<'a>(s: &'a IntercomState, map: &Map<String, Value>) -> Result<&
     let found = if let Some(id) = str_field(map, "intercom_user_id") {
         s.contacts.iter().find(|c| c.id == id)
     } else if let Some(email) = str_field(map, "email") {
-        s.contacts.iter().find(|c| {
-            c.email
-                .as_deref()
-                .is_some_and(|e| e.eq_ignore_ascii_case(email))
-        })
+        s.contacts.iter().find(|c| c.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(email)))
     } else if let Some(ext) = str_field(map, "user_id") {
-        s.contacts
-            .iter()
-            .find(|c| c.external_id.as_deref() == Some(ext))
+        s.contacts.iter().find(|c| c.external_id.as_deref() == Some(ext))
     } else {
-        return Err(IntercomError::bad(
-            "parameter_not_found",
-            "One of intercom_user_id, email or user_id is required",
-        ));
+        return Err(IntercomError::bad("parameter_not_found", "One of intercom_user_id, email or user_id is required"));
     };
     found.ok_or_else(user_not_found)
 }
@@ -242,12 +170,7 @@ fn reply_contact<'a>(s: &'a IntercomState, map: &Map<String, Value>) -> Result<&
 fn conversation_index(s: &IntercomState, id: &str, contact: Option<&str>) -> Result<usize> {
     if id == "last" {
         // §1.7: `last` = the contact's most recent conversation.
-        let contact = contact.ok_or_else(|| {
-            IntercomError::bad(
-                "parameter_not_found",
-                "intercom_user_id is required with `last`",
-            )
-        })?;
+        let contact = contact.ok_or_else(|| IntercomError::bad("parameter_not_found", "intercom_user_id is required with `last`"))?;
         return s
             .conversations
             .iter()
@@ -257,66 +180,44 @@ fn conversation_index(s: &IntercomState, id: &str, contact: Option<&str>) -> Res
             .map(|(i, _)| i)
             .ok_or_else(conversation_not_found);
     }
-    s.conversations
-        .iter()
-        .position(|c| c.id == id)
-        .ok_or_else(conversation_not_found)
+    s.conversations.iter().position(|c| c.id == id).ok_or_else(conversation_not_found)
 }
 
 /// `POST /conversations/{id}/reply`.
-pub async fn reply(
-    State(ic): State<Intercom>,
-    Path(id): Path<String>,
-    bytes: Bytes,
-) -> Result<Json<Value>> {
+pub async fn reply(State(ic): State<Intercom>, Path(id): Path<String>, bytes: Bytes) -> Result<Json<Value>> {
     let map = body(&bytes)?;
     let kind = str_field(&map, "type").ok_or_else(|| missing("type"))?;
     let message_type = str_field(&map, "message_type").ok_or_else(|| missing("message_type"))?;
     let text = str_field(&map, "body").map(str::to_owned);
     let urls = attachment_urls(&map)?;
-    let now = map
-        .get("created_at")
-        .and_then(Value::as_i64)
-        .unwrap_or_else(now_secs);
+    let now = map.get("created_at").and_then(Value::as_i64).unwrap_or_else(now_secs);
     let conversation = ic.update(|s| {
         let (author, part_type, reopen) = match kind {
             "user" => {
                 if message_type != "comment" {
-                    return Err(IntercomError::bad(
-                        "parameter_invalid",
-                        "message_type must be comment",
-                    )
-                    .field("message_type"));
+                    return Err(IntercomError::bad("parameter_invalid", "message_type must be comment").field("message_type"));
                 }
                 let c = reply_contact(s, &map)?;
                 (contact_author(c), "comment", true)
             }
             "admin" => {
                 if !matches!(message_type, "comment" | "note" | "quick_reply") {
-                    return Err(IntercomError::bad(
-                        "parameter_invalid",
-                        "message_type must be comment, note or quick_reply",
-                    )
-                    .field("message_type"));
+                    return Err(
+                        IntercomError::bad("parameter_invalid", "message_type must be comment, note or quick_reply").field("message_type")
+                    );
                 }
                 let admin_id = id_string(&map, "admin_id").ok_or_else(|| missing("admin_id"))?;
                 (admin_author(s, &admin_id)?, message_type, false)
             }
             _ => {
-                return Err(
-                    IntercomError::bad("parameter_invalid", "type must be user or admin")
-                        .field("type"),
-                );
+                return Err(IntercomError::bad("parameter_invalid", "type must be user or admin").field("type"));
             }
         };
         if matches!(part_type, "comment" | "note") && text.as_deref().is_none_or(str::is_empty) {
             return Err(missing("body"));
         }
-        let contact_hint = if author.kind == "admin" {
-            str_field(&map, "intercom_user_id").map(str::to_owned)
-        } else {
-            Some(author.id.clone())
-        };
+        let contact_hint =
+            if author.kind == "admin" { str_field(&map, "intercom_user_id").map(str::to_owned) } else { Some(author.id.clone()) };
         let i = conversation_index(s, &id, contact_hint.as_deref())?;
         let part_id = s.alloc();
         let c = &mut s.conversations[i];
@@ -344,24 +245,14 @@ pub async fn reply(
 }
 
 /// `POST /conversations/{id}/parts`: `close`, `snoozed`, `open`, `assignment`.
-pub async fn manage(
-    State(ic): State<Intercom>,
-    Path(id): Path<String>,
-    bytes: Bytes,
-) -> Result<Json<Value>> {
+pub async fn manage(State(ic): State<Intercom>, Path(id): Path<String>, bytes: Bytes) -> Result<Json<Value>> {
     let map = body(&bytes)?;
-    let message_type = str_field(&map, "message_type")
-        .ok_or_else(|| missing("message_type"))?
-        .to_owned();
+    let message_type = str_field(&map, "message_type").ok_or_else(|| missing("message_type"))?.to_owned();
     let admin_id = id_string(&map, "admin_id").ok_or_else(|| missing("admin_id"))?;
     let now = now_secs();
     let conversation = ic.update(|s| {
         let author = admin_author(s, &admin_id)?;
-        let i = s
-            .conversations
-            .iter()
-            .position(|c| c.id == id)
-            .ok_or_else(conversation_not_found)?;
+        let i = s.conversations.iter().position(|c| c.id == id).ok_or_else(conversation_not_found)?;
         let mut assigned_to = None;
         let body = str_field(&map, "body").map(str::to_owned);
         match message_type.as_str() {
@@ -377,62 +268,41 @@ pub async fn manage(
                 s.conversations[i].snoozed_until = None;
             }
             "snoozed" => {
-                let until = map
-                    .get("snoozed_until")
-                    .and_then(Value::as_i64)
-                    .ok_or_else(|| missing("snoozed_until"))?;
+                let until = map.get("snoozed_until").and_then(Value::as_i64).ok_or_else(|| missing("snoozed_until"))?;
                 s.conversations[i].state = "snoozed".into();
                 s.conversations[i].snoozed_until = Some(until);
             }
             "assignment" => {
                 let kind = str_field(&map, "type").ok_or_else(|| missing("type"))?;
-                let assignee =
-                    id_string(&map, "assignee_id").ok_or_else(|| missing("assignee_id"))?;
+                let assignee = id_string(&map, "assignee_id").ok_or_else(|| missing("assignee_id"))?;
                 // §1.7: assignee_id "0" = unassigned.
                 let target = if assignee == "0" {
                     None
                 } else {
-                    Some(assignee.parse::<u64>().map_err(|_| {
-                        IntercomError::bad("parameter_invalid", "assignee_id must be an id")
-                    })?)
+                    Some(assignee.parse::<u64>().map_err(|_| IntercomError::bad("parameter_invalid", "assignee_id must be an id"))?)
                 };
                 match kind {
                     "admin" => {
                         if target.is_some() && !s.admins.iter().any(|a| a.id == assignee) {
-                            return Err(IntercomError::new(
-                                StatusCode::NOT_FOUND,
-                                "assignee_not_found",
-                                "Assignee not found",
-                            ));
+                            return Err(IntercomError::new(StatusCode::NOT_FOUND, "assignee_not_found", "Assignee not found"));
                         }
                         s.conversations[i].admin_assignee_id = target;
                     }
                     "team" => {
                         if target.is_some() && !s.teams.iter().any(|t| t.id == assignee) {
-                            return Err(IntercomError::new(
-                                StatusCode::NOT_FOUND,
-                                "team_not_found",
-                                "Team not found",
-                            ));
+                            return Err(IntercomError::new(StatusCode::NOT_FOUND, "team_not_found", "Team not found"));
                         }
                         s.conversations[i].team_assignee_id = target;
                     }
                     _ => {
-                        return Err(IntercomError::bad(
-                            "parameter_invalid",
-                            "type must be admin or team",
-                        )
-                        .field("type"));
+                        return Err(IntercomError::bad("parameter_invalid", "type must be admin or team").field("type"));
                     }
                 }
                 assigned_to = target.map(|t| json!({ "type": kind, "id": t.to_string() }));
             }
             _ => {
-                return Err(IntercomError::bad(
-                    "parameter_invalid",
-                    "message_type must be close, snoozed, open or assignment",
-                )
-                .field("message_type"));
+                return Err(IntercomError::bad("parameter_invalid", "message_type must be close, snoozed, open or assignment")
+                    .field("message_type"));
             }
         }
         let part_id = s.alloc();

@@ -12,15 +12,15 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::http::{HeaderValue, StatusCode};
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde_json::{Map, Value, json};
 
 use crate::common::Control;
-use crate::common::state::{EmulatorState, StateCell, StateControl};
 use crate::common::auth::{Presented, presented};
+use crate::common::state::{EmulatorState, StateCell, StateControl};
 pub use model::{IntercomSeed, IntercomState};
 
 /// `Intercom-Version` values accepted: the enum of the 2.16 description
@@ -28,8 +28,8 @@ pub use model::{IntercomSeed, IntercomState};
 // [U] intercom-helpscout-api.md §1.1: newer versions (2.17, `Preview`) exist on the docs site but are
 // rejected here like any value outside the 2.16 enum.
 pub const VERSIONS: &[&str] = &[
-    "1.0", "1.1", "1.2", "1.3", "1.4", "2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7",
-    "2.8", "2.9", "2.10", "2.11", "2.12", "2.13", "2.14", "2.15", "2.16",
+    "1.0", "1.1", "1.2", "1.3", "1.4", "2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10", "2.11", "2.12",
+    "2.13", "2.14", "2.15", "2.16",
 ];
 
 /// Credentials the Intercom emulator accepts.
@@ -41,9 +41,7 @@ pub struct IntercomCredentials {
 
 impl Default for IntercomCredentials {
     fn default() -> Self {
-        Self {
-            tokens: vec!["sandbox-intercom-token".into()],
-        }
+        Self { tokens: vec!["sandbox-intercom-token".into()] }
     }
 }
 
@@ -62,42 +60,24 @@ impl Intercom {
     /// Builds the emulator and its router.
     pub fn new(_base: &str, credentials: IntercomCredentials) -> (Self, Router) {
         let initial = IntercomState::demo();
-        let api = Self {
-            inner: Arc::new(Inner {
-                state: StateCell::new(initial),
-                credentials,
-            }),
-        };
+        let api = Self { inner: Arc::new(Inner { state: StateCell::new(initial), credentials }) };
         let router = Router::new()
             .route("/me", get(admins::me))
             .route("/admins", get(admins::list))
             .route("/admins/{id}", get(admins::get))
             .route("/contacts", get(contacts::list).post(contacts::create))
             .route("/contacts/search", post(contacts::search))
-            .route(
-                "/contacts/{id}",
-                get(contacts::get)
-                    .put(contacts::update)
-                    .delete(contacts::delete),
-            )
-            .route(
-                "/conversations",
-                get(conversations::list).post(conversations::create),
-            )
+            .route("/contacts/{id}", get(contacts::get).put(contacts::update).delete(contacts::delete))
+            .route("/conversations", get(conversations::list).post(conversations::create))
             .route("/conversations/search", post(conversations::search))
             .route("/conversations/{id}", get(conversations::get))
             .route("/conversations/{id}/reply", post(conversations::reply))
             .route("/conversations/{id}/parts", post(conversations::manage))
             .route("/conversations/{id}/tags", post(tags::tag_conversation))
-            .route(
-                "/conversations/{id}/tags/{tag_id}",
-                delete(tags::untag_conversation),
-            )
+            .route("/conversations/{id}/tags/{tag_id}", delete(tags::untag_conversation))
             .route("/tags", get(tags::list).post(tags::create))
             .route("/phone_call_redirects", post(admins::phone_call_redirect))
-            .fallback(|| async {
-                IntercomError::new(StatusCode::NOT_FOUND, "not_found", "Resource Not Found")
-            })
+            .fallback(|| async { IntercomError::new(StatusCode::NOT_FOUND, "not_found", "Resource Not Found") })
             .with_state(api.clone());
         (api, router)
     }
@@ -128,8 +108,6 @@ impl Control for Intercom {
         &self.inner.state
     }
 
-
-
     fn error(&self, status: StatusCode, message: &str) -> Response {
         let code = match status.as_u16() {
             429 => "rate_limit_exceeded",
@@ -150,10 +128,7 @@ impl Control for Intercom {
             return;
         }
         let headers = response.headers_mut();
-        let wait = headers
-            .remove("retry-after")
-            .and_then(|v| v.to_str().ok().and_then(|s| s.parse::<i64>().ok()))
-            .unwrap_or(10);
+        let wait = headers.remove("retry-after").and_then(|v| v.to_str().ok().and_then(|s| s.parse::<i64>().ok())).unwrap_or(10);
         let reset = crate::common::util::now_secs() + wait;
         headers.insert("x-ratelimit-limit", HeaderValue::from(10_000));
         headers.insert("x-ratelimit-remaining", HeaderValue::from(0));
@@ -165,12 +140,7 @@ impl Control for Intercom {
         match presented(&parts.headers) {
             Presented::Bearer(t) if self.inner.credentials.tokens.contains(&t) => {}
             _ => {
-                return Err(IntercomError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthorized",
-                    "Access Token Invalid",
-                )
-                .into_response());
+                return Err(IntercomError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Access Token Invalid").into_response());
             }
         }
         // intercom-helpscout-api.md §1.1: absent header = the app's default version; an unknown value
@@ -201,12 +171,7 @@ pub struct IntercomError {
 
 impl IntercomError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            field: None,
-        }
+        Self { status, code, message: message.into(), field: None }
     }
 
     fn bad(code: &'static str, message: impl Into<String>) -> Self {
@@ -226,11 +191,7 @@ impl IntoResponse for IntercomError {
             err["field"] = json!(f);
         }
         let request_id = format!("sbx-{:016x}", crate::common::util::now_millis());
-        (
-            self.status,
-            Json(json!({ "type": "error.list", "request_id": request_id, "errors": [err] })),
-        )
-            .into_response()
+        (self.status, Json(json!({ "type": "error.list", "request_id": request_id, "errors": [err] }))).into_response()
     }
 }
 

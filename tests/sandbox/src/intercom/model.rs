@@ -228,12 +228,7 @@ impl IntercomState {
     /// The starting state: a workspace, three admins, a team, one contact, two tags.
     pub fn demo() -> Self {
         let mut s = Self {
-            app: App {
-                id_code: "sbx1a2b3".into(),
-                name: "Sandbox Workspace".into(),
-                region: "US".into(),
-                timezone: "Europe/Paris".into(),
-            },
+            app: App { id_code: "sbx1a2b3".into(), name: "Sandbox Workspace".into(), region: "US".into(), timezone: "Europe/Paris".into() },
             me: "991001".into(),
             admins: Vec::new(),
             teams: Vec::new(),
@@ -258,11 +253,7 @@ impl IntercomState {
                 admin("991002", "Ada Agent", "ada@example.com"),
                 admin("991003", "Bob Builder", "bob@example.com"),
             ],
-            teams: vec![Team {
-                id: "881001".into(),
-                name: "Tier 1".into(),
-                admin_ids: vec![991002, 991003],
-            }],
+            teams: vec![Team { id: "881001".into(), name: "Tier 1".into(), admin_ids: vec![991002, 991003] }],
             contacts: vec![Contact {
                 id: "6650f0c2e4b0a1b2c3d4e5f6".into(),
                 role: "user".into(),
@@ -273,16 +264,7 @@ impl IntercomState {
                 updated_at: 1_700_000_000,
                 ..Contact::default()
             }],
-            tags: vec![
-                Tag {
-                    id: "771001".into(),
-                    name: "VIP".into(),
-                },
-                Tag {
-                    id: "771002".into(),
-                    name: "Call: missed".into(),
-                },
-            ],
+            tags: vec![Tag { id: "771001".into(), name: "VIP".into() }, Tag { id: "771002".into(), name: "Call: missed".into() }],
         });
         s
     }
@@ -343,12 +325,7 @@ impl IntercomState {
 
     /// `contact` schema.
     pub fn contact_json(&self, c: &Contact) -> Value {
-        let domain = c
-            .email
-            .as_deref()
-            .and_then(|e| e.split_once('@'))
-            .map(|(_, d)| d.to_owned())
-            .unwrap_or_default();
+        let domain = c.email.as_deref().and_then(|e| e.split_once('@')).map(|(_, d)| d.to_owned()).unwrap_or_default();
         json!({
             "type": "contact",
             "id": c.id,
@@ -419,25 +396,13 @@ impl IntercomState {
 
     /// `conversation` schema; `with_parts` adds `conversation_parts` (single reads).
     pub fn conversation_json(&self, c: &Conversation, with_parts: bool) -> Value {
-        let tags: Vec<Value> = c
-            .tags
-            .iter()
-            .filter_map(|a| {
-                self.tags
-                    .iter()
-                    .find(|t| t.id == a.id)
-                    .map(|t| self.tag_json(t, Some(a)))
-            })
-            .collect();
+        let tags: Vec<Value> =
+            c.tags.iter().filter_map(|a| self.tags.iter().find(|t| t.id == a.id).map(|t| self.tag_json(t, Some(a)))).collect();
         let contacts: Vec<Value> = c
             .contact_ids
             .iter()
             .map(|id| {
-                let ext = self
-                    .contacts
-                    .iter()
-                    .find(|x| &x.id == id)
-                    .and_then(|x| x.external_id.clone());
+                let ext = self.contacts.iter().find(|x| &x.id == id).and_then(|x| x.external_id.clone());
                 json!({ "type": "contact", "id": id, "external_id": ext })
             })
             .collect();
@@ -489,7 +454,8 @@ impl IntercomState {
         });
         if with_parts {
             let parts: Vec<Value> = c.parts.iter().map(Self::part_json).collect();
-            v["conversation_parts"] = json!({ "type": "conversation_part.list", "conversation_parts": parts, "total_count": c.parts.len() });
+            v["conversation_parts"] =
+                json!({ "type": "conversation_part.list", "conversation_parts": parts, "total_count": c.parts.len() });
         }
         v
     }

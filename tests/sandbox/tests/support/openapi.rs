@@ -55,30 +55,17 @@ impl Spec {
                 continue;
             };
             if ok && best.as_ref().is_none_or(|(p, _)| params < *p) {
-                best = Some((
-                    params,
-                    Operation {
-                        template: template.clone(),
-                        op,
-                    },
-                ));
+                best = Some((params, Operation { template: template.clone(), op }));
             }
         }
         best.map(|(_, o)| o)
     }
 
     pub fn validate(&self, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
-        let sibling_nullable = schema
-            .get("nullable")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
+        let sibling_nullable = schema.get("nullable").and_then(Value::as_bool).unwrap_or(false);
         let schema = self.resolve(schema);
         if value.is_null() {
-            let nullable = sibling_nullable
-                || schema
-                    .get("nullable")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
+            let nullable = sibling_nullable || schema.get("nullable").and_then(Value::as_bool).unwrap_or(false);
             let typed = schema.get("type").is_some() || schema.get("properties").is_some();
             if typed && !nullable {
                 errors.push(format!("{at}: null but not nullable"));
@@ -103,10 +90,7 @@ impl Spec {
                 if let Some(e) = best
                     && !e.is_empty()
                 {
-                    errors.push(format!(
-                        "{at}: matches no {key} branch (closest: {})",
-                        e.join("; ")
-                    ));
+                    errors.push(format!("{at}: matches no {key} branch (closest: {})", e.join("; ")));
                 }
             }
         }
@@ -132,18 +116,10 @@ impl Spec {
         }
         if let Some(s) = value.as_str() {
             let len = s.chars().count() as u64;
-            if schema
-                .get("minLength")
-                .and_then(Value::as_u64)
-                .is_some_and(|m| len < m)
-            {
+            if schema.get("minLength").and_then(Value::as_u64).is_some_and(|m| len < m) {
                 errors.push(format!("{at}: shorter than minLength"));
             }
-            if schema
-                .get("maxLength")
-                .and_then(Value::as_u64)
-                .is_some_and(|m| len > m)
-            {
+            if schema.get("maxLength").and_then(Value::as_u64).is_some_and(|m| len > m) {
                 errors.push(format!("{at}: longer than maxLength"));
             }
         }
@@ -164,11 +140,7 @@ impl Spec {
             }
         }
         if let Some(items) = value.as_array() {
-            if schema
-                .get("maxItems")
-                .and_then(Value::as_u64)
-                .is_some_and(|m| items.len() as u64 > m)
-            {
+            if schema.get("maxItems").and_then(Value::as_u64).is_some_and(|m| items.len() as u64 > m) {
                 errors.push(format!("{at}: more than maxItems"));
             }
             if let Some(s) = schema.get("items") {

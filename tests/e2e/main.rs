@@ -1,0 +1,19 @@
+//! End-to-end tests, one binary: the real `switchboard` binary (or the host
+//! library in-process), real plugins from `dist/plugins`, the sandbox
+//! emulators. One file per area, each a module here; run one area with
+//! `cargo test -p switchboard --test e2e pipeline::` (after `cargo xtask plugins`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod cli;
+mod crash_recovery;
+mod gorgias;
+mod helpscout;
+mod hot_reload;
+mod hubspot;
+mod intercom;
+mod pipeline;
+mod same_customer;
+mod sandboxing;
+mod simulate;
