@@ -45,17 +45,21 @@ const VARIANTS: &[(&str, usize)] = &[
 
 async fn run(crm: String) {
     for (label, keep_resident) in VARIANTS {
-        println!("\n== pool: {label}");
-        measure(&crm, *keep_resident).await;
+        println!("\n== pool: {label}; example plugin on contract 0.2.0");
+        measure(&crm, *keep_resident, plugin_dir("example")).await;
     }
+    // The same events to the example as built on contract 0.1.0 (kept as built in
+    // tests/fixtures), served through the adapter: what the old contract costs.
+    let fixture = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/contract-v0.1.0/example-v0-1");
+    println!("\n== pool: {}; example plugin built on contract 0.1.0 (adapter)", VARIANTS[1].0);
+    measure(&crm, VARIANTS[1].1, fixture).await;
 }
 
-async fn measure(crm: &str, keep_resident: usize) {
+async fn measure(crm: &str, keep_resident: usize, plugin: std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let config = Config::from_toml(&config_text(dir.path(), crm, true), "bench.toml".as_ref(), dir.path(), &|_| None).unwrap();
     let defaults = switchboard::app::runtime_for(&config).unwrap().options().clone();
     let runtime = switchboard::runtime::Runtime::new(switchboard::runtime::RuntimeOptions { keep_resident, ..defaults }).unwrap();
-    let plugin = plugin_dir("example");
     let mut manifest = Manifest::parse(&std::fs::read_to_string(plugin.join("plugin.toml")).unwrap()).unwrap();
     // The manifest's budget (50 requests/s) would pace the HTTP case; measure the host, not the budget.
     manifest.http.rate_limits.clear();
