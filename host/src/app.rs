@@ -49,7 +49,8 @@ impl App {
         let store: Arc<dyn Store> = crate::store::open(&config.store).await?;
         let metrics = Arc::new(Metrics::new());
         let runtime = Arc::new(runtime_for(&config)?);
-        let registry = Arc::new(Registry::new(runtime.clone(), config.clone(), aircall_clients(&config)?));
+        let aircall = aircall_clients(&config)?;
+        let registry = Arc::new(Registry::new(runtime.clone(), config.clone(), aircall.clone()));
         for (folder, outcome) in registry.load_all().await {
             if let ReloadOutcome::Rejected(why) = outcome {
                 tracing::error!(folder = %folder.display(), %why, "plugin not loaded");
@@ -61,7 +62,17 @@ impl App {
             }
         }
         let watch = if config.plugins.watch { Some(registry.watch()?) } else { None };
-        let shared = Arc::new(Shared::new(config.network.clone(), config.limits.clone(), store.clone(), metrics.clone())?);
+        let secrets: Vec<_> = registry.list().iter().flat_map(|p| p.manifest.oauth_secrets()).collect();
+        let connections = crate::connections::Connections::open(&config, &secrets, store.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("connections: {e}"))?;
+        for client in aircall.values() {
+            client.use_connections(&connections);
+        }
+        connections.spawn_sweeper(Duration::from_secs(60));
+        let shared = Shared::new(config.network.clone(), config.limits.clone(), store.clone(), metrics.clone())?;
+        let _ = shared.connections.set(connections.clone());
+        let shared = Arc::new(shared);
         let runner = Arc::new(JobRunner {
             config: config.clone(),
             store: store.clone(),
@@ -79,7 +90,12 @@ impl App {
         dispatcher.enqueue(pending);
         spawn_housekeeping(store.clone(), dispatcher.clone(), config.clone());
 
-        let tokens = config.accounts.iter().map(|a| (a.id.clone(), <[u8; 32]>::from(Sha256::digest(a.webhook_token.as_bytes())))).collect();
+        let tokens = config
+            .accounts
+            .iter()
+            .filter(|a| !a.webhook_token.is_empty())
+            .map(|a| (a.id.clone(), <[u8; 32]>::from(Sha256::digest(a.webhook_token.as_bytes()))))
+            .collect();
         let filters = config.integrations.iter().map(|i| NumberFilter::new(&i.numbers)).collect();
         let state = AppState {
             config,
@@ -90,6 +106,7 @@ impl App {
             runtime,
             shared,
             tokens: Arc::new(tokens),
+            connections,
             filters: Arc::new(filters),
             call_parties: Arc::default(),
         };

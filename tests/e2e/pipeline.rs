@@ -137,7 +137,9 @@ async fn a_redelivered_webhook_runs_once() {
 async fn order_per_call_holds_under_concurrency_and_a_slow_call_of_another_customer_delays_no_other() {
     let crm = FakeCrm::start().await;
     crm.state.lock().unwrap().slow_subjects.insert("call:1000".into(), Duration::from_millis(1500));
-    let host = Arc::new(Host::start(&Host::config(&crm.url, "", 16), &["example"]).await);
+    // The slow call's notes take 1.5 s each; the deadline leaves room for a loaded machine.
+    let config = Host::config(&crm.url, "", 16).replace("job_timeout_ms = 3000", "job_timeout_ms = 20000");
+    let host = Arc::new(Host::start(&config, &["example"]).await);
     let events = ["call.created", "call.ringing_on_agent", "call.answered", "call.hungup", "call.ended"];
     let calls: Vec<u64> = (1000..1030).collect();
     // Each call's events are sent in order; calls are sent concurrently, each
@@ -174,6 +176,24 @@ async fn order_per_call_holds_under_concurrency_and_a_slow_call_of_another_custo
 }
 
 use std::sync::Arc;
+
+#[tokio::test]
+async fn a_write_whose_answer_was_lost_is_checked_not_repeated() {
+    let crm = FakeCrm::start().await;
+    crm.state.lock().unwrap().lose_next_answers = 1;
+    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+    host.post(&call_event("call.ended", 57, 1)).await;
+    // The first attempt's note is stored and never answered; the job runs out of
+    // time. The retry's note differs (it carries the attempt number), yet the
+    // journal reports the write ambiguous and the plugin finds the note.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count(&host.db(), "SELECT COUNT(*) FROM jobs WHERE state = 'done'") < 1 {
+        assert!(Instant::now() < deadline, "the job never finished; log:\n{}", host.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(crm.notes().len(), 1, "the lost write was repeated");
+    assert_eq!(crm.state.lock().unwrap().attempts.len(), 1, "one create, then a lookup");
+}
 
 #[tokio::test]
 async fn a_500_is_retried_and_logged_once() {

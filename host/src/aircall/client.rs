@@ -100,6 +100,9 @@ pub struct AircallClient {
     http: reqwest::Client,
     base: String,
     auth: Option<String>,
+    /// For `oauth` accounts: the connection whose token authenticates, and
+    /// the host's connections once opened.
+    connection: Option<(String, std::sync::OnceLock<std::sync::Arc<crate::connections::Connections>>)>,
     account: String,
     budget: Budget,
     limiters: RateLimiters,
@@ -172,6 +175,7 @@ impl AircallClient {
             http: crate::outbound::client(CheckedResolver::operator_chosen(), Some(Duration::from_secs(10)))?,
             base: account.api_base.trim_end_matches('/').to_string(),
             auth,
+            connection: account.oauth.then(|| (format!("account:{}", account.id), std::sync::OnceLock::new())),
             account: account.id.clone(),
             budget: Budget { requests: account.api_requests_per_minute, per: Duration::from_secs(60) },
             limiters: RateLimiters::default(),
@@ -179,15 +183,34 @@ impl AircallClient {
         })
     }
 
+    /// Gives an `oauth` account's client the host's connections.
+    pub fn use_connections(&self, connections: &std::sync::Arc<crate::connections::Connections>) {
+        if let Some((_, cell)) = &self.connection {
+            let _ = cell.set(connections.clone());
+        }
+    }
+
+    /// The `Authorization` value: the static credentials, or the account's
+    /// OAuth token (refreshed by the host when due).
+    async fn authorization(&self) -> Result<String, AircallError> {
+        if let Some((id, cell)) = &self.connection {
+            let connections = cell.get().ok_or_else(|| AircallError::Unavailable(format!("{id}: connections are not started")))?;
+            return match connections.access_token(id).await {
+                Ok(token) => Ok(format!("Bearer {token}")),
+                Err(crate::connections::ConnError::Unusable(m)) => Err(AircallError::Unauthorized { status: 401, message: m }),
+                Err(crate::connections::ConnError::Unavailable(m)) => Err(AircallError::Unavailable(m)),
+            };
+        }
+        self.auth.clone().ok_or_else(|| AircallError::NoCredentials(self.account.clone()))
+    }
+
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<(u16, Value), AircallError> {
-        let Some(auth) = &self.auth else {
-            return Err(AircallError::NoCredentials(self.account.clone()));
-        };
+        let auth = self.authorization().await?;
         self.limiters
             .take(&self.account, "aircall", Some(self.budget), || Duration::from_secs(2))
             .await
             .map_err(|wait| AircallError::RateLimited(wait.as_millis() as u64))?;
-        let mut req = self.http.request(method, format!("{}{path}", self.base)).header("authorization", auth);
+        let mut req = self.http.request(method, format!("{}{path}", self.base)).header("authorization", auth.as_str());
         if let Some(b) = body {
             req = req.json(&b);
         }

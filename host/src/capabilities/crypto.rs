@@ -17,8 +17,10 @@ impl JobCaps {
         let credential = self.integration.credentials.get(secret_name).ok_or_else(|| {
             CapabilityError::Denied(format!("no secret {secret_name:?} is configured for integration {:?}", self.integration.id))
         })?;
-        HmacSha256::new_from_slice(credential.value.as_bytes())
-            .map_err(|e| CapabilityError::Invalid(format!("secret {secret_name:?}: {e}")))
+        let value = credential
+            .static_value()
+            .ok_or_else(|| CapabilityError::Denied(format!("secret {secret_name:?} is an OAuth connection's token; it cannot sign")))?;
+        HmacSha256::new_from_slice(value.as_bytes()).map_err(|e| CapabilityError::Invalid(format!("secret {secret_name:?}: {e}")))
     }
 
     /// `crypto.hmac-sha256`

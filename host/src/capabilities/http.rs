@@ -184,7 +184,8 @@ impl Sender {
             builder = builder.header(name.as_str(), value.as_str());
         }
         if let Some(c) = &target.credential {
-            let (name, value) = auth_header(&c.scheme, &c.value);
+            let secret = c.value(&self.shared).await.map_err(|e| Done::NotDone(Err(e)))?;
+            let (name, value) = auth_header(&c.scheme, &secret);
             builder = builder.header(name, value);
         }
         if let Some(body) = req.body.clone() {

@@ -11,6 +11,12 @@
 //! outcomes are recorded: a 5xx, 429, 408, 401 or 403, or a transport error,
 //! means "not done" and the effect is performed again next time.
 //!
+//! A write that was sent and never answered stays ambiguous whatever the
+//! plugin asks for next: when a retry takes another path (its request differs,
+//! say because the body carries the attempt number) up to such a write, the
+//! first write it performs at or after that position is reported ambiguous instead, so the plugin's check runs
+//! and the lost write is never blindly repeated.
+//!
 //! The protocol is written once, in [`Journal::effect`] (and
 //! [`Journal::kv_effect`] for storage writes, which are recorded atomically
 //! with their journal entry): look up → replay / ambiguous / live → intent
@@ -72,6 +78,10 @@ pub struct Journal {
     next: u32,
     /// Effects replayed in this attempt.
     pub replayed: u32,
+    /// A write of an earlier attempt was sent and never answered at this
+    /// position, and this attempt took another path: the first write at or
+    /// after it is reported ambiguous.
+    owed_ambiguity: Option<u32>,
 }
 
 /// Hash what an effect asks for.
@@ -86,12 +96,19 @@ pub fn fingerprint(kind: &str, args: &impl Serialize) -> Vec<u8> {
 impl Journal {
     /// A journal that records nothing (plugin requests, benchmarks).
     pub fn disabled() -> Journal {
-        Journal { store: None, job_id: 0, previous: BTreeMap::new(), next: 0, replayed: 0 }
+        Journal { store: None, job_id: 0, previous: BTreeMap::new(), next: 0, replayed: 0, owed_ambiguity: None }
     }
 
     /// The journal of `job_id`, with what earlier attempts recorded.
     pub fn new(store: Arc<dyn Store>, job_id: i64, previous: Vec<JournalEntry>) -> Journal {
-        Journal { store: Some(store), job_id, previous: previous.into_iter().map(|e| (e.seq, e)).collect(), next: 0, replayed: 0 }
+        Journal {
+            store: Some(store),
+            job_id,
+            previous: previous.into_iter().map(|e| (e.seq, e)).collect(),
+            next: 0,
+            replayed: 0,
+            owed_ambiguity: None,
+        }
     }
 
     /// Whether effects are recorded.
@@ -127,6 +144,12 @@ impl Journal {
             Lookup::Replay(v) => return Effect::Final(v),
             Lookup::Ambiguous => return Effect::Ambiguous,
             Lookup::Live => {}
+        }
+        if write && self.owed_ambiguity.is_some_and(|at| self.next >= at) {
+            self.owed_ambiguity = None;
+            self.mark_ambiguous(fp).await;
+            self.next += 1;
+            return Effect::Ambiguous;
         }
         if let Err(refused) = admit.await {
             return Effect::NotFinal(refused);
@@ -184,8 +207,14 @@ impl Journal {
             return Lookup::Live;
         };
         if entry.fingerprint != fp {
-            // The retry took another path: what was recorded from here on no longer applies.
-            tracing::warn!(job = self.job_id, seq, "journal diverged; performing the remaining effects live");
+            // The retry took another path: what was recorded from here on no longer
+            // applies, except that a write sent and never answered may have happened.
+            let lost = self.previous.range(seq..).find(|(_, e)| unanswered(e)).map(|(s, _)| *s);
+            let unanswered = lost.is_some();
+            if lost.is_some() {
+                self.owed_ambiguity = lost;
+            }
+            tracing::warn!(job = self.job_id, seq, unanswered, "journal diverged; performing the remaining effects live");
             self.previous.retain(|s, _| *s < seq);
             if let Err(e) = store.journal_truncate(self.job_id, seq).await {
                 tracing::warn!(job = self.job_id, error = %e, "could not truncate journal");
@@ -210,17 +239,24 @@ impl Journal {
         // An intent with no outcome (or one already reported ambiguous): report it,
         // and remember that we did, so the next attempt says the same here.
         if !entry.done {
-            let write = JournalWrite {
-                job_id: self.job_id,
-                entry: JournalEntry { seq, fingerprint: fp.to_vec(), done: true, result: AMBIGUOUS.to_vec() },
-                kv: None,
-            };
-            if let Err(e) = store.journal_write(write).await {
-                tracing::warn!(job = self.job_id, error = %e, "could not record ambiguity");
-            }
+            self.mark_ambiguous(fp).await;
         }
         self.next += 1;
         Lookup::Ambiguous
+    }
+
+    /// Record that the current effect was reported ambiguous, so later attempts
+    /// report the same thing at the same place.
+    async fn mark_ambiguous(&self, fp: &[u8]) {
+        let Some(store) = &self.store else { return };
+        let write = JournalWrite {
+            job_id: self.job_id,
+            entry: JournalEntry { seq: self.next, fingerprint: fp.to_vec(), done: true, result: AMBIGUOUS.to_vec() },
+            kv: None,
+        };
+        if let Err(e) = store.journal_write(write).await {
+            tracing::warn!(job = self.job_id, error = %e, "could not record ambiguity");
+        }
     }
 
     /// Durably record that a write is about to be performed.
@@ -284,5 +320,89 @@ impl Journal {
         let verdict = store.journal_write(write).await.map_err(|e| e.to_string())?;
         self.next += 1;
         Ok(verdict)
+    }
+}
+
+/// A write sent (or reported ambiguous) and never answered.
+fn unanswered(entry: &JournalEntry) -> bool {
+    !entry.done || entry.result == AMBIGUOUS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{IngestOutcome, NewEvent, NewJob, SqliteStore};
+    use std::time::Duration;
+
+    /// A store holding one job, and that job's id.
+    async fn one_job() -> (Arc<dyn Store>, i64, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("store.db"), Duration::ZERO).unwrap());
+        let event = NewEvent {
+            account: "acme".into(),
+            event_name: "call.created".into(),
+            body: "{}".into(),
+            body_hash: [7; 32],
+            received_at_ms: 1,
+            not_dispatched: None,
+        };
+        let job = NewJob { integration: "notes".into(), ordering_key: "k".into() };
+        let IngestOutcome::Accepted { jobs, .. } = store.ingest(event, vec![job], 1_000).await.unwrap() else { panic!("not accepted") };
+        (store, jobs[0].id, dir)
+    }
+
+    /// One attempt: performs `writes` (fingerprints) in order, each answered or
+    /// lost as `answer` says, and returns what the journal said for each.
+    async fn attempt(store: &Arc<dyn Store>, job: i64, writes: &[(&str, bool)]) -> Vec<&'static str> {
+        let mut journal = Journal::new(store.clone(), job, store.journal(job).await.unwrap());
+        let mut said = Vec::new();
+        for (body, answer) in writes {
+            let fp = fingerprint("http", body);
+            let done = if *answer { Done::Final(1u8) } else { Done::Lost(()) };
+            said.push(match journal.effect(&fp, true, async { done }).await {
+                Effect::Final(_) => "final",
+                Effect::NotFinal(_) => "not final",
+                Effect::Ambiguous => "ambiguous",
+                Effect::IntentFailed(_) => "intent failed",
+            });
+        }
+        said
+    }
+
+    #[tokio::test]
+    async fn a_lost_answer_is_ambiguous_on_retry_even_when_the_request_changed() {
+        let (store, job, _dir) = one_job().await;
+        assert_eq!(attempt(&store, job, &[("note, attempt 1", false)]).await, ["not final"]);
+        // The retry's body carries its attempt number: another fingerprint, still ambiguous.
+        assert_eq!(attempt(&store, job, &[("note, attempt 2", true)]).await, ["ambiguous"]);
+        // And the attempt after that says the same at the same place.
+        assert_eq!(attempt(&store, job, &[("note, attempt 3", true)]).await, ["ambiguous"]);
+    }
+
+    #[tokio::test]
+    async fn a_retry_that_takes_another_path_owes_its_next_write_a_check() {
+        let (store, job, _dir) = one_job().await;
+        assert_eq!(attempt(&store, job, &[("create contact", true), ("create note", false)]).await, ["final", "not final"]);
+        // The first write diverges (the contact is created differently now): live,
+        // but the unanswered note beyond it makes the next write ambiguous.
+        assert_eq!(attempt(&store, job, &[("create contact v2", true), ("create note", true)]).await, ["final", "ambiguous"]);
+    }
+
+    #[tokio::test]
+    async fn answered_writes_replay_and_a_refused_write_is_performed_again() {
+        let (store, job, _dir) = one_job().await;
+        assert_eq!(attempt(&store, job, &[("a", true)]).await, ["final"]);
+        assert_eq!(attempt(&store, job, &[("a", true), ("b", true)]).await, ["final", "final"]);
+        let mut journal = Journal::new(store.clone(), job, store.journal(job).await.unwrap());
+        assert!(matches!(journal.effect(&fingerprint("http", &"a"), true, async { Done::<u8, ()>::Final(9) }).await, Effect::Final(1)));
+        assert_eq!(journal.replayed, 1, "the recorded answer is replayed, not performed again");
+        // A write answered "try again" leaves nothing behind: the next attempt performs it live.
+        let (store, job, _dir) = one_job().await;
+        let mut journal = Journal::new(store.clone(), job, vec![]);
+        assert!(matches!(
+            journal.effect(&fingerprint("http", &"c"), true, async { Done::<u8, ()>::NotDone(()) }).await,
+            Effect::NotFinal(())
+        ));
+        assert_eq!(attempt(&store, job, &[("c, changed", true)]).await, ["final"]);
     }
 }

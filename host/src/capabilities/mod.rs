@@ -11,6 +11,7 @@ mod telephony;
 
 use crate::aircall::client::AircallClient;
 use crate::config::{LimitsConfig, NetworkConfig};
+use crate::contract::bindings::CapabilityError;
 use crate::contract::bindings::SettingValue;
 use crate::contract::bindings::switchboard::plugin::log::Level;
 use crate::metrics::Metrics;
@@ -37,6 +38,9 @@ pub struct Shared {
     pub limiters: RateLimiters,
     /// Outbound requests by host and status, exported on `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// The host's OAuth connections, whose tokens credentials may name (set
+    /// once they are opened, after the plugins are loaded).
+    pub connections: std::sync::OnceLock<Arc<crate::connections::Connections>>,
 }
 
 impl Shared {
@@ -44,21 +48,63 @@ impl Shared {
     /// enforces `network`'s address policy, and fresh rate limiters.
     pub fn new(network: NetworkConfig, limits: LimitsConfig, store: Arc<dyn Store>, metrics: Arc<Metrics>) -> anyhow::Result<Shared> {
         let http = crate::outbound::client(CheckedResolver::from_config(&network), None)?;
-        Ok(Shared { http, network, limits, store, limiters: RateLimiters::default(), metrics })
+        Ok(Shared { http, network, limits, store, limiters: RateLimiters::default(), metrics, connections: Default::default() })
     }
 }
 
 /// A secret and how to attach it.
 #[derive(Clone)]
 pub struct Credential {
-    value: String,
+    source: CredentialSource,
     scheme: AuthScheme,
+}
+
+/// Where a credential's value comes from.
+#[derive(Clone)]
+enum CredentialSource {
+    /// A value from the configuration.
+    Static(String),
+    /// The access token of a host-kept connection, by id.
+    Connection(String),
 }
 
 impl Credential {
     /// `value` attached under `scheme`.
     pub fn new(value: String, scheme: AuthScheme) -> Credential {
-        Credential { value, scheme }
+        Credential { source: CredentialSource::Static(value), scheme }
+    }
+
+    /// The token of connection `id` (`integration:crm`), attached under `scheme`.
+    pub fn connection(id: String, scheme: AuthScheme) -> Credential {
+        Credential { source: CredentialSource::Connection(id), scheme }
+    }
+
+    /// The static value; `None` for a connection's token, which only the
+    /// host attaches (it cannot sign).
+    pub fn static_value(&self) -> Option<&str> {
+        match &self.source {
+            CredentialSource::Static(v) => Some(v),
+            CredentialSource::Connection(_) => None,
+        }
+    }
+
+    /// The value to attach now: a connection's token is refreshed first when
+    /// due. An unusable connection is `unauthorized` (the integration pauses
+    /// and its events wait); an unavailable token endpoint, `unavailable`.
+    pub async fn value(&self, shared: &Shared) -> Result<String, CapabilityError> {
+        match &self.source {
+            CredentialSource::Static(v) => Ok(v.clone()),
+            CredentialSource::Connection(id) => {
+                let connections = shared
+                    .connections
+                    .get()
+                    .ok_or_else(|| CapabilityError::Unavailable(format!("connection {id}: connections are not started")))?;
+                connections.access_token(id).await.map_err(|e| match e {
+                    crate::connections::ConnError::Unusable(m) => CapabilityError::Unauthorized(m),
+                    crate::connections::ConnError::Unavailable(m) => CapabilityError::Unavailable(m),
+                })
+            }
+        }
     }
 }
 

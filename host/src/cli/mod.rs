@@ -1,6 +1,7 @@
 //! The `switchboard` command line.
 
 mod admin;
+mod connections;
 mod phone;
 mod simulate;
 
@@ -64,6 +65,67 @@ pub enum Command {
     },
     /// Play scenario files into a host as Aircall webhooks (see scenarios/README.md).
     Simulate(simulate::SimulateArgs),
+    /// Connect an account or an integration's CRM by OAuth: prints the link to
+    /// open, and completes when the running host receives the callback.
+    Connect {
+        /// Configuration file.
+        #[arg(long, short, default_value = "switchboard.toml")]
+        config: PathBuf,
+        /// Account or integration id (`account:ID` / `integration:ID` when both exist).
+        id: String,
+        /// How long to wait for the callback, in seconds.
+        #[arg(long, default_value_t = 600)]
+        wait_seconds: u64,
+    },
+    /// OAuth connections: their state, expiry and last refresh.
+    Connections {
+        /// What to do.
+        #[command(subcommand)]
+        action: ConnectionsAction,
+    },
+    /// The master key that seals stored tokens.
+    Keys {
+        /// What to do.
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+/// `connections …`
+#[derive(Debug, Subcommand)]
+pub enum ConnectionsAction {
+    /// Every connection with its state, expiry, last refresh and the fix.
+    List {
+        /// Configuration file.
+        #[arg(long, short, default_value = "switchboard.toml")]
+        config: PathBuf,
+    },
+    /// Forget a connection's tokens; its integrations hold their events.
+    Revoke {
+        /// Configuration file.
+        #[arg(long, short, default_value = "switchboard.toml")]
+        config: PathBuf,
+        /// Connection (account or integration id).
+        id: String,
+    },
+}
+
+/// `keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// Write a new key file with one random key.
+    Generate {
+        /// The key file to create.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Add a key to `[connections] key_file` and re-seal every stored token
+    /// under it (safe while hosts run).
+    Rotate {
+        /// Configuration file.
+        #[arg(long, short, default_value = "switchboard.toml")]
+        config: PathBuf,
+    },
 }
 
 /// `plugins …`
@@ -143,5 +205,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Integrations { action } => admin::integrations(action).await,
         Command::Phone { action } => Ok(phone::run(action)),
         Command::Simulate(args) => simulate::run(args).await,
+        Command::Connect { config, id, wait_seconds } => {
+            connections::connect(&config, &id, std::time::Duration::from_secs(wait_seconds)).await
+        }
+        Command::Connections { action: ConnectionsAction::List { config } } => connections::list(&config).await,
+        Command::Connections { action: ConnectionsAction::Revoke { config, id } } => connections::revoke(&config, &id).await,
+        Command::Keys { action: KeysAction::Generate { file } } => connections::generate(&file),
+        Command::Keys { action: KeysAction::Rotate { config } } => connections::rotate(&config).await,
     }
 }

@@ -31,6 +31,13 @@ pub struct Config {
     /// Configured plugin instances.
     #[serde(default)]
     pub integrations: Vec<IntegrationConfig>,
+    /// Connections the host owns: the master key and refresh policy.
+    #[serde(default)]
+    pub connections: ConnectionsConfig,
+    /// OAuth apps, by provider (`[oauth.hubspot]`): the client this host
+    /// presents to the vendor when an admin connects an account.
+    #[serde(default)]
+    pub oauth: BTreeMap<String, OAuthAppConfig>,
     /// The values taken from the environment, to keep them out of messages
     /// (see [`Config::redact`]).
     #[serde(skip)]
@@ -213,8 +220,15 @@ pub struct NetworkConfig {
 pub struct AccountConfig {
     /// Short id used by integrations.
     pub id: String,
-    /// The token Aircall puts in every webhook body.
+    /// The token Aircall puts in every webhook body. Not needed with `oauth`:
+    /// installing the app creates the webhook and keeps its token.
+    #[serde(default)]
     pub webhook_token: String,
+    /// The account is connected by installing this host's Aircall app
+    /// (`switchboard connect ACCOUNT`): its API token and webhook come from
+    /// the connection, not from `api_id` / `api_token`.
+    #[serde(default)]
+    pub oauth: bool,
     /// API id for Basic auth (with `api_token`), if the host calls Aircall's API.
     #[serde(default)]
     pub api_id: Option<String>,
@@ -284,9 +298,15 @@ pub struct IntegrationConfig {
     /// Settings, checked against the manifest's declarations.
     #[serde(default)]
     pub settings: BTreeMap<String, toml::Value>,
-    /// Secrets by the names the manifest declares.
+    /// Secrets by the names the manifest declares. A secret the manifest
+    /// ties to an OAuth provider and left out here comes from the integration's
+    /// connection (`switchboard connect ID`).
     #[serde(default)]
     pub secrets: BTreeMap<String, String>,
+    /// Values for the provider's URL templates when connecting
+    /// (`{ subdomain = "acme" }` for Gorgias, `{ region = "eu" }` for Intercom).
+    #[serde(default)]
+    pub connection: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for IntegrationConfig {
@@ -304,4 +324,57 @@ impl std::fmt::Debug for IntegrationConfig {
 
 fn yes() -> bool {
     true
+}
+
+/// `[connections]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConnectionsConfig {
+    /// File of master keys (`switchboard keys generate`); needed for key
+    /// rotation. Without it the key comes from `SWITCHBOARD_MASTER_KEY`.
+    pub key_file: Option<PathBuf>,
+    /// Refused refreshes in a row (network errors, 5xx) before a connection
+    /// needs re-authorisation; `invalid_grant` needs it at once.
+    pub max_refresh_failures: u32,
+    /// First wait after a failed refresh, in seconds (doubles each time).
+    pub refresh_backoff_seconds: u64,
+    /// A connection not refreshed for this long is refreshed by the sweep
+    /// (vendors revoke idle tokens), in hours.
+    pub idle_refresh_hours: u64,
+}
+
+impl Default for ConnectionsConfig {
+    fn default() -> Self {
+        ConnectionsConfig { key_file: None, max_refresh_failures: 5, refresh_backoff_seconds: 30, idle_refresh_hours: 24 }
+    }
+}
+
+/// `[oauth.PROVIDER]`: this host's OAuth app at one vendor.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthAppConfig {
+    /// The app's client id.
+    pub client_id: String,
+    /// The app's client secret (use `${VAR}`).
+    pub client_secret: String,
+    /// Replaces the provider's authorize URL template (the sandbox, a proxy).
+    #[serde(default)]
+    pub authorize_url: Option<String>,
+    /// Replaces the provider's token URL template.
+    #[serde(default)]
+    pub token_url: Option<String>,
+    /// Replaces the provider's scopes.
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for OAuthAppConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthAppConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("authorize_url", &self.authorize_url)
+            .field("token_url", &self.token_url)
+            .finish_non_exhaustive()
+    }
 }

@@ -47,6 +47,30 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         return Err(invalid("store.pool_size", "must be between 2 and 1000"));
     }
 
+    let providers = crate::providers::Providers::builtin();
+    for (name, app) in &config.oauth {
+        let key = format!("oauth.{name}");
+        if providers.get(name).is_none() {
+            return Err(invalid(key, format!("no OAuth provider named {name:?} (known: {})", providers.names().join(", "))));
+        }
+        if app.client_id.trim().is_empty() {
+            return Err(invalid(format!("{key}.client_id"), "is empty"));
+        }
+        if app.client_secret.trim().is_empty() {
+            return Err(invalid(format!("{key}.client_secret"), "is empty (is the environment variable it comes from set?)"));
+        }
+        for (field, url) in [("authorize_url", &app.authorize_url), ("token_url", &app.token_url)] {
+            if let Some(u) = url {
+                let templated = u.replace(['{', '}'], "");
+                if url::Url::parse(&templated).is_err() {
+                    return Err(invalid(format!("{key}.{field}"), format!("not a URL: {u:?}")));
+                }
+            }
+        }
+    }
+    if config.connections.max_refresh_failures == 0 {
+        return Err(invalid("connections.max_refresh_failures", "must be at least 1"));
+    }
     let mut accounts = HashSet::new();
     let mut tokens = HashSet::new();
     for (i, account) in config.accounts.iter().enumerate() {
@@ -57,10 +81,24 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         if !accounts.insert(account.id.as_str()) {
             return Err(invalid(format!("{key}.id"), format!("duplicate account id {:?}", account.id)));
         }
-        if account.webhook_token.len() < MIN_WEBHOOK_TOKEN_LEN {
+        if account.oauth && account.webhook_token.is_empty() {
+            // The install creates the webhook and keeps its token.
+        } else if account.webhook_token.len() < MIN_WEBHOOK_TOKEN_LEN {
             return Err(invalid(format!("{key}.webhook_token"), format!("must be at least {MIN_WEBHOOK_TOKEN_LEN} characters")));
         }
-        if !tokens.insert(account.webhook_token.as_str()) {
+        if account.oauth && (account.api_id.is_some() || account.api_token.is_some()) {
+            return Err(invalid(
+                format!("{key}.oauth"),
+                "an OAuth account takes its API token from the connection: remove api_id / api_token",
+            ));
+        }
+        if account.oauth && !config.oauth.contains_key("aircall") {
+            return Err(invalid(
+                format!("{key}.oauth"),
+                "needs the host's Aircall app: add [oauth.aircall] with client_id and client_secret",
+            ));
+        }
+        if !account.webhook_token.is_empty() && !tokens.insert(account.webhook_token.as_str()) {
             return Err(invalid(format!("{key}.webhook_token"), "two accounts share one webhook token"));
         }
         if url::Url::parse(&account.api_base).is_err() {

@@ -15,6 +15,7 @@
 //! [secrets.api]
 //! scheme = "bearer"            # or "basic" (value "user:password") or "header:X-Api-Key"
 //! # format = "email_colon_token"
+//! # provider = "hubspot"       # or an OAuth connection the host keeps (providers.toml)
 //!
 //! [settings.create_contacts]
 //! type = "boolean"
@@ -128,6 +129,14 @@ pub struct SecretDecl {
     /// The shape the value must have (a string format).
     #[serde(default)]
     pub format: Option<Format>,
+    /// The OAuth provider (`providers.toml`) that can supply it: an integration
+    /// that gives no static value gets the token of its connection
+    /// (`switchboard connect ID`).
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// Scopes to ask the provider for, instead of its defaults.
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
 }
 
 fn bearer() -> AuthScheme {
@@ -441,6 +450,21 @@ pub fn type_matches(kind: SettingType, value: &toml::Value) -> bool {
 }
 
 impl Manifest {
+    /// The secrets an OAuth connection can supply.
+    pub fn oauth_secrets(&self) -> Vec<crate::connections::OAuthSecret> {
+        self.secrets
+            .iter()
+            .filter_map(|(name, decl)| {
+                Some(crate::connections::OAuthSecret {
+                    plugin: self.name.clone(),
+                    secret: name.clone(),
+                    provider: decl.provider.clone()?,
+                    scopes: decl.scopes.clone(),
+                })
+            })
+            .collect()
+    }
+
     /// Parse and validate manifest text.
     pub fn parse(text: &str) -> Result<Manifest, String> {
         let mut m: Manifest = toml::from_str(text).map_err(|e| format!("plugin.toml: {e}"))?;
@@ -471,6 +495,17 @@ impl Manifest {
         let id_ok = |s: &str| !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !id_ok(&self.name) {
             return Err(format!("plugin.toml `name`: {:?} must be 1-64 letters, digits, '-' or '_'", self.name));
+        }
+        let providers = crate::providers::Providers::builtin();
+        for (name, decl) in &self.secrets {
+            if let Some(p) = &decl.provider {
+                if providers.get(p).is_none() {
+                    return Err(format!(
+                        "plugin.toml secrets.{name}.provider: no provider {p:?} (known: {})",
+                        providers.names().join(", ")
+                    ));
+                }
+            }
         }
         if self.version.trim().is_empty() {
             return Err("plugin.toml `version` is empty".into());
@@ -596,7 +631,7 @@ impl Manifest {
         for (name, decl) in &self.secrets {
             let secret_key = format!("{key}.secrets.{name}");
             let Some(value) = integration.secrets.get(name) else {
-                if decl.required {
+                if decl.required && decl.provider.is_none() {
                     let what = if decl.description.is_empty() { String::new() } else { format!(" ({})", decl.description) };
                     return Err(format!("{secret_key}: required by plugin {} and not set{what}", self.name));
                 }

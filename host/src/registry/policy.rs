@@ -6,6 +6,7 @@ use crate::aircall::client::AircallClient;
 use crate::capabilities::{Credential, IntegrationCtx, IntegrationParts};
 use crate::config::IntegrationConfig;
 use crate::contract::SettingValue;
+use crate::outbound::headers::AuthScheme;
 use crate::outbound::ratelimit::Budget;
 use crate::registry::manifest::Manifest;
 use std::collections::HashMap;
@@ -31,9 +32,14 @@ pub fn integration_at(
     let credentials: HashMap<String, Credential> = manifest
         .secrets
         .iter()
-        .filter_map(|(name, decl)| {
-            let value = config.secrets.get(name).filter(|v| !v.trim().is_empty())?;
-            Some((name.clone(), Credential::new(value.clone(), decl.scheme.clone())))
+        .filter_map(|(name, decl)| match config.secrets.get(name).filter(|v| !v.trim().is_empty()) {
+            Some(value) => Some((name.clone(), Credential::new(value.clone(), decl.scheme.clone()))),
+            // Not given: the token of the integration's connection, when the plugin names a provider.
+            // OAuth access tokens are bearer tokens, whatever scheme a static value uses.
+            None => decl
+                .provider
+                .as_ref()
+                .map(|_| (name.clone(), Credential::connection(format!("integration:{}", config.id), AuthScheme::Bearer))),
         })
         .collect();
     if let Some(u) = &checked.base_url {

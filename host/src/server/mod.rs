@@ -1,6 +1,7 @@
 //! The HTTP surface: webhooks in, CRM requests to plugins, health and metrics.
 
 pub mod conn;
+mod oauth;
 mod requests;
 pub mod webhook;
 
@@ -34,8 +35,10 @@ pub struct AppState {
     pub runtime: Arc<Runtime>,
     /// Capabilities' shared part.
     pub shared: Arc<Shared>,
-    /// `(account id, sha256(webhook token))`.
+    /// `(account id, sha256(webhook token))` of the configured tokens.
     pub tokens: Arc<Vec<(String, [u8; 32])>>,
+    /// OAuth connections (installed accounts' webhook tokens, the connect flow).
+    pub connections: Arc<crate::connections::Connections>,
     /// Number filter per integration, in configuration order.
     pub filters: Arc<Vec<NumberFilter>>,
     /// The lane of each recently seen call, for its later party-less events.
@@ -49,6 +52,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/webhooks/aircall", post(webhook::receive).layer(DefaultBodyLimit::max(max)))
         .route("/integrations/{id}/{*rest}", any(requests::handle).layer(DefaultBodyLimit::max(max)))
+        .route("/connect/{ticket}", get(oauth::start))
+        .route("/oauth/callback", get(oauth::callback))
+        .route("/aircall/install", get(oauth::aircall_install))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .layer(axum::middleware::from_fn(move |req, next| conn::body_deadline(body_timeout, req, next)))

@@ -49,6 +49,9 @@ pub fn account_for_token<'a>(accounts: &'a [(String, [u8; 32])], token: &str) ->
     found
 }
 
+/// Aircall's event when an admin uninstalls the app (aircall-api.md §3).
+const UNINSTALLED: &str = "integration.deleted";
+
 /// Handle one webhook.
 pub async fn receive(State(state): State<AppState>, body: Result<Bytes, BytesRejection>) -> Response {
     let started = Instant::now();
@@ -79,10 +82,14 @@ pub async fn receive(State(state): State<AppState>, body: Result<Bytes, BytesRej
     let Some(token) = obj.get("token").and_then(Value::as_str) else {
         return error(&state, "unauthorized", StatusCode::UNAUTHORIZED, "missing `token`".into());
     };
-    let Some(account) = account_for_token(&state.tokens, token) else {
-        return error(&state, "unauthorized", StatusCode::UNAUTHORIZED, "unknown webhook token".into());
+    let account = match account_for_token(&state.tokens, token) {
+        Some(a) => a.to_string(),
+        // Accounts connected by installing the app: the webhook the install created.
+        None => match state.connections.webhook_account(token).await {
+            Some(a) => a,
+            None => return error(&state, "unauthorized", StatusCode::UNAUTHORIZED, "unknown webhook token".into()),
+        },
     };
-    let account = account.to_string();
     match obj.get("event") {
         Some(Value::String(s)) if !s.is_empty() => {}
         Some(_) => {
@@ -98,6 +105,13 @@ pub async fn receive(State(state): State<AppState>, body: Result<Bytes, BytesRej
             return error(&state, "malformed", StatusCode::BAD_REQUEST, format!("not an Aircall webhook envelope: {e}"));
         }
     };
+    if envelope.event == UNINSTALLED {
+        // The admin uninstalled the app: the account is revoked and its
+        // integrations hold their events until it is installed again.
+        if let Err(e) = state.connections.aircall_uninstalled(&account).await {
+            tracing::warn!(%account, error = %e, "integration.deleted for an account not connected by OAuth");
+        }
+    }
     let (jobs, not_dispatched) = match ParsedEvent::parse(&envelope.event, &envelope.data) {
         Ok(Some(parsed)) => (state.fan_out(&account, &parsed), None),
         Ok(None) => (Vec::new(), Some(format!("unknown event {:?}", envelope.event))),

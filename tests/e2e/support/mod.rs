@@ -33,6 +33,8 @@ pub struct FakeState {
     pub fail_next: Vec<(u16, Option<String>)>,
     /// Delay creates whose subject matches.
     pub slow_subjects: HashMap<String, Duration>,
+    /// Store the next N creates, then never answer them (the answer is lost).
+    pub lose_next_answers: usize,
     pub attempts: Vec<Instant>,
 }
 
@@ -56,7 +58,13 @@ async fn create(State(state): State<Arc<Mutex<FakeState>>>, headers: HeaderMap, 
             }
             return resp;
         }
-        s.slow_subjects.get(body["subject"].as_str().unwrap_or("")).copied()
+        if s.lose_next_answers > 0 {
+            s.lose_next_answers -= 1;
+            s.notes.push(Received { body: body.clone(), authorization: None, at: Instant::now() });
+            Some(Duration::from_secs(3600))
+        } else {
+            s.slow_subjects.get(body["subject"].as_str().unwrap_or("")).copied()
+        }
     };
     if let Some(d) = delay {
         tokio::time::sleep(d).await;
@@ -197,16 +205,37 @@ secrets = {{ api = "{API_SECRET}" }}
         for p in plugin_folders {
             copy_plugin_from(p, &plugins_dir);
         }
-        let port = free_port();
         let config_path = dir.path().join("switchboard.toml");
-        std::fs::write(&config_path, config.replace("{PORT}", &port.to_string())).unwrap();
-        let mut host = Host { dir, url: format!("http://127.0.0.1:{port}"), child: None, config_path, port };
-        host.spawn().await;
-        host
+        let mut host = Host { dir, url: String::new(), child: None, config_path, port: 0 };
+        // A free port can be taken by another test between our probe and the
+        // host's bind: then pick another.
+        for _ in 0..5 {
+            host.port = free_port();
+            host.url = format!("http://127.0.0.1:{}", host.port);
+            std::fs::write(&host.config_path, config.replace("{PORT}", &host.port.to_string())).unwrap();
+            if host.try_spawn().await {
+                return host;
+            }
+        }
+        panic!("host did not start: its port was taken five times; log:\n{}", host.log());
     }
 
+    /// Start the host again on its port.
     pub async fn spawn(&mut self) {
+        for _ in 0..20 {
+            if self.try_spawn().await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        panic!("host did not start: port {} stayed taken; log:\n{}", self.port, self.log());
+    }
+
+    /// Start the host and wait until it is healthy. False when its port was
+    /// taken; any other failure to start panics with the host's log.
+    async fn try_spawn(&mut self) -> bool {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(self.dir.path().join("host.log")).unwrap();
+        let log_len_before = log.metadata().map(|m| m.len()).unwrap_or(0) as usize;
         let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
             .args(["serve", "--config"])
             .arg(&self.config_path)
@@ -221,10 +250,15 @@ secrets = {{ api = "{API_SECRET}" }}
         loop {
             if let Ok(r) = client.get(format!("{}/healthz", self.url)).send().await {
                 if r.status().is_success() {
-                    return;
+                    return true;
                 }
             }
-            assert!(Instant::now() < deadline, "host did not start; log:\n{}", self.log());
+            let exited = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()).is_some();
+            if exited && self.log().get(log_len_before..).unwrap_or_default().contains("Address already in use") {
+                self.child = None;
+                return false;
+            }
+            assert!(!exited && Instant::now() < deadline, "host did not start; log:\n{}", self.log());
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

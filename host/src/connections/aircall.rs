@@ -1,0 +1,122 @@
+//! Installing the Aircall app: with the new token, ask who we are
+//! (`GET /v1/integrations/me`), then make sure exactly one webhook points at
+//! this host (`POST /v1/webhooks`; a re-install reuses or replaces, never adds
+//! one: Aircall allows 100 per account) and keep its token to authenticate the
+//! account's events. Aircall's `integration.deleted` event revokes the account.
+
+use super::{Connections, Spec, record};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// What an install produced.
+pub struct Installed {
+    /// The webhook's id.
+    pub webhook_id: String,
+    /// The token Aircall puts in its events.
+    pub webhook_token: String,
+    /// `company_id`, `integration_id` from `integrations/me`.
+    pub account: BTreeMap<String, String>,
+}
+
+impl Connections {
+    /// The install steps after the token exchange; nothing is stored by them.
+    pub(super) async fn aircall_install(&self, spec: &Spec, token: &str) -> Result<Installed, String> {
+        let account_id = record::short_id(&spec.id);
+        let base = self.aircall_bases.get(account_id).ok_or_else(|| format!("no account {account_id}"))?.clone();
+        let public = self.public_url.clone().ok_or("set [server] public_url: Aircall's webhook must point at this host")?;
+        let hook_url = format!("{public}/webhooks/aircall");
+        let get = |path: String| self.http.get(format!("{base}{path}")).bearer_auth(token).send();
+        let me = read(get("/v1/integrations/me".into()).await, "GET /v1/integrations/me").await?;
+        let integration = me.get("integration").unwrap_or(&me);
+        let mut account = BTreeMap::new();
+        for key in ["company_id", "id", "name"] {
+            if let Some(v) = integration.get(key).filter(|v| v.is_string() || v.is_number()) {
+                account.insert(
+                    if key == "id" { "integration_id".to_string() } else { key.to_string() },
+                    v.to_string().trim_matches('"').to_string(),
+                );
+            }
+        }
+        // A re-install must be the same Aircall company: another company's admin
+        // installing the app must not take over this account's integrations.
+        let now = crate::clock::now_ms();
+        let previous = record::read(&self.store, &spec.id, &spec.provider, now).await?.record;
+        if let (Some(was), Some(is)) = (previous.account.get("company_id"), account.get("company_id")) {
+            if was != is {
+                return Err(format!(
+                    "account {account_id} was installed by Aircall company {was}; company {is} cannot replace it (revoke it first: switchboard connections revoke {account_id})"
+                ));
+            }
+        }
+        // Ours are the webhooks pointing at this host's URL.
+        let mut ours = Vec::new();
+        let mut page = 1;
+        loop {
+            let list = read(get(format!("/v1/webhooks?per_page=50&page={page}")).await, "GET /v1/webhooks").await?;
+            for w in list.get("webhooks").and_then(Value::as_array).into_iter().flatten() {
+                if w.get("url").and_then(Value::as_str) == Some(hook_url.as_str()) {
+                    ours.push(w.clone());
+                }
+            }
+            let next = list.pointer("/meta/next_page_link").is_some_and(|v| v.is_string());
+            if !next || page >= 10 {
+                break;
+            }
+            page += 1;
+        }
+        let kept = match ours.first() {
+            Some(w) if w.get("token").and_then(Value::as_str).is_some_and(|t| !t.is_empty()) => w.clone(),
+            _ => {
+                let body = json!({ "url": hook_url, "custom_name": "switchboard" });
+                let created =
+                    read(self.http.post(format!("{base}/v1/webhooks")).bearer_auth(token).json(&body).send().await, "POST /v1/webhooks")
+                        .await?;
+                created.get("webhook").cloned().ok_or("POST /v1/webhooks: answer has no webhook")?
+            }
+        };
+        let webhook_id = field(&kept, "webhook_id")?;
+        for extra in ours.iter().filter(|w| field(w, "webhook_id").ok().as_deref() != Some(webhook_id.as_str())) {
+            if let Ok(id) = field(extra, "webhook_id") {
+                let resp = self.http.delete(format!("{base}/v1/webhooks/{id}")).bearer_auth(token).send().await;
+                if let Err(e) = resp.map_err(|e| e.to_string()).and_then(|r| r.error_for_status().map_err(|e| e.to_string())) {
+                    tracing::warn!(webhook = %id, error = %e, "could not delete a duplicate webhook");
+                }
+            }
+        }
+        let webhook_token = field(&kept, "token")?;
+        tracing::info!(account = %account_id, webhook = %webhook_id, "Aircall app installed; webhook ready");
+        Ok(Installed { webhook_id, webhook_token, account })
+    }
+
+    /// Aircall's `integration.deleted` for `account`: the app was uninstalled.
+    pub async fn aircall_uninstalled(&self, account: &str) -> Result<(), String> {
+        let id = format!("account:{account}");
+        if !self.specs.contains_key(&id) {
+            return Err(format!("account {account} is not connected by OAuth"));
+        }
+        self.revoke(&id, "the Aircall app was uninstalled (integration.deleted)").await?;
+        *self.webhook_tokens.lock().unwrap_or_else(|p| p.into_inner()) = (i64::MIN, Vec::new());
+        tracing::warn!(%account, "Aircall app uninstalled: the account is revoked and its integrations hold their events");
+        Ok(())
+    }
+}
+
+/// A 2xx answer's JSON, or an error naming the call.
+async fn read(resp: reqwest::Result<reqwest::Response>, what: &str) -> Result<Value, String> {
+    let resp = resp.map_err(|e| format!("{what}: {}", e.without_url()))?;
+    let status = resp.status();
+    let text = resp.text().await.map_err(|e| format!("{what}: {}", e.without_url()))?;
+    if !status.is_success() {
+        return Err(format!("{what}: HTTP {} {}", status.as_u16(), text.chars().take(200).collect::<String>()));
+    }
+    serde_json::from_str(&text).map_err(|e| format!("{what}: answer is not JSON: {e}"))
+}
+
+/// A string (or number) field of a webhook object.
+fn field(v: &Value, key: &str) -> Result<String, String> {
+    match v.get(key) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        _ => Err(format!("webhook answer: {key} missing")),
+    }
+}
