@@ -15,6 +15,10 @@
 //! Every emulator also answers `GET /_sandbox/state`, `GET /_sandbox/requests`,
 //! `POST /_sandbox/reset`, `POST /_sandbox/seed`, `GET|POST|DELETE /_sandbox/faults`, and
 //! `GET /_sandbox/media/NAME?bytes=N&type=MIME` (a stand-in for Aircall's file storage).
+//!
+//! Each vendor emulator (not the notes API) also runs its vendor's OAuth
+//! authorization server on the vendor's paths ([`common::oauth`]), configured
+//! through `oauth()` on its handle or `GET|POST /_sandbox/oauth`.
 
 pub mod aircall;
 pub mod common;
@@ -27,7 +31,7 @@ pub mod notes;
 use std::net::{Ipv4Addr, SocketAddr};
 
 pub use aircall::{Aircall, AircallCredentials};
-pub use common::{Fault, RequestRecord, Running};
+pub use common::{Fault, OAuthOptions, OAuthServer, RequestRecord, Running, TokenRequest};
 pub use gorgias::{Gorgias, GorgiasCredentials, GorgiasRate};
 pub use helpscout::{HelpScout, HelpScoutCredentials};
 pub use hubspot::{HubSpot, HubSpotCredentials};
@@ -187,19 +191,20 @@ impl Sandbox {
             a.api_token,
             a.bearer_tokens.join(" | ")
         );
+        out += &oauth_line(self.aircall_url(), self.aircall.oauth());
         out += &format!(
             "  Intercom   {}  Bearer {}  (Intercom-Version: 2.16)\n",
             self.intercom_url(),
             self.intercom.credentials().tokens.join(" | ")
         );
+        out += &oauth_line(self.intercom_url(), self.intercom.oauth());
         let h = self.helpscout.credentials();
         out += &format!(
-            "  Help Scout {}  Bearer {}  (or POST /v2/oauth2/token client_id={} client_secret={})\n",
+            "  Help Scout {}  Bearer {}  (or an OAuth token; the code flow needs the option registered_redirect)\n",
             self.helpscout_url(),
-            h.tokens.join(" | "),
-            h.client_id,
-            h.client_secret
+            h.tokens.join(" | ")
         );
+        out += &oauth_line(self.helpscout_url(), self.helpscout.oauth());
         let g = self.gorgias.credentials();
         let r = self.gorgias.rate();
         out += &format!(
@@ -211,6 +216,7 @@ impl Sandbox {
             r.limit,
             r.window_secs
         );
+        out += &oauth_line(self.gorgias_url(), self.gorgias.oauth());
         let h = self.hubspot.credentials();
         out += &format!(
             "  HubSpot    {}  Bearer {}  (workflow actions signed with client secret {})\n",
@@ -218,10 +224,26 @@ impl Sandbox {
             h.tokens.join(" | "),
             h.client_secret
         );
+        out += &oauth_line(self.hubspot_url(), self.hubspot.oauth());
         out += &format!("  Notes      {}  Bearer {}  (the reference plugin's generic notes API)\n", self.notes_url(), NOTES_TOKEN);
         out += "Every emulator: GET /_sandbox/state, GET /_sandbox/requests, POST /_sandbox/reset, POST /_sandbox/seed, POST /_sandbox/faults\n";
+        out +=
+            "OAuth options and tokens: GET|POST /_sandbox/oauth; Aircall uninstall (sends integration.deleted): POST /_sandbox/uninstall\n";
         out
     }
+}
+
+/// The banner line of one emulator's OAuth server: its paths and app credentials.
+fn oauth_line(url: &str, oauth: &OAuthServer) -> String {
+    let (v, o) = (oauth.vendor(), oauth.options());
+    let tokens: Vec<String> = v.token_paths.iter().map(|p| format!("{url}{p}")).collect();
+    format!(
+        "             OAuth: GET {url}{}  POST {}  client_id={} client_secret={}\n",
+        v.authorize_path,
+        tokens.join(" | "),
+        o.client_id,
+        o.client_secret
+    )
 }
 
 /// Installs the process-wide rustls crypto provider (ring) if none is set, as

@@ -1,26 +1,58 @@
-//! Emulator of the Aircall public API (`/v1/...`), per `shared/reference/aircall-api.md`.
+//! Emulator of the Aircall public API (`/v1/...`), per `shared/reference/aircall-api.md`,
+//! with the partner OAuth flow (authorize, token), the integration record,
+//! webhook management and the uninstall that sends `integration.deleted`.
 
 mod calls;
 mod contacts;
 mod directory;
+pub mod integration;
 mod messages;
 pub mod model;
 mod paging;
+pub mod webhooks;
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde_json::{Value, json};
 
 use crate::common::Control;
 use crate::common::auth::{Presented, presented};
+use crate::common::oauth::{ClientAuth, OAuthOptions, OAuthServer, Redirect, RefreshRule, ScopeRule, Vendor};
 use crate::common::state::{EmulatorState, StateCell, StateControl};
+pub use integration::{Delivery, Integration, Uninstall};
 pub use model::{AircallSeed, AircallState};
+
+/// Aircall's partner OAuth (oauth.md §1 Aircall; aircall-api.md §1.2): authorize at
+/// `dashboard.aircall.io/oauth/authorize` with `client_id, redirect_uri, response_type=code,
+/// scope=public_api[, state]`; token at `api.aircall.io/v1/oauth/token`, JSON body
+/// `{grant_type, code, redirect_uri, client_id, client_secret}`. Tokens are permanent:
+/// no `expires_in`, no refresh token.
+pub const OAUTH: Vendor = Vendor {
+    name: "aircall",
+    authorize_path: "/oauth/authorize",
+    token_paths: &["/v1/oauth/token"],
+    client_auth: ClientAuth::Body,
+    redirect: Redirect::Required,
+    response_type_required: true,
+    scope: ScopeRule::Contains("public_api"),
+    refresh: RefreshRule::Never,
+    client_credentials: false,
+    default_expires_in: None,
+    default_rotate: false,
+    // [U] aircall-api.md §9.8: code lifetime not documented.
+    code_lifetime_secs: 600,
+    // [U] §9.8: "the exact token response fields" are not confirmed; `access_token`,
+    // `token_type` and `scope` are sent.
+    token_type: "Bearer",
+    token_alias: false,
+    legacy_errors: false,
+};
 
 /// Credentials the Aircall emulator accepts.
 #[derive(Debug, Clone)]
@@ -29,8 +61,10 @@ pub struct AircallCredentials {
     pub api_id: String,
     /// Basic-auth password (`api_token`).
     pub api_token: String,
-    /// OAuth bearer tokens accepted.
+    /// OAuth bearer tokens accepted (they belong to the sandbox's integration).
     pub bearer_tokens: Vec<String>,
+    /// The OAuth app (`sandbox-aircall-client-id` / `-secret`) and its settings.
+    pub oauth: OAuthOptions,
 }
 
 impl Default for AircallCredentials {
@@ -39,6 +73,7 @@ impl Default for AircallCredentials {
             api_id: "sandbox-api-id".into(),
             api_token: "sandbox-api-token".into(),
             bearer_tokens: vec!["sandbox-aircall-oauth-token".into()],
+            oauth: OAUTH.default_options(),
         }
     }
 }
@@ -52,6 +87,7 @@ pub struct Aircall {
 struct Inner {
     state: StateCell<AircallState>,
     credentials: AircallCredentials,
+    oauth: OAuthServer,
     base: String,
 }
 
@@ -59,7 +95,8 @@ impl Aircall {
     /// Builds the emulator and its router for a base URL.
     pub fn new(base: &str, credentials: AircallCredentials) -> (Self, Router) {
         let initial = AircallState::demo();
-        let api = Self { inner: Arc::new(Inner { state: StateCell::new(initial), credentials, base: base.to_owned() }) };
+        let oauth = OAuthServer::new(&OAUTH, credentials.oauth.clone());
+        let api = Self { inner: Arc::new(Inner { state: StateCell::new(initial), credentials, oauth, base: base.to_owned() }) };
         let router = Router::new()
             .route("/v1/ping", get(directory::ping))
             .route("/v1/company", get(directory::company))
@@ -86,6 +123,9 @@ impl Aircall {
             .route("/v1/contacts/{id}/phone_details/{detail_id}", put(contacts::update_phone).delete(contacts::delete_phone))
             .route("/v1/contacts/{id}/email_details", post(contacts::add_email))
             .route("/v1/contacts/{id}/email_details/{detail_id}", put(contacts::update_email).delete(contacts::delete_email))
+            .route("/v1/integrations/me", get(integration::me))
+            .route("/v1/webhooks", get(webhooks::list).post(webhooks::create))
+            .route("/v1/webhooks/{id}", get(webhooks::get).put(webhooks::update).delete(webhooks::delete))
             .fallback(|| async { AircallError::not_found("Resource not found") })
             .with_state(api.clone());
         (api, router)
@@ -111,6 +151,17 @@ impl Aircall {
         &self.inner.credentials
     }
 
+    /// The OAuth authorization server (options, revocation, token-request log).
+    pub fn oauth(&self) -> &OAuthServer {
+        &self.inner.oauth
+    }
+
+    /// The integration a request acts for: its id for a bearer (OAuth) token, `None`
+    /// for the company's API key. Only meaningful once the gate has let it in.
+    pub(crate) fn integration_of(&self, headers: &HeaderMap) -> Option<u64> {
+        matches!(presented(headers), Presented::Bearer(_)).then(|| self.inner.state.lock().integration.id)
+    }
+
     pub(crate) fn base(&self) -> &str {
         &self.inner.base
     }
@@ -132,7 +183,14 @@ impl Control for Aircall {
     }
 
     fn control_routes(&self) -> Router {
-        Router::new().route("/_sandbox/calls", post(calls::upsert_call)).with_state(self.clone())
+        Router::new()
+            .route("/_sandbox/calls", post(calls::upsert_call))
+            .route("/_sandbox/uninstall", post(integration::uninstall_route))
+            .with_state(self.clone())
+    }
+
+    fn oauth(&self) -> Option<&OAuthServer> {
+        Some(&self.inner.oauth)
     }
 
     fn error(&self, status: StatusCode, message: &str) -> Response {
@@ -145,7 +203,9 @@ impl Control for Aircall {
         match presented(&parts.headers) {
             Presented::Missing => Err(AircallError::new(StatusCode::UNAUTHORIZED, "").into_response()),
             Presented::Basic(id, token) if id == c.api_id && token == c.api_token => Ok(()),
-            Presented::Bearer(t) if c.bearer_tokens.contains(&t) => Ok(()),
+            Presented::Bearer(t) if self.inner.oauth.accepts(&t) => Ok(()),
+            Presented::Bearer(t) if c.bearer_tokens.contains(&t) && !self.inner.state.lock().integration.static_tokens_revoked => Ok(()),
+            // aircall-api.md §1.2: a wrong, expired or revoked token is a 403, not a 401.
             _ => Err(AircallError::new(StatusCode::FORBIDDEN, "").into_response()),
         }
     }

@@ -215,6 +215,10 @@ pub struct AircallState {
     /// Calls as `GET /v1/calls/:id` shows them (REST field names, with
     /// `ivr_options_selected`), put here by the simulator (`POST /_sandbox/calls`).
     pub calls: Vec<Value>,
+    /// Webhooks registered with `POST /v1/webhooks`.
+    pub webhooks: Vec<super::webhooks::Webhook>,
+    /// The sandbox's OAuth app as installed on the company.
+    pub integration: super::integration::Integration,
     /// Next id to hand out.
     pub next_id: u64,
 }

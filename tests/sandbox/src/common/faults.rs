@@ -38,7 +38,8 @@ pub struct Fault {
     pub method: Option<String>,
     /// Gorgias only: requests another (hidden) client spends in every rate-limit window.
     pub foreign_usage_per_window: Option<u32>,
-    /// Help Scout only: expire every access token now (clients must fetch a new one).
+    /// Expire every access token the emulator's OAuth server issued, now (refresh
+    /// tokens keep working); on Help Scout the static tokens too, until reset.
     pub expire_tokens: bool,
 }
 

@@ -1,6 +1,8 @@
 //! What wraps every emulator: the journal, the faults, the control routes
 //! (`/_sandbox/...`) and the per-request pipeline (latency, injected failure,
-//! credential gate, handler, journal, drop-after-commit).
+//! credential gate, handler, journal, drop-after-commit). An emulator with an
+//! OAuth authorization server has its authorize and token paths served here,
+//! past the credential gate, and `/_sandbox/oauth` added to its control routes.
 
 use std::net::SocketAddr;
 use std::ops::Deref;
@@ -23,6 +25,7 @@ use tower::ServiceExt;
 
 use super::faults::{Fault, Faults};
 use super::journal::{Journal, RequestRecord};
+use super::oauth::OAuthServer;
 use super::server;
 use super::state::StateControl;
 
@@ -59,6 +62,10 @@ pub trait Control: Send + Sync + 'static {
     fn control_routes(&self) -> Router {
         Router::new()
     }
+    /// The emulator's OAuth authorization server, if it has one.
+    fn oauth(&self) -> Option<&OAuthServer> {
+        None
+    }
 }
 
 /// The shared part of a running emulator.
@@ -72,11 +79,19 @@ pub struct Harness {
 impl Harness {
     fn reset(&self) {
         self.control.reset();
+        if let Some(oauth) = self.control.oauth() {
+            oauth.reset();
+        }
         self.journal.clear();
         self.faults.clear();
     }
 
     fn add_fault(&self, fault: Fault) {
+        if fault.expire_tokens
+            && let Some(oauth) = self.control.oauth()
+        {
+            oauth.expire_access_tokens();
+        }
         self.control.configure(&fault);
         // Settings consumed by `configure` are not rules.
         self.faults.add(Fault { foreign_usage_per_window: None, expire_tokens: false, ..fault });
@@ -153,7 +168,8 @@ pub async fn launch<T: Control + Clone>(addr: SocketAddr, make: impl FnOnce(&str
     let url = format!("http://{}", listener.local_addr()?);
     let (api, router) = make(&url);
     let harness = Harness { control: Arc::new(api.clone()), journal: Journal::default(), faults: Faults::default() };
-    let pipeline = Pipeline { harness: harness.clone(), api: router, control: control_router(harness.clone()) };
+    let oauth = harness.control.oauth().map(OAuthServer::router);
+    let pipeline = Pipeline { harness: harness.clone(), api: router, oauth, control: control_router(harness.clone()) };
     let task = tokio::spawn(server::serve(listener, pipeline));
     Ok(Running { api, url, harness, task })
 }
@@ -175,6 +191,7 @@ impl std::error::Error for DropConnection {}
 pub struct Pipeline {
     harness: Harness,
     api: Router,
+    oauth: Option<Router>,
     control: Router,
 }
 
@@ -211,6 +228,9 @@ impl Pipeline {
                 r.headers_mut().insert("retry-after", HeaderValue::from(secs));
             }
             r
+        } else if let Some(oauth) = self.oauth.clone().filter(|_| h.control.oauth().is_some_and(|o| o.serves(&path))) {
+            // Authorize and token requests carry no API credentials.
+            oauth.oneshot(Request::from_parts(parts.clone(), Body::from(bytes))).await.into_response()
         } else {
             match h.control.gate(&parts) {
                 Err(r) => r,
@@ -243,6 +263,7 @@ struct RequestFilter {
 }
 
 fn control_router(harness: Harness) -> Router {
+    let oauth = harness.control.oauth().map(OAuthServer::control_router).unwrap_or_default();
     Router::new()
         .route("/_sandbox/state", get(state))
         .route("/_sandbox/requests", get(requests).delete(clear_requests))
@@ -252,6 +273,7 @@ fn control_router(harness: Harness) -> Router {
         .route("/_sandbox/faults", get(faults).post(add_fault).delete(clear_faults))
         .with_state(harness.clone())
         .merge(harness.control.control_routes())
+        .merge(oauth)
 }
 
 async fn state(State(h): State<Harness>) -> Json<Value> {

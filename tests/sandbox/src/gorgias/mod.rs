@@ -1,5 +1,5 @@
 //! Emulator of the Gorgias REST API (`/api/...`), per `shared/reference/gorgias-hubspot-api.md` §1,
-//! with its account rate limiter.
+//! with its account rate limiter and its OAuth server.
 
 mod customers;
 pub mod limiter;
@@ -19,12 +19,42 @@ use base64::Engine;
 use serde_json::{Map, Value, json};
 
 use crate::common::auth::{Presented, presented};
+use crate::common::oauth::{ClientAuth, OAuthOptions, OAuthServer, Redirect, RefreshRule, ScopeRule, Vendor};
 use crate::common::state::{EmulatorState, StateCell, StateControl};
 use crate::common::util::lock;
 use crate::common::{Control, Fault};
 use limiter::Bucket;
 pub use limiter::GorgiasRate;
 pub use model::{GorgiasSeed, GorgiasState};
+
+/// Gorgias's OAuth (oauth.md §1 Gorgias; gorgias-hubspot-api.md §1.1): authorize at
+/// `{account}.gorgias.com/oauth/authorize` with `response_type=code, client_id, redirect_uri,
+/// scope, state`; token at `{account}.gorgias.com/oauth/token`, form body, client
+/// authentication by HTTP Basic (Nango `token_request_auth_method: basic`). Access tokens
+/// last 24 h; only the `offline` scope yields a refresh token, which does not expire.
+pub const OAUTH: Vendor = Vendor {
+    name: "gorgias",
+    authorize_path: "/oauth/authorize",
+    token_paths: &["/oauth/token"],
+    // [U] gorgias-hubspot-api.md §1.1 says some integrators send the client credentials in the
+    // body instead; the emulator insists on Basic, as Nango's provider entry does.
+    client_auth: ClientAuth::Basic,
+    redirect: Redirect::Required,
+    response_type_required: true,
+    // [U] oauth.md §1 Gorgias lists `scope` among the parameters; an empty one is tolerated here.
+    scope: ScopeRule::Any,
+    refresh: RefreshRule::WithScope("offline"),
+    client_credentials: false,
+    default_expires_in: Some(86_400),
+    // [U] oauth.md §1 Gorgias: the refresh token "does not have expiration time"; whether a
+    // refresh returns a new one is not documented, so it is kept (set rotate_refresh to test rotation).
+    default_rotate: false,
+    // [U] code lifetime not documented.
+    code_lifetime_secs: 600,
+    token_type: "Bearer",
+    token_alias: false,
+    legacy_errors: false,
+};
 
 /// Credentials the Gorgias emulator accepts.
 #[derive(Debug, Clone)]
@@ -35,6 +65,8 @@ pub struct GorgiasCredentials {
     pub api_key: String,
     /// OAuth bearer tokens.
     pub bearer_tokens: Vec<String>,
+    /// The OAuth app (`sandbox-gorgias-client-id` / `-secret`) and its settings.
+    pub oauth: OAuthOptions,
 }
 
 impl Default for GorgiasCredentials {
@@ -43,6 +75,7 @@ impl Default for GorgiasCredentials {
             email: "operator@sandbox.test".into(),
             api_key: "sandbox-gorgias-key".into(),
             bearer_tokens: vec!["sandbox-gorgias-oauth-token".into()],
+            oauth: OAUTH.default_options(),
         }
     }
 }
@@ -58,6 +91,7 @@ struct Inner {
     credentials: GorgiasCredentials,
     rate: GorgiasRate,
     bucket: Mutex<Bucket>,
+    oauth: OAuthServer,
     base: String,
 }
 
@@ -65,12 +99,14 @@ impl Gorgias {
     /// Builds the emulator and its router.
     pub fn new(base: &str, credentials: GorgiasCredentials, rate: GorgiasRate) -> (Self, Router) {
         let initial = GorgiasState::demo();
+        let oauth = OAuthServer::new(&OAUTH, credentials.oauth.clone());
         let api = Self {
             inner: Arc::new(Inner {
                 state: StateCell::new(initial),
                 credentials,
                 rate,
                 bucket: Mutex::new(Bucket::new(rate)),
+                oauth,
                 base: base.to_owned(),
             }),
         };
@@ -123,6 +159,11 @@ impl Gorgias {
         self.inner.rate
     }
 
+    /// The OAuth authorization server (options, revocation, token-request log).
+    pub fn oauth(&self) -> &OAuthServer {
+        &self.inner.oauth
+    }
+
     pub(crate) fn base(&self) -> &str {
         &self.inner.base
     }
@@ -140,6 +181,10 @@ impl Control for Gorgias {
 
     fn error(&self, status: StatusCode, message: &str) -> Response {
         GorgiasError::new(status, message).into_response()
+    }
+
+    fn oauth(&self) -> Option<&OAuthServer> {
+        Some(&self.inner.oauth)
     }
 
     fn configure(&self, fault: &Fault) {
@@ -169,7 +214,7 @@ impl Control for Gorgias {
         let c = &self.inner.credentials;
         match presented(&parts.headers) {
             Presented::Basic(email, key) if email.eq_ignore_ascii_case(&c.email) && key == c.api_key => Ok(()),
-            Presented::Bearer(t) if c.bearer_tokens.contains(&t) => Ok(()),
+            Presented::Bearer(t) if c.bearer_tokens.contains(&t) || self.inner.oauth.accepts(&t) => Ok(()),
             _ => Err(GorgiasError::new(StatusCode::UNAUTHORIZED, "API token invalid, expired or missing").into_response()),
         }
     }

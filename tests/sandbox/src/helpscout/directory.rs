@@ -1,44 +1,11 @@
-//! OAuth token, users, mailboxes and tags (intercom-helpscout-api.md §2.2, §2.6, §2.8).
+//! Users, mailboxes and tags (intercom-helpscout-api.md §2.6, §2.8).
 
-use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use axum::response::Response;
+use serde_json::json;
 
 use super::{HelpScout, HsError, hal, hal_page, parse_id};
-use crate::common::util::{iso8601, now_millis, now_secs, query_pairs};
-
-/// `POST /v2/oauth2/token` (client_credentials or refresh_token; JSON or form).
-pub async fn token(State(hs): State<HelpScout>, bytes: Bytes) -> Response {
-    let params: Vec<(String, String)> = match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(m)) => m.into_iter().map(|(k, v)| (k, v.as_str().map(str::to_owned).unwrap_or_default())).collect(),
-        _ => query_pairs(std::str::from_utf8(&bytes).ok()),
-    };
-    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or("");
-    let c = hs.credentials();
-    let grant = get("grant_type");
-    if !matches!(grant, "client_credentials" | "refresh_token" | "authorization_code") {
-        return (StatusCode::BAD_REQUEST, Json(json!({ "error": "unsupported_grant_type" }))).into_response();
-    }
-    if get("client_id") != c.client_id || get("client_secret") != c.client_secret {
-        return (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_client", "error_description": "Bad client credentials" })))
-            .into_response();
-    }
-    let token = format!("hs-{:x}", now_millis());
-    let expires_in = c.expires_in;
-    hs.update(|s| {
-        let n = s.alloc();
-        let token = format!("{token}-{n}");
-        s.issued_tokens.push((token.clone(), now_secs() + expires_in));
-        let mut body = json!({ "token_type": "bearer", "access_token": token, "expires_in": expires_in });
-        if grant != "client_credentials" {
-            body["refresh_token"] = json!(format!("hs-refresh-{n}"));
-        }
-        Json(body).into_response()
-    })
-}
+use crate::common::util::{iso8601, query_pairs};
 
 pub async fn me(State(hs): State<HelpScout>) -> Result<Response, HsError> {
     let s = hs.state();

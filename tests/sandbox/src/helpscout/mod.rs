@@ -1,5 +1,6 @@
 //! Emulator of the Help Scout Mailbox API 2.0 (`/v2/...`, customer search on
-//! `/v3/...`), per `shared/reference/intercom-helpscout-api.md` §2.
+//! `/v3/...`), per `shared/reference/intercom-helpscout-api.md` §2, with its
+//! OAuth server (authorization code, refresh, client credentials).
 
 mod conversations;
 mod customers;
@@ -19,32 +20,55 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use crate::common::auth::{Presented, presented};
+use crate::common::oauth::{ClientAuth, OAuthOptions, OAuthServer, Redirect, RefreshRule, ScopeRule, Vendor};
 use crate::common::state::{EmulatorState, StateCell, StateControl};
-use crate::common::util::{now_millis, now_secs, url_encode};
+use crate::common::util::{now_millis, url_encode};
 use crate::common::{Control, Fault};
 pub use model::{HelpScoutSeed, HelpScoutState};
+
+/// Help Scout's OAuth (oauth.md §1 Help Scout; intercom-helpscout-api.md §2.2): authorize at
+/// `secure.helpscout.net/authentication/authorizeClientApplication?client_id&state` with no
+/// `redirect_uri` (the one registered in My Apps is used) and no scope; token endpoint
+/// `api.helpscout.net/v2/oauth2/token` with the three grants, credentials in the body.
+pub const OAUTH: Vendor = Vendor {
+    name: "helpscout",
+    authorize_path: "/authentication/authorizeClientApplication",
+    token_paths: &["/v2/oauth2/token"],
+    client_auth: ClientAuth::Body,
+    redirect: Redirect::Registered,
+    response_type_required: false,
+    scope: ScopeRule::Any,
+    refresh: RefreshRule::Always,
+    client_credentials: true,
+    // [U] intercom-helpscout-api.md §2.2: token lifetime reports disagree (48 h vs 2 h); 2 h here.
+    default_expires_in: Some(7200),
+    // §2.2 step 5: "store the new refresh token from the response (SDK replaces both)".
+    default_rotate: true,
+    // [U] §2.10: the code's lifetime is not confirmed.
+    code_lifetime_secs: 600,
+    token_type: "bearer",
+    token_alias: false,
+    legacy_errors: false,
+};
 
 /// Credentials the Help Scout emulator accepts.
 #[derive(Debug, Clone)]
 pub struct HelpScoutCredentials {
     /// Static bearer tokens valid until expired by a fault.
     pub tokens: Vec<String>,
-    /// OAuth app id for `POST /v2/oauth2/token`.
-    pub client_id: String,
-    /// OAuth app secret.
-    pub client_secret: String,
-    /// Lifetime of issued tokens, seconds.
-    pub expires_in: i64,
+    /// The OAuth app (`sandbox-helpscout-app` / `sandbox-helpscout-secret`) and its settings.
+    pub oauth: OAuthOptions,
 }
 
 impl Default for HelpScoutCredentials {
     fn default() -> Self {
         Self {
             tokens: vec!["sandbox-helpscout-token".into()],
-            client_id: "sandbox-helpscout-app".into(),
-            client_secret: "sandbox-helpscout-secret".into(),
-            // [U] intercom-helpscout-api.md §2.2: token lifetime reports disagree (48 h vs 2 h); 2 h here.
-            expires_in: 7200,
+            oauth: OAuthOptions {
+                client_id: "sandbox-helpscout-app".into(),
+                client_secret: "sandbox-helpscout-secret".into(),
+                ..OAUTH.default_options()
+            },
         }
     }
 }
@@ -58,6 +82,7 @@ pub struct HelpScout {
 struct Inner {
     state: StateCell<HelpScoutState>,
     credentials: HelpScoutCredentials,
+    oauth: OAuthServer,
     base: String,
 }
 
@@ -65,9 +90,9 @@ impl HelpScout {
     /// Builds the emulator and its router.
     pub fn new(base: &str, credentials: HelpScoutCredentials) -> (Self, Router) {
         let initial = HelpScoutState::demo();
-        let api = Self { inner: Arc::new(Inner { state: StateCell::new(initial), credentials, base: base.to_owned() }) };
+        let oauth = OAuthServer::new(&OAUTH, credentials.oauth.clone());
+        let api = Self { inner: Arc::new(Inner { state: StateCell::new(initial), credentials, oauth, base: base.to_owned() }) };
         let router = Router::new()
-            .route("/v2/oauth2/token", post(directory::token))
             .route("/v2/users/me", get(directory::me))
             .route("/v2/users", get(directory::users))
             .route("/v2/users/{id}", get(directory::user))
@@ -102,14 +127,17 @@ impl HelpScout {
         self.inner.state.seed(seed);
     }
 
-    /// Makes every token issued so far (and the static ones) invalid: the next
-    /// request with one gets 401 until the client fetches a new token.
+    /// Makes every access token issued so far (and the static ones) invalid: the
+    /// next request with one gets 401 until the client fetches or refreshes a token.
     pub fn expire_tokens(&self) {
         let statics = self.inner.credentials.tokens.clone();
-        self.update(|s| {
-            let issued: Vec<String> = s.issued_tokens.drain(..).map(|(t, _)| t).collect();
-            s.expired_tokens.extend(issued.into_iter().chain(statics));
-        });
+        self.inner.oauth.expire_access_tokens();
+        self.update(|s| s.expired_tokens.extend(statics));
+    }
+
+    /// The OAuth authorization server (options, revocation, token-request log).
+    pub fn oauth(&self) -> &OAuthServer {
+        &self.inner.oauth
     }
 
     /// The credentials accepted.
@@ -152,11 +180,12 @@ impl Control for HelpScout {
         }
     }
 
+    fn oauth(&self) -> Option<&OAuthServer> {
+        Some(&self.inner.oauth)
+    }
+
     #[allow(clippy::result_large_err)]
     fn gate(&self, parts: &Parts) -> Result<(), Response> {
-        if parts.uri.path() == "/v2/oauth2/token" {
-            return Ok(());
-        }
         let token = match presented(&parts.headers) {
             Presented::Bearer(t) => t,
             _ => {
@@ -164,8 +193,8 @@ impl Control for HelpScout {
             }
         };
         let s = self.inner.state.lock();
-        let valid = !s.expired_tokens.contains(&token)
-            && (self.inner.credentials.tokens.contains(&token) || s.issued_tokens.iter().any(|(t, exp)| *t == token && *exp > now_secs()));
+        let valid =
+            !s.expired_tokens.contains(&token) && (self.inner.credentials.tokens.contains(&token) || self.inner.oauth.accepts(&token));
         if valid {
             Ok(())
         } else {

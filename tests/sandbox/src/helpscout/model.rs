@@ -170,9 +170,8 @@ pub struct HelpScoutState {
     pub conversations: Vec<Conversation>,
     /// Tags.
     pub tags: Vec<Tag>,
-    /// Access tokens issued by `/v2/oauth2/token`, with expiry (UNIX seconds).
-    pub issued_tokens: Vec<(String, i64)>,
-    /// Tokens made invalid (expired) by a test or a fault.
+    /// Static tokens made invalid (expired) by a test or a fault; tokens issued by
+    /// `/v2/oauth2/token` live in the OAuth server ([`super::HelpScout::oauth`]).
     pub expired_tokens: Vec<String>,
     /// Next id.
     pub next_id: u64,

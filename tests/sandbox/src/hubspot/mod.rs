@@ -1,7 +1,8 @@
 //! Emulator of the HubSpot APIs the connector uses (CRM v3 contacts, owners,
 //! users, communications; automation v4 callbacks), per
 //! `shared/reference/gorgias-hubspot-api.md` §2, plus a client that calls a
-//! workflow action's URL the way HubSpot does (signed requests).
+//! workflow action's URL the way HubSpot does (signed requests), and the OAuth
+//! server of the app.
 
 mod actions;
 mod communications;
@@ -22,10 +23,38 @@ use serde_json::{Map, Value, json};
 
 use crate::common::Control;
 use crate::common::auth::{Presented, presented};
+use crate::common::oauth::{ClientAuth, OAuthOptions, OAuthServer, Redirect, RefreshRule, ScopeRule, Vendor};
 use crate::common::state::{EmulatorState, StateCell, StateControl};
 use crate::common::util::now_millis;
 pub use actions::{ActionOutcome, Execution};
 pub use model::{HubSpotSeed, HubSpotState};
+
+/// HubSpot's OAuth (oauth.md §1 HubSpot; gorgias-hubspot-api.md §2.1): authorize at
+/// `app.hubspot.com/oauth/authorize?client_id&scope&redirect_uri[&state]`; token at
+/// `api.hubapi.com/oauth/v1/token` (deprecated 2027-02-16) and its replacements
+/// `/oauth/v3/token` and `/oauth/2026-03/token`, form body with the client credentials,
+/// optional PKCE `code_verifier`. Access tokens live 30 minutes; errors carry RFC 6749
+/// `error`/`error_description` plus the legacy `status`/`message`.
+pub const OAUTH: Vendor = Vendor {
+    name: "hubspot",
+    authorize_path: "/oauth/authorize",
+    token_paths: &["/oauth/v1/token", "/oauth/v3/token", "/oauth/2026-03/token"],
+    client_auth: ClientAuth::Body,
+    redirect: Redirect::Required,
+    response_type_required: false,
+    scope: ScopeRule::NonEmpty,
+    refresh: RefreshRule::Always,
+    client_credentials: false,
+    default_expires_in: Some(1800),
+    // [U] oauth.md §1 HubSpot: refresh tokens have "no stated expiry"; rotation is not described,
+    // so a refresh hands the same refresh token back (set rotate_refresh to test rotation).
+    default_rotate: false,
+    // [U] code lifetime not documented.
+    code_lifetime_secs: 600,
+    token_type: "bearer",
+    token_alias: false,
+    legacy_errors: true,
+};
 
 /// Credentials the HubSpot emulator accepts.
 #[derive(Debug, Clone)]
@@ -34,11 +63,15 @@ pub struct HubSpotCredentials {
     pub tokens: Vec<String>,
     /// The app's client secret, used to sign workflow-action requests.
     pub client_secret: String,
+    /// The OAuth app (`sandbox-hubspot-client-id`, and by default the same secret as
+    /// `client_secret`: HubSpot signs with the app secret) and its settings.
+    pub oauth: OAuthOptions,
 }
 
 impl Default for HubSpotCredentials {
     fn default() -> Self {
-        Self { tokens: vec!["sandbox-hubspot-token".into()], client_secret: "sandbox-hubspot-client-secret".into() }
+        let oauth = OAUTH.default_options();
+        Self { tokens: vec!["sandbox-hubspot-token".into()], client_secret: oauth.client_secret.clone(), oauth }
     }
 }
 
@@ -51,6 +84,7 @@ pub struct HubSpot {
 struct Inner {
     state: StateCell<HubSpotState>,
     credentials: HubSpotCredentials,
+    oauth: OAuthServer,
     base: String,
 }
 
@@ -58,7 +92,8 @@ impl HubSpot {
     /// Builds the emulator and its router.
     pub fn new(base: &str, credentials: HubSpotCredentials) -> (Self, Router) {
         let initial = HubSpotState::demo();
-        let api = Self { inner: Arc::new(Inner { state: StateCell::new(initial), credentials, base: base.to_owned() }) };
+        let oauth = OAuthServer::new(&OAUTH, credentials.oauth.clone());
+        let api = Self { inner: Arc::new(Inner { state: StateCell::new(initial), credentials, oauth, base: base.to_owned() }) };
         let router = Router::new()
             .route("/crm/v3/objects/contacts", get(contacts::list).post(contacts::create))
             .route("/crm/v3/objects/contacts/search", post(contacts::search))
@@ -96,6 +131,11 @@ impl HubSpot {
         &self.inner.credentials
     }
 
+    /// The OAuth authorization server (options, revocation, token-request log).
+    pub fn oauth(&self) -> &OAuthServer {
+        &self.inner.oauth
+    }
+
     pub(crate) fn base(&self) -> &str {
         &self.inner.base
     }
@@ -116,10 +156,14 @@ impl Control for HubSpot {
         HsErr::new(status, "INTERNAL_ERROR", message).into_response()
     }
 
+    fn oauth(&self) -> Option<&OAuthServer> {
+        Some(&self.inner.oauth)
+    }
+
     #[allow(clippy::result_large_err)]
     fn gate(&self, parts: &Parts) -> Result<(), Response> {
         match presented(&parts.headers) {
-            Presented::Bearer(t) if self.inner.credentials.tokens.contains(&t) => Ok(()),
+            Presented::Bearer(t) if self.inner.credentials.tokens.contains(&t) || self.inner.oauth.accepts(&t) => Ok(()),
             Presented::Missing => Err(HsErr::new(
                 StatusCode::UNAUTHORIZED,
                 "INVALID_AUTHENTICATION",

@@ -1,5 +1,5 @@
 //! Emulator of the Intercom REST API (2.16), per `shared/reference/intercom-helpscout-api.md` §1
-//! and the official OpenAPI description.
+//! and the official OpenAPI description, with its OAuth server.
 
 mod admins;
 mod contacts;
@@ -20,6 +20,7 @@ use serde_json::{Map, Value, json};
 
 use crate::common::Control;
 use crate::common::auth::{Presented, presented};
+use crate::common::oauth::{ClientAuth, OAuthOptions, OAuthServer, Redirect, RefreshRule, ScopeRule, Vendor};
 use crate::common::state::{EmulatorState, StateCell, StateControl};
 pub use model::{IntercomSeed, IntercomState};
 
@@ -32,16 +33,42 @@ pub const VERSIONS: &[&str] = &[
     "2.13", "2.14", "2.15", "2.16",
 ];
 
+/// Intercom's OAuth (oauth.md §1 Intercom; intercom-helpscout-api.md §1.2): authorize at
+/// `app.intercom.com/oauth?client_id&state[&redirect_uri]` (scopes are fixed per app, the
+/// redirect defaults to the first registered one), token at `api.intercom.io/auth/eagle/token`
+/// with `code, client_id, client_secret`. Tokens do not expire; no refresh token.
+pub const OAUTH: Vendor = Vendor {
+    name: "intercom",
+    authorize_path: "/oauth",
+    token_paths: &["/auth/eagle/token"],
+    client_auth: ClientAuth::Body,
+    redirect: Redirect::Optional,
+    response_type_required: false,
+    scope: ScopeRule::Any,
+    refresh: RefreshRule::Never,
+    client_credentials: false,
+    default_expires_in: None,
+    default_rotate: false,
+    // intercom-helpscout-api.md §1.2 step 3: "The code lives about 5 minutes."
+    code_lifetime_secs: 300,
+    // [U] §1.2: clients read `access_token` or `token`; both are sent, with `token_type`.
+    token_type: "Bearer",
+    token_alias: true,
+    legacy_errors: false,
+};
+
 /// Credentials the Intercom emulator accepts.
 #[derive(Debug, Clone)]
 pub struct IntercomCredentials {
     /// Bearer access tokens accepted.
     pub tokens: Vec<String>,
+    /// The OAuth app (`sandbox-intercom-client-id` / `-secret`) and its settings.
+    pub oauth: OAuthOptions,
 }
 
 impl Default for IntercomCredentials {
     fn default() -> Self {
-        Self { tokens: vec!["sandbox-intercom-token".into()] }
+        Self { tokens: vec!["sandbox-intercom-token".into()], oauth: OAUTH.default_options() }
     }
 }
 
@@ -54,13 +81,15 @@ pub struct Intercom {
 struct Inner {
     state: StateCell<IntercomState>,
     credentials: IntercomCredentials,
+    oauth: OAuthServer,
 }
 
 impl Intercom {
     /// Builds the emulator and its router.
     pub fn new(_base: &str, credentials: IntercomCredentials) -> (Self, Router) {
         let initial = IntercomState::demo();
-        let api = Self { inner: Arc::new(Inner { state: StateCell::new(initial), credentials }) };
+        let oauth = OAuthServer::new(&OAUTH, credentials.oauth.clone());
+        let api = Self { inner: Arc::new(Inner { state: StateCell::new(initial), credentials, oauth }) };
         let router = Router::new()
             .route("/me", get(admins::me))
             .route("/admins", get(admins::list))
@@ -101,6 +130,11 @@ impl Intercom {
     pub fn credentials(&self) -> &IntercomCredentials {
         &self.inner.credentials
     }
+
+    /// The OAuth authorization server (options, revocation, token-request log).
+    pub fn oauth(&self) -> &OAuthServer {
+        &self.inner.oauth
+    }
 }
 
 impl Control for Intercom {
@@ -135,10 +169,14 @@ impl Control for Intercom {
         headers.insert("x-ratelimit-reset", HeaderValue::from(reset));
     }
 
+    fn oauth(&self) -> Option<&OAuthServer> {
+        Some(&self.inner.oauth)
+    }
+
     #[allow(clippy::result_large_err)]
     fn gate(&self, parts: &Parts) -> Result<(), Response> {
         match presented(&parts.headers) {
-            Presented::Bearer(t) if self.inner.credentials.tokens.contains(&t) => {}
+            Presented::Bearer(t) if self.inner.credentials.tokens.contains(&t) || self.inner.oauth.accepts(&t) => {}
             _ => {
                 return Err(IntercomError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Access Token Invalid").into_response());
             }
