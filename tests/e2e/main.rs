@@ -7,6 +7,7 @@
 mod support;
 
 mod cli;
+mod connections;
 mod crash_recovery;
 mod gorgias;
 mod helpscout;

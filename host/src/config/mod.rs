@@ -111,6 +111,9 @@ impl Config {
         };
         fix(&mut self.store.path);
         fix(&mut self.plugins.dir);
+        if let Some(key_file) = self.connections.key_file.as_mut() {
+            fix(key_file);
+        }
         match self.plugins.cache_dir.as_mut() {
             Some(dir) => fix(dir),
             // Next to the store, not inside the plugin directory (which is

@@ -359,6 +359,9 @@ impl Connections {
     /// The account whose OAuth-installed webhook uses `token`, reading the
     /// store again (at most once a second) when no known token matches.
     pub async fn webhook_account(&self, token: &str) -> Option<String> {
+        if !self.specs.values().any(|s| s.provider == "aircall") {
+            return None;
+        }
         let digest: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()).into();
         let find = |list: &[(String, [u8; 32])]| {
             list.iter().find(|(_, d)| subtle::ConstantTimeEq::ct_eq(&d[..], &digest[..]).into()).map(|(a, _)| a.clone())
@@ -368,7 +371,7 @@ impl Connections {
             if let Some(a) = find(&cache.1) {
                 return Some(a);
             }
-            if crate::clock::now_ms() - cache.0 < 1000 {
+            if crate::clock::now_ms().saturating_sub(cache.0) < 1000 {
                 return None;
             }
         }

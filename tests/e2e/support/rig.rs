@@ -25,6 +25,12 @@ impl Rig {
 
     /// Emulators started with `options`.
     pub async fn start_with(options: SandboxOptions, plugin: &str, integration: &str) -> Rig {
+        Rig::start_full(options, plugin, integration, "").await
+    }
+
+    /// [`Rig::start_with`] plus `extra` configuration tables (`{helpscout}`…
+    /// filled with the emulators' URLs) after the integration.
+    pub async fn start_full(options: SandboxOptions, plugin: &str, integration: &str, extra: &str) -> Rig {
         switchboard_sandbox::install_crypto_provider();
         let sandbox = Sandbox::start(options).await.expect("sandbox starts");
         let a = sandbox.aircall().credentials().clone();
@@ -32,6 +38,7 @@ impl Rig {
             r#"
 [server]
 listen = "127.0.0.1:{PORT}"
+public_url = "http://127.0.0.1:{PORT}"
 [store]
 path = "switchboard.db"
 [plugins]
@@ -55,6 +62,8 @@ allow_http = true
         );
         config += &format!("\n[[integrations]]\nid = \"{plugin}\"\naccount = \"main\"\nplugin = \"{plugin}\"\n");
         config += &sandbox.fill_urls(integration);
+        config += "\n";
+        config += &sandbox.fill_urls(extra);
         let host = Host::start(&config, &[plugin]).await;
         let world = World::bundled().expect("bundled world");
         Rig { sandbox, host, world }
