@@ -5,6 +5,7 @@
 
 use crate::support::rig::Rig;
 use crate::support::{Host, TOKEN};
+use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -358,4 +359,152 @@ async fn a_host_with_connections_and_no_master_key_says_so_at_start() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no master key") && err.contains("integration:hs"), "{err}");
+}
+
+/// A host with an OAuth Aircall account and the four CRM plugins, none with a static token.
+async fn every_vendor_host(sandbox: &switchboard_sandbox::Sandbox, key_path: &str) -> Host {
+    let config = sandbox.fill_urls(&format!(
+        r#"
+[server]
+listen = "127.0.0.1:{{PORT}}"
+public_url = "http://127.0.0.1:{{PORT}}"
+[store]
+path = "switchboard.db"
+[plugins]
+dir = "plugins"
+watch = false
+[limits]
+retry_base_ms = 100
+retry_cap_seconds = 2
+[network]
+allow_private = true
+allow_http = true
+[connections]
+key_file = "{key_path}"
+
+[[accounts]]
+id = "main"
+oauth = true
+api_base = "{{aircall}}"
+
+[[integrations]]
+id = "hs"
+account = "main"
+plugin = "helpscout"
+base_url = "{{helpscout}}"
+settings = {{ mailboxes = {{ "2001" = {SUPPORT} }} }}
+
+[[integrations]]
+id = "shop"
+account = "main"
+plugin = "gorgias"
+base_url = "{{gorgias}}"
+connection = {{ subdomain = "acme" }}
+
+[[integrations]]
+id = "crm"
+account = "main"
+plugin = "hubspot"
+base_url = "{{hubspot}}"
+settings = {{ client_secret = "sandbox-hubspot-client-secret", sms_numbers = [2001] }}
+
+[[integrations]]
+id = "chat"
+account = "main"
+plugin = "intercom"
+base_url = "{{intercom}}"
+settings = {{ app_url = "https://app.intercom.test" }}
+
+[oauth.aircall]
+client_id = "sandbox-aircall-client-id"
+client_secret = "sandbox-aircall-client-secret"
+authorize_url = "{{aircall}}/oauth/authorize"
+token_url = "{{aircall}}/v1/oauth/token"
+
+[oauth.helpscout]
+client_id = "sandbox-helpscout-app"
+client_secret = "sandbox-helpscout-secret"
+authorize_url = "{{helpscout}}/authentication/authorizeClientApplication"
+token_url = "{{helpscout}}/v2/oauth2/token"
+
+[oauth.gorgias]
+client_id = "sandbox-gorgias-client-id"
+client_secret = "sandbox-gorgias-client-secret"
+authorize_url = "{{gorgias}}/oauth/authorize"
+token_url = "{{gorgias}}/oauth/token"
+
+[oauth.hubspot]
+client_id = "sandbox-hubspot-client-id"
+client_secret = "sandbox-hubspot-client-secret"
+authorize_url = "{{hubspot}}/oauth/authorize"
+token_url = "{{hubspot}}/oauth/2026-03/token"
+
+[oauth.intercom]
+client_id = "sandbox-intercom-client-id"
+client_secret = "sandbox-intercom-client-secret"
+authorize_url = "{{intercom}}/oauth"
+token_url = "{{intercom}}/auth/eagle/token"
+"#
+    ));
+    let host = Host::start(&config, &["helpscout", "gorgias", "hubspot", "intercom"]).await;
+    sandbox.helpscout().oauth().configure(|o| o.registered_redirect = Some(format!("{}/oauth/callback", host.url)));
+    host
+}
+
+fn our_webhooks(sandbox: &switchboard_sandbox::Sandbox, host: &Host) -> Vec<switchboard_sandbox::aircall::webhooks::Webhook> {
+    let url = format!("{}/webhooks/aircall", host.url);
+    sandbox.aircall().state().webhooks.into_iter().filter(|w| w.url == url).collect()
+}
+
+fn integrations_list(host: &Host) -> String {
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_switchboard")).args(["integrations", "list", "--config"]).arg(&host.config_path).output().unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_vendor_connects_from_the_cli_and_the_aircall_install_keeps_one_webhook_until_uninstalled() {
+    switchboard_sandbox::install_crypto_provider();
+    let sandbox = switchboard_sandbox::Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let (_keys, key_path) = key_file();
+    let host = every_vendor_host(&sandbox, &key_path).await;
+
+    // Aircall: install, then install again: one webhook, pointing here.
+    assert!(connect(&host, "main").await.contains("account:main: connected"));
+    assert_eq!(our_webhooks(&sandbox, &host).len(), 1);
+    assert!(connect(&host, "main").await.contains("connected"));
+    let hooks = our_webhooks(&sandbox, &host);
+    assert_eq!(hooks.len(), 1, "a re-install must not add a webhook");
+    assert!(sandbox.aircall().state().webhooks.len() == 1, "and none pointing elsewhere");
+
+    // The four CRMs.
+    for id in ["hs", "shop", "crm", "chat"] {
+        assert!(connect(&host, id).await.contains(&format!("integration:{id}: connected")), "{id}");
+    }
+    let listed = list(&host);
+    assert_eq!(listed.matches("\tconnected\t").count(), 5, "{listed}");
+    for vendor in ["aircall", "helpscout", "gorgias", "hubspot", "intercom"] {
+        assert!(listed.contains(&format!("\t{vendor}\tconnected")), "{vendor}: {listed}");
+    }
+
+    // The webhook the install created authenticates the account's events.
+    let event = json!({ "resource": "company", "event": "company.updated", "timestamp": 1_700_000_000, "token": hooks[0].token, "data": { "id": 1 } });
+    let client = reqwest::Client::new();
+    let accepted = client.post(format!("{}/webhooks/aircall", host.url)).json(&event).send().await.unwrap();
+    assert_eq!(accepted.status(), 200, "{}", accepted.text().await.unwrap());
+    let mut forged = event.clone();
+    forged["token"] = json!("not-the-webhook-token");
+    assert_eq!(client.post(format!("{}/webhooks/aircall", host.url)).json(&forged).send().await.unwrap().status(), 401);
+
+    // The admin uninstalls the app: Aircall says so, the account is revoked and
+    // every integration of the account holds its events.
+    let uninstall = sandbox.aircall().uninstall().await;
+    assert!(uninstall.deliveries.iter().all(|d| d.status == Some(200)), "{:?}", uninstall.deliveries);
+    wait_until("the account revoked", &host, || list(&host).contains("account:main\taircall\trevoked")).await;
+    let held = integrations_list(&host);
+    assert_eq!(held.matches("paused: connection account:main revoked").count(), 4, "{held}");
+    // Installing again resumes them.
+    assert!(connect(&host, "main").await.contains("connected"));
+    assert_eq!(our_webhooks(&sandbox, &host).len(), 1);
+    wait_until("resumed", &host, || !integrations_list(&host).contains("paused")).await;
 }
