@@ -31,6 +31,7 @@ pub fn runtime_for(config: &Config) -> anyhow::Result<Runtime> {
         max_instances: (config.limits.concurrency as u32).saturating_mul(2).max(16),
         cache_dir: Some(cache_dir),
         keep_resident: crate::runtime::engine::KEEP_RESIDENT,
+        threads: config.limits.plugin_threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
     })
 }
 

@@ -346,3 +346,52 @@ fn config_errors_show_the_file_text_never_the_secret_from_the_environment() {
         }
     }
 }
+
+/// A store with one dead job whose last write is ambiguous (sent, never answered).
+async fn store_with_an_ambiguous_dead_letter(dir: &std::path::Path) -> (std::path::PathBuf, i64) {
+    use switchboard::store::{IngestOutcome, JournalEntry, JournalWrite, NewEvent, NewJob, SqliteStore, Store};
+    let config = dir.join("switchboard.toml");
+    std::fs::write(&config, "[store]\npath = \"switchboard.db\"\n\n[[accounts]]\nid = \"main\"\nwebhook_token = \"token-123456\"\n")
+        .unwrap();
+    let store = SqliteStore::open(&dir.join("switchboard.db"), std::time::Duration::ZERO).unwrap();
+    let event = NewEvent {
+        account: "main".into(),
+        event_name: "call.ended".into(),
+        body: "{}".into(),
+        body_hash: [1; 32],
+        received_at_ms: 1,
+        not_dispatched: None,
+    };
+    let IngestOutcome::Accepted { jobs, .. } =
+        store.ingest(event, vec![NewJob { integration: "notes".into(), ordering_key: "k".into() }], 1_000).await.unwrap()
+    else {
+        panic!("not accepted")
+    };
+    let job = jobs[0].id;
+    for (seq, done) in [(0, true), (1, false)] {
+        let entry = JournalEntry { seq, fingerprint: vec![seq as u8], done, result: if done { vec![1] } else { vec![] } };
+        store.journal_write(JournalWrite { job_id: job, entry, kv: None }).await.unwrap();
+    }
+    store.job_dead(job, 3, "ambiguous: a write may have happened").await.unwrap();
+    (config, job)
+}
+
+#[tokio::test]
+async fn replaying_an_ambiguous_dead_letter_says_so_and_repeats_the_write_only_when_told() {
+    use switchboard::store::{SqliteStore, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let (config, job) = store_with_an_ambiguous_dead_letter(dir.path()).await;
+    let config = config.display().to_string();
+    let (code, out, _) = switchboard(&["dead-letters", "replay", &job.to_string(), "--config", &config]);
+    assert_eq!(code, 0);
+    assert!(out.contains("may have happened (ambiguous)") && out.contains("--repeat-ambiguous"), "{out}");
+    let store = SqliteStore::open(&dir.path().join("switchboard.db"), std::time::Duration::ZERO).unwrap();
+    assert_eq!(store.journal(job).await.unwrap().len(), 2, "without the flag the journal keeps the ambiguity");
+
+    store.job_dead(job, 3, "ambiguous again").await.unwrap();
+    let (code, out, _) = switchboard(&["dead-letters", "replay", &job.to_string(), "--repeat-ambiguous", "--config", &config]);
+    assert_eq!(code, 0);
+    assert!(out.contains("will be performed again") && out.contains("1 job(s) queued again"), "{out}");
+    let journal = store.journal(job).await.unwrap();
+    assert_eq!(journal.iter().map(|e| e.seq).collect::<Vec<_>>(), [0], "the answered write stays, the ambiguous one goes");
+}

@@ -292,8 +292,12 @@ async fn a_forged_or_replayed_state_is_refused_and_nothing_is_stored() {
 
 /// Prints a start link without waiting (the CLI is killed once it printed).
 async fn start_link(host: &Host) -> String {
+    start_link_for(host, "helpscout").await
+}
+
+async fn start_link_for(host: &Host, id: &str) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(["connect", "helpscout", "--wait-seconds", "1", "--config"])
+        .args(["connect", id, "--wait-seconds", "1", "--config"])
         .arg(&host.config_path)
         .stdout(Stdio::piped())
         .spawn()
@@ -507,4 +511,48 @@ async fn every_vendor_connects_from_the_cli_and_the_aircall_install_keeps_one_we
     assert!(connect(&host, "main").await.contains("connected"));
     assert_eq!(our_webhooks(&sandbox, &host).len(), 1);
     wait_until("resumed", &host, || !integrations_list(&host).contains("paused")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_help_scout_internal_app_connects_without_a_browser() {
+    let (keys, key_path) = key_file();
+    let integration = format!(
+        "base_url = \"{{helpscout}}\"\nsettings = {{ mailboxes = {{ \"2001\" = {SUPPORT} }} }}\nconnection = {{ provider = \"helpscout-internal\" }}\n"
+    );
+    let extra = format!(
+        "[connections]\nkey_file = \"{key_path}\"\n\n[oauth.helpscout]\nclient_id = \"sandbox-helpscout-app\"\n\
+         client_secret = \"sandbox-helpscout-secret\"\ntoken_url = \"{{helpscout}}/v2/oauth2/token\"\n"
+    );
+    let rig = Rig::start_full(SandboxOptions::default(), "helpscout", &integration, &extra).await;
+    let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["connect", "helpscout", "--config"])
+        .arg(&rig.host.config_path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("integration:helpscout: connected"));
+    let grants: Vec<String> = rig.sandbox.helpscout().oauth().token_requests().into_iter().map(|r| r.grant_type).collect();
+    assert_eq!(grants, ["client_credentials"]);
+    rig.play(&call("cc", "+33 6 12 34 56 78")).await;
+    rig.settle().await;
+    assert_eq!(rig.sandbox.helpscout().state().conversations.len(), 1);
+    drop(keys);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_install_from_another_aircall_company_is_refused_and_stores_nothing() {
+    switchboard_sandbox::install_crypto_provider();
+    let sandbox = switchboard_sandbox::Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let (_keys, key_path) = key_file();
+    let mut host = every_vendor_host(&sandbox, &key_path).await;
+    // This account accepts company 999 only; the emulator's company is another.
+    let config = std::fs::read_to_string(&host.config_path).unwrap().replace("oauth = true\n", "oauth = true\ncompany_id = 999\n");
+    std::fs::write(&host.config_path, config).unwrap();
+    host.kill();
+    host.spawn().await;
+    let (status, page) = follow(&start_link_for(&host, "main").await).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("accepts installs from Aircall company 999 only"), "{page}");
+    assert!(list(&host).contains("account:main\taircall\tnot_connected"), "{}", list(&host));
+    assert!(our_webhooks(&sandbox, &host).is_empty(), "no webhook for a refused install");
 }

@@ -501,3 +501,28 @@ async fn on_postgres_every_acknowledged_event_is_processed_once_across_a_sigkill
     assert_eq!(subjects, acked, "every acknowledged event once, none twice (had {} notes)", notes.len());
     assert_eq!(pg_count(&db.url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done'").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_push_whose_answer_was_lost_is_pushed_again_and_the_event_is_not_lost() {
+    switchboard_sandbox::install_crypto_provider();
+    let sandbox = switchboard_sandbox::Sandbox::start(switchboard_sandbox::SandboxOptions::default()).await.unwrap();
+    // Aircall stores the card and the connection drops before the answer.
+    sandbox.aircall().inject(switchboard_sandbox::Fault {
+        drop_after_commit_next: 1,
+        path_prefix: Some("/v1/calls".into()),
+        ..Default::default()
+    });
+    let crm = FakeCrm::start().await;
+    let a = sandbox.aircall().credentials().clone();
+    let config = Host::config(&crm.url, "settings = { insight_cards = true }", 8)
+        .replace("api_id = \"id\"", &format!("api_id = \"{}\"", a.api_id))
+        .replace("api_token = \"tok\"", &format!("api_token = \"{}\"", a.api_token))
+        .replace("api_base = \"http://127.0.0.1:9\"", &format!("api_base = \"{}\"", sandbox.aircall_url()));
+    let host = Host::start(&config, &["example"]).await;
+    host.post(&call_event("call.created", 58, 1)).await;
+    // A card is safe to repeat: the retry pushes it again instead of stopping
+    // at an ambiguous write, and the event's note is written.
+    crm.wait_for(Duration::from_secs(30), "the note after the lost card answer", |n| !n.is_empty()).await;
+    assert!(sandbox.aircall().state().insight_cards.len() >= 1);
+    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM jobs WHERE state = 'dead'"), 0, "{}", host.log());
+}

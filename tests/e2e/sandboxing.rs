@@ -41,3 +41,31 @@ async fn trap_loop_memory_bomb_and_undeclared_host_fail_only_their_jobs() {
     host.post(&call_event("call.ended", 9, 2)).await;
     crm.wait_for(Duration::from_secs(20), "a second note", |n| n.len() == 2).await;
 }
+
+#[tokio::test]
+async fn eight_looping_plugins_hold_up_neither_other_jobs_nor_the_server() {
+    let crm = FakeCrm::start().await;
+    let mut extra = String::new();
+    for i in 0..8 {
+        extra.push_str(&format!(
+            "\n[[integrations]]\nid = \"loop-{i}\"\naccount = \"main\"\nplugin = \"chaos\"\nsettings = {{ mode = \"loop\" }}\n"
+        ));
+    }
+    let host = Host::start(&Host::config(&crm.url, &extra, 16), &["example", "chaos"]).await;
+    let (status, body) = host.post(&call_event("call.created", 11, 1)).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["jobs"], 9, "{body}");
+    // While the eight loops spin towards their 3 s deadline, the server answers
+    // and the well-behaved job runs: its note lands before any loop is cut off.
+    let health = reqwest::get(format!("{}/healthz", host.url)).await.unwrap();
+    assert!(health.status().is_success());
+    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM jobs WHERE state = 'dead'"), 0, "the health check waited for the loops");
+    crm.wait_for(Duration::from_secs(20), "the example note", |n| n.len() == 1).await;
+    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM jobs WHERE state = 'dead'"), 0, "the example job waited for the loops to die");
+    // And they do die, each on its own deadline.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count(&host.db(), "SELECT COUNT(*) FROM jobs WHERE state = 'dead'") < 8 {
+        assert!(Instant::now() < deadline, "loops not cut off; log:\n{}", host.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

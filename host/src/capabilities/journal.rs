@@ -328,6 +328,12 @@ fn unanswered(entry: &JournalEntry) -> bool {
     !entry.done || entry.result == AMBIGUOUS
 }
 
+/// Where a job's journal first holds a write that may or may not have
+/// happened (what stops its replay), if anywhere.
+pub fn first_unanswered(entries: &[JournalEntry]) -> Option<u32> {
+    entries.iter().filter(|e| unanswered(e)).map(|e| e.seq).min()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -75,7 +75,10 @@ impl JobCaps {
             return Err(CapabilityError::Invalid("an insight card needs at least one item".into()));
         }
         let card = InsightCard { contents: items.iter().map(card_line).collect() };
-        self.telephony("tel.card", journal::fingerprint("tel.card", &(call_id, &items)), true, |c| async move {
+        // Safe to repeat: the same card pushed twice shows the same thing, so no
+        // intent is recorded and a push whose answer was lost (or a crash during
+        // it) is pushed again, never reported ambiguous (which would stop the job).
+        self.telephony("tel.card", journal::fingerprint("tel.card", &(call_id, &items)), false, |c| async move {
             Ok(c.push_insight_card(call_id, &card).await?)
         })
         .await

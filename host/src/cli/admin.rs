@@ -162,12 +162,27 @@ pub async fn dead_letters(action: DeadLettersAction) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
-        DeadLettersAction::Replay { config, job, all } => {
+        DeadLettersAction::Replay { config, job, all, repeat_ambiguous } => {
             if job.is_none() && !all {
                 eprintln!("name a job id or pass --all");
                 return Ok(2);
             }
             let store = open_store(&load(&config)?).await?;
+            let letters = store.dead_letters(u32::MAX).await?;
+            for d in letters.iter().filter(|d| job.is_none_or(|j| j == d.job_id)) {
+                let Some(seq) = crate::capabilities::journal::first_unanswered(&store.journal(d.job_id).await?) else { continue };
+                if repeat_ambiguous {
+                    // The operator checked the CRM: the write is performed again.
+                    store.journal_truncate(d.job_id, seq).await?;
+                    println!("job {}: its ambiguous write will be performed again", d.job_id);
+                } else {
+                    println!(
+                        "job {}: a write of it may have happened (ambiguous); the replay stops there again. \
+                         Check the CRM, then replay with --repeat-ambiguous to perform it again",
+                        d.job_id
+                    );
+                }
+            }
             let revived = store.replay_dead(job).await?;
             println!("{} job(s) queued again", revived.len());
             Ok(if revived.is_empty() && job.is_some() { 1 } else { 0 })

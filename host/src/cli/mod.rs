@@ -161,6 +161,10 @@ pub enum DeadLettersAction {
         /// Replay every dead letter.
         #[arg(long, conflicts_with = "job")]
         all: bool,
+        /// Perform again the writes that may have happened (ambiguous: sent, answer
+        /// lost) instead of stopping at them; check the CRM first.
+        #[arg(long)]
+        repeat_ambiguous: bool,
     },
 }
 

@@ -182,6 +182,8 @@ pub struct LimitsConfig {
     pub http_timeout_ms: u64,
     /// Largest outbound response body read, in bytes.
     pub http_max_response_bytes: usize,
+    /// Threads plugin code runs on, apart from the server's (default: one per CPU).
+    pub plugin_threads: Option<usize>,
 }
 
 impl Default for LimitsConfig {
@@ -195,6 +197,7 @@ impl Default for LimitsConfig {
             max_retry_after_seconds: 3600,
             http_timeout_ms: 8_000,
             http_max_response_bytes: 8 * 1024 * 1024,
+            plugin_threads: None,
         }
     }
 }
@@ -229,6 +232,11 @@ pub struct AccountConfig {
     /// the connection, not from `api_id` / `api_token`.
     #[serde(default)]
     pub oauth: bool,
+    /// With `oauth`: the Aircall company allowed to install the app for this
+    /// account. Without it, the first install binds the account and later
+    /// installs must come from the same company.
+    #[serde(default)]
+    pub company_id: Option<u64>,
     /// API id for Basic auth (with `api_token`), if the host calls Aircall's API.
     #[serde(default)]
     pub api_id: Option<String>,

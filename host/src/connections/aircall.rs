@@ -37,8 +37,22 @@ impl Connections {
                 );
             }
         }
-        // A re-install must be the same Aircall company: another company's admin
-        // installing the app must not take over this account's integrations.
+        // Only the configured company, and a re-install must be the same Aircall
+        // company: another company's admin installing the app must not take over
+        // this account's integrations.
+        if let Some(wanted) = self.aircall_companies.get(account_id) {
+            match account.get("company_id") {
+                Some(is) if *is == wanted.to_string() => {}
+                Some(is) => {
+                    return Err(format!("account {account_id} accepts installs from Aircall company {wanted} only; company {is} tried"));
+                }
+                None => {
+                    return Err(format!(
+                        "account {account_id} accepts installs from Aircall company {wanted} only; Aircall named no company"
+                    ));
+                }
+            }
+        }
         let now = crate::clock::now_ms();
         let previous = record::read(&self.store, &spec.id, &spec.provider, now).await?.record;
         if let (Some(was), Some(is)) = (previous.account.get("company_id"), account.get("company_id")) {

@@ -83,6 +83,8 @@ pub struct Connections {
     http: reqwest::Client,
     policy: crate::config::ConnectionsConfig,
     aircall_bases: BTreeMap<String, String>,
+    /// Accounts that accept installs from one Aircall company only.
+    aircall_companies: BTreeMap<String, u64>,
     /// Per connection: the single-flight lock and the last token opened.
     slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<refresh::Cached>>>>>,
     /// Webhook token digests of OAuth accounts, re-read on a miss.
@@ -116,6 +118,7 @@ impl Connections {
             http,
             policy: config.connections.clone(),
             aircall_bases: config.accounts.iter().map(|a| (a.id.clone(), a.api_base.trim_end_matches('/').to_string())).collect(),
+            aircall_companies: config.accounts.iter().filter_map(|a| Some((a.id.clone(), a.company_id?))).collect(),
             slots: Mutex::new(HashMap::new()),
             webhook_tokens: Mutex::new((i64::MIN, Vec::new())),
         };
@@ -472,20 +475,18 @@ pub fn specs(config: &Config, secrets: &[OAuthSecret]) -> Result<BTreeMap<String
             if integration.secrets.get(&s.secret).is_some_and(|v| !v.trim().is_empty()) {
                 continue;
             }
-            if providers.get(&s.provider).is_none() {
-                return Err(format!("plugin {} secret {}: unknown provider {:?}", s.plugin, s.secret, s.provider));
+            // `connection = { provider = "helpscout-internal" }` picks another flow of the vendor.
+            let mut params = integration.connection.clone();
+            let provider = params.remove("provider").unwrap_or_else(|| s.provider.clone());
+            if providers.get(&provider).is_none() {
+                return Err(format!(
+                    "integration {}: unknown provider {provider:?} (known: {})",
+                    integration.id,
+                    providers.names().join(", ")
+                ));
             }
             let id = format!("integration:{}", integration.id);
-            out.insert(
-                id.clone(),
-                Spec {
-                    id,
-                    provider: s.provider.clone(),
-                    params: integration.connection.clone(),
-                    scopes: s.scopes.clone(),
-                    integrations: vec![integration.id.clone()],
-                },
-            );
+            out.insert(id.clone(), Spec { id, provider, params, scopes: s.scopes.clone(), integrations: vec![integration.id.clone()] });
         }
     }
     Ok(out)

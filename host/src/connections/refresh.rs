@@ -19,11 +19,16 @@ const MARGIN_FLOOR_MS: i64 = 15 * 60 * 1000;
 /// How long a refresh lease holds a connection.
 const LEASE_MS: i64 = 15_000;
 
+/// How long a token kept in memory is used before the record is read again
+/// (another process may have revoked, reconnected or re-sealed it).
+const REREAD: Duration = Duration::from_secs(5);
+
 /// A token opened from the store, kept in memory until it is due.
 pub struct Cached {
     token: String,
     expires_at_ms: Option<i64>,
     lifetime_ms: Option<i64>,
+    read_at: std::time::Instant,
 }
 
 /// Whether a token with this expiry and lifetime is due for refresh at `now`.
@@ -41,7 +46,7 @@ impl Connections {
         let mut cached = slot.lock().await;
         let now = crate::clock::now_ms();
         if let Some(c) = cached.as_ref() {
-            if !due(c.expires_at_ms, c.lifetime_ms, now) {
+            if !due(c.expires_at_ms, c.lifetime_ms, now) && c.read_at.elapsed() < REREAD {
                 return Ok(c.token.clone());
             }
         }
@@ -139,7 +144,12 @@ impl Connections {
                 next.retry_at_ms = 0;
                 next.set_state(State::Connected, "connected", "", now);
                 tracing::info!(connection = %spec.id, expires_in = ?lifetime_s, "token refreshed");
-                Ok(Cached { token: tokens.access, expires_at_ms: next.expires_at_ms, lifetime_ms: next.lifetime_ms })
+                Ok(Cached {
+                    token: tokens.access,
+                    expires_at_ms: next.expires_at_ms,
+                    lifetime_ms: next.lifetime_ms,
+                    read_at: std::time::Instant::now(),
+                })
             }
             Err(token::TokenError::Refused { error, description }) => {
                 let reason = if description.is_empty() { error.clone() } else { format!("{error}: {description}") };
@@ -199,7 +209,7 @@ impl Connections {
         let keyring = self.keyring().map_err(ConnError::Unusable)?;
         let plain = keyring.open(&aad(&r.id, "access"), sealed).map_err(|e| ConnError::Unusable(format!("connection {}: {e}", r.id)))?;
         let token = String::from_utf8(plain).map_err(|_| ConnError::Unusable(format!("connection {}: token is not text", r.id)))?;
-        Ok(Cached { token, expires_at_ms: r.expires_at_ms, lifetime_ms: r.lifetime_ms })
+        Ok(Cached { token, expires_at_ms: r.expires_at_ms, lifetime_ms: r.lifetime_ms, read_at: std::time::Instant::now() })
     }
 
     fn fix(&self, spec: &Spec) -> String {

@@ -208,8 +208,18 @@ impl Scheduler {
             self.running += 1;
             let runner = self.runner.clone();
             let tx = self.tx.clone();
+            // The job runs on the plugin threads; if it panics there, the lane is
+            // still released (with the panic as a retryable failure).
+            let attempts = job.attempts;
+            let handle = runner.runtime.spawn({
+                let runner = runner.clone();
+                async move { runner.run(job).await }
+            });
             tokio::spawn(async move {
-                let outcome = runner.run(job).await;
+                let outcome = handle.await.unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "job task failed; trying again in a second");
+                    Outcome::Retry { attempts, next_run_at_ms: crate::clock::now_ms() + 1000, reason: e.to_string() }
+                });
                 let _ = tx.send(Command::Finished { lane, outcome });
             });
         }

@@ -8,6 +8,7 @@ mod compat_host;
 pub use cache::hash as cache_hash;
 pub mod engine;
 mod limits;
+pub mod pool;
 mod state;
 
 pub use state::JobState;
@@ -57,6 +58,8 @@ pub struct RuntimeOptions {
     pub cache_dir: Option<PathBuf>,
     /// Bytes of each pooled memory / table slot kept mapped between jobs.
     pub keep_resident: usize,
+    /// Threads plugin code runs on ([`pool::PluginPool`]).
+    pub threads: usize,
 }
 
 /// A plugin component compiled and linked, ready to instantiate.
@@ -108,6 +111,7 @@ pub struct Runtime {
     engine: Engine,
     linker: Linker<JobState>,
     options: RuntimeOptions,
+    pool: pool::PluginPool,
     _ticker: engine::EpochTicker,
 }
 
@@ -132,7 +136,17 @@ impl Runtime {
         bindings::v0_1::Connector::add_to_linker::<JobState, wasmtime::component::HasSelf<JobState>>(&mut linker, |s| s)?;
         bindings::v0_2::Connector::add_to_linker::<JobState, wasmtime::component::HasSelf<JobState>>(&mut linker, |s| s)?;
         let ticker = engine::EpochTicker::start(engine.clone());
-        Ok(Runtime { engine, linker, options, _ticker: ticker })
+        let pool = pool::PluginPool::new(options.threads)?;
+        Ok(Runtime { engine, linker, options, pool, _ticker: ticker })
+    }
+
+    /// Runs a job (plugin calls and their host calls) on the plugin threads.
+    pub fn spawn<F>(&self, job: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.pool.spawn(job)
     }
 
     /// The settings.
@@ -157,8 +171,17 @@ impl Runtime {
     fn new_store(&self, caps: JobCaps) -> Store<JobState> {
         let mut store = Store::new(&self.engine, JobState::new(caps, self.options.max_memory_bytes));
         store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(engine::deadline_ticks(self.options.timeout));
-        store.epoch_deadline_trap();
+        // Every tick the guest yields to the pool's scheduler (a loop shares its
+        // thread with other jobs); past the deadline it is interrupted.
+        let deadline = std::time::Instant::now() + self.options.timeout;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if std::time::Instant::now() >= deadline {
+                Err(wasmtime::Trap::Interrupt.into())
+            } else {
+                Ok(wasmtime::UpdateDeadline::Yield(1))
+            }
+        });
         store
     }
 

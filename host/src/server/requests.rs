@@ -56,7 +56,11 @@ pub async fn handle(
     let timeout = state.runtime.options().timeout;
     let caps = JobCaps::new(state.shared.clone(), ictx, Journal::disabled(), JobLabel { event_id: request_id, job_id: 0 }, timeout);
     let started = std::time::Instant::now();
-    match state.runtime.handle_request(&plugin.component, caps, &ctx, &req).await {
+    // On the plugin threads, so a slow or looping plugin cannot hold the server's.
+    let runtime = state.runtime.clone();
+    let call = state.runtime.spawn(async move { runtime.handle_request(&plugin.component, caps, &ctx, &req).await });
+    let outcome = call.await.unwrap_or_else(|e| Err(JobFailure::Internal(format!("request task failed: {e}"))));
+    match outcome {
         Ok(resp) => {
             state.metrics.job(&config.plugin, "request", started.elapsed());
             let mut builder = Response::builder().status(StatusCode::from_u16(resp.status).unwrap_or(StatusCode::BAD_GATEWAY));
