@@ -1,5 +1,6 @@
 //! Prometheus metrics: webhooks by outcome, jobs by plugin and outcome, job
-//! duration per plugin, queue depth, outbound requests by host and status.
+//! duration per plugin, queue depth, outbound requests by host and status,
+//! insight cards dropped.
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -25,6 +26,7 @@ pub struct Metrics {
     outbound: Family<Labels, Counter>,
     outbound_latency: Family<Labels, Histogram, fn() -> Histogram>,
     ack_latency: Histogram,
+    cards_dropped: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -45,6 +47,7 @@ impl Metrics {
         let outbound_latency =
             Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(duration_histogram as fn() -> Histogram);
         let ack_latency = duration_histogram();
+        let cards_dropped = Family::<Labels, Counter>::default();
         registry.register("webhooks", "Webhooks received, by outcome", webhooks.clone());
         registry.register("jobs", "Jobs finished, by plugin and outcome", jobs.clone());
         registry.register("job_duration_seconds", "Plugin job duration", job_duration.clone());
@@ -52,7 +55,12 @@ impl Metrics {
         registry.register("outbound_requests", "Outbound requests by host and status", outbound.clone());
         registry.register("outbound_duration_seconds", "Outbound request duration by host", outbound_latency.clone());
         registry.register("webhook_ack_seconds", "Time from receipt to acknowledgement", ack_latency.clone());
-        Metrics { registry, webhooks, jobs, job_duration, queue_depth, outbound, outbound_latency, ack_latency }
+        registry.register(
+            "insight_cards_dropped",
+            "Insight cards not shown: Aircall's budget had no room while the phone rang",
+            cards_dropped.clone(),
+        );
+        Metrics { registry, webhooks, jobs, job_duration, queue_depth, outbound, outbound_latency, ack_latency, cards_dropped }
     }
 
     /// A webhook was answered.
@@ -84,6 +92,11 @@ impl Metrics {
     /// Outbound latency.
     pub fn outbound_latency(&self, host: &str, d: Duration) {
         self.outbound_latency.get_or_create(&vec![("host", host.to_string())]).observe(d.as_secs_f64());
+    }
+
+    /// An insight card was dropped instead of waiting for Aircall's budget.
+    pub fn card_dropped(&self, integration: &str) {
+        self.cards_dropped.get_or_create(&vec![("integration", integration.to_string())]).inc();
     }
 
     /// The text exposition format.

@@ -513,16 +513,42 @@ async fn a_card_push_whose_answer_was_lost_is_pushed_again_and_the_event_is_not_
         ..Default::default()
     });
     let crm = FakeCrm::start().await;
-    let a = sandbox.aircall().credentials().clone();
-    let config = Host::config(&crm.url, "settings = { insight_cards = true }", 8)
-        .replace("api_id = \"id\"", &format!("api_id = \"{}\"", a.api_id))
-        .replace("api_token = \"tok\"", &format!("api_token = \"{}\"", a.api_token))
-        .replace("api_base = \"http://127.0.0.1:9\"", &format!("api_base = \"{}\"", sandbox.aircall_url()));
-    let host = Host::start(&config, &["example"]).await;
+    let host = Host::start(&with_aircall(&sandbox, &crm, 60), &["example"]).await;
     host.post(&call_event("call.created", 58, 1)).await;
     // A card is safe to repeat: the retry pushes it again instead of stopping
     // at an ambiguous write, and the event's note is written.
     crm.wait_for(Duration::from_secs(30), "the note after the lost card answer", |n| !n.is_empty()).await;
     assert!(sandbox.aircall().state().insight_cards.len() >= 1);
     assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM jobs WHERE state = 'dead'"), 0, "{}", host.log());
+}
+
+/// The example plugin with insight cards on, its account on the Aircall emulator
+/// with a budget of `per_minute` requests.
+fn with_aircall(sandbox: &switchboard_sandbox::Sandbox, crm: &FakeCrm, per_minute: u32) -> String {
+    let a = sandbox.aircall().credentials().clone();
+    Host::config(&crm.url, "settings = { insight_cards = true }", 8)
+        .replace("api_id = \"id\"", &format!("api_id = \"{}\"", a.api_id))
+        .replace("api_token = \"tok\"", &format!("api_token = \"{}\"\napi_requests_per_minute = {per_minute}", a.api_token))
+        .replace("api_base = \"http://127.0.0.1:9\"", &format!("api_base = \"{}\"", sandbox.aircall_url()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cards_that_find_no_room_in_aircalls_budget_are_dropped_and_counted_and_the_events_still_land() {
+    switchboard_sandbox::install_crypto_provider();
+    let sandbox = switchboard_sandbox::Sandbox::start(switchboard_sandbox::SandboxOptions::default()).await.unwrap();
+    let crm = FakeCrm::start().await;
+    // One Aircall request a minute: room for one card.
+    let host = Host::start(&with_aircall(&sandbox, &crm, 1), &["example"]).await;
+    for call in 0..5u64 {
+        let from = format!("+33 6 12 34 56 {call:02}");
+        host.post(&call_event_from("call.created", 300 + call, 1, &from)).await;
+    }
+    // Every note lands at once (no job waits a minute for the budget or dies
+    // on its deadline); one card was shown, the others counted as dropped.
+    crm.wait_for(Duration::from_secs(20), "the five notes", |n| n.len() == 5).await;
+    assert_eq!(sandbox.aircall().state().insight_cards.len(), 1);
+    let metrics = reqwest::get(format!("{}/metrics", host.url)).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("switchboard_insight_cards_dropped_total{integration=\"notes\"} 4"), "{metrics}");
+    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM jobs WHERE state <> 'done'"), 0, "{}", host.log());
+    assert!(host.log().contains("insight card dropped"));
 }

@@ -11,7 +11,7 @@
 //! - `demo [ARGS]`: `plugins`, then the demo (`demo/`: sandbox + host + scenarios;
 //!   `cargo xtask demo --quick` exits after the summary).
 //! - `bench`: `plugins`, then every benchmark in release (dispatch, ingest,
-//!   reload, connections, the phone engine); results go in `BENCHMARKS.md`.
+//!   reload, connections, stall, the phone engine); results go in `BENCHMARKS.md`.
 //! - `new-plugin NAME`: a new connector in `plugins/NAME`, copied from
 //!   `plugins/example` and added to the workspace (see [`new_plugin`]).
 
@@ -131,6 +131,7 @@ fn bench() -> Result<(), String> {
         &["bench", "-p", "switchboard", "--bench", "ingest"],
         &["bench", "-p", "switchboard", "--bench", "reload"],
         &["bench", "-p", "switchboard", "--bench", "connections"],
+        &["bench", "-p", "switchboard", "--bench", "stall"],
         &["bench", "-p", "switchboard-phone"],
     ] {
         let mut cmd = Command::new(env!("CARGO"));

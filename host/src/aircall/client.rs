@@ -92,6 +92,16 @@ pub struct InsightCard {
 /// The body key that attributes a sent message to an Aircall user. [U]
 pub const SENDER_KEY: &str = "agentId";
 
+tokio::task_local! {
+    /// How long a call may wait inline for the account's budget (what is left
+    /// of the job's deadline, less a margin); beyond it the call is
+    /// `rate-limited` and the job is rescheduled instead of running out of time.
+    pub static MAX_BUDGET_WAIT: Duration;
+}
+
+/// The longest inline wait for the budget when no job sets one.
+const DEFAULT_BUDGET_WAIT: Duration = Duration::from_secs(2);
+
 /// Pages read at most when listing users or numbers.
 const MAX_PAGES: u32 = 20;
 
@@ -207,7 +217,9 @@ impl AircallClient {
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<(u16, Value), AircallError> {
         let auth = self.authorization().await?;
         self.limiters
-            .take(&self.account, "aircall", Some(self.budget), || Duration::from_secs(2))
+            .take(&self.account, "aircall", Some(self.budget), || {
+                MAX_BUDGET_WAIT.try_with(|w| *w).unwrap_or(DEFAULT_BUDGET_WAIT).min(DEFAULT_BUDGET_WAIT)
+            })
             .await
             .map_err(|wait| AircallError::RateLimited(wait.as_millis() as u64))?;
         let mut req = self.http.request(method, format!("{}{path}", self.base)).header("authorization", auth.as_str());

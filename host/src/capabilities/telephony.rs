@@ -51,8 +51,9 @@ impl JobCaps {
         Fut: Future<Output = Result<T, CapabilityError>>,
     {
         let client = self.integration.aircall.clone();
+        let wait = self.deadline.saturating_duration_since(std::time::Instant::now()).saturating_sub(std::time::Duration::from_secs(1));
         let perform = async move {
-            let result = f(client).await;
+            let result = crate::aircall::client::MAX_BUDGET_WAIT.scope(wait, f(client)).await;
             match result {
                 r if is_final(&r) => Done::Final(r),
                 // Sent, answer lost (or a 5xx after the write may have landed).
@@ -78,10 +79,22 @@ impl JobCaps {
         // Safe to repeat: the same card pushed twice shows the same thing, so no
         // intent is recorded and a push whose answer was lost (or a crash during
         // it) is pushed again, never reported ambiguous (which would stop the job).
-        self.telephony("tel.card", journal::fingerprint("tel.card", &(call_id, &items)), false, |c| async move {
-            Ok(c.push_insight_card(call_id, &card).await?)
-        })
-        .await
+        let pushed = self
+            .telephony("tel.card", journal::fingerprint("tel.card", &(call_id, &items)), false, |c| async move {
+                Ok(c.push_insight_card(call_id, &card).await?)
+            })
+            .await;
+        match pushed {
+            // A card only matters while the phone rings: when Aircall's budget has
+            // no room now, it is dropped (counted and logged) and the job goes on,
+            // rather than waiting or rescheduling the whole job for a stale card.
+            Err(CapabilityError::RateLimited(ms)) => {
+                self.shared.metrics.card_dropped(&self.integration.id);
+                tracing::warn!(integration = %self.integration.id, call = call_id, retry_after_ms = ms, "insight card dropped: Aircall's budget is spent");
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     /// `telephony.find-contacts-by-*`
