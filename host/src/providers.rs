@@ -169,6 +169,7 @@ fn fill(template: &str, params: &BTreeMap<String, String>) -> Result<String, Str
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {

@@ -105,11 +105,12 @@ impl JobCaps {
             self.shared.metrics.outbound(&host, "denied");
             return Err(CapabilityError::Denied(format!("host {host:?} is not declared in the plugin's allowed_hosts")));
         }
-        if let Some(ip) = url.host_str().and_then(|h| h.trim_matches(['[', ']']).parse::<std::net::IpAddr>().ok()) {
-            if !self.shared.network.allow_private && !crate::outbound::ssrf::is_public(ip) {
-                self.shared.metrics.outbound(&host, "denied");
-                return Err(CapabilityError::Denied(format!("address {ip} is not public")));
-            }
+        if let Some(ip) = url.host_str().and_then(|h| h.trim_matches(['[', ']']).parse::<std::net::IpAddr>().ok())
+            && !self.shared.network.allow_private
+            && !crate::outbound::ssrf::is_public(ip)
+        {
+            self.shared.metrics.outbound(&host, "denied");
+            return Err(CapabilityError::Denied(format!("address {ip} is not public")));
         }
         let credential = match &req.credential {
             Some(name) => Some(

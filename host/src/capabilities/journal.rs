@@ -336,6 +336,7 @@ pub fn first_unanswered(entries: &[JournalEntry]) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use crate::store::{IngestOutcome, NewEvent, NewJob, SqliteStore};
     use std::time::Duration;

@@ -198,10 +198,11 @@ impl IntegrationCtx {
 
     /// Whether the plugin may call `host:port`.
     pub fn host_allowed(&self, host: &str, port: Option<u16>) -> bool {
-        if let Some((h, p)) = &self.base {
-            if h == host && (p.is_none() || *p == port) {
-                return true;
-            }
+        if let Some((h, p)) = &self.base
+            && h == host
+            && (p.is_none() || *p == port)
+        {
+            return true;
         }
         self.allowed_hosts.iter().any(|pat| crate::outbound::host_matches(pat, host, port))
     }

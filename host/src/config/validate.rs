@@ -127,10 +127,10 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         if integration.plugin.is_empty() {
             return Err(invalid(format!("{key}.plugin"), "must name a plugin"));
         }
-        if let Some(region) = &integration.default_region {
-            if region.len() != 2 || !region.chars().all(|c| c.is_ascii_alphabetic()) {
-                return Err(invalid(format!("{key}.default_region"), "must be an ISO 3166 alpha-2 code like \"FR\""));
-            }
+        if let Some(region) = &integration.default_region
+            && (region.len() != 2 || !region.chars().all(|c| c.is_ascii_alphabetic()))
+        {
+            return Err(invalid(format!("{key}.default_region"), "must be an ISO 3166 alpha-2 code like \"FR\""));
         }
         if integration.settings.contains_key("base_url") {
             return Err(invalid(

@@ -55,12 +55,12 @@ impl Connections {
         }
         let now = crate::clock::now_ms();
         let previous = record::read(&self.store, &spec.id, &spec.provider, now).await?.record;
-        if let (Some(was), Some(is)) = (previous.account.get("company_id"), account.get("company_id")) {
-            if was != is {
-                return Err(format!(
-                    "account {account_id} was installed by Aircall company {was}; company {is} cannot replace it (revoke it first: switchboard connections revoke {account_id})"
-                ));
-            }
+        if let (Some(was), Some(is)) = (previous.account.get("company_id"), account.get("company_id"))
+            && was != is
+        {
+            return Err(format!(
+                "account {account_id} was installed by Aircall company {was}; company {is} cannot replace it (revoke it first: switchboard connections revoke {account_id})"
+            ));
         }
         // Ours are the webhooks pointing at this host's URL.
         let mut ours = Vec::new();

@@ -393,10 +393,10 @@ impl Connections {
             if v.record.state != State::Connected && v.record.state != State::Refreshing {
                 continue;
             }
-            if let Some(sealed) = &v.record.webhook_token {
-                if let Ok(token) = keyring.open(&aad(&spec.id, "webhook"), sealed) {
-                    out.push((record::short_id(&spec.id).to_string(), <sha2::Sha256 as sha2::Digest>::digest(&token).into()));
-                }
+            if let Some(sealed) = &v.record.webhook_token
+                && let Ok(token) = keyring.open(&aad(&spec.id, "webhook"), sealed)
+            {
+                out.push((record::short_id(&spec.id).to_string(), <sha2::Sha256 as sha2::Digest>::digest(&token).into()));
             }
         }
         out

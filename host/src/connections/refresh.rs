@@ -45,10 +45,11 @@ impl Connections {
         let slot = self.slot(id);
         let mut cached = slot.lock().await;
         let now = crate::clock::now_ms();
-        if let Some(c) = cached.as_ref() {
-            if !due(c.expires_at_ms, c.lifetime_ms, now) && c.read_at.elapsed() < REREAD {
-                return Ok(c.token.clone());
-            }
+        if let Some(c) = cached.as_ref()
+            && !due(c.expires_at_ms, c.lifetime_ms, now)
+            && c.read_at.elapsed() < REREAD
+        {
+            return Ok(c.token.clone());
         }
         let spec = self.specs.get(id).cloned().ok_or_else(|| ConnError::Unusable(format!("no connection {id}")))?;
         let fresh = self.fresh_token(&spec, false).await?;
@@ -255,6 +256,7 @@ impl Connections {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::due;
 
     #[test]

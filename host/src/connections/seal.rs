@@ -226,6 +226,7 @@ fn decode_key(b64: &str) -> Result<[u8; 32], String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[test]

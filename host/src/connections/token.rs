@@ -157,6 +157,7 @@ pub fn parse_tokens(body: &Value) -> Result<Tokens, String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use serde_json::json;
 

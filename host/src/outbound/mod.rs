@@ -49,10 +49,10 @@ pub fn host_matches(pattern: &str, host: &str, port: Option<u16>) -> bool {
         Some((h, p)) => (h, p.parse::<u16>().ok()),
         None => (pattern, None),
     };
-    if let Some(pp) = pat_port {
-        if port != Some(pp) {
-            return false;
-        }
+    if let Some(pp) = pat_port
+        && port != Some(pp)
+    {
+        return false;
     }
     let pat_host = pat_host.to_ascii_lowercase();
     match pat_host.strip_prefix("*.") {

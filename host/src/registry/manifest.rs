@@ -498,13 +498,10 @@ impl Manifest {
         }
         let providers = crate::providers::Providers::builtin();
         for (name, decl) in &self.secrets {
-            if let Some(p) = &decl.provider {
-                if providers.get(p).is_none() {
-                    return Err(format!(
-                        "plugin.toml secrets.{name}.provider: no provider {p:?} (known: {})",
-                        providers.names().join(", ")
-                    ));
-                }
+            if let Some(p) = &decl.provider
+                && providers.get(p).is_none()
+            {
+                return Err(format!("plugin.toml secrets.{name}.provider: no provider {p:?} (known: {})", providers.names().join(", ")));
             }
         }
         if self.version.trim().is_empty() {

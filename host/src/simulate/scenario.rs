@@ -282,10 +282,10 @@ impl Scenario {
                 "message.status_updated" => needs(step.status.is_some(), "status")?,
                 _ => {}
             }
-            if let Some(d) = &step.data {
-                if !d.is_table() {
-                    return Err(format!("step {n} ({}): `data` must be a table", step.event));
-                }
+            if let Some(d) = &step.data
+                && !d.is_table()
+            {
+                return Err(format!("step {n} ({}): `data` must be a table", step.event));
             }
         }
         Ok(())

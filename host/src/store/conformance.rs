@@ -3,6 +3,7 @@
 //! throwaway database of the local PostgreSQL, see
 //! [`super::postgres::TestDatabase`]). A difference between the backends is a
 //! failing test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::postgres::{PgOptions, TestDatabase};
 use super::*;

@@ -129,10 +129,10 @@ fn ingest(tx: &Transaction<'_>, event: &NewEvent, jobs: &[NewJob], window_ms: i6
             Ok((r.get(0)?, r.get(1)?))
         })
         .optional()?;
-    if let Some((event_id, seen_at)) = seen {
-        if event.received_at_ms - seen_at < window_ms {
-            return Ok(IngestOutcome::Duplicate { event_id });
-        }
+    if let Some((event_id, seen_at)) = seen
+        && event.received_at_ms - seen_at < window_ms
+    {
+        return Ok(IngestOutcome::Duplicate { event_id });
     }
     tx.execute(
         "INSERT INTO events (account, event_name, body, received_at_ms, not_dispatched) VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -248,10 +248,10 @@ secrets = {{ api = "{API_SECRET}" }}
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Ok(r) = client.get(format!("{}/healthz", self.url)).send().await {
-                if r.status().is_success() {
-                    return true;
-                }
+            if let Ok(r) = client.get(format!("{}/healthz", self.url)).send().await
+                && r.status().is_success()
+            {
+                return true;
             }
             let exited = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()).is_some();
             if exited && self.log().get(log_len_before..).unwrap_or_default().contains("Address already in use") {
