@@ -16,6 +16,11 @@ demo:
 bench:
     cargo xtask bench
 
+# SIGKILL the host KILLS times under a stream of webhooks; prints acked / lost /
+# duplicated / reordered (the test suite runs 20 kills)
+soak KILLS="1000":
+    cargo xtask soak {{KILLS}}
+
 # Scaffold a new plugin from the example (copies plugins/example, names it,
 # adds it to the workspace members): just new-plugin NAME
 new-plugin NAME:

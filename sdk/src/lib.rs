@@ -53,6 +53,7 @@ pub mod http;
 pub mod json_patch;
 pub mod log;
 pub mod multipart;
+pub mod once;
 pub mod query;
 pub mod quota;
 pub mod settings;

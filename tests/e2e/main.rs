@@ -18,3 +18,4 @@ mod pipeline;
 mod same_customer;
 mod sandboxing;
 mod simulate;
+mod soak;

@@ -12,6 +12,8 @@
 //!   `cargo xtask demo --quick` exits after the summary).
 //! - `bench`: `plugins`, then every benchmark in release (dispatch, ingest,
 //!   reload, connections, stall, the phone engine); results go in `BENCHMARKS.md`.
+//! - `soak [KILLS]`: the host SIGKILLed KILLS times (default 1,000) under a
+//!   stream of webhooks; prints acked / lost / duplicated / reordered.
 //! - `new-plugin NAME`: a new connector in `plugins/NAME`, copied from
 //!   `plugins/example` and added to the workspace (see [`new_plugin`]).
 
@@ -172,13 +174,31 @@ fn main() -> ExitCode {
             cmd.current_dir(root()).args(["run", "-p", "switchboard-demo", "--bin", "demo", "--"]).args(&args[1..]);
             run(&mut cmd)
         }),
+        Some("soak") => plugins(&[]).and_then(|_| {
+            // The host is SIGKILLed KILLS times under a stream of webhooks; prints
+            // acked / lost / duplicated / reordered (tests/e2e/soak.rs).
+            let kills = args.get(1).cloned().unwrap_or_else(|| "1000".into());
+            let mut cmd = Command::new(env!("CARGO"));
+            cmd.current_dir(root()).env("SOAK_KILLS", kills).args([
+                "test",
+                "-p",
+                "switchboard",
+                "--test",
+                "e2e",
+                "soak::long",
+                "--",
+                "--ignored",
+                "--nocapture",
+            ]);
+            run(&mut cmd)
+        }),
         Some("new-plugin") => match &args[1..] {
             [name] => new_plugin::new_plugin(&root(), name).map(|dest| {
                 println!("created {}; build it with: cargo xtask plugins {name} (it lands in dist/plugins/{name})", dest.display());
             }),
             _ => Err("usage: cargo xtask new-plugin NAME".into()),
         },
-        _ => Err("usage: cargo xtask plugins [NAME...] | test [ARGS] | bench | demo [ARGS] | new-plugin NAME".into()),
+        _ => Err("usage: cargo xtask plugins [NAME...] | test [ARGS] | bench | soak [KILLS] | demo [ARGS] | new-plugin NAME".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

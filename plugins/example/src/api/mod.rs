@@ -2,7 +2,7 @@
 //! this connector; a bigger API splits it into `api/notes.rs`, `api/people.rs`…).
 
 use serde::{Deserialize, Serialize};
-use switchboard_sdk::{CapabilityError, PluginError, http};
+use switchboard_sdk::{PluginError, http, once};
 
 /// A note about one event.
 #[derive(Debug, Serialize, Deserialize)]
@@ -26,26 +26,23 @@ struct Found {
 }
 
 /// Create the note unless it exists. A plain retry never re-sends a request that
-/// succeeded (the host replays it); after a crash mid-request the host says the
-/// write is ambiguous, and we look before writing again.
+/// succeeded (the host replays it); when a create's answer was lost (a crash,
+/// a dropped connection) the host says the write is ambiguous, and
+/// [`once::write_once`] looks for the note before writing it again.
 pub fn create_once(base: &str, note: &Note) -> Result<(), PluginError> {
-    let create = || http::post(&format!("{base}/notes")).credential("api").json(note);
-    match create()?.send() {
-        Ok(resp) => {
-            resp.error_for_status()?;
-            Ok(())
-        }
-        Err(CapabilityError::Ambiguous(_)) => {
+    let created = once::write_once(
+        || Ok(http::post(&format!("{base}/notes")).credential("api").json(note)?.send()),
+        || {
             let found: Found = http::get(&format!("{base}/notes?external_id={}", note.external_id))
                 .credential("api")
                 .send()?
                 .error_for_status()?
                 .json()?;
-            if found.notes.is_empty() {
-                create()?.send()?.error_for_status()?;
-            }
-            Ok(())
-        }
-        Err(e) => Err(e.into()),
+            Ok(!found.notes.is_empty())
+        },
+    )?;
+    if let Some(resp) = created {
+        resp.error_for_status()?;
     }
+    Ok(())
 }

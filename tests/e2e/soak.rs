@@ -1,0 +1,174 @@
+//! Soak: the real binary with the example plugin against the sandbox's notes
+//! API, SIGKILLed at random while calls stream in. The
+//! sender behaves like Aircall: a webhook that got no answer is sent again
+//! until it is acknowledged. Every acknowledged event must end up as exactly
+//! one note, and one call's notes must arrive in the order of its events.
+//!
+//! The test suite runs 20 kills; `cargo xtask soak [KILLS]` runs the long
+//! version (`SOAK_KILLS`, default 1,000) and prints the tally for BENCHMARKS.md.
+
+use crate::support::{Host, TOKEN};
+use rand::Rng;
+use serde_json::{Value, json};
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+use switchboard_sandbox::{Sandbox, SandboxOptions};
+
+/// One call's events, in the order Aircall sends them.
+const EVENTS: [&str; 3] = ["call.created", "call.answered", "call.ended"];
+
+/// What a soak found.
+#[derive(Debug, Default)]
+struct Tally {
+    kills: usize,
+    sent: usize,
+    acked: usize,
+    lost: usize,
+    duplicated: usize,
+    reordered: usize,
+}
+
+fn payload(call: u64, step: usize) -> Value {
+    let event = EVENTS[step];
+    json!({
+        "resource": "call", "event": event, "timestamp": 1_700_000_000 + call as i64 * 10 + step as i64, "token": TOKEN,
+        "data": {
+            "id": 900_000 + call, "direction": "inbound",
+            "status": if step == 2 { "done" } else { "answered" },
+            "raw_digits": format!("+33 6 {:02} {:02} {:02} {:02}", call / 1_000_000 % 100, call / 10_000 % 100, call / 100 % 100, call % 100),
+            "started_at": 1_700_000_000,
+            "number": { "id": 2001, "name": "Support FR", "digits": "+33 1 23 45 67 89", "country": "FR", "time_zone": "Europe/Paris" }
+        }
+    })
+}
+
+async fn soak(kills: usize) -> Tally {
+    switchboard_sandbox::install_crypto_provider();
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.expect("sandbox");
+    let config = sandbox.fill_urls(&format!(
+        r#"
+[server]
+listen = "127.0.0.1:{{PORT}}"
+[store]
+path = "switchboard.db"
+[plugins]
+dir = "plugins"
+watch = false
+[limits]
+concurrency = 16
+retry_base_ms = 100
+retry_cap_seconds = 2
+[network]
+allow_private = true
+allow_http = true
+
+[[accounts]]
+id = "main"
+webhook_token = "{TOKEN}"
+
+[[integrations]]
+id = "example"
+account = "main"
+plugin = "example"
+base_url = "{{notes}}"
+default_region = "FR"
+settings = {{ insight_cards = false }}
+secrets = {{ api = "sandbox-notes-token" }}
+"#
+    ));
+    let mut host = Host::start(&config, &["example"]).await;
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let url = format!("{}/webhooks/aircall", host.url);
+    let mut rng = rand::rng();
+    let mut tally = Tally { kills, ..Tally::default() };
+    // Events not yet acknowledged, in sending order; a call's next event is
+    // queued once the previous one is acknowledged (Aircall sends them in order).
+    let mut queue: VecDeque<(u64, usize)> = VecDeque::new();
+    let mut next_call = 0u64;
+    let mut acked: HashMap<String, (u64, usize)> = HashMap::new();
+    for kill in 0..=kills {
+        let run_for = Duration::from_millis(rng.random_range(150..600));
+        let started = Instant::now();
+        while started.elapsed() < run_for {
+            while queue.len() < 8 {
+                queue.push_back((next_call, 0));
+                next_call += 1;
+            }
+            // Eight calls at once, each with at most one event in flight.
+            let batch: Vec<(u64, usize)> = queue.drain(..).collect();
+            tally.sent += batch.len();
+            let answers = futures::future::join_all(batch.iter().map(|&(call, step)| {
+                let request = client.post(&url).json(&payload(call, step));
+                async move {
+                    let r = request.send().await.ok().filter(|r| r.status() == 200)?;
+                    r.json::<Value>().await.ok()?["event_id"].as_i64()
+                }
+            }))
+            .await;
+            for ((call, step), answer) in batch.into_iter().zip(answers) {
+                match answer {
+                    Some(id) => {
+                        acked.insert(id.to_string(), (call, step));
+                        if step + 1 < EVENTS.len() {
+                            queue.push_back((call, step + 1));
+                        }
+                    }
+                    // No answer (the host is down or died mid-request): send it again.
+                    None => queue.push_back((call, step)),
+                }
+            }
+        }
+        if kill < kills {
+            host.kill();
+            host.spawn().await;
+        }
+    }
+    tally.acked = acked.len();
+    // Wait for every acknowledged event's note (and a little more for late duplicates).
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let notes = sandbox.notes().state().notes;
+        let seen: std::collections::HashSet<&str> = notes.iter().filter_map(|n| n.body["external_id"].as_str()).collect();
+        if acked.keys().all(|id| seen.contains(id.as_str())) || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let notes = sandbox.notes().state().notes;
+    let mut per_event: HashMap<&str, usize> = HashMap::new();
+    let mut per_call: HashMap<u64, Vec<usize>> = HashMap::new();
+    for n in &notes {
+        let Some(id) = n.body["external_id"].as_str() else { continue };
+        *per_event.entry(id).or_default() += 1;
+        if let Some((call, step)) = acked.get(id) {
+            per_call.entry(*call).or_default().push(*step);
+        }
+    }
+    tally.lost = acked.keys().filter(|id| !per_event.contains_key(id.as_str())).count();
+    tally.duplicated = per_event.values().map(|n| n.saturating_sub(1)).sum();
+    tally.reordered = per_call.values().filter(|steps| steps.windows(2).any(|w| w[0] > w[1])).count();
+    println!(
+        "soak: {} kills, {} webhooks sent, {} acknowledged, lost {}, duplicated {}, reordered calls {}",
+        tally.kills, tally.sent, tally.acked, tally.lost, tally.duplicated, tally.reordered
+    );
+    if tally.lost + tally.duplicated + tally.reordered > 0 {
+        println!("host log:\n{}", host.log());
+    }
+    tally
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_sigkills_lose_double_and_reorder_nothing() {
+    let t = soak(20).await;
+    assert!(t.acked > 50, "too little got through to mean anything: {t:?}");
+    assert_eq!((t.lost, t.duplicated, t.reordered), (0, 0, 0), "{t:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "long: cargo xtask soak [KILLS]"]
+async fn long() {
+    let kills = std::env::var("SOAK_KILLS").ok().and_then(|k| k.parse().ok()).unwrap_or(1000);
+    let t = soak(kills).await;
+    assert_eq!((t.lost, t.duplicated, t.reordered), (0, 0, 0), "{t:?}");
+}
