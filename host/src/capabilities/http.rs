@@ -22,6 +22,9 @@ use std::time::{Duration, Instant};
 /// Longest a request waits inline for its rate-limit budget; longer waits
 /// re-queue the job instead of holding an instance.
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(2);
+/// Time a request leaves before the job's deadline (at most a quarter of what
+/// is left), for the plugin to handle a timeout.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(250);
 
 /// Statuses whose answer is final (recorded and replayed). Everything else is
 /// "not done": the request is performed again on the next attempt.
@@ -178,8 +181,11 @@ impl Sender {
     /// timeout within the job's deadline) and sends it.
     async fn send(&self, req: &Request, target: &Target) -> Result<reqwest::Response, Sent> {
         let limit = self.shared.limits.http_timeout_ms;
+        // A request ends a little before the job's deadline, so the plugin has
+        // time to handle its failure (and the job is retried, not cut off).
+        let margin = DEADLINE_MARGIN.min(self.remaining() / 4);
         let timeout = Duration::from_millis(req.timeout_ms.map_or(limit, |t| (t as u64).min(limit)))
-            .min(self.remaining().max(Duration::from_millis(1)));
+            .min(self.remaining().saturating_sub(margin).max(Duration::from_millis(1)));
         let mut builder = self.shared.http.request(reqwest_method(&req.method), target.url.clone()).timeout(timeout);
         for (name, value) in &req.headers {
             builder = builder.header(name.as_str(), value.as_str());

@@ -390,7 +390,10 @@ impl Connections {
         let now = crate::clock::now_ms();
         for spec in self.specs.values().filter(|s| s.provider == "aircall") {
             let Ok(v) = record::read(&self.store, &spec.id, &spec.provider, now).await else { continue };
-            if v.record.state != State::Connected && v.record.state != State::Refreshing {
+            // The webhook token authenticates Aircall whatever the API token's
+            // state (events of an account that needs re-authorisation are held,
+            // not refused); an uninstalled or never-installed account has none.
+            if matches!(v.record.state, State::Revoked | State::NotConnected) {
                 continue;
             }
             if let Some(sealed) = &v.record.webhook_token
