@@ -7,12 +7,12 @@
 //! The test suite runs 20 kills; `cargo xtask soak [KILLS]` runs the long
 //! version (`SOAK_KILLS`, default 1,000) and prints the tally for BENCHMARKS.md.
 
-use crate::support::{Host, TOKEN};
+use crate::support::TOKEN;
+use crate::support::rig::Rig;
 use rand::Rng;
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
-use switchboard_sandbox::{Sandbox, SandboxOptions};
 
 /// One call's events, in the order Aircall sends them.
 const EVENTS: [&str; 3] = ["call.created", "call.answered", "call.ended"];
@@ -43,40 +43,11 @@ fn payload(call: u64, step: usize) -> Value {
 }
 
 async fn soak(kills: usize) -> Tally {
-    switchboard_sandbox::install_crypto_provider();
-    let sandbox = Sandbox::start(SandboxOptions::default()).await.expect("sandbox");
-    let config = sandbox.fill_urls(&format!(
-        r#"
-[server]
-listen = "127.0.0.1:{{PORT}}"
-[store]
-path = "switchboard.db"
-[plugins]
-dir = "plugins"
-watch = false
-[limits]
-concurrency = 16
-retry_base_ms = 100
-retry_cap_seconds = 2
-[network]
-allow_private = true
-allow_http = true
-
-[[accounts]]
-id = "main"
-webhook_token = "{TOKEN}"
-
-[[integrations]]
-id = "example"
-account = "main"
-plugin = "example"
-base_url = "{{notes}}"
-default_region = "FR"
-settings = {{ insight_cards = false }}
-secrets = {{ api = "sandbox-notes-token" }}
-"#
-    ));
-    let mut host = Host::start(&config, &["example"]).await;
+    // The connector rig's host (same limits as every connector test), the example
+    // plugin on the notes emulator, no cards (they would need the calls in Aircall).
+    let integration = "base_url = \"{notes}\"\ndefault_region = \"FR\"\nsettings = { insight_cards = false }\nsecrets = { api = \"sandbox-notes-token\" }\n";
+    let mut rig = Rig::start("example", integration).await;
+    let (sandbox, host) = (&rig.sandbox, &mut rig.host);
     let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
     let url = format!("{}/webhooks/aircall", host.url);
     let mut rng = rand::rng();
