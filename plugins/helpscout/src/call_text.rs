@@ -8,8 +8,8 @@
 //! Each text ends with a reference line (`Aircall call 123 · answered`) that
 //! also lets a retried job recognise a thread it already wrote.
 
-use crate::people::Party;
-use crate::tags;
+use crate::party::Party;
+use crate::rules;
 use switchboard_sdk::html::{escape, link, paragraphs};
 use switchboard_sdk::{Call, Direction, datetime};
 
@@ -88,7 +88,7 @@ fn details(call: &Call) -> String {
     if let Some(to) = &call.transferred_to {
         s.push_str(&format!("<br>Transferred to {}", escape(&to.name)));
     }
-    if tags::callback_requested(call) {
+    if rules::callback_requested(call) {
         s.push_str("<br>The caller asked to be called back.");
     }
     let comments: Vec<String> = call
@@ -112,7 +112,7 @@ fn details(call: &Call) -> String {
     if let Some(a) = call.asset.as_deref().filter(|a| !a.trim().is_empty()) {
         s.push_str(&format!("<br>In Aircall: {}", link(a, "call details")));
     }
-    let user_tags = tags::user_tags(call);
+    let user_tags = rules::user_tags(call);
     if !user_tags.is_empty() {
         s.push_str(&format!("<br>Tags: {}", escape(&user_tags.join(", "))));
     }

@@ -3,16 +3,16 @@
 //! after `call.ended` (Aircall sends it 30–60 s after hang-up, once the
 //! recording is ready), and tags / comments / voicemails that come later.
 
-use crate::agents;
 use crate::api::conversations::{NewThread, ThreadKind};
 use crate::api::{ApiError, Client};
-use crate::call_state::CallState;
 use crate::call_text;
 use crate::card;
-use crate::logbook::{self, Entry, Place, Purpose};
-use crate::people::{self, Party, Resolved, Search};
+use crate::conversation::{self, Entry, Place};
+use crate::directory;
+use crate::party::{self, Party, Resolved};
+use crate::records::CallRecord;
+use crate::rules::{self, Purpose, Search};
 use crate::settings::Settings;
-use crate::tags;
 use switchboard_sdk::html::link;
 use switchboard_sdk::json_patch::PatchOp;
 use switchboard_sdk::{Call, CallEventKind, PluginError, log, storage};
@@ -57,19 +57,19 @@ impl CallJob<'_> {
     /// Seed: "Zu Beginn jedes … Anrufs sucht die Integration nach passenden
     /// Help Scout-Kunden" — search, apply the contact scenarios, show the card.
     fn created(&self) -> Result<(), PluginError> {
-        let mut state = CallState::load(self.call.id)?;
+        let mut state = CallRecord::load(self.call.id)?;
         if state.customer.is_some() || state.skipped {
             return Ok(());
         }
         let Some(e164) = self.party.e164.clone() else {
             return Ok(());
         };
-        match people::search(self.client, self.settings, &e164)? {
+        match party::search(self.client, self.settings, &e164)? {
             Search::Found(customer) => {
                 // A retry after a failure here replays the search from the
                 // journal and comes back to this point; the state is saved last.
                 if self.settings.create_aircall_contacts {
-                    people::sync_to_aircall(&self.party, &customer)?;
+                    party::sync_to_aircall(&self.party, &customer)?;
                 }
                 if self.settings.insight_cards {
                     card::push(self.call.id, &customer)?;
@@ -87,9 +87,9 @@ impl CallJob<'_> {
                 state.save(self.call.id)?;
             }
             Search::None => {
-                let contact = people::aircall_contact(&self.party)?;
-                let fields = people::new_customer(&self.party, contact.as_ref(), self.now, "call");
-                state.customer = Some(people::create_customer(self.client, self.settings, &self.party, &fields)?);
+                let contact = party::aircall_contact(&self.party)?;
+                let fields = party::new_customer(&self.party, contact.as_ref(), self.now, "call");
+                state.customer = Some(party::create_customer(self.client, self.settings, &self.party, &fields)?);
                 state.save(self.call.id)?;
             }
         }
@@ -97,14 +97,14 @@ impl CallJob<'_> {
     }
 
     /// The call's customer: known from `call.created`, else found or created now.
-    fn customer(&self, state: &mut CallState) -> Result<Option<u64>, PluginError> {
+    fn customer(&self, state: &mut CallRecord) -> Result<Option<u64>, PluginError> {
         if let Some(c) = state.customer {
             return Ok(Some(c));
         }
         if self.party.e164.is_none() {
             return self.anonymous().map(Some);
         }
-        match people::find_or_create(self.client, self.settings, &self.party, self.now, "call")? {
+        match party::find_or_create(self.client, self.settings, &self.party, self.now, "call")? {
             Resolved::Customer(id, _) => {
                 state.customer = Some(id);
                 Ok(Some(id))
@@ -124,7 +124,7 @@ impl CallJob<'_> {
         if let Some(id) = storage::get::<u64>(ANONYMOUS_KEY)? {
             return Ok(id);
         }
-        let fields = people::new_customer(&self.party, None, self.now, "call");
+        let fields = party::new_customer(&self.party, None, self.now, "call");
         let id = self.client.create_customer(&fields)?;
         if storage::claim(ANONYMOUS_KEY, &id, None)? {
             return Ok(id);
@@ -149,14 +149,14 @@ impl CallJob<'_> {
     /// Anruf entgegengenommen wird" — with the basic information and the
     /// operational tags (call in progress, number, direction, team).
     fn answered(&self) -> Result<(), PluginError> {
-        let mut state = CallState::load(self.call.id)?;
+        let mut state = CallRecord::load(self.call.id)?;
         if state.skipped || state.first_thread {
             return Ok(());
         }
         let Some(customer) = self.customer(&mut state)? else {
             return state.save(self.call.id);
         };
-        let agent = agents::resolve(self.client, self.settings, self.call.user.as_ref())?;
+        let agent = directory::resolve(self.client, self.settings, self.call.user.as_ref())?;
         let entry = Entry {
             thread: NewThread {
                 kind: ThreadKind::Phone,
@@ -166,20 +166,20 @@ impl CallJob<'_> {
                 attachments: Vec::new(),
             },
             marker: call_text::marker(self.call.id, "answered"),
-            tags: tags::at_answer(self.call),
-            assign: if self.settings.assign { agent.matched } else { None },
+            tags: rules::tags_at_answer(self.call),
+            assign: rules::assignee(self.settings.assign, agent.matched),
         };
         let conversation = match state.conversation {
             // The voice agent opened it already.
             Some(known) => {
-                let written = logbook::append(self.client, known, &self.place(customer), &entry)?;
-                tags::update(self.client, written, None, &entry.tags, &[])?;
+                let written = conversation::append(self.client, known, &self.place(customer), &entry)?;
+                conversation::update_tags(self.client, written, None, &entry.tags, &[])?;
                 if let Some(user) = entry.assign {
                     self.client.patch_conversation(written, &PatchOp::replace("/assignTo", user))?;
                 }
                 written
             }
-            None => logbook::log(self.client, self.settings, self.now, &self.place(customer), &entry)?,
+            None => conversation::log(self.client, self.settings, self.now, &self.place(customer), &entry)?,
         };
         state.conversation = Some(conversation);
         state.mailbox = Some(self.mailbox);
@@ -192,20 +192,16 @@ impl CallJob<'_> {
     /// Voicemails hinzugefügt"; the agent's tags appear now; "call in
     /// progress" goes. A call nobody answered is logged here, in one thread.
     fn ended(&self) -> Result<(), PluginError> {
-        let mut state = CallState::load(self.call.id)?;
+        let mut state = CallRecord::load(self.call.id)?;
         if state.skipped || state.wrap_up {
             return Ok(());
         }
         let Some(customer) = self.customer(&mut state)? else {
             return state.save(self.call.id);
         };
-        let agent = agents::resolve(self.client, self.settings, self.call.user.as_ref())?;
-        let assign = if self.settings.assign { agent.matched } else { None };
-        let mut end_tags = tags::at_end(self.call);
-        if state.voice_agent {
-            // Answered by the voice agent: not a missed call.
-            end_tags.retain(|t| t != tags::MISSED);
-        }
+        let agent = directory::resolve(self.client, self.settings, self.call.user.as_ref())?;
+        let assign = rules::assignee(self.settings.assign, agent.matched);
+        let end_tags = rules::tags_at_end(self.call, state.voice_agent);
         match state.conversation {
             Some(conversation) => {
                 let entry = Entry {
@@ -220,8 +216,8 @@ impl CallJob<'_> {
                     tags: end_tags.clone(),
                     assign,
                 };
-                let written = logbook::append(self.client, conversation, &self.place(customer), &entry)?;
-                tags::update(self.client, written, None, &end_tags, &[tags::IN_PROGRESS.to_string()])?;
+                let written = conversation::append(self.client, conversation, &self.place(customer), &entry)?;
+                conversation::update_tags(self.client, written, None, &end_tags, &[rules::IN_PROGRESS.to_string()])?;
                 state.conversation = Some(written);
             }
             None => {
@@ -237,13 +233,13 @@ impl CallJob<'_> {
                     tags: end_tags,
                     assign,
                 };
-                state.conversation = Some(logbook::log(self.client, self.settings, self.now, &self.place(customer), &entry)?);
+                state.conversation = Some(conversation::log(self.client, self.settings, self.now, &self.place(customer), &entry)?);
                 state.first_thread = true;
             }
         }
         state.mailbox = Some(self.mailbox);
         state.wrap_up = true;
-        state.user_tags = tags::user_tags(self.call);
+        state.user_tags = rules::user_tags(self.call);
         state.voicemail_logged = self.call.voicemail.is_some();
         state.recording_logged = self.call.recording.is_some();
         state.save(self.call.id)
@@ -252,26 +248,26 @@ impl CallJob<'_> {
     /// Seed: "Nach dem Anruf hinzugefügte Tags erscheinen einige Sekunden
     /// später" — during the call nothing happens (the wrap-up brings them).
     fn retagged(&self) -> Result<(), PluginError> {
-        let mut state = CallState::load(self.call.id)?;
+        let mut state = CallRecord::load(self.call.id)?;
         let Some(conversation) = state.conversation.filter(|_| state.wrap_up && !state.skipped) else {
             return Ok(());
         };
-        let now = tags::user_tags(self.call);
-        let (add, remove) = tags::diff(&state.user_tags, &now);
+        let now = rules::user_tags(self.call);
+        let (add, remove) = rules::tag_diff(&state.user_tags, &now);
         if add.is_empty() && remove.is_empty() {
             return Ok(());
         }
-        tags::update(self.client, conversation, None, &add, &remove)?;
+        conversation::update_tags(self.client, conversation, None, &add, &remove)?;
         state.user_tags = now;
         state.save(self.call.id)
     }
 
     /// A note for something that arrived after the wrap-up.
-    fn late_note(&self, state: &CallState, stage: &str, body: String, extra_tags: Vec<String>) -> Result<(), PluginError> {
+    fn late_note(&self, state: &CallRecord, stage: &str, body: String, extra_tags: Vec<String>) -> Result<(), PluginError> {
         let (Some(conversation), Some(customer)) = (state.conversation, state.customer) else {
             return Ok(());
         };
-        let agent = agents::resolve(self.client, self.settings, self.call.user.as_ref())?;
+        let agent = directory::resolve(self.client, self.settings, self.call.user.as_ref())?;
         let entry = Entry {
             thread: NewThread {
                 kind: ThreadKind::Note,
@@ -284,16 +280,16 @@ impl CallJob<'_> {
             tags: extra_tags.clone(),
             assign: None,
         };
-        let written = logbook::append(self.client, conversation, &self.place(customer), &entry)?;
+        let written = conversation::append(self.client, conversation, &self.place(customer), &entry)?;
         if !extra_tags.is_empty() {
-            tags::update(self.client, written, None, &extra_tags, &[])?;
+            conversation::update_tags(self.client, written, None, &extra_tags, &[])?;
         }
         Ok(())
     }
 
     /// Comments posted after the wrap-up become notes (earlier ones are in it).
     fn commented(&self) -> Result<(), PluginError> {
-        let state = CallState::load(self.call.id)?;
+        let state = CallRecord::load(self.call.id)?;
         if !state.wrap_up || state.skipped {
             return Ok(());
         }
@@ -307,12 +303,12 @@ impl CallJob<'_> {
 
     /// A voicemail or recording that arrived after the wrap-up.
     fn assets(&self) -> Result<(), PluginError> {
-        let mut state = CallState::load(self.call.id)?;
+        let mut state = CallRecord::load(self.call.id)?;
         if !state.wrap_up || state.skipped {
             return Ok(());
         }
         if let (false, Some(v)) = (state.voicemail_logged, self.call.voicemail.as_deref().filter(|v| !v.trim().is_empty())) {
-            self.late_note(&state, "voicemail", format!("<b>Voicemail</b>: {}", link(v, "listen")), vec![tags::VOICEMAIL.to_string()])?;
+            self.late_note(&state, "voicemail", format!("<b>Voicemail</b>: {}", link(v, "listen")), vec![rules::VOICEMAIL.to_string()])?;
             state.voicemail_logged = true;
             state.save(self.call.id)?;
         }

@@ -4,40 +4,28 @@
 //! `transcriptions` is on, summaries / topics / sentiments / action items when
 //! `ai_insights` is on.
 
-use crate::agents;
 use crate::ai_text;
 use crate::api::Client;
 use crate::api::conversations::{NewThread, ThreadKind};
-use crate::call_state::CallState;
 use crate::call_text::marker;
-use crate::logbook::{self, Entry, Place, Purpose};
+use crate::conversation::{self, Entry, Place};
+use crate::directory;
+use crate::records::CallRecord;
+use crate::rules::{self, Purpose};
 use crate::settings::Settings;
 use switchboard_sdk::Intelligence;
 use switchboard_sdk::html::escape;
 use switchboard_sdk::{PluginError, log};
 
-/// The note title for a result kind, when the settings want it.
-fn title(settings: &Settings, kind: &str) -> Option<&'static str> {
-    let insight = |t| settings.ai_insights.then_some(t);
-    match kind {
-        "transcription.created" => settings.transcriptions.then_some("Call transcription"),
-        "summary.created" | "custom_summary.result_created" => insight("AI summary"),
-        "topics.created" => insight("AI topics"),
-        "sentiment.created" => insight("AI sentiment"),
-        "action_item.created" => insight("AI action items"),
-        _ => None,
-    }
-}
-
 /// Handle one intelligence event.
 pub fn handle(client: &Client, settings: &Settings, i: &Intelligence) -> Result<(), PluginError> {
-    let Some(title) = title(settings, &i.kind) else {
+    let Some(title) = rules::ai_note_title(settings, &i.kind) else {
         return Ok(());
     };
     let Some(call_id) = i.call_id else {
         return Ok(());
     };
-    let mut state = CallState::load(call_id)?;
+    let mut state = CallRecord::load(call_id)?;
     let (Some(conversation), Some(customer), Some(mailbox)) = (state.conversation, state.customer, state.mailbox) else {
         log::with(
             log::Level::Info,
@@ -54,7 +42,7 @@ pub fn handle(client: &Client, settings: &Settings, i: &Intelligence) -> Result<
     let m = marker(call_id, &stage);
     let voicemail = if i.call_type.as_deref() == Some("voicemail") { " (voicemail)" } else { "" };
     let text = format!("<b>{title}{voicemail}</b>{}<br><small>{}</small>", ai_text::render(&i.content_json), escape(&m));
-    let author = agents::admin(client, settings)?;
+    let author = directory::admin(client, settings)?;
     let entry = Entry {
         thread: NewThread { kind: ThreadKind::Note, text, customer, user: author, attachments: Vec::new() },
         marker: m,
@@ -62,7 +50,7 @@ pub fn handle(client: &Client, settings: &Settings, i: &Intelligence) -> Result<
         assign: None,
     };
     let place = Place { mailbox, customer, subject: "Call".into(), purpose: Purpose::Call };
-    state.conversation = Some(logbook::append(client, conversation, &place, &entry)?);
+    state.conversation = Some(conversation::append(client, conversation, &place, &entry)?);
     state.ai_notes.push(id);
     state.save(call_id)
 }

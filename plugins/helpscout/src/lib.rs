@@ -8,30 +8,35 @@
 //! contacts; insight cards show the customer; operational and agent tags are
 //! kept; click-to-dial starts Aircall calls.
 //!
-//! Layout: [`api`] is Help Scout's API (requests, JSON types); the seed's
-//! rules are [`people`] (who), [`logbook`] (which conversation), [`tags`],
-//! [`agents`] (attribution, assignment), [`card`], and the event handlers
-//! [`calls`], [`messages`], [`voice_agent`], [`intelligence`], [`dial`].
+//! Layout (the connectors' shared one, `plugins/README.md`): [`api`] is Help
+//! Scout's API (requests, JSON types, nothing else); [`rules`] holds the
+//! seed's decisions as pure functions (matching rule, which conversation,
+//! assignment, tags, AI notes); [`party`] finds or creates the customer,
+//! [`directory`] matches Aircall users to Help Scout users, [`conversation`]
+//! writes into the chosen conversation, [`records`] is what is kept per call,
+//! [`settings`] the settings; the event handlers are [`calls`], [`messages`],
+//! [`voice_agent`], [`intelligence`], [`dial`]; [`card`], [`call_text`] and
+//! [`ai_text`] render.
 
-pub mod agents;
 pub mod ai_text;
 pub mod api;
-pub mod call_state;
 pub mod call_text;
 pub mod calls;
 pub mod card;
+pub mod conversation;
 pub mod dial;
+pub mod directory;
 pub mod intelligence;
-pub mod logbook;
 pub mod messages;
-pub mod people;
+pub mod party;
+pub mod records;
+pub mod rules;
 pub mod settings;
-pub mod tags;
 pub mod voice_agent;
 
 use api::Client;
 use calls::CallJob;
-use people::Party;
+use party::Party;
 use settings::Settings;
 use switchboard_sdk::{
     CallEvent, Context, Event, MessageEvent, Plugin, PluginError, Request, Response, VoiceAgentEvent, export_plugin, log,

@@ -6,11 +6,12 @@
 //! SMS / MMS threads carry the text and the attachments; WhatsApp threads the
 //! message type and template information.
 
-use crate::agents;
 use crate::api::Client;
 use crate::api::conversations::{NewThread, ThreadKind};
-use crate::logbook::{self, Entry, Place, Purpose};
-use crate::people::{self, Party, Resolved};
+use crate::conversation::{self, Entry, Place};
+use crate::directory;
+use crate::party::{self, Party, Resolved};
+use crate::rules::{self, Purpose};
 use crate::settings::Settings;
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -135,14 +136,14 @@ pub fn handle(
         return Ok(());
     }
     let channel = channel_name(m).to_lowercase();
-    let customer = match people::find_or_create(client, settings, &party, now, &channel)? {
+    let customer = match party::find_or_create(client, settings, &party, now, &channel)? {
         Resolved::Customer(id, _) => id,
         Resolved::LogNothing => {
             log::with(log::Level::Info, "several Help Scout customers match; the matching rule says to log nothing", &[("message", &m.id)]);
             return Ok(());
         }
     };
-    let agent = agents::resolve(client, settings, m.user.as_ref())?;
+    let agent = directory::resolve(client, settings, m.user.as_ref())?;
     let mut attachments = Vec::new();
     for md in &m.media {
         if let Some(a) = attachment(md)? {
@@ -153,13 +154,13 @@ pub fn handle(
         thread: NewThread { kind: ThreadKind::Note, text: text(m, &party), customer, user: agent.author, attachments },
         marker: marker(m),
         tags: Vec::new(),
-        assign: if settings.assignee_for_messages { agent.matched } else { None },
+        assign: rules::assignee(settings.assignee_for_messages, agent.matched),
     };
     let subject = match m.channel {
         Channel::Whatsapp => format!("WhatsApp with {}", party.display),
         Channel::Sms => format!("SMS with {}", party.display),
     };
     let place = Place { mailbox, customer, subject, purpose: Purpose::Message };
-    logbook::log(client, settings, now, &place, &entry)?;
+    conversation::log(client, settings, now, &place, &entry)?;
     storage::set(&seen_key, &true, Some(SEEN_TTL))
 }

@@ -4,16 +4,16 @@
 //! insights on) the agent's summary. The call's conversation is shared with
 //! the call events (same per-call state; the host orders them by call id).
 
-use crate::agents;
 use crate::ai_text;
 use crate::api::Client;
 use crate::api::conversations::{NewThread, ThreadKind};
-use crate::call_state::CallState;
 use crate::call_text::marker;
-use crate::logbook::{self, Entry, Place, Purpose};
-use crate::people::{self, Party, Resolved};
+use crate::conversation::{self, Entry, Place};
+use crate::directory;
+use crate::party::{self, Party, Resolved};
+use crate::records::CallRecord;
+use crate::rules::{self, Purpose};
 use crate::settings::{Settings, digits_only};
-use crate::tags;
 use switchboard_sdk::html::{escape, paragraphs};
 use switchboard_sdk::{PluginError, log, phone, telephony};
 use switchboard_sdk::{VoiceAgentEventKind, VoiceAgentSession};
@@ -38,7 +38,7 @@ pub fn handle(
         log::debug("voice-agent event on a number without a mailbox");
         return Ok(());
     };
-    let mut state = CallState::load(s.call_id)?;
+    let mut state = CallRecord::load(s.call_id)?;
     if state.skipped {
         return Ok(());
     }
@@ -48,12 +48,12 @@ pub fn handle(
     });
     let party = Party::new(s.external_caller_number.as_deref().unwrap_or(""), region.as_deref().or(default_region), None);
     let agent_name = s.agent_name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or("AI Voice Agent");
-    let admin = agents::admin(client, settings)?;
+    let admin = directory::admin(client, settings)?;
 
     // The conversation: the call's, or a new one with the voice agent's phone thread.
     let customer = match state.customer {
         Some(c) => c,
-        None => match people::find_or_create(client, settings, &party, now, "call")? {
+        None => match party::find_or_create(client, settings, &party, now, "call")? {
             Resolved::Customer(id, _) => id,
             Resolved::LogNothing => {
                 state.skipped = true;
@@ -63,14 +63,14 @@ pub fn handle(
     };
     state.customer = Some(customer);
     let place = Place { mailbox, customer, subject: format!("Call from {}", party.display), purpose: Purpose::Call };
-    let mut base_tags = vec![tags::VOICE_AGENT.to_string(), tags::INBOUND.to_string()];
+    let mut base_tags = vec![rules::VOICE_AGENT.to_string(), rules::INBOUND.to_string()];
     if let Some(name) = s.number_id.and_then(|id| telephony::get_number(id).ok()).map(|n| n.name).filter(|n| !n.trim().is_empty()) {
         base_tags.push(name);
     }
     let conversation = match state.conversation {
         Some(c) => {
             if !state.voice_agent {
-                tags::update(client, c, None, &base_tags, &[])?;
+                conversation::update_tags(client, c, None, &base_tags, &[])?;
             }
             c
         }
@@ -92,7 +92,7 @@ pub fn handle(
                 tags: base_tags,
                 assign: None,
             };
-            logbook::log(client, settings, now, &place, &entry)?
+            conversation::log(client, settings, now, &place, &entry)?
         }
     };
     state.conversation = Some(conversation);
@@ -135,7 +135,7 @@ pub fn handle(
             tags: Vec::new(),
             assign: None,
         };
-        state.conversation = Some(logbook::append(client, conversation, &place, &entry)?);
+        state.conversation = Some(conversation::append(client, conversation, &place, &entry)?);
         state.voice_agent_notes.push(stage.to_string());
     }
     state.save(s.call_id)

@@ -1,28 +1,21 @@
-//! Which conversation an interaction goes into, and writing it there (seed:
+//! The conversation an interaction is logged into, and writing it there (seed:
 //! "Wie Anrufe protokolliert werden" and "Protokollierungslogik" of messages).
+//! Which conversation is [`rules::searches_conversations`] and
+//! [`rules::choose_conversation`]; this module reads the customer's
+//! conversations, writes the thread (once, even after an ambiguous write),
+//! reopens, tags and assigns.
 //!
-//! Calls: unless "always log in a new conversation" is on, look for the
-//! customer's conversations in the mailbox (when the search is enabled); take
-//! open ones (active, pending) and, when configured, ones closed within the
-//! window (48 h by default); skip spam; take the most recent. Messages: the
-//! most recent open conversation, else — when configured — the most recent
-//! closed one, reopened; they are never forced into a new conversation.
+//! Tags: Help Scout's tag endpoint replaces the whole set (§2.8), so every
+//! change is read (the conversation's current tags, which agents may have
+//! edited) → modify → write, and only when something changed ([`update_tags`]).
 
 use crate::api::conversations::{Conversation, NewConversation, NewThread};
 use crate::api::{ApiError, Client};
+use crate::rules::{self, Purpose};
 use crate::settings::Settings;
-use crate::tags;
 use switchboard_sdk::json_patch::PatchOp;
+use switchboard_sdk::tag_set::TagSet;
 use switchboard_sdk::{PluginError, log};
-
-/// What is being logged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    /// A call (phone conversation).
-    Call,
-    /// An SMS / WhatsApp message.
-    Message,
-}
 
 /// The place: mailbox, customer, and how a new conversation is titled.
 #[derive(Debug, Clone)]
@@ -48,34 +41,6 @@ pub struct Entry {
     pub tags: Vec<String>,
     /// Assign the conversation to this user (`None`: leave as it is / unassigned).
     pub assign: Option<u64>,
-}
-
-fn is_open(c: &Conversation) -> bool {
-    matches!(c.status.as_str(), "active" | "pending")
-}
-
-/// Choose among the customer's conversations (list order does not matter).
-pub fn choose<'a>(list: &'a [Conversation], settings: &Settings, purpose: Purpose, now: i64) -> Option<&'a Conversation> {
-    let candidates = list.iter().filter(|c| c.status != "spam");
-    match purpose {
-        Purpose::Call => candidates
-            .filter(|c| {
-                is_open(c)
-                    || (settings.include_closed
-                        && c.status == "closed"
-                        && c.closed().unwrap_or_else(|| c.updated()) >= now - settings.closed_window_secs)
-            })
-            .max_by_key(|c| (c.updated(), c.id)),
-        Purpose::Message => {
-            let open = list.iter().filter(|c| is_open(c)).max_by_key(|c| (c.updated(), c.id));
-            open.or_else(|| {
-                settings
-                    .reopen_for_messages
-                    .then(|| candidates.filter(|c| c.status == "closed").max_by_key(|c| (c.updated(), c.id)))
-                    .flatten()
-            })
-        }
-    }
 }
 
 /// Add a thread unless an earlier attempt's (ambiguous) write already did.
@@ -112,11 +77,7 @@ fn create_once(client: &Client, c: &NewConversation, marker: &str) -> Result<u64
 fn create(client: &Client, place: &Place, entry: &Entry) -> Result<u64, PluginError> {
     let conv = NewConversation {
         subject: place.subject.chars().take(200).collect(),
-        kind: match place.purpose {
-            Purpose::Call => "phone",
-            // [U] Help Scout has no SMS conversation type; `chat` is the closest.
-            Purpose::Message => "chat",
-        },
+        kind: rules::new_conversation_type(place.purpose),
         mailbox: place.mailbox,
         status: "active",
         customer: place.customer,
@@ -142,10 +103,10 @@ pub fn write_into(client: &Client, conv: &Conversation, entry: &Entry) -> Result
         Err(ApiError::Full | ApiError::NotFound) => return Ok(None),
         Err(e) => return Err(e.into()),
     }
-    if conv.status == "closed" {
+    if rules::reopens(conv) {
         client.patch_conversation(conv.id, &PatchOp::replace("/status", "active"))?;
     }
-    tags::update(client, conv.id, Some(conv.tag_names()), &entry.tags, &[])?;
+    update_tags(client, conv.id, Some(conv.tag_names()), &entry.tags, &[])?;
     if let Some(user) = entry.assign
         && conv.assignee_id() != Some(user)
     {
@@ -156,13 +117,9 @@ pub fn write_into(client: &Client, conv: &Conversation, entry: &Entry) -> Result
 
 /// Log the entry at its place: the chosen conversation, or a new one.
 pub fn log(client: &Client, settings: &Settings, now: i64, place: &Place, entry: &Entry) -> Result<u64, PluginError> {
-    let search = match place.purpose {
-        Purpose::Call => settings.search_existing && !settings.always_new,
-        Purpose::Message => true,
-    };
-    if search {
+    if rules::searches_conversations(settings, place.purpose) {
         let list = client.conversations_of(place.mailbox, place.customer)?;
-        if let Some(conv) = choose(&list, settings, place.purpose, now)
+        if let Some(conv) = rules::choose_conversation(&list, settings, place.purpose, now)
             && let Some(id) = write_into(client, conv, entry)?
         {
             return Ok(id);
@@ -181,46 +138,29 @@ pub fn append(client: &Client, conversation: u64, place: &Place, entry: &Entry) 
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn settings() -> Settings {
-        Settings::defaults()
+/// Add and remove tags on a conversation. `current` is the set when the
+/// caller just read it; otherwise it is read. Writes only on change.
+pub fn update_tags(
+    client: &Client,
+    conversation: u64,
+    current: Option<Vec<String>>,
+    add: &[String],
+    remove: &[String],
+) -> Result<(), PluginError> {
+    let current = match current {
+        Some(c) => c,
+        None => client.conversation(conversation)?.tag_names(),
+    };
+    let before = TagSet::from_names(&current);
+    let mut after = before.clone();
+    for r in remove {
+        after.remove(r);
     }
-
-    fn conv(id: u64, status: &str, updated: &str, closed: Option<&str>) -> Conversation {
-        serde_json::from_value(serde_json::json!({ "id": id, "status": status, "userUpdatedAt": updated, "closedAt": closed }))
-            .unwrap_or_default()
+    for a in add {
+        after.insert(a);
     }
-
-    #[test]
-    fn calls_take_the_most_recent_open_and_skip_spam() {
-        let now = 1_800_000_000;
-        let list = vec![
-            conv(1, "active", "2027-01-01T00:00:00Z", None),
-            conv(2, "pending", "2027-01-10T00:00:00Z", None),
-            conv(3, "spam", "2027-01-12T00:00:00Z", None),
-            conv(4, "closed", "2027-01-14T00:00:00Z", Some("2027-01-14T00:00:00Z")),
-        ];
-        let s = settings();
-        assert_eq!(choose(&list, &s, Purpose::Call, now).map(|c| c.id), Some(2));
+    if !after.same_tags(&before) {
+        client.put_tags(conversation, after.names())?;
     }
-
-    #[test]
-    fn closed_window_applies_when_enabled() {
-        let now = 1_800_000_000; // 2027-01-15T08:00:00Z
-        let recent = switchboard_sdk::datetime::iso8601(now - 3600);
-        let old = switchboard_sdk::datetime::iso8601(now - 72 * 3600);
-        let list = vec![conv(1, "closed", &recent, Some(&recent)), conv(2, "closed", &old, Some(&old))];
-        let mut s = settings();
-        assert!(choose(&list, &s, Purpose::Call, now).is_none());
-        s.include_closed = true;
-        assert_eq!(choose(&list, &s, Purpose::Call, now).map(|c| c.id), Some(1));
-        s.closed_window_secs = 1800;
-        assert!(choose(&list, &s, Purpose::Call, now).is_none());
-        assert!(choose(&list, &s, Purpose::Message, now).is_none());
-        s.reopen_for_messages = true;
-        assert_eq!(choose(&list, &s, Purpose::Message, now).map(|c| c.id), Some(1));
-    }
+    Ok(())
 }

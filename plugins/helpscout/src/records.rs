@@ -12,7 +12,7 @@ const TTL_SECONDS: u32 = 7 * 86_400;
 /// The per-call record.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
-pub struct CallState {
+pub struct CallRecord {
     /// The matching rule said "log nothing" (several customers).
     pub skipped: bool,
     /// The Help Scout customer.
@@ -43,10 +43,10 @@ fn key(call_id: u64) -> String {
     format!("call:{call_id}")
 }
 
-impl CallState {
+impl CallRecord {
     /// The record of a call (empty when none).
-    pub fn load(call_id: u64) -> Result<CallState, PluginError> {
-        Ok(storage::get::<CallState>(&key(call_id))?.unwrap_or_default())
+    pub fn load(call_id: u64) -> Result<CallRecord, PluginError> {
+        Ok(storage::get::<CallRecord>(&key(call_id))?.unwrap_or_default())
     }
 
     /// Store it.

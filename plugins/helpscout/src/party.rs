@@ -8,18 +8,17 @@
 //! | no | yes | scenario 3: an Aircall contact from the Help Scout data ([`sync_to_aircall`]) |
 //!
 //! The search asks for every format of the seed at once (one request, via the
-//! host's phone engine); several matches go through the matching rule.
+//! host's phone engine); several matches go through the matching rule
+//! ([`rules::pick`]).
 
 use crate::api::customers::{Customer, Entry, NewCustomer, clip, profile_url};
 use crate::api::{ApiError, Client};
-use crate::settings::{MatchingRule, Settings};
+use crate::rules::{self, Search, UNKNOWN_NAME};
+use crate::settings::Settings;
 use switchboard_sdk::LabeledValue;
 use switchboard_sdk::phone::{self, Normalized, Style};
 use switchboard_sdk::telephony::{self, ContactFields};
 use switchboard_sdk::{Contact, PluginError, datetime, log};
-
-/// Name of customers created for unknown callers (seed: "Unbekannter Kontakt (Aircall)").
-pub const UNKNOWN_NAME: &str = "Unknown Contact (Aircall)";
 
 /// The customer's party on a call or message.
 #[derive(Debug, Clone)]
@@ -47,32 +46,6 @@ impl Party {
     }
 }
 
-/// The outcome of the search.
-#[derive(Debug, Clone)]
-pub enum Search {
-    /// One customer (after the matching rule).
-    Found(Box<Customer>),
-    /// Nobody.
-    None,
-    /// Several, and the rule says to log nothing.
-    LogNothing,
-}
-
-/// Apply the matching rule to several customers.
-pub fn pick(mut found: Vec<Customer>, rule: MatchingRule) -> Search {
-    match (found.len(), rule) {
-        (0, _) => Search::None,
-        (1, _) => found.pop().map_or(Search::None, |c| Search::Found(Box::new(c))),
-        (_, MatchingRule::LogNothing) => Search::LogNothing,
-        (_, MatchingRule::MostRecent) => {
-            found.into_iter().max_by_key(|c| (c.updated(), c.id)).map_or(Search::None, |c| Search::Found(Box::new(c)))
-        }
-        (_, MatchingRule::Oldest) => {
-            found.into_iter().min_by_key(|c| (c.created(), c.id)).map_or(Search::None, |c| Search::Found(Box::new(c)))
-        }
-    }
-}
-
 /// Search Help Scout for the number in the seed's formats.
 pub fn search(client: &Client, settings: &Settings, e164: &str) -> Result<Search, PluginError> {
     let mut variants = phone::variants(e164).unwrap_or_default();
@@ -80,7 +53,7 @@ pub fn search(client: &Client, settings: &Settings, e164: &str) -> Result<Search
         variants.insert(0, e164.to_string());
     }
     let found = client.search_customers_by_phone(&variants)?;
-    Ok(pick(found, settings.matching_rule))
+    Ok(rules::pick(found, settings.matching_rule))
 }
 
 /// The Aircall contact for the party: the one on the event, else a look-up.
@@ -227,28 +200,4 @@ pub fn sync_to_aircall(party: &Party, customer: &Customer) -> Result<(), PluginE
         &[("contact", &created.id.to_string()), ("customer", &customer.id.to_string())],
     );
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn customer(id: u64, created: &str, updated: &str) -> Customer {
-        serde_json::from_value(serde_json::json!({ "id": id, "createdAt": created, "updatedAt": updated })).unwrap_or_default()
-    }
-
-    #[test]
-    fn matching_rule_picks() {
-        let list = || {
-            vec![customer(1, "2024-01-01T00:00:00Z", "2024-06-01T00:00:00Z"), customer(2, "2024-02-01T00:00:00Z", "2024-03-01T00:00:00Z")]
-        };
-        assert!(matches!(pick(list(), MatchingRule::MostRecent), Search::Found(c) if c.id == 1));
-        assert!(matches!(pick(list(), MatchingRule::Oldest), Search::Found(c) if c.id == 1));
-        let list2 =
-            vec![customer(1, "2024-03-01T00:00:00Z", "2024-03-01T00:00:00Z"), customer(2, "2024-02-01T00:00:00Z", "2024-09-01T00:00:00Z")];
-        assert!(matches!(pick(list2.clone(), MatchingRule::MostRecent), Search::Found(c) if c.id == 2));
-        assert!(matches!(pick(list2.clone(), MatchingRule::Oldest), Search::Found(c) if c.id == 2));
-        assert!(matches!(pick(list2, MatchingRule::LogNothing), Search::LogNothing));
-        assert!(matches!(pick(vec![], MatchingRule::LogNothing), Search::None));
-    }
 }

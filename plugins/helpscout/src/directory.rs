@@ -1,10 +1,11 @@
-//! Who threads are attributed to and who conversations are assigned to (seed:
-//! "Gesprächs- und Thread-Zuweisung"): the Help Scout user with the Aircall
-//! user's e-mail; without one, threads go to an administrator and the
-//! conversation stays unassigned. Conversations are assigned only when the
-//! setting is on. Look-ups are cached in plugin storage for an hour.
+//! The Help Scout users Aircall agents are matched to (seed: "Gesprächs- und
+//! Thread-Zuweisung"): the Help Scout user with the Aircall user's e-mail;
+//! without one, threads go to an administrator. Whether the conversation is
+//! assigned is [`rules::assignee`]. Look-ups are cached in plugin storage for
+//! an hour.
 
 use crate::api::Client;
+use crate::rules;
 use crate::settings::Settings;
 use serde::{Deserialize, Serialize};
 use switchboard_sdk::{PluginError, User, storage};
@@ -44,8 +45,7 @@ pub fn admin(client: &Client, settings: &Settings) -> Result<Option<u64>, Plugin
 
 /// Resolve an Aircall user (absent on unanswered calls).
 pub fn resolve(client: &Client, settings: &Settings, user: Option<&User>) -> Result<Agent, PluginError> {
-    let email = user.and_then(|u| u.email.as_deref()).map(str::trim).filter(|e| e.contains('@'));
-    let matched = match email {
+    let matched = match rules::agent_email(user) {
         Some(e) => user_id(client, e)?,
         None => None,
     };
