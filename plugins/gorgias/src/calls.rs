@@ -7,70 +7,17 @@
 //! ones apply. A missed call is one request: its ticket carries the merged note.
 
 use crate::api::{Api, Customer};
-use crate::customers::{self, NEW_CONTACT};
+use crate::card;
 use crate::directory::Directory;
 use crate::media::{self, Linked, Source};
 use crate::notes::{self, Note};
+use crate::party::{self, Party};
+use crate::records::{self, CallRecord, load, save};
+use crate::rules;
 use crate::settings::Settings;
-use crate::{card, tags};
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use switchboard_sdk::datetime::iso8601;
-use switchboard_sdk::phone::{self, Normalized};
-use switchboard_sdk::{Call, CallEventKind, Context, Direction, Number, PluginError, log, storage};
-
-/// How long what we wrote for a call is remembered (seconds): late notes and tags still find the ticket.
-const LOG_TTL: u32 = 30 * 24 * 3600;
-/// How long a callback request waits for the call back (seconds).
-const CALLBACK_TTL: u32 = 14 * 24 * 3600;
-
-/// What the connector wrote for one call.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct CallLog {
-    /// The Gorgias ticket.
-    pub ticket: u64,
-    /// Its customer.
-    pub customer: u64,
-    /// Tags applied so far.
-    pub tags: Vec<String>,
-    /// Aircall comment ids already written.
-    pub comments: Vec<u64>,
-    /// The "ended" note was written.
-    pub ended: bool,
-    /// The voicemail was noted.
-    pub voicemail: bool,
-    /// The recording / voicemail was attached or linked on a comment note.
-    pub media_written: bool,
-    /// The customer asked for a callback on this call.
-    pub callback_request: bool,
-    /// This call was the callback.
-    pub called_back: bool,
-}
-
-fn log_key(call_id: u64) -> String {
-    format!("call:{call_id}")
-}
-
-fn callback_key(e164: &str) -> String {
-    format!("callback:{e164}")
-}
-
-/// The external party: E.164 when it is a number, `None` when withheld or unreadable.
-pub struct Party {
-    /// E.164.
-    pub e164: Option<String>,
-    /// What to show.
-    pub shown: String,
-}
-
-/// Normalise a raw number with the line's country (else the integration's region).
-pub fn party(raw: &str, line: Option<&Number>, ctx: &Context) -> Party {
-    match phone::normalize(raw, ctx.region_for(line)) {
-        Ok(Normalized::Number(e164)) => Party { shown: e164.clone(), e164: Some(e164) },
-        Ok(Normalized::Anonymous) => Party { e164: None, shown: "Anonymous".into() },
-        Err(_) => Party { e164: None, shown: raw.trim().chars().take(40).collect() },
-    }
-}
+use switchboard_sdk::{Call, CallEventKind, Context, Direction, PluginError, log};
 
 /// An internal note as a message of the ticket (§1.8: `internal-note`, from an agent,
 /// `sent_datetime` set so Gorgias never tries to send it).
@@ -97,7 +44,7 @@ fn now() -> i64 {
 
 /// Handle one call event.
 pub fn handle(ctx: &Context, settings: &Settings, api: &Api, kind: CallEventKind, call: &Call) -> Result<(), PluginError> {
-    let party = party(&call.raw_digits, call.number.as_ref(), ctx);
+    let party = Party::new(&call.raw_digits, call.number.as_ref(), ctx);
     match kind {
         CallEventKind::Created if settings.insight_cards => match &party.e164 {
             Some(e164) => card::push(api, call.id, e164),
@@ -112,39 +59,15 @@ pub fn handle(ctx: &Context, settings: &Settings, api: &Api, kind: CallEventKind
     }
 }
 
-fn load(call_id: u64) -> Result<Option<CallLog>, PluginError> {
-    storage::get::<CallLog>(&log_key(call_id))
-}
-
-fn save(call_id: u64, log: &CallLog) -> Result<(), PluginError> {
-    storage::set(&log_key(call_id), log, Some(LOG_TTL))
-}
-
 fn customer_for(api: &Api, settings: &Settings, call: &Call, party: &Party) -> Result<Customer, PluginError> {
     match &party.e164 {
-        Some(e164) => customers::find_or_create(api, e164, call.contact.as_ref(), settings),
-        None => customers::anonymous(api, settings),
+        Some(e164) => party::find_or_create(api, e164, call.contact.as_ref(), settings),
+        None => party::anonymous(api, settings),
     }
-}
-
-/// The title's "[customer name / number]": the number for generated customers.
-fn shown_name(customer: &Customer, party: &Party) -> String {
-    match customer.display_name() {
-        Some(n) if !n.starts_with(NEW_CONTACT) && !n.is_empty() => n,
-        _ => party.shown.clone(),
-    }
-}
-
-fn title(call: &Call, name: &str) -> String {
-    let dir = match call.direction {
-        Direction::Inbound => "Inbound",
-        Direction::Outbound => "Outbound",
-    };
-    format!("{dir} call: {name}")
 }
 
 fn agent_email(call: &Call) -> Option<&str> {
-    notes::agent(call).and_then(|u| u.email.as_deref())
+    rules::call_agent(call).and_then(|u| u.email.as_deref())
 }
 
 /// When a ticket write names a customer or user that no longer exists, drop the
@@ -153,7 +76,7 @@ fn stale_cache(err: PluginError, party: &Party) -> PluginError {
     match &err {
         PluginError::Permanent(m) if m.starts_with("400") && (m.contains("ustomer") || m.contains("ser")) => {
             if let Some(e164) = &party.e164 {
-                let _ = customers::forget(e164);
+                let _ = party::forget(e164);
             }
             let _ = Directory::forget();
             PluginError::Retryable(format!("Gorgias refused a cached customer or user, caches dropped: {m}"))
@@ -163,7 +86,7 @@ fn stale_cache(err: PluginError, party: &Party) -> PluginError {
 }
 
 /// Comments not written yet, as text, and their ids.
-fn new_comments(call: &Call, log: Option<&CallLog>) -> (Vec<String>, Vec<u64>) {
+fn new_comments(call: &Call, log: Option<&CallRecord>) -> (Vec<String>, Vec<u64>) {
     call.comments
         .iter()
         .filter(|c| log.is_none_or(|l| !l.comments.contains(&c.id)))
@@ -184,21 +107,21 @@ fn create_ticket(
     dir: &Directory,
     customer: &Customer,
     build: impl FnOnce(&str) -> Vec<Value>,
-) -> Result<CallLog, PluginError> {
-    let callback_request = tags::is_callback_request(call, &settings.callback_markers);
+) -> Result<CallRecord, PluginError> {
+    let callback_request = rules::is_callback_request(call, &settings.callback_markers);
     let pending_callback = match (&party.e164, call.direction) {
-        (Some(e164), Direction::Outbound) => storage::get::<u64>(&callback_key(e164))?,
+        (Some(e164), Direction::Outbound) => records::pending_callback(e164)?,
         _ => None,
     };
     let called_back = pending_callback.is_some();
-    let tag_names = tags::for_call(call, &settings.tags, callback_request, called_back);
-    let name = shown_name(customer, party);
+    let tag_names = rules::call_tags(call, &settings.tags, callback_request, called_back);
+    let name = rules::customer_shown(customer.display_name(), &party.shown);
     let mut body = json!({
         "channel": "phone",
         "via": "api",
         "from_agent": call.direction == Direction::Outbound,
         "status": "open",
-        "subject": title(call, &name),
+        "subject": rules::call_ticket_subject(call.direction, &name),
         "customer": { "id": customer.id },
         "tags": tag_names.iter().map(|n| json!({ "name": n })).collect::<Vec<_>>(),
         "external_id": format!("aircall-call:{}", call.id),
@@ -212,17 +135,17 @@ fn create_ticket(
     log::with(log::Level::Info, "call logged in Gorgias", &[("call", &call.id.to_string()), ("ticket", &ticket.id.to_string())]);
     if let Some(e164) = &party.e164 {
         if callback_request && settings.tags.callback {
-            storage::set(&callback_key(e164), &ticket.id, Some(CALLBACK_TTL))?;
+            records::remember_callback(e164, ticket.id)?;
         }
         if let Some(original) = pending_callback {
             // The request's own ticket says it was honoured, too.
             if settings.tags.callback && original != ticket.id {
-                api.add_tags(original, &[tags::CALLED_BACK.to_string()])?;
+                api.add_tags(original, &[rules::CALLED_BACK.to_string()])?;
             }
-            storage::delete(&callback_key(e164))?;
+            records::forget_callback(e164)?;
         }
     }
-    Ok(CallLog { ticket: ticket.id, customer: customer.id, tags: tag_names, callback_request, called_back, ..CallLog::default() })
+    Ok(CallRecord { ticket: ticket.id, customer: customer.id, tags: tag_names, callback_request, called_back, ..CallRecord::default() })
 }
 
 /// `call.answered`: the ticket, with the "answered" note on behalf of the agent.
@@ -275,10 +198,10 @@ fn ended(settings: &Settings, api: &Api, call: &Call, party: &Party) -> Result<(
         Some(mut log) => {
             let note = notes::ended(call, settings, &comments);
             api.add_message(log.ticket, &note_message(&note, author.id, at, &format!("aircall-call:{}:ended", call.id), &[]))?;
-            let want = tags::for_call(call, &settings.tags, log.callback_request, log.called_back);
-            let add = tags::missing(&log.tags, &want);
+            let want = rules::call_tags(call, &settings.tags, log.callback_request, log.called_back);
+            let add = rules::missing_tags(&log.tags, &want);
             api.add_tags(log.ticket, &add)?;
-            tags::push_all(&mut log.tags, add);
+            rules::push_tags(&mut log.tags, add);
             // Seed: "Sobald der Anruf endet, wird der Ticket-Status Offen."
             api.update_ticket(log.ticket, &json!({ "status": "open" }))?;
             log.ended = true;
@@ -302,9 +225,9 @@ fn voicemail_left(settings: &Settings, api: &Api, call: &Call) -> Result<(), Plu
     let author = dir.author(agent_email(call)).ok_or_else(|| Directory::no_author(agent_email(call)))?;
     let note = notes::voicemail(call, call.voicemail.as_deref());
     api.add_message(log.ticket, &note_message(&note, author.id, now(), &format!("aircall-call:{}:voicemail", call.id), &[]))?;
-    let add = tags::missing(&log.tags, &tags::for_call(call, &settings.tags, log.callback_request, log.called_back));
+    let add = rules::missing_tags(&log.tags, &rules::call_tags(call, &settings.tags, log.callback_request, log.called_back));
     api.add_tags(log.ticket, &add)?;
-    tags::push_all(&mut log.tags, add);
+    rules::push_tags(&mut log.tags, add);
     log.voicemail = true;
     save(call.id, &log)
 }
@@ -323,7 +246,7 @@ fn commented(settings: &Settings, api: &Api, call: &Call) -> Result<(), PluginEr
     let poster = call.comments.iter().rev().find(|c| ids.contains(&c.id)).and_then(|c| c.posted_by.as_ref());
     let email = poster.and_then(|u| u.email.as_deref()).or(agent_email(call));
     let author = dir.author(email).ok_or_else(|| Directory::no_author(email))?;
-    let author_name = poster.or(notes::agent(call)).map(|u| u.name.clone()).unwrap_or_else(|| "an agent".into());
+    let author_name = poster.or(rules::call_agent(call)).map(|u| u.name.clone()).unwrap_or_else(|| "an agent".into());
     let mut attachments = Vec::new();
     let mut links = Vec::new();
     if !log.media_written {
@@ -357,12 +280,12 @@ fn tagged(settings: &Settings, api: &Api, call: &Call) -> Result<(), PluginError
     let Some(mut log) = load(call.id)? else {
         return Ok(());
     };
-    log.callback_request = log.callback_request || tags::is_callback_request(call, &settings.callback_markers);
-    let add = tags::missing(&log.tags, &tags::for_call(call, &settings.tags, log.callback_request, log.called_back));
+    log.callback_request = log.callback_request || rules::is_callback_request(call, &settings.callback_markers);
+    let add = rules::missing_tags(&log.tags, &rules::call_tags(call, &settings.tags, log.callback_request, log.called_back));
     if add.is_empty() {
         return Ok(());
     }
     api.add_tags(log.ticket, &add)?;
-    tags::push_all(&mut log.tags, add);
+    rules::push_tags(&mut log.tags, add);
     save(call.id, &log)
 }

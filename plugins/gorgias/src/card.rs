@@ -2,7 +2,7 @@
 //! Insight Cards"): customer name and e-mail, notes, link to the profile.
 
 use crate::api::Api;
-use crate::customers;
+use crate::party;
 use switchboard_sdk::telephony::{self, CardItem, CardShortText, CardTitle};
 use switchboard_sdk::{CapabilityError, PluginError, log};
 
@@ -11,7 +11,7 @@ const NOTE_MAX: usize = 500;
 
 /// Look the caller up and push the card; nothing when Gorgias does not know them.
 pub fn push(api: &Api, call_id: u64, e164: &str) -> Result<(), PluginError> {
-    let Some(c) = customers::find(api, e164)? else {
+    let Some(c) = party::find(api, e164)? else {
         log::with(log::Level::Debug, "no Gorgias customer for the caller; no card", &[("phone", e164)]);
         return Ok(());
     };

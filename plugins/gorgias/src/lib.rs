@@ -2,21 +2,27 @@
 //! internal notes and tags; customers are found by phone number (or created);
 //! the agent sees the Gorgias customer on an insight card.
 //!
-//! The rules are the seed's (`shared/seeds/002_3c911f1e9dfe88a3.txt`), one module
-//! each: [`calls`], [`messages`], [`tags`], [`notes`], [`card`], [`contacts`],
-//! [`customers`], [`directory`]; the vendor API is [`api`].
+//! Layout (the connectors' shared one, `plugins/README.md`): [`api`] is
+//! Gorgias's API (requests and JSON, nothing else); [`rules`] holds the seed's
+//! decisions (`shared/seeds/002_3c911f1e9dfe88a3.txt`) as pure functions —
+//! titles, the call's agent, where an SMS goes, which tags; [`party`] finds or
+//! creates the customer of a number, [`directory`] matches Aircall users to
+//! Gorgias users, [`records`] is what is kept per call, [`settings`] the
+//! settings; the event handlers are [`calls`], [`messages`], [`contacts`];
+//! [`card`], [`notes`] and [`media`] render and upload.
 
 pub mod api;
 pub mod calls;
 pub mod card;
 pub mod contacts;
-pub mod customers;
 pub mod directory;
 pub mod media;
 pub mod messages;
 pub mod notes;
+pub mod party;
+pub mod records;
+pub mod rules;
 pub mod settings;
-pub mod tags;
 
 use api::Api;
 use settings::Settings;

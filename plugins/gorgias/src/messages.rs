@@ -5,51 +5,15 @@
 //! The conversation is found by its `external_id` (`aircall-sms:{number}:{customer}`),
 //! so with warm caches a message costs two requests: the look-up and the comment.
 
-use crate::api::{Api, Customer, Ticket};
-use crate::calls::party;
-use crate::customers::{self, NEW_CONTACT};
+use crate::api::Api;
 use crate::directory::Directory;
 use crate::media::{self, Source};
+use crate::party::{self, Party};
+use crate::rules::{self, Route};
 use crate::settings::Settings;
-use crate::tags;
 use serde_json::{Value, json};
-use switchboard_sdk::datetime::{iso8601, parse_rfc3339};
+use switchboard_sdk::datetime::iso8601;
 use switchboard_sdk::{Channel, Context, Direction, Message, MessageEventKind, PluginError, log};
-
-/// What to do with the newest conversation ticket.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Route {
-    /// Comment on this open ticket.
-    Comment(u64),
-    /// Reopen this ticket (closed less than the window ago), then comment.
-    Reopen(u64),
-    /// Start a new ticket.
-    New,
-}
-
-/// The seed's checks: open → comment; spam or deleted → new; closed less than
-/// `window` seconds ago → reopen; otherwise (or closing time unknown) → new.
-pub fn route(newest: Option<&Ticket>, now: i64, window: i64) -> Route {
-    let Some(t) = newest else { return Route::New };
-    if t.spam == Some(true) || t.trashed_datetime.as_deref().is_some_and(|d| !d.is_empty()) {
-        return Route::New;
-    }
-    match t.status.as_deref() {
-        Some("open") => Route::Comment(t.id),
-        Some("closed") => match t.closed_datetime.as_deref().and_then(parse_rfc3339) {
-            Some(closed) if now - closed < window => Route::Reopen(t.id),
-            _ => Route::New,
-        },
-        _ => Route::New,
-    }
-}
-
-fn customer_name(c: &Customer, shown: &str) -> String {
-    match c.display_name() {
-        Some(n) if !n.starts_with(NEW_CONTACT) => n,
-        _ => shown.to_string(),
-    }
-}
 
 /// `message.sent` / `message.received` of an SMS / MMS.
 pub fn handle(ctx: &Context, settings: &Settings, api: &Api, kind: MessageEventKind, msg: &Message) -> Result<(), PluginError> {
@@ -58,10 +22,10 @@ pub fn handle(ctx: &Context, settings: &Settings, api: &Api, kind: MessageEventK
     }
     let number = msg.number.as_ref();
     let line = number.map(|n| n.e164.clone().unwrap_or_else(|| n.digits.clone())).unwrap_or_default();
-    let party = party(&msg.external_number, number, ctx);
+    let party = Party::new(&msg.external_number, number, ctx);
     let customer = match &party.e164 {
-        Some(e164) => customers::find_or_create(api, e164, msg.contact.as_ref(), settings)?,
-        None => customers::anonymous(api, settings)?,
+        Some(e164) => party::find_or_create(api, e164, msg.contact.as_ref(), settings)?,
+        None => party::anonymous(api, settings)?,
     };
     let outbound = msg.direction == Direction::Outbound;
     let agent_email = msg.user.as_ref().and_then(|u| u.email.as_deref());
@@ -101,20 +65,20 @@ pub fn handle(ctx: &Context, settings: &Settings, api: &Api, kind: MessageEventK
     let conversation = format!("aircall-sms:{}:{}", number.map_or(0, |n| n.id), party.e164.as_deref().unwrap_or("anonymous"));
     let newest = api.tickets_by_external_id(&conversation)?.into_iter().next();
     let now = switchboard_sdk::now_ms() / 1000;
-    match route(newest.as_ref(), now, settings.reopen_window_secs) {
+    match rules::route_message(newest.as_ref(), now, settings.reopen_window_secs) {
         Route::Comment(id) => api.add_message(id, &message),
         Route::Reopen(id) => {
             api.update_ticket(id, &json!({ "status": "open" }))?;
             api.add_message(id, &message)
         }
         Route::New => {
-            let tag_names = tags::for_message(msg, &settings.tags);
+            let tag_names = rules::message_tags(msg, &settings.tags);
             let mut body = json!({
                 "channel": "sms",
                 "via": "api",
                 "from_agent": outbound,
                 "status": "open",
-                "subject": format!("SMS conversation with {}", customer_name(&customer, &party.shown)),
+                "subject": rules::sms_ticket_subject(&rules::customer_shown(customer.display_name(), &party.shown)),
                 "customer": { "id": customer.id },
                 "tags": tag_names.iter().map(|n| json!({ "name": n })).collect::<Vec<_>>(),
                 "external_id": conversation,
@@ -151,34 +115,4 @@ fn attachments(settings: &Settings, api: &Api, msg: &Message) -> Result<Vec<Valu
         }
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn t(status: &str, closed: Option<&str>, spam: bool, trashed: bool) -> Ticket {
-        Ticket {
-            id: 7,
-            status: Some(status.into()),
-            spam: Some(spam),
-            closed_datetime: closed.map(str::to_string),
-            trashed_datetime: trashed.then(|| "2026-01-01T00:00:00Z".into()),
-            external_id: None,
-        }
-    }
-
-    #[test]
-    fn seed_routing() {
-        let now = parse_rfc3339("2026-01-10T00:00:00Z").unwrap_or_default();
-        let w = 72 * 3600;
-        assert_eq!(route(None, now, w), Route::New);
-        assert_eq!(route(Some(&t("open", None, false, false)), now, w), Route::Comment(7));
-        assert_eq!(route(Some(&t("open", None, true, false)), now, w), Route::New);
-        assert_eq!(route(Some(&t("open", None, false, true)), now, w), Route::New);
-        assert_eq!(route(Some(&t("closed", Some("2026-01-08T00:00:00.000000+00:00"), false, false)), now, w), Route::Reopen(7));
-        assert_eq!(route(Some(&t("closed", Some("2026-01-06T00:00:00Z"), false, false)), now, w), Route::New);
-        assert_eq!(route(Some(&t("closed", None, false, false)), now, w), Route::New);
-        assert_eq!(route(Some(&t("closed", Some("garbage"), false, false)), now, w), Route::New);
-    }
 }

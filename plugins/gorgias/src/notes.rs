@@ -1,18 +1,9 @@
 //! The text of the internal notes (seed: "Automatisierte Ticket-Kommentare für Anrufe").
 
+use crate::rules::call_agent as agent;
 use crate::settings::Settings;
 use switchboard_sdk::datetime::{display, duration};
-use switchboard_sdk::{Call, Direction, User};
-
-/// The agent of the call: the one who answered an inbound call or made an
-/// outbound one. On an unanswered inbound call Aircall's `user` is only the last
-/// agent it rang, who is nobody's agent.
-pub fn agent(call: &Call) -> Option<&User> {
-    match (call.direction, call.answered_at) {
-        (Direction::Inbound, None) => None,
-        _ => call.user.as_ref(),
-    }
-}
+use switchboard_sdk::{Call, Direction};
 
 /// A note: a heading and label / value lines, rendered as text and HTML.
 #[derive(Debug, Clone, Default)]

@@ -1,11 +1,33 @@
-//! Finding the Gorgias customer of a phone number, and creating one when there
-//! is none (seed: "Ticket-Erstellung für Anrufe" step 2, "Einseitige
-//! Kontaktsynchronisierung").
+//! The other party of a call or message: its number, normalised by the host's
+//! phone engine, and the Gorgias customer it belongs to — found by phone, or
+//! created when there is none (seed: "Ticket-Erstellung für Anrufe" step 2,
+//! "Einseitige Kontaktsynchronisierung").
 
 use crate::api::{Api, Customer};
+use crate::rules::{NEW_CONTACT, placeholder_email};
 use crate::settings::Settings;
 use serde_json::{Value, json};
-use switchboard_sdk::{Contact, PluginError, log, storage};
+use switchboard_sdk::phone::{self, Normalized};
+use switchboard_sdk::{Contact, Context, Number, PluginError, log, storage};
+
+/// The external party: E.164 when it is a number, `None` when withheld or unreadable.
+pub struct Party {
+    /// E.164.
+    pub e164: Option<String>,
+    /// What to show.
+    pub shown: String,
+}
+
+impl Party {
+    /// Normalise a raw number with the line's country (else the integration's region).
+    pub fn new(raw: &str, line: Option<&Number>, ctx: &Context) -> Party {
+        match phone::normalize(raw, ctx.region_for(line)) {
+            Ok(Normalized::Number(e164)) => Party { shown: e164.clone(), e164: Some(e164) },
+            Ok(Normalized::Anonymous) => Party { e164: None, shown: "Anonymous".into() },
+            Err(_) => Party { e164: None, shown: raw.trim().chars().take(40).collect() },
+        }
+    }
+}
 
 /// How long a phone → customer match is kept (seconds).
 const CUSTOMER_TTL: u32 = 3600;
@@ -13,8 +35,6 @@ const CUSTOMER_TTL: u32 = 3600;
 /// enough for the call that started to be answered without a second search,
 /// short enough for a customer added in Gorgias meanwhile to be found.
 const MISS_TTL: u32 = 120;
-/// Name prefix of customers created without an Aircall contact (seed).
-pub const NEW_CONTACT: &str = "Aircall New Contact";
 
 fn key(e164: &str) -> String {
     format!("customer:{e164}")
@@ -45,15 +65,6 @@ pub fn find(api: &Api, e164: &str) -> Result<Option<Customer>, PluginError> {
 pub fn forget(e164: &str) -> Result<(), PluginError> {
     storage::delete(&key(e164))?;
     storage::delete(&miss_key(e164))
-}
-
-/// A generated e-mail for a customer Gorgias must have one for (the seed's
-/// `random_number@aircall.io`): derived from the number, so a retry or a second
-/// event finds the same customer instead of creating another. [U] the seed says random.
-pub fn placeholder_email(e164: &str, settings: &Settings) -> String {
-    let digits: String = e164.chars().filter(char::is_ascii_digit).collect();
-    let local = if digits.is_empty() { "anonymous".to_string() } else { format!("aircall-{digits}") };
-    format!("{local}@{}", settings.placeholder_email_domain)
 }
 
 fn non_empty(s: &Option<String>) -> Option<String> {
