@@ -1,10 +1,14 @@
-//! The Aircall side of the dropdowns: the SMS numbers linked to the
-//! integration and the users of a number, cached in plugin storage (seed:
-//! "Aufgrund der Zwischenspeicherung kann es bis zu 10 Minuten dauern").
+//! Who is who: the Aircall side of the dropdowns — the SMS numbers linked to
+//! the integration and the users of a number, cached in plugin storage (seed:
+//! "Aufgrund der Zwischenspeicherung kann es bis zu 10 Minuten dauern") — and
+//! the HubSpot owner of an Aircall user (by e-mail), shown as the SMS's author.
 
 use crate::settings::Settings;
 use serde::{Deserialize, Serialize};
 use switchboard_sdk::{PluginError, storage, telephony};
+
+/// How long the HubSpot owner of an Aircall user's e-mail is cached.
+const OWNER_CACHE_SECONDS: u32 = 3600;
 
 /// An Aircall number offered as "from".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,5 +86,16 @@ pub fn missing(settings: &Settings, found: &[SmsNumber]) -> Vec<u64> {
 pub fn senders(settings: &Settings, number_id: u64) -> Result<Vec<Sender>, PluginError> {
     storage::cached(&format!("cache:senders:{number_id}"), settings.options_cache_seconds, || {
         Ok(telephony::number_users(number_id)?.into_iter().map(|u| Sender { id: u.id, name: u.name, email: u.email }).collect())
+    })
+}
+
+/// The HubSpot owner id of an e-mail (cached; `None` when HubSpot has none).
+pub fn owner_of(settings: &Settings, email: Option<&str>) -> Result<Option<String>, PluginError> {
+    let Some(email) = email.map(str::trim).filter(|e| e.contains('@')) else {
+        return Ok(None);
+    };
+    let email = email.to_lowercase();
+    storage::cached(&format!("cache:owner:{email}"), OWNER_CACHE_SECONDS, || {
+        crate::api::HubSpot::new(&settings.base_url).owner_id_by_email(&email)
     })
 }

@@ -10,53 +10,21 @@
 //! anything was sent answers 503 / 429 so HubSpot tries again. Once the SMS is
 //! sent the answer is always `SUCCESS`, even if logging it failed.
 
+use crate::conversation;
 use crate::definition::field;
 use crate::directory;
 use crate::inputs;
 use crate::limits;
-use crate::logbook::{self, Thread};
 use crate::once::{self, Claim};
 use crate::options::NOT_ENABLED;
 use crate::recipient::{self, Enrolled};
+use crate::records::{self, Thread};
+use crate::rules::{self, Outcome};
 use crate::settings::Settings;
 use crate::template::Template;
 use serde_json::{Value, json};
 use switchboard_sdk::phone::{self, Normalized};
 use switchboard_sdk::{CapabilityError, Context, PluginError, log, now_ms, telephony};
-
-/// Longest message after personalisation (seed: "bis zu 1.600 Zeichen").
-pub const MAX_CHARS: usize = 1600;
-
-/// How an execution ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Aircall accepted the SMS.
-    Sent {
-        /// Aircall's message id.
-        message_id: String,
-        /// Whether it was logged on the HubSpot record.
-        logged: bool,
-    },
-    /// Not sent on purpose (the recipient opted out).
-    Skipped(String),
-    /// Not sent: the reason.
-    Failed(String),
-}
-
-impl Outcome {
-    /// The `outputFields` HubSpot records.
-    pub fn output(&self) -> Value {
-        let (state, status, reason, id) = match self {
-            Outcome::Sent { message_id, logged: true } => ("SUCCESS", "sent", String::new(), message_id.as_str()),
-            Outcome::Sent { message_id, logged: false } => {
-                ("SUCCESS", "sent", "sent; logging it on the HubSpot record failed and is retried later".to_string(), message_id.as_str())
-            }
-            Outcome::Skipped(r) => ("SUCCESS", "skipped", r.clone(), ""),
-            Outcome::Failed(r) => ("FAIL_CONTINUE", "failed", r.clone(), ""),
-        };
-        json!({ "outputFields": { "hs_execution_state": state, "status": status, "reason": reason, "messageId": id } })
-    }
-}
 
 /// Why an execution stopped early.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,7 +174,7 @@ fn validate(ctx: &Context, settings: &Settings, body: &Value) -> Result<Fields, 
         Err(why) => return Err(Stop::Fail(format!("{}: {why}", field::MESSAGE))),
     };
     let own = enrolled.token_name();
-    if let Some(t) = template.tokens().into_iter().find(|t| t.object != "contact" && t.object != own) {
+    if let Some(t) = template.tokens().into_iter().find(|t| !rules::token_allowed(&t.object, &own)) {
         return Err(Stop::Fail(format!(
             "{}: {{{{{}.{}}}}} refers to a {} but this workflow runs on {} records",
             field::MESSAGE,
@@ -232,12 +200,8 @@ fn run(ctx: &Context, settings: &Settings, body: &Value) -> Result<Outcome, Stop
         )));
     }
     let text = f.template.render(&recipient.values);
-    let chars = text.chars().count();
-    if chars > MAX_CHARS {
-        return Ok(Outcome::Failed(format!("the message is {chars} characters after personalisation; at most {MAX_CHARS} are allowed")));
-    }
-    if text.trim().is_empty() {
-        return Ok(Outcome::Failed("the message is empty after personalisation".into()));
+    if let Err(reason) = rules::check_message(&text) {
+        return Ok(Outcome::Failed(reason));
     }
     let counters = limits::for_sender(settings, f.number.id, f.sender.id);
     if let Err(reason) = limits::reserve(settings, &counters, f.number.id, f.sender.id)? {
@@ -274,7 +238,7 @@ fn run(ctx: &Context, settings: &Settings, body: &Value) -> Result<Outcome, Stop
 
 /// Log the SMS on the enrolled record and its contacts, and remember the thread for replies.
 fn log_sent(settings: &Settings, f: &Fields, contact_ids: &[String], text: &str) -> Result<(), PluginError> {
-    let owner_id = logbook::owner_of(settings, f.sender.email.as_deref()).unwrap_or_else(|e| {
+    let owner_id = directory::owner_of(settings, f.sender.email.as_deref()).unwrap_or_else(|e| {
         log::warn(&format!("looking up the HubSpot owner of user {} failed: {e:?}", f.sender.id));
         None
     });
@@ -289,9 +253,9 @@ fn log_sent(settings: &Settings, f: &Fields, contact_ids: &[String], text: &str)
     }
     let body = format!("SMS sent by a HubSpot workflow from {} to {} by {}:\n{text}", f.number.label(), f.to, f.sender.label());
     let at = now_ms();
-    logbook::log(settings, &thread, "SMS", body.clone(), at).map(|_| ()).or_else(|e| {
+    conversation::log(settings, &thread, "SMS", body.clone(), at).map(|_| ()).or_else(|e| {
         // The SMS is out: keep the communication for the next event job to log.
-        logbook::defer(logbook::Pending { thread, channel: "SMS".into(), body, timestamp_ms: at })?;
+        records::defer(records::Pending { thread, channel: "SMS".into(), body, timestamp_ms: at })?;
         Err(e)
     })
 }

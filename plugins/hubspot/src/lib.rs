@@ -7,24 +7,31 @@
 //! Aircall `message.received` events of the integration's numbers go to
 //! [`replies`] (reply logging, opt-out).
 //!
-//! Modules: the vendor API in [`api`]; the seed's rules in [`execution`]
-//! (validation, personalisation, sending), [`limits`], [`options`] and
-//! [`directory`] (dropdowns and their cache), [`logbook`] (SMS on the record),
-//! [`replies`] and [`optout`].
+//! Layout (the connectors' shared one, `plugins/README.md`): [`api`] is
+//! HubSpot's API (requests and JSON, nothing else); [`rules`] holds the seed's
+//! decisions as pure functions (action log outcome, message length and tokens,
+//! limits, opt-out); [`directory`] is who is who (SMS numbers, their users,
+//! HubSpot owners), [`conversation`] logs SMS and replies on the record,
+//! [`records`] is what is kept (threads, the backlog), [`settings`] the
+//! settings. Requests from HubSpot go through [`routes`] ([`signature`],
+//! [`once`]) to [`definition`], [`options`] and [`execution`] (with
+//! [`inputs`], [`recipient`], [`template`], [`limits`]); Aircall events go to
+//! [`replies`].
 
 pub mod api;
+pub mod conversation;
 pub mod definition;
 pub mod directory;
 pub mod execution;
 pub mod inputs;
 pub mod limits;
-pub mod logbook;
 pub mod once;
 pub mod options;
-pub mod optout;
 pub mod recipient;
+pub mod records;
 pub mod replies;
 pub mod routes;
+pub mod rules;
 pub mod settings;
 pub mod signature;
 pub mod template;
@@ -39,7 +46,7 @@ impl Plugin for HubSpotConnector {
         let settings = settings::Settings::from_context(ctx).map_err(PluginError::Permanent)?;
         // Communications HubSpot could not take when their SMS went out are logged
         // first; a failure makes the host retry this job later.
-        let flushed = logbook::flush(&settings)?;
+        let flushed = conversation::flush(&settings)?;
         if flushed > 0 {
             log::info(&format!("{flushed} deferred communication(s) logged"));
         }

@@ -3,7 +3,7 @@
 //! the logged SMS), and the enrolled record's own properties for its tokens.
 
 use crate::api::{self, HubSpot, Record};
-use crate::optout;
+use crate::rules;
 use crate::settings::Settings;
 use crate::template::Template;
 use serde_json::Value;
@@ -92,7 +92,7 @@ pub fn resolve(settings: &Settings, enrolled: &Enrolled, e164: &str, template: &
         {
             props.extend(props_of(&r));
         }
-        if optout::is_marked(props.get(&settings.opt_out_property).map(String::as_str), &settings.opt_out_value) {
+        if rules::is_marked(props.get(&settings.opt_out_property).map(String::as_str), &settings.opt_out_value) {
             out.opted_out = Some(enrolled.id.clone());
         }
         out.contact_ids.push(enrolled.id.clone());
@@ -101,7 +101,7 @@ pub fn resolve(settings: &Settings, enrolled: &Enrolled, e164: &str, template: &
     }
     let contacts = api.contacts_by_phone(&spellings(e164), &wanted)?;
     for c in contacts.iter().take(MAX_CONTACTS) {
-        if out.opted_out.is_none() && optout::is_marked(c.property(&settings.opt_out_property), &settings.opt_out_value) {
+        if out.opted_out.is_none() && rules::is_marked(c.property(&settings.opt_out_property), &settings.opt_out_value) {
             out.opted_out = Some(c.id.clone());
         }
         out.contact_ids.push(c.id.clone());

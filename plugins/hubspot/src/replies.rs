@@ -5,13 +5,14 @@
 //! marks the sender's HubSpot contacts.
 
 use crate::api::HubSpot;
-use crate::logbook::{self, Thread};
-use crate::optout;
+use crate::conversation;
 use crate::recipient::{self, MAX_CONTACTS};
+use crate::records::Thread;
+use crate::rules;
 use crate::settings::Settings;
 use std::collections::BTreeMap;
 use switchboard_sdk::phone::{self, Normalized};
-use switchboard_sdk::{Channel, Context, Message, PluginError, log};
+use switchboard_sdk::{Context, Message, PluginError, log};
 
 /// Handle one inbound message.
 pub fn received(ctx: &Context, settings: &Settings, msg: &Message) -> Result<(), PluginError> {
@@ -26,7 +27,7 @@ pub fn received(ctx: &Context, settings: &Settings, msg: &Message) -> Result<(),
             return Ok(());
         }
     };
-    let opt_out = optout::is_opt_out(&msg.body, &settings.opt_out_keywords);
+    let opt_out = rules::is_opt_out(&msg.body, &settings.opt_out_keywords);
     let mut thread = Thread::find(number.id, &from)?;
     if opt_out {
         mark_opted_out(settings, &from)?;
@@ -40,10 +41,7 @@ pub fn received(ctx: &Context, settings: &Settings, msg: &Message) -> Result<(),
         let found = HubSpot::new(&settings.base_url).contacts_by_phone(&recipient::spellings(&from), &[])?;
         thread.contact_ids = found.into_iter().take(MAX_CONTACTS).map(|c| c.id).collect();
     }
-    let channel = match msg.channel {
-        Channel::Whatsapp => "WHATS_APP",
-        Channel::Sms => "SMS",
-    };
+    let channel = rules::reply_channel(msg.channel);
     let mut body = format!("Reply from {from} to {} ({}):\n{}", number.name, number.digits, msg.body);
     if !msg.media.is_empty() {
         body.push_str(&format!("\n[{} attachment(s)]", msg.media.len()));
@@ -52,7 +50,7 @@ pub fn received(ctx: &Context, settings: &Settings, msg: &Message) -> Result<(),
         body.push_str(&format!("\n(opt-out: {} set to {})", settings.opt_out_property, settings.opt_out_value));
     }
     let at_ms = msg.created_at.map(|s| s * 1000).unwrap_or_else(switchboard_sdk::now_ms);
-    let id = logbook::log(settings, thread, channel, body, at_ms)?;
+    let id = conversation::log(settings, thread, channel, body, at_ms)?;
     log::with(log::Level::Info, "reply logged", &[("communication", &id), ("record", &thread.object_id)]);
     Ok(())
 }
@@ -66,7 +64,7 @@ fn mark_opted_out(settings: &Settings, e164: &str) -> Result<(), PluginError> {
     }
     let change = BTreeMap::from([(settings.opt_out_property.clone(), settings.opt_out_value.clone())]);
     for c in contacts.iter().take(MAX_CONTACTS) {
-        if optout::is_marked(c.property(&settings.opt_out_property), &settings.opt_out_value) {
+        if rules::is_marked(c.property(&settings.opt_out_property), &settings.opt_out_value) {
             continue;
         }
         api.update_contact(&c.id, &change)?;

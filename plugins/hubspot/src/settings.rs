@@ -33,7 +33,7 @@ pub struct Settings {
     /// Oldest v3 signature timestamp accepted, in milliseconds (the setting is in seconds).
     #[serde(rename = "signature_max_age_seconds", deserialize_with = "seconds_as_ms")]
     pub signature_max_age_ms: i64,
-    /// Replies that opt the sender out, folded (see [`crate::optout::fold`]).
+    /// Replies that opt the sender out, folded (see [`crate::rules::fold`]).
     #[serde(deserialize_with = "folded_keywords")]
     pub opt_out_keywords: Vec<String>,
     /// Contact property marking an opt-out.
@@ -60,7 +60,7 @@ fn days_as_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
 }
 
 fn folded_keywords<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    Ok(Vec::<String>::deserialize(d)?.iter().map(|k| crate::optout::fold(k)).filter(|k| !k.is_empty()).collect())
+    Ok(Vec::<String>::deserialize(d)?.iter().map(|k| crate::rules::fold(k)).filter(|k| !k.is_empty()).collect())
 }
 
 impl Settings {

@@ -1,17 +1,13 @@
-//! Logging SMS on HubSpot records (seed: "Jede über einen HubSpot-Workflow
-//! gesendete SMS wird automatisch als Engagement im entsprechenden
-//! HubSpot-Datensatz protokolliert"; replies "ebenfalls … im entsprechenden
-//! Datensatz"): an SMS communication associated with the enrolled record and
-//! its contacts, and a *thread* remembered per (Aircall number, recipient) so
-//! the recipient's replies land on the same record.
+//! What the connector keeps in plugin storage besides its caches: the
+//! *thread* of each workflow SMS (the record it came from, per Aircall number
+//! and recipient, so replies land there) and the backlog of communications
+//! HubSpot could not take when their SMS went out. Executions are recorded by
+//! [`crate::once`], the sending counters by [`crate::limits`].
 
-use crate::api::{self, Communication, HubSpot};
+use crate::api;
 use crate::settings::Settings;
 use serde::{Deserialize, Serialize};
 use switchboard_sdk::{PluginError, storage};
-
-/// How long the HubSpot owner of an Aircall user's e-mail is cached.
-const OWNER_CACHE_SECONDS: u32 = 3600;
 
 /// The record a workflow SMS came from, remembered for the replies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,22 +50,6 @@ impl Thread {
         }
         out
     }
-}
-
-/// The HubSpot owner id of an e-mail (cached; `None` when HubSpot has none).
-pub fn owner_of(settings: &Settings, email: Option<&str>) -> Result<Option<String>, PluginError> {
-    let Some(email) = email.map(str::trim).filter(|e| e.contains('@')) else {
-        return Ok(None);
-    };
-    let email = email.to_lowercase();
-    storage::cached(&format!("cache:owner:{email}"), OWNER_CACHE_SECONDS, || HubSpot::new(&settings.base_url).owner_id_by_email(&email))
-}
-
-/// Log one message on the thread's record and contacts; returns the communication id.
-pub fn log(settings: &Settings, thread: &Thread, channel: &'static str, body: String, timestamp_ms: i64) -> Result<String, PluginError> {
-    let communication =
-        Communication { channel, body, timestamp_ms, owner_id: thread.owner_id.clone(), associations: thread.associations() };
-    HubSpot::new(&settings.base_url).create_communication(&communication)
 }
 
 /// A communication that could not be logged when its SMS was sent (HubSpot
@@ -121,29 +101,12 @@ pub fn defer(item: Pending) -> Result<(), PluginError> {
     .map(|_| ())
 }
 
-/// Log what the backlog holds, oldest first. A transient failure stops the
-/// flush and is returned, so the event job is retried later; an item HubSpot
-/// refuses for good (its record was deleted…) is dropped with a log line.
-pub fn flush(settings: &Settings) -> Result<usize, PluginError> {
-    let items: Vec<Pending> = storage::get(BACKLOG)?.unwrap_or_default();
-    let mut settled = Vec::new();
-    let mut outcome = Ok(());
-    for item in &items {
-        let channel = if item.channel == "WHATS_APP" { "WHATS_APP" } else { "SMS" };
-        match log(settings, &item.thread, channel, item.body.clone(), item.timestamp_ms) {
-            Ok(_) => settled.push(item.clone()),
-            Err(PluginError::Permanent(why)) => {
-                switchboard_sdk::log::warn(&format!("deferred communication dropped: {why}"));
-                settled.push(item.clone());
-            }
-            Err(e) => {
-                outcome = Err(e);
-                break;
-            }
-        }
-    }
-    if !settled.is_empty() {
-        update_backlog(|now| now.retain(|p| !settled.contains(p)))?;
-    }
-    outcome.map(|()| settled.len())
+/// The communications waiting to be logged, oldest first.
+pub fn backlog() -> Result<Vec<Pending>, PluginError> {
+    Ok(storage::get(BACKLOG)?.unwrap_or_default())
+}
+
+/// Drop the communications that are logged (or refused for good) from the backlog.
+pub fn settle(settled: &[Pending]) -> Result<(), PluginError> {
+    update_backlog(|now| now.retain(|p| !settled.contains(p))).map(|_| ())
 }
