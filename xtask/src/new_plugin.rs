@@ -123,7 +123,9 @@ mod tests {
         assert_eq!(manifest["contract"].as_str(), Some("0.2.0"), "the rest of the manifest is kept");
         let cargo: toml::Table = read(&dest.join("Cargo.toml")).unwrap().parse().unwrap();
         assert_eq!(cargo["package"]["name"].as_str(), Some("switchboard-plugin-zendesk"));
-        assert!(dest.join("src/lib.rs").is_file() && dest.join("src/rules.rs").is_file() && dest.join("src/api/mod.rs").is_file());
+        for file in ["src/lib.rs", "src/rules.rs", "src/settings.rs", "src/api/mod.rs"] {
+            assert!(dest.join(file).is_file(), "the connector layout (plugins/README.md): {file}");
+        }
 
         let workspace_text = read(&root.join("Cargo.toml")).unwrap();
         let workspace: toml::Table = workspace_text.parse().unwrap();

@@ -7,14 +7,18 @@
 //! On `call.created` it can push an insight card with the caller's number in
 //! E.164, from the host's phone engine.
 //!
-//! The layout every connector shares:
+//! The layout every connector shares (`plugins/README.md` has it with the
+//! nouns):
 //! - `api/`: the vendor's requests and JSON, nothing else;
 //! - `rules.rs`: the spec's decisions as pure, unit-tested functions;
 //! - one module per event family (`calls.rs`, `messages.rs`) and `requests.rs`
 //!   for requests routed to the integration;
 //! - `settings.rs`: the settings as a serde type (defaults only in `plugin.toml`);
 //! - `records.rs`: what the connector keeps in storage, when it keeps anything
-//!   (this one keeps nothing: the notes service is looked up by `external_id`).
+//!   (this one keeps nothing: the notes service is looked up by `external_id`);
+//! - `party.rs`, `directory.rs`, `conversation.rs`: the CRM person of the
+//!   external number, the CRM users matched to Aircall users, and where an
+//!   event is logged — when the CRM has them (the notes service has none).
 
 mod api;
 mod calls;
