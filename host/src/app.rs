@@ -111,6 +111,7 @@ impl App {
             filters: Arc::new(filters),
             call_parties: Arc::default(),
         };
+        crate::reconcile::spawn(&state, &aircall);
         Ok(App { state, _watch: watch })
     }
 
@@ -159,8 +160,14 @@ fn spawn_housekeeping(store: Arc<dyn Store>, dispatcher: Dispatcher, config: Arc
             if last_prune.elapsed() >= Duration::from_secs(3600) {
                 last_prune = std::time::Instant::now();
                 let now = crate::clock::now_ms();
-                let window = i64::from(config.store.dedupe_days) * 86_400_000;
-                match store.prune(now - window, now - window).await {
+                let day = 86_400_000;
+                let window = i64::from(config.store.dedupe_days) * day;
+                let cutoffs = crate::store::PruneCutoffs {
+                    dedupe_before_ms: now - window,
+                    finished_before_ms: now - window,
+                    logged_before_ms: now - i64::from(config.store.logged_days) * day,
+                };
+                match store.prune(cutoffs).await {
                     Ok(n) if n > 0 => tracing::info!(rows = n, "pruned old rows"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "prune failed"),

@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod outbound;
 pub mod providers;
 pub mod queue;
+pub mod reconcile;
 pub mod registry;
 pub mod runtime;
 pub mod server;

@@ -27,6 +27,9 @@ pub struct Metrics {
     outbound_latency: Family<Labels, Histogram, fn() -> Histogram>,
     ack_latency: Histogram,
     cards_dropped: Family<Labels, Counter>,
+    host_events: Family<Labels, Counter>,
+    background_requests: Family<Labels, Counter>,
+    webhook_state: Family<Labels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -48,6 +51,9 @@ impl Metrics {
             Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(duration_histogram as fn() -> Histogram);
         let ack_latency = duration_histogram();
         let cards_dropped = Family::<Labels, Counter>::default();
+        let host_events = Family::<Labels, Counter>::default();
+        let background_requests = Family::<Labels, Counter>::default();
+        let webhook_state = Family::<Labels, Gauge>::default();
         registry.register("webhooks", "Webhooks received, by outcome", webhooks.clone());
         registry.register("jobs", "Jobs finished, by plugin and outcome", jobs.clone());
         registry.register("job_duration_seconds", "Plugin job duration", job_duration.clone());
@@ -60,7 +66,54 @@ impl Metrics {
             "Insight cards not shown: Aircall's budget had no room while the phone rang",
             cards_dropped.clone(),
         );
-        Metrics { registry, webhooks, jobs, job_duration, queue_depth, outbound, outbound_latency, ack_latency, cards_dropped }
+        registry.register(
+            "host_events",
+            "Events the host made from Aircall's REST API because no webhook brought them, by account and origin (reconciled, backfill)",
+            host_events.clone(),
+        );
+        registry.register(
+            "background_aircall_requests",
+            "Requests to Aircall by reconciliation, webhook checks and backfill, by account, purpose and request",
+            background_requests.clone(),
+        );
+        registry.register(
+            "aircall_webhook_state",
+            "1 for the account's webhook state as last checked (ok, reactivated, recreated, deactivated, missing, stale_url, unknown)",
+            webhook_state.clone(),
+        );
+        Metrics {
+            registry,
+            webhooks,
+            jobs,
+            job_duration,
+            queue_depth,
+            outbound,
+            outbound_latency,
+            ack_latency,
+            cards_dropped,
+            host_events,
+            background_requests,
+            webhook_state,
+        }
+    }
+
+    /// The host admitted an event of `origin` it made itself.
+    pub fn host_event(&self, account: &str, origin: &str) {
+        self.host_events.get_or_create(&vec![("account", account.to_string()), ("origin", origin.to_string())]).inc();
+    }
+
+    /// Reconciliation, a webhook check or backfill sent `request` to Aircall.
+    pub fn background_request(&self, account: &str, purpose: &str, request: &str) {
+        let labels = vec![("account", account.to_string()), ("purpose", purpose.to_string()), ("request", request.to_string())];
+        self.background_requests.get_or_create(&labels).inc();
+    }
+
+    /// The account's webhook was found in `state`; the other `states` go to 0.
+    pub fn webhook_state(&self, account: &str, state: &str, states: &[&str]) {
+        for s in states {
+            let value = i64::from(*s == state);
+            self.webhook_state.get_or_create(&vec![("account", account.to_string()), ("state", (*s).to_string())]).set(value);
+        }
     }
 
     /// A webhook was answered.

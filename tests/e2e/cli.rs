@@ -361,6 +361,8 @@ async fn store_with_an_ambiguous_dead_letter(dir: &std::path::Path) -> (std::pat
         body_hash: [1; 32],
         received_at_ms: 1,
         not_dispatched: None,
+        origin: Default::default(),
+        occurrence: None,
     };
     let IngestOutcome::Accepted { jobs, .. } =
         store.ingest(event, vec![NewJob { integration: "notes".into(), ordering_key: "k".into() }], 1_000).await.unwrap()

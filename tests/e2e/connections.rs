@@ -385,6 +385,8 @@ allow_private = true
 allow_http = true
 [connections]
 key_file = "{key_path}"
+[reconcile]
+enabled = false
 
 [[accounts]]
 id = "main"

@@ -15,6 +15,7 @@ mod hot_reload;
 mod hubspot;
 mod intercom;
 mod pipeline;
+mod reconcile;
 mod same_customer;
 mod sandboxing;
 mod simulate;

@@ -154,10 +154,40 @@ struct Wrapped<T> {
 
 /// The paging part of a list answer (reference §1.4).
 #[derive(Debug, Deserialize)]
-struct Meta {
+pub struct Meta {
     /// `null` on the last page.
     #[serde(default)]
-    next_page_link: Option<String>,
+    pub next_page_link: Option<String>,
+    /// Items in the whole list (all pages), when Aircall says.
+    #[serde(default)]
+    pub total: Option<u64>,
+}
+
+/// One page of `GET /v1/calls`: the calls as Aircall sent them (REST shape,
+/// reference §4.1) and the paging.
+#[derive(Debug)]
+pub struct CallsPage {
+    /// The calls, unparsed: the host passes them on to plugins as they are.
+    pub calls: Vec<Value>,
+    /// Paging.
+    pub meta: Meta,
+}
+
+/// A webhook registered on the account (`GET /v1/webhooks`, reference §5.7).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Webhook {
+    /// Its id (a UUID).
+    pub webhook_id: String,
+    /// Where Aircall posts.
+    pub url: String,
+    /// `false`: Aircall deactivated it after failed deliveries (§2.4).
+    pub active: bool,
+    /// Subscribed events; empty means all.
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// The token every payload carries.
+    #[serde(default)]
+    pub token: String,
 }
 
 /// The `key` field of an answer to `path`, parsed as `T`; an error names the
@@ -375,6 +405,71 @@ impl AircallClient {
     }
 }
 
+impl AircallClient {
+    /// `GET /v1/calls?from&to&order=asc&per_page=50&page`: calls created in
+    /// `[from, to]` (UNIX seconds), oldest first (reference §1.4: `from`/`to`
+    /// are on creation time, `per_page` is at most 50).
+    pub async fn list_calls(&self, from: i64, to: i64, page: u32) -> Result<CallsPage, AircallError> {
+        let path = "/v1/calls";
+        let (_, body) = self
+            .call(reqwest::Method::GET, &format!("{path}?from={from}&to={to}&order=asc&per_page={CALLS_PER_PAGE}&page={page}"), None)
+            .await?;
+        let (calls, meta) = list_page::<Value>(&body, path, "calls")?;
+        for (i, call) in calls.iter().enumerate() {
+            if !call.is_object() {
+                return Err(AircallError::Unavailable(format!("aircall: unexpected answer to GET {path}: calls[{i}]: not an object")));
+            }
+        }
+        Ok(CallsPage { calls, meta })
+    }
+
+    /// `GET /v1/calls/:id?fetch_call_timeline=true`, unparsed (for events the
+    /// host synthesises; [`AircallClient::get_call`] is the parsed, cached read).
+    pub async fn get_call_raw(&self, call_id: u64) -> Result<Value, AircallError> {
+        let path = format!("/v1/calls/{call_id}?fetch_call_timeline=true");
+        let (_, body) = self.call(reqwest::Method::GET, &path, None).await?;
+        match body.get("call") {
+            Some(call) if call.is_object() => Ok(call.clone()),
+            _ => Err(AircallError::Unavailable(format!("aircall: GET /v1/calls/{call_id} answered without a `call` object"))),
+        }
+    }
+
+    /// Every webhook of the account (`GET /v1/webhooks`, all pages).
+    pub async fn webhooks(&self) -> Result<Vec<Webhook>, AircallError> {
+        self.list("/v1/webhooks", "webhooks").await
+    }
+
+    /// `PUT /v1/webhooks/:id` with its own event list: re-activates a webhook
+    /// Aircall deactivated (reference §5.7; omitting `events` would subscribe
+    /// it to every event, so the list is sent back as it was).
+    pub async fn reactivate_webhook(&self, hook: &Webhook) -> Result<(), AircallError> {
+        let body = if hook.events.is_empty() { json!({ "url": hook.url }) } else { json!({ "url": hook.url, "events": hook.events }) };
+        self.call(reqwest::Method::PUT, &format!("/v1/webhooks/{}", hook.webhook_id), Some(body)).await.map(|_| ())
+    }
+
+    /// The account this client speaks for.
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// The account's Aircall budget (requests per minute), shared by every use.
+    pub fn budget(&self) -> Budget {
+        self.budget
+    }
+
+    /// Wait for a request of `purpose` (`reconcile`, `backfill`) to fit into
+    /// `share` of the account's budget, so background work never takes more
+    /// than its share from insight cards and contact sync. `Err` is how long
+    /// to wait when that is longer than `max_wait`.
+    pub async fn take_share(&self, purpose: &str, share: f64, max_wait: Duration) -> Result<(), Duration> {
+        let requests = ((f64::from(self.budget.requests) * share).floor() as u32).max(1);
+        self.limiters.take(&self.account, purpose, Some(Budget { requests, per: self.budget.per }), || max_wait).await
+    }
+}
+
+/// Calls per page of `GET /v1/calls` (Aircall's maximum, reference §1.4).
+pub const CALLS_PER_PAGE: u32 = 50;
+
 /// One page of a list answer: the items under `key` and the `meta` that says
 /// whether there is a next page. Both must be there and well formed.
 fn list_page<T: DeserializeOwned>(body: &Value, path: &str, key: &str) -> Result<(Vec<T>, Meta), AircallError> {
@@ -404,6 +499,29 @@ mod tests {
             AircallError::Unavailable(m) => m,
             other => panic!("expected unavailable, got {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn background_work_takes_only_its_share_of_the_account_budget() {
+        let account = crate::config::AccountConfig {
+            id: "main".into(),
+            webhook_token: "long-enough-token".into(),
+            oauth: false,
+            company_id: None,
+            api_id: Some("id".into()),
+            api_token: Some("token".into()),
+            api_base: "http://127.0.0.1:9".into(),
+            api_requests_per_minute: 60,
+        };
+        let client = AircallClient::new(&account).unwrap();
+        // 10 % of 60 a minute: 6 at once, then one every 10 s.
+        for _ in 0..6 {
+            assert!(client.take_share("reconcile", 0.10, Duration::ZERO).await.is_ok());
+        }
+        let wait = client.take_share("reconcile", 0.10, Duration::ZERO).await.unwrap_err();
+        assert!(wait > Duration::from_secs(9) && wait <= Duration::from_secs(10), "{wait:?}");
+        // Another purpose has its own share.
+        assert!(client.take_share("backfill", 0.10, Duration::ZERO).await.is_ok());
     }
 
     #[test]

@@ -352,6 +352,8 @@ mod tests {
             body_hash: [7; 32],
             received_at_ms: 1,
             not_dispatched: None,
+            origin: Default::default(),
+            occurrence: None,
         };
         let job = NewJob { integration: "notes".into(), ordering_key: "k".into() };
         let IngestOutcome::Accepted { jobs, .. } = store.ingest(event, vec![job], 1_000).await.unwrap() else { panic!("not accepted") };

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The OAuth secrets of the plugins in the plugin directory (manifests read, not compiled).
-fn oauth_secrets(config: &Config) -> Vec<crate::connections::OAuthSecret> {
+pub(super) fn oauth_secrets(config: &Config) -> Vec<crate::connections::OAuthSecret> {
     let Ok(entries) = std::fs::read_dir(&config.plugins.dir) else { return Vec::new() };
     entries
         .filter_map(Result::ok)

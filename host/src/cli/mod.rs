@@ -3,6 +3,7 @@
 mod admin;
 mod connections;
 mod phone;
+mod reconcile;
 mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -83,6 +84,30 @@ pub enum Command {
         #[command(subcommand)]
         action: ConnectionsAction,
     },
+    /// Aircall accounts: their webhook as Aircall has it.
+    Accounts {
+        /// What to do.
+        #[command(subcommand)]
+        action: AccountsAction,
+    },
+    /// Log an integration's past calls into its CRM, oldest first, through the
+    /// running host (never a call twice; resumable). Shows progress until done.
+    Backfill {
+        /// Configuration file.
+        #[arg(long, short, default_value = "switchboard.toml")]
+        config: PathBuf,
+        /// Integration id.
+        integration: String,
+        /// How far back: 7d, 12h, 30m (at most `[store] logged_days`).
+        #[arg(long)]
+        since: String,
+        /// Only count what would be logged.
+        #[arg(long)]
+        dry_run: bool,
+        /// Return once the host has the request instead of showing progress.
+        #[arg(long)]
+        no_wait: bool,
+    },
     /// The master key that seals stored tokens.
     Keys {
         /// What to do.
@@ -107,6 +132,21 @@ pub enum ConnectionsAction {
         config: PathBuf,
         /// Connection (account or integration id).
         id: String,
+    },
+}
+
+/// `accounts …`
+#[derive(Debug, Subcommand)]
+pub enum AccountsAction {
+    /// Each account's Aircall webhook: ok, deactivated, missing, or pointing
+    /// elsewhere (exit 1 when one needs attention).
+    Check {
+        /// Configuration file.
+        #[arg(long, short, default_value = "switchboard.toml")]
+        config: PathBuf,
+        /// Re-activate a deactivated webhook, re-create a missing one (OAuth installs).
+        #[arg(long)]
+        repair: bool,
     },
 }
 
@@ -214,6 +254,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Connections { action: ConnectionsAction::List { config } } => connections::list(&config).await,
         Command::Connections { action: ConnectionsAction::Revoke { config, id } } => connections::revoke(&config, &id).await,
+        Command::Accounts { action: AccountsAction::Check { config, repair } } => reconcile::accounts_check(&config, repair).await,
+        Command::Backfill { config, integration, since, dry_run, no_wait } => {
+            reconcile::backfill(&config, &integration, &since, dry_run, no_wait).await
+        }
         Command::Keys { action: KeysAction::Generate { file } } => connections::generate(&file),
         Command::Keys { action: KeysAction::Rotate { config } } => connections::rotate(&config).await,
     }

@@ -34,6 +34,9 @@ pub struct Config {
     /// Connections the host owns: the master key and refresh policy.
     #[serde(default)]
     pub connections: ConnectionsConfig,
+    /// Reconciliation with Aircall's call list and the webhook's health.
+    #[serde(default)]
+    pub reconcile: ReconcileConfig,
     /// OAuth apps, by provider (`[oauth.hubspot]`): the client this host
     /// presents to the vendor when an admin connects an account.
     #[serde(default)]
@@ -92,6 +95,10 @@ pub struct StoreConfig {
     pub pool_size: usize,
     /// How long a webhook body is remembered to drop redeliveries, in days.
     pub dedupe_days: u32,
+    /// How long the host remembers which calls each integration was given
+    /// (`call.ended` per call), so that reconciliation, backfill and late
+    /// webhooks never log a call twice. Backfill reaches no further back.
+    pub logged_days: u32,
     /// How long to wait for more writes before a group commit, in microseconds.
     pub group_commit_wait_us: u64,
     /// Sync every commit to disk before acknowledging (the default). `false`
@@ -110,6 +117,7 @@ struct StoreFile {
     url: Option<String>,
     pool_size: Option<usize>,
     dedupe_days: Option<u32>,
+    logged_days: Option<u32>,
     group_commit_wait_us: Option<u64>,
     fsync: Option<bool>,
 }
@@ -123,6 +131,7 @@ impl From<StoreFile> for StoreConfig {
             url: f.url,
             pool_size: f.pool_size.unwrap_or(d.pool_size),
             dedupe_days: f.dedupe_days.unwrap_or(d.dedupe_days),
+            logged_days: f.logged_days.unwrap_or(d.logged_days),
             group_commit_wait_us: f.group_commit_wait_us.unwrap_or(d.group_commit_wait_us),
             fsync: f.fsync.unwrap_or(d.fsync),
         }
@@ -136,9 +145,50 @@ impl Default for StoreConfig {
             url: None,
             pool_size: 8,
             dedupe_days: 7,
+            logged_days: 35,
             group_commit_wait_us: 0,
             fsync: true,
             path_given: false,
+        }
+    }
+}
+
+/// `[reconcile]`: every `every_seconds`, per account, the calls Aircall lists
+/// are compared with the `call.ended` events received; a call whose webhook
+/// never came is fetched and logged, marked `reconciled`. The webhook itself is
+/// checked on the same schedule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReconcileConfig {
+    /// Off switch.
+    pub enabled: bool,
+    /// Time between two runs per account.
+    pub every_seconds: u64,
+    /// How far back the first run looks, and the least every run looks back.
+    pub window_minutes: u64,
+    /// A call that ended this recently is left for its webhook (Aircall sends
+    /// `call.ended` up to a minute after hang-up); the next run takes it.
+    pub settle_seconds: u64,
+    /// The longest gap a run covers after downtime (older calls: `switchboard backfill`).
+    pub max_lookback_hours: u64,
+    /// Share of each account's Aircall budget reconciliation and backfill may
+    /// use (0 < share ≤ 0.5); the rest stays for insight cards and contact sync.
+    pub budget_share: f64,
+    /// Check the account's webhook on every run: re-activate it when Aircall
+    /// deactivated it, recreate it when it is gone (accounts installed by OAuth).
+    pub check_webhook: bool,
+}
+
+impl Default for ReconcileConfig {
+    fn default() -> Self {
+        ReconcileConfig {
+            enabled: true,
+            every_seconds: 600,
+            window_minutes: 60,
+            settle_seconds: 120,
+            max_lookback_hours: 24,
+            budget_share: 0.10,
+            check_webhook: true,
         }
     }
 }

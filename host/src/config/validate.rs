@@ -32,6 +32,22 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
     if config.store.dedupe_days == 0 {
         return Err(invalid("store.dedupe_days", "must be at least 1"));
     }
+    if config.store.logged_days < config.store.dedupe_days {
+        return Err(invalid("store.logged_days", "must be at least store.dedupe_days"));
+    }
+    let r = &config.reconcile;
+    if !(r.budget_share > 0.0 && r.budget_share <= 0.5) {
+        return Err(invalid(
+            "reconcile.budget_share",
+            "must be more than 0 and at most 0.5 (the rest is kept for insight cards and contact sync)",
+        ));
+    }
+    if r.every_seconds == 0 || r.window_minutes == 0 || r.max_lookback_hours == 0 {
+        return Err(invalid("reconcile", "every_seconds, window_minutes and max_lookback_hours must be at least 1"));
+    }
+    if r.max_lookback_hours * 60 < r.window_minutes {
+        return Err(invalid("reconcile.max_lookback_hours", "must cover reconcile.window_minutes"));
+    }
     if let Some(url) = &config.store.url {
         if config.store.path_given {
             return Err(invalid("store.url", "set either store.url (PostgreSQL) or store.path (SQLite), not both"));

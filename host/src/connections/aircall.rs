@@ -102,6 +102,50 @@ impl Connections {
         Ok(Installed { webhook_id, webhook_token, account })
     }
 
+    /// The webhook the install created for `account` (id and token), when the
+    /// account was installed by OAuth and is not revoked.
+    pub async fn aircall_webhook(&self, account: &str) -> Option<(String, String)> {
+        let id = format!("account:{account}");
+        let spec = self.specs.get(&id).filter(|s| s.provider == "aircall")?;
+        let keyring = self.keyring().ok()?;
+        let v = record::read(&self.store, &spec.id, &spec.provider, crate::clock::now_ms()).await.ok()?;
+        if matches!(v.record.state, super::State::Revoked | super::State::NotConnected) {
+            return None;
+        }
+        let token = keyring.open(&super::aad(&spec.id, "webhook"), v.record.webhook_token.as_ref()?).ok()?;
+        Some((v.record.webhook_id.clone()?, String::from_utf8(token).ok()?))
+    }
+
+    /// Creates the webhook of an installed `account` again (Aircall lost it or
+    /// an admin deleted it) and keeps its new token; returns the new id.
+    pub async fn aircall_recreate_webhook(&self, account: &str) -> Result<String, String> {
+        let id = format!("account:{account}");
+        let spec = self.spec(&id)?.clone();
+        let token = self.access_token(&id).await.map_err(|e| e.to_string())?;
+        let base = self.aircall_bases.get(account).ok_or_else(|| format!("no account {account}"))?.clone();
+        let public = self.public_url.clone().ok_or("set [server] public_url: Aircall's webhook must point at this host")?;
+        let body = json!({ "url": format!("{public}/webhooks/aircall"), "custom_name": "switchboard" });
+        let created =
+            read(self.http.post(format!("{base}/v1/webhooks")).bearer_auth(&token).json(&body).send().await, "POST /v1/webhooks").await?;
+        let hook = created.get("webhook").ok_or("POST /v1/webhooks: answer has no webhook")?;
+        let (webhook_id, webhook_token) = (field(hook, "webhook_id")?, field(hook, "token")?);
+        let sealed = self.keyring()?.seal(&super::aad(&spec.id, "webhook"), webhook_token.as_bytes())?;
+        record::update(&self.store, &spec.id, &spec.provider, crate::clock::now_ms(), |r| {
+            r.webhook_id = Some(webhook_id.clone());
+            r.webhook_token = Some(sealed.clone());
+            Some(())
+        })
+        .await?;
+        *self.webhook_tokens.lock().unwrap_or_else(|p| p.into_inner()) = (i64::MIN, Vec::new());
+        tracing::warn!(%account, webhook = %webhook_id, "Aircall webhook was missing: created it again");
+        Ok(webhook_id)
+    }
+
+    /// The URL Aircall's webhook must point at, when `[server] public_url` is set.
+    pub fn webhook_url(&self) -> Option<String> {
+        self.public_url.as_ref().map(|p| format!("{p}/webhooks/aircall"))
+    }
+
     /// Aircall's `integration.deleted` for `account`: the app was uninstalled.
     pub async fn aircall_uninstalled(&self, account: &str) -> Result<(), String> {
         let id = format!("account:{account}");

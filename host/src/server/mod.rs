@@ -1,5 +1,6 @@
 //! The HTTP surface: webhooks in, CRM requests to plugins, health and metrics.
 
+pub mod admit;
 pub mod conn;
 mod oauth;
 mod requests;

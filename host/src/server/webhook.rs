@@ -15,8 +15,9 @@
 //! last), so the host cannot know which the sender meant.
 
 use super::AppState;
+use super::admit::Admission;
 use crate::aircall::{Envelope, ParsedEvent};
-use crate::store::{IngestOutcome, NewEvent, NewJob};
+use crate::store::{IngestOutcome, NewJob, Origin};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
@@ -112,31 +113,31 @@ pub async fn receive(State(state): State<AppState>, body: Result<Bytes, BytesRej
             tracing::warn!(%account, error = %e, "integration.deleted for an account not connected by OAuth");
         }
     }
-    let (jobs, not_dispatched) = match ParsedEvent::parse(&envelope.event, &envelope.data) {
-        Ok(Some(parsed)) => (state.fan_out(&account, &parsed), None),
-        Ok(None) => (Vec::new(), Some(format!("unknown event {:?}", envelope.event))),
+    let parsed = match ParsedEvent::parse(&envelope.event, &envelope.data) {
+        Ok(parsed) => parsed,
         Err(e) => {
             tracing::warn!(event = %envelope.event, error = %e, "webhook refused: data is not the documented object");
             return error(&state, "invalid_data", StatusCode::BAD_REQUEST, e.to_string());
         }
     };
-    let event = NewEvent {
-        account,
-        event_name: envelope.event.clone(),
+    let admission = Admission {
+        account: &account,
+        event_name: &envelope.event,
         body: String::from_utf8_lossy(&body).into_owned(),
-        body_hash: Sha256::digest(&body).into(),
-        received_at_ms: crate::clock::now_ms(),
-        not_dispatched: not_dispatched.clone(),
+        parsed: parsed.as_ref(),
+        origin: Origin::Webhook,
+        only: None,
     };
-    let window = i64::from(state.config.store.dedupe_days) * 86_400_000;
-    let outcome = state.store.ingest(event, jobs, window).await;
+    let outcome = state.admit(admission).await;
     state.metrics.ack_latency(started.elapsed());
     match outcome {
-        Ok(IngestOutcome::Accepted { event_id, jobs }) => {
-            let n = jobs.len();
-            state.dispatcher.enqueue(jobs);
-            let label = if not_dispatched.is_some() { "not_dispatched" } else { "accepted" };
-            reply(&state, label, StatusCode::OK, json!({ "status": label, "event_id": event_id, "jobs": n, "note": not_dispatched }))
+        Ok(IngestOutcome::Accepted { event_id, jobs, already_logged }) => {
+            let (label, note) = match (&parsed, already_logged.is_empty()) {
+                (None, _) => ("not_dispatched", Some(format!("unknown event {:?}", envelope.event))),
+                (Some(_), false) => ("accepted", Some(format!("already logged for {}", already_logged.join(", ")))),
+                (Some(_), true) => ("accepted", None),
+            };
+            reply(&state, label, StatusCode::OK, json!({ "status": label, "event_id": event_id, "jobs": jobs.len(), "note": note }))
         }
         Ok(IngestOutcome::Duplicate { event_id }) => {
             reply(&state, "duplicate", StatusCode::OK, json!({ "status": "duplicate", "event_id": event_id }))

@@ -22,6 +22,8 @@ fn event(body: &str, at: i64) -> NewEvent {
         body_hash: sha2::Sha256::digest(body.as_bytes()).into(),
         received_at_ms: at,
         not_dispatched: None,
+        origin: Origin::Webhook,
+        occurrence: None,
     }
 }
 
@@ -35,7 +37,7 @@ fn entry(seq: u32, result: &[u8], done: bool) -> JournalEntry {
 
 async fn accepted(store: &Arc<dyn Store>, body: &str, at: i64, jobs: Vec<NewJob>) -> (i64, Vec<JobRecord>) {
     match store.ingest(event(body, at), jobs, WEEK).await.unwrap() {
-        IngestOutcome::Accepted { event_id, jobs } => (event_id, jobs),
+        IngestOutcome::Accepted { event_id, jobs, .. } => (event_id, jobs),
         other => panic!("{body}: expected Accepted, got {other:?}"),
     }
 }
@@ -213,7 +215,8 @@ async fn prune_forgets_old_hashes_finished_jobs_and_expired_values(store: Arc<dy
 
     // Jobs finish now, so "finished before" is a moment from now.
     let finished_before = crate::clock::now_ms() + 1;
-    let n = store.prune(now - WEEK, finished_before).await.unwrap();
+    let cutoffs = PruneCutoffs { dedupe_before_ms: now - WEEK, finished_before_ms: finished_before, logged_before_ms: now - 5 * WEEK };
+    let n = store.prune(cutoffs).await.unwrap();
     // 2 old hashes + 2 done jobs + the old event (no job, no hash left) + 1 expired value;
     // the recent event stays for its hash, the queued one for its job.
     assert_eq!(n, 6);
@@ -226,7 +229,53 @@ async fn prune_forgets_old_hashes_finished_jobs_and_expired_values(store: Arc<dy
     // The forgotten hash no longer deduplicates; the recent one still does.
     assert!(matches!(store.ingest(event("old", now), vec![], WEEK).await.unwrap(), IngestOutcome::Accepted { .. }));
     assert!(matches!(store.ingest(event("recent", now), vec![], WEEK).await.unwrap(), IngestOutcome::Duplicate { .. }));
-    assert_eq!(store.prune(now - WEEK, finished_before).await.unwrap(), 0, "nothing left to prune");
+    assert_eq!(store.prune(cutoffs).await.unwrap(), 0, "nothing left to prune");
+}
+
+async fn an_occurrence_gets_one_job_per_integration_whatever_carries_it(store: Arc<dyn Store>) {
+    let now = crate::clock::now_ms();
+    let with = |body: &str, origin: Origin, at: i64| NewEvent {
+        origin,
+        occurrence: Some("call.ended:7".into()),
+        event_name: "call.ended".into(),
+        ..event(body, at)
+    };
+    let pairs = || vec![("notes".to_string(), "call.ended:7".to_string()), ("crm".to_string(), "call.ended:7".to_string())];
+    assert_eq!(store.logged(pairs()).await.unwrap(), vec![false, false]);
+    // Reconciliation logs the call for one integration only.
+    let IngestOutcome::Accepted { event_id: reconciled, jobs, already_logged } =
+        store.ingest(with("synthesised", Origin::Reconciled, now), vec![job("notes", "+33")], WEEK).await.unwrap()
+    else {
+        panic!("not accepted")
+    };
+    assert_eq!((jobs.len(), already_logged.len()), (1, 0));
+    assert_eq!(store.event(reconciled).await.unwrap().unwrap().origin, Origin::Reconciled);
+    assert_eq!(store.logged(pairs()).await.unwrap(), vec![true, false]);
+    assert_eq!(store.job_state(jobs[0].id).await.unwrap(), Some(JobState::Queued));
+    store.job_done(jobs[0].id).await.unwrap();
+    assert_eq!(store.job_state(jobs[0].id).await.unwrap(), Some(JobState::Done));
+    assert_eq!(store.job_state(jobs[0].id + 1000).await.unwrap(), None);
+    // The late webhook (another body) is stored, but only the other integration gets a job.
+    let IngestOutcome::Accepted { event_id: late, jobs, already_logged } =
+        store.ingest(with("webhook", Origin::Webhook, now + 1), vec![job("notes", "+33"), job("crm", "+33")], WEEK).await.unwrap()
+    else {
+        panic!("not accepted")
+    };
+    assert_eq!(jobs.iter().map(|j| j.integration.as_str()).collect::<Vec<_>>(), vec!["crm"]);
+    assert_eq!(already_logged, vec!["notes".to_string()]);
+    assert_eq!(store.event(late).await.unwrap().unwrap().origin, Origin::Webhook);
+    // A third carrier makes nothing.
+    let IngestOutcome::Accepted { jobs, already_logged, .. } =
+        store.ingest(with("backfill", Origin::Backfill, now + 2), vec![job("notes", "+33"), job("crm", "+33")], WEEK).await.unwrap()
+    else {
+        panic!("not accepted")
+    };
+    assert!(jobs.is_empty());
+    assert_eq!(already_logged.len(), 2);
+    // Pruning past the logged window forgets the pairs.
+    let cutoffs = PruneCutoffs { dedupe_before_ms: now - WEEK, finished_before_ms: now - WEEK, logged_before_ms: now + 10 };
+    assert!(store.prune(cutoffs).await.unwrap() >= 2);
+    assert_eq!(store.logged(pairs()).await.unwrap(), vec![false, false]);
 }
 
 async fn sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
@@ -271,6 +320,7 @@ both!(
     pause_and_resume_are_remembered,
     dead_letters_replay_and_are_revived_once,
     prune_forgets_old_hashes_finished_jobs_and_expired_values,
+    an_occurrence_gets_one_job_per_integration_whatever_carries_it,
 );
 
 /// Two hosts starting at once against a fresh database: both migrate without

@@ -60,6 +60,47 @@ pub struct NewEvent {
     pub received_at_ms: i64,
     /// Why it is not dispatched, if it is not (unknown event, unreadable data).
     pub not_dispatched: Option<String>,
+    /// Where it came from: Aircall's webhook, or the host itself after asking
+    /// Aircall's REST API (reconciliation, backfill).
+    pub origin: Origin,
+    /// What happened, for events that happen once per Aircall resource
+    /// (`call.ended:123`, see [`crate::aircall::occurrence`]). Each integration
+    /// gets a job for an occurrence once, whichever body or origin carries it, so
+    /// a call reconciled or backfilled is not logged again by its late webhook.
+    pub occurrence: Option<String>,
+}
+
+/// Where an event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Origin {
+    /// Posted by Aircall to the webhook route.
+    #[default]
+    Webhook,
+    /// Synthesised by reconciliation: Aircall lists the call, its webhook never came.
+    Reconciled,
+    /// Synthesised by `switchboard backfill` for a call before the integration existed.
+    Backfill,
+}
+
+impl Origin {
+    /// The name stored and shown (`webhook`, `reconciled`, `backfill`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Webhook => "webhook",
+            Origin::Reconciled => "reconciled",
+            Origin::Backfill => "backfill",
+        }
+    }
+
+    /// The origin a stored name stands for; an unknown name is an error naming it.
+    pub fn parse(name: &str) -> StoreResult<Origin> {
+        match name {
+            "webhook" => Ok(Origin::Webhook),
+            "reconciled" => Ok(Origin::Reconciled),
+            "backfill" => Ok(Origin::Backfill),
+            other => Err(StoreError(format!("events.origin: unknown origin {other:?}"))),
+        }
+    }
 }
 
 /// One job to create with the event.
@@ -97,6 +138,9 @@ pub enum IngestOutcome {
         event_id: i64,
         /// Jobs created.
         jobs: Vec<JobRecord>,
+        /// Integrations that got no job because they already had this event's
+        /// occurrence (from another delivery, reconciliation or backfill).
+        already_logged: Vec<String>,
     },
     /// Same body seen within the window: nothing stored.
     Duplicate {
@@ -118,6 +162,8 @@ pub struct StoredEvent {
     pub body: String,
     /// Arrival (ms).
     pub received_at_ms: i64,
+    /// Where it came from.
+    pub origin: Origin,
 }
 
 /// One recorded effect of a job.
@@ -193,6 +239,39 @@ pub struct DeadLetter {
     pub failed_at_ms: i64,
 }
 
+/// Where a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    /// Waiting, running or retrying.
+    Queued,
+    /// Finished.
+    Done,
+    /// Dead-lettered.
+    Dead,
+}
+
+impl JobState {
+    fn parse(state: &str) -> StoreResult<JobState> {
+        match state {
+            "queued" => Ok(JobState::Queued),
+            "done" => Ok(JobState::Done),
+            "dead" => Ok(JobState::Dead),
+            other => Err(StoreError(format!("jobs.state: unknown state {other:?}"))),
+        }
+    }
+}
+
+/// What [`Store::prune`] forgets: rows older than each cutoff (ms since epoch).
+#[derive(Debug, Clone, Copy)]
+pub struct PruneCutoffs {
+    /// Redelivery hashes seen before this.
+    pub dedupe_before_ms: i64,
+    /// Jobs finished (and events received) before this.
+    pub finished_before_ms: i64,
+    /// Occurrences logged before this.
+    pub logged_before_ms: i64,
+}
+
 /// Counts for `/metrics` and the CLI.
 #[derive(Debug, Clone, Default)]
 pub struct StoreCounts {
@@ -212,6 +291,11 @@ pub trait Store: Send + Sync + 'static {
     /// Store an event and its jobs in one durable transaction; returns only once
     /// the write is on disk. A body seen within the dedupe window is a duplicate.
     async fn ingest(&self, event: NewEvent, jobs: Vec<NewJob>, dedupe_window_ms: i64) -> StoreResult<IngestOutcome>;
+    /// For each `(integration, occurrence)` pair, whether that integration has
+    /// had a job for it (within `[store] logged_days`).
+    async fn logged(&self, pairs: Vec<(String, String)>) -> StoreResult<Vec<bool>>;
+    /// Where a job stands; `None` once a finished job was pruned (or never existed).
+    async fn job_state(&self, job_id: i64) -> StoreResult<Option<JobState>>;
     /// An event by id.
     async fn event(&self, id: i64) -> StoreResult<Option<StoredEvent>>;
     /// Every job not yet done or dead, in arrival order.
@@ -246,8 +330,9 @@ pub trait Store: Send + Sync + 'static {
     async fn set_paused(&self, integration: &str, reason: Option<&str>) -> StoreResult<()>;
     /// Paused integrations with their reasons.
     async fn paused(&self) -> StoreResult<Vec<(String, String)>>;
-    /// Forget redelivery hashes, finished jobs and events older than the cutoffs.
-    async fn prune(&self, dedupe_before_ms: i64, finished_before_ms: i64) -> StoreResult<u64>;
+    /// Forget redelivery hashes, finished jobs and events, and logged
+    /// occurrences older than the cutoffs.
+    async fn prune(&self, cutoffs: PruneCutoffs) -> StoreResult<u64>;
     /// Counts.
     async fn counts(&self) -> StoreResult<StoreCounts>;
 }

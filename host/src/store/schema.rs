@@ -65,6 +65,20 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
             paused_reason   TEXT,
             updated_at_ms   INTEGER NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS logged (
+            integration TEXT NOT NULL,
+            occurrence  TEXT NOT NULL,
+            event_id    INTEGER NOT NULL,
+            logged_at_ms INTEGER NOT NULL,
+            PRIMARY KEY (integration, occurrence)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS logged_at ON logged(logged_at_ms);
         "#,
-    )
+    )?;
+    // Stores made before events had an origin (every event was a webhook).
+    let has_origin = conn.prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = 'origin'")?.exists([])?;
+    if !has_origin {
+        conn.execute_batch("ALTER TABLE events ADD COLUMN origin TEXT NOT NULL DEFAULT 'webhook'")?;
+    }
+    Ok(())
 }

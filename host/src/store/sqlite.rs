@@ -92,15 +92,37 @@ impl Store for SqliteStore {
         rx.await.map_err(|_| StoreError("writer stopped".into()))?
     }
 
-    async fn event(&self, id: i64) -> StoreResult<Option<StoredEvent>> {
+    async fn logged(&self, pairs: Vec<(String, String)>) -> StoreResult<Vec<bool>> {
         self.read(move |c| {
-            Ok(c.prepare_cached("SELECT id, account, event_name, body, received_at_ms FROM events WHERE id = ?1")?
-                .query_row(params![id], |r| {
-                    Ok(StoredEvent { id: r.get(0)?, account: r.get(1)?, event_name: r.get(2)?, body: r.get(3)?, received_at_ms: r.get(4)? })
-                })
-                .optional()?)
+            let mut stmt = c.prepare_cached("SELECT 1 FROM logged WHERE integration = ?1 AND occurrence = ?2")?;
+            pairs.iter().map(|(i, o)| Ok(stmt.exists(params![i, o])?)).collect()
         })
         .await
+    }
+
+    async fn job_state(&self, job_id: i64) -> StoreResult<Option<JobState>> {
+        let state: Option<String> = self
+            .read(move |c| {
+                Ok(c.prepare_cached("SELECT state FROM jobs WHERE id = ?1")?.query_row(params![job_id], |r| r.get(0)).optional()?)
+            })
+            .await?;
+        state.as_deref().map(JobState::parse).transpose()
+    }
+
+    async fn event(&self, id: i64) -> StoreResult<Option<StoredEvent>> {
+        let row = self
+            .read(move |c| {
+                Ok(c.prepare_cached("SELECT id, account, event_name, body, received_at_ms, origin FROM events WHERE id = ?1")?
+                    .query_row(params![id], |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?))
+                    })
+                    .optional()?)
+            })
+            .await?;
+        row.map(|(id, account, event_name, body, received_at_ms, origin)| {
+            Ok(StoredEvent { id, account, event_name, body, received_at_ms, origin: Origin::parse(&origin)? })
+        })
+        .transpose()
     }
 
     async fn pending_jobs(&self) -> StoreResult<Vec<JobRecord>> {
@@ -305,11 +327,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn prune(&self, dedupe_before_ms: i64, finished_before_ms: i64) -> StoreResult<u64> {
+    async fn prune(&self, cutoffs: PruneCutoffs) -> StoreResult<u64> {
         let now = crate::clock::now_ms();
+        let PruneCutoffs { dedupe_before_ms, finished_before_ms, logged_before_ms } = cutoffs;
         let reply = self
             .exec(move |tx| {
                 let mut n = tx.execute("DELETE FROM dedupe WHERE seen_at_ms < ?1", params![dedupe_before_ms])?;
+                n += tx.execute("DELETE FROM logged WHERE logged_at_ms < ?1", params![logged_before_ms])?;
                 n += tx.execute("DELETE FROM jobs WHERE state = 'done' AND finished_at_ms < ?1", params![finished_before_ms])?;
                 n += tx.execute(
                     "DELETE FROM events WHERE received_at_ms < ?1 AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.event_id = events.id)

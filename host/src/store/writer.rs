@@ -135,8 +135,8 @@ fn ingest(tx: &Transaction<'_>, event: &NewEvent, jobs: &[NewJob], window_ms: i6
         return Ok(IngestOutcome::Duplicate { event_id });
     }
     tx.execute(
-        "INSERT INTO events (account, event_name, body, received_at_ms, not_dispatched) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![event.account, event.event_name, event.body, event.received_at_ms, event.not_dispatched],
+        "INSERT INTO events (account, event_name, body, received_at_ms, not_dispatched, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![event.account, event.event_name, event.body, event.received_at_ms, event.not_dispatched, event.origin.as_str()],
     )?;
     let event_id = tx.last_insert_rowid();
     tx.execute(
@@ -145,9 +145,23 @@ fn ingest(tx: &Transaction<'_>, event: &NewEvent, jobs: &[NewJob], window_ms: i6
         params![&event.body_hash[..], event_id, event.received_at_ms],
     )?;
     let mut created = Vec::with_capacity(jobs.len());
-    let mut stmt = tx.prepare_cached("INSERT INTO jobs (event_id, integration, ordering_key, next_run_at_ms) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut already_logged = Vec::new();
     for job in jobs {
-        stmt.execute(params![event_id, job.integration, job.ordering_key, event.received_at_ms])?;
+        if let Some(occurrence) = &event.occurrence {
+            // First come, first served: the pair is inserted or the job is not made.
+            let fresh = tx
+                .prepare_cached(
+                    "INSERT INTO logged (integration, occurrence, event_id, logged_at_ms) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(integration, occurrence) DO NOTHING",
+                )?
+                .execute(params![job.integration, occurrence, event_id, event.received_at_ms])?;
+            if fresh == 0 {
+                already_logged.push(job.integration.clone());
+                continue;
+            }
+        }
+        tx.prepare_cached("INSERT INTO jobs (event_id, integration, ordering_key, next_run_at_ms) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![event_id, job.integration, job.ordering_key, event.received_at_ms])?;
         created.push(JobRecord {
             id: tx.last_insert_rowid(),
             event_id,
@@ -157,7 +171,7 @@ fn ingest(tx: &Transaction<'_>, event: &NewEvent, jobs: &[NewJob], window_ms: i6
             next_run_at_ms: event.received_at_ms,
         });
     }
-    Ok(IngestOutcome::Accepted { event_id, jobs: created })
+    Ok(IngestOutcome::Accepted { event_id, jobs: created, already_logged })
 }
 
 /// Apply a journal write (and its key-value write) inside the current transaction.

@@ -173,6 +173,8 @@ retry_cap_seconds = 2
 [network]
 allow_private = true
 allow_http = true
+[reconcile]
+enabled = false
 
 [[accounts]]
 id = "main"

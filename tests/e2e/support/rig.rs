@@ -54,6 +54,11 @@ allow_private = true
 allow_http = true
 "#,
         );
+        if !extra.contains("[reconcile]") {
+            // Reconciliation lists calls and spends Aircall budget on its own
+            // schedule; tests that count requests or cards must not see it.
+            config += "[reconcile]\nenabled = false\n";
+        }
         config += &format!(
             "\n[[accounts]]\nid = \"main\"\nwebhook_token = \"{TOKEN}\"\napi_id = \"{}\"\napi_token = \"{}\"\napi_base = \"{}\"\n",
             a.api_id,

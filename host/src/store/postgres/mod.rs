@@ -245,8 +245,32 @@ impl Store for PgStore {
         }
     }
 
+    async fn logged(&self, pairs: Vec<(String, String)>) -> StoreResult<Vec<bool>> {
+        if pairs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (integrations, occurrences): (Vec<String>, Vec<String>) = pairs.iter().cloned().unzip();
+        let rows = self
+            .query(
+                "SELECT p.i, p.o FROM unnest($1::text[], $2::text[]) AS p(i, o)
+                 WHERE EXISTS (SELECT 1 FROM logged l WHERE l.integration = p.i AND l.occurrence = p.o)",
+                &[&integrations, &occurrences],
+            )
+            .await?;
+        let mut found = std::collections::HashSet::new();
+        for r in &rows {
+            found.insert((col::<String>(r, 0, "logged.integration")?, col::<String>(r, 1, "logged.occurrence")?));
+        }
+        Ok(pairs.into_iter().map(|p| found.contains(&p)).collect())
+    }
+
+    async fn job_state(&self, job_id: i64) -> StoreResult<Option<JobState>> {
+        let rows = self.query("SELECT state FROM jobs WHERE id = $1", &[&job_id]).await?;
+        rows.first().map(|r| JobState::parse(&col::<String>(r, 0, "jobs.state")?)).transpose()
+    }
+
     async fn event(&self, id: i64) -> StoreResult<Option<StoredEvent>> {
-        let rows = self.query("SELECT id, account, event_name, body, received_at_ms FROM events WHERE id = $1", &[&id]).await?;
+        let rows = self.query("SELECT id, account, event_name, body, received_at_ms, origin FROM events WHERE id = $1", &[&id]).await?;
         rows.first()
             .map(|r| {
                 Ok(StoredEvent {
@@ -255,6 +279,7 @@ impl Store for PgStore {
                     event_name: col(r, 2, "events.event_name")?,
                     body: col(r, 3, "events.body")?,
                     received_at_ms: col(r, 4, "events.received_at_ms")?,
+                    origin: Origin::parse(&col::<String>(r, 5, "events.origin")?)?,
                 })
             })
             .transpose()
@@ -379,8 +404,8 @@ impl Store for PgStore {
         rows.iter().map(|r| Ok((col(r, 0, "integration_state.integration")?, col(r, 1, "integration_state.paused_reason")?))).collect()
     }
 
-    async fn prune(&self, dedupe_before_ms: i64, finished_before_ms: i64) -> StoreResult<u64> {
-        match self.write(Op::Prune { dedupe_before_ms, finished_before_ms, now_ms: crate::clock::now_ms() }).await? {
+    async fn prune(&self, cutoffs: PruneCutoffs) -> StoreResult<u64> {
+        match self.write(Op::Prune { cutoffs, now_ms: crate::clock::now_ms() }).await? {
             Out::Count(n) => Ok(n),
             other => Err(StoreError(format!("writer answered {other:?} to a prune"))),
         }

@@ -26,10 +26,11 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "events, dedupe, jobs (with lease and fence columns), journal, kv, revived, integration_state",
-    sql: r#"
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "events, dedupe, jobs (with lease and fence columns), journal, kv, revived, integration_state",
+        sql: r#"
         CREATE TABLE events (
             id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             account         TEXT NOT NULL,
@@ -87,7 +88,24 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             updated_at_ms   BIGINT NOT NULL
         );
     "#,
-}];
+    },
+    Migration {
+        version: 2,
+        description: "events.origin (webhook, reconciled, backfill); logged occurrences per integration",
+        sql: r#"
+        ALTER TABLE events ADD COLUMN origin TEXT NOT NULL DEFAULT 'webhook'
+            CHECK (origin IN ('webhook', 'reconciled', 'backfill'));
+        CREATE TABLE logged (
+            integration  TEXT NOT NULL,
+            occurrence   TEXT NOT NULL,
+            event_id     BIGINT NOT NULL,
+            logged_at_ms BIGINT NOT NULL,
+            PRIMARY KEY (integration, occurrence)
+        );
+        CREATE INDEX logged_at ON logged (logged_at_ms);
+    "#,
+    },
+];
 
 /// The newest schema version this build knows.
 pub fn latest_version() -> i32 {

@@ -25,7 +25,7 @@ pub enum Op {
     JournalTruncate { job_id: i64, from_seq: u32 },
     Kv { namespace: String, write: KvWrite },
     SetPaused { integration: String, reason: Option<String>, now_ms: i64 },
-    Prune { dedupe_before_ms: i64, finished_before_ms: i64, now_ms: i64 },
+    Prune { cutoffs: crate::store::PruneCutoffs, now_ms: i64 },
 }
 
 /// What an operation returns.
@@ -225,8 +225,10 @@ async fn apply(tx: &Transaction<'_>, op: Op) -> StoreResult<Out> {
             .await?;
             Ok(Out::Unit)
         }
-        Op::Prune { dedupe_before_ms, finished_before_ms, now_ms } => {
+        Op::Prune { cutoffs, now_ms } => {
+            let crate::store::PruneCutoffs { dedupe_before_ms, finished_before_ms, logged_before_ms } = cutoffs;
             let mut n = exec(tx, "DELETE FROM dedupe WHERE seen_at_ms < $1", &[&dedupe_before_ms]).await?;
+            n += exec(tx, "DELETE FROM logged WHERE logged_at_ms < $1", &[&logged_before_ms]).await?;
             n += exec(tx, "DELETE FROM jobs WHERE state = 'done' AND finished_at_ms < $1", &[&finished_before_ms]).await?;
             n += exec(
                 tx,
@@ -253,8 +255,8 @@ async fn ingest(tx: &Transaction<'_>, event: &NewEvent, jobs: &[NewJob], window_
     }
     let row = query(
         tx,
-        "INSERT INTO events (account, event_name, body, received_at_ms, not_dispatched) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        &[&event.account, &event.event_name, &event.body, &event.received_at_ms, &event.not_dispatched],
+        "INSERT INTO events (account, event_name, body, received_at_ms, not_dispatched, origin) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        &[&event.account, &event.event_name, &event.body, &event.received_at_ms, &event.not_dispatched, &event.origin.as_str()],
     )
     .await?;
     let event_id: i64 = row
@@ -270,7 +272,22 @@ async fn ingest(tx: &Transaction<'_>, event: &NewEvent, jobs: &[NewJob], window_
     )
     .await?;
     let mut created = Vec::with_capacity(jobs.len());
+    let mut already_logged = Vec::new();
     for job in jobs {
+        if let Some(occurrence) = &event.occurrence {
+            // First come, first served: the pair is inserted or the job is not made.
+            let fresh = exec(
+                tx,
+                "INSERT INTO logged (integration, occurrence, event_id, logged_at_ms) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (integration, occurrence) DO NOTHING",
+                &[&job.integration, occurrence, &event_id, &event.received_at_ms],
+            )
+            .await?;
+            if fresh == 0 {
+                already_logged.push(job.integration.clone());
+                continue;
+            }
+        }
         let rows = query(
             tx,
             "INSERT INTO jobs (event_id, integration, ordering_key, next_run_at_ms) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -291,7 +308,7 @@ async fn ingest(tx: &Transaction<'_>, event: &NewEvent, jobs: &[NewJob], window_
             next_run_at_ms: event.received_at_ms,
         });
     }
-    Ok(IngestOutcome::Accepted { event_id, jobs: created })
+    Ok(IngestOutcome::Accepted { event_id, jobs: created, already_logged })
 }
 
 /// Apply a journal write (and its key-value write) inside the current transaction.

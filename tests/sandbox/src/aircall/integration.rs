@@ -3,8 +3,6 @@
 //! tokens stop working and every webhook it created receives
 //! `integration.deleted` (aircall-api.md §1.2, §3.8) with its own token.
 
-use std::time::Duration;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -94,7 +92,6 @@ impl Aircall {
             (s.integration.clone(), mine)
         });
         let data = json!({ "integration_id": integration.id, "company_id": integration.company_id });
-        let client = crate::http_client();
         let mut deliveries = Vec::new();
         for hook in hooks.into_iter().filter(|w| w.active) {
             // [U] §3.8: sent whatever events the webhook subscribed to.
@@ -102,24 +99,7 @@ impl Aircall {
                 "resource": "integration", "event": "integration.deleted", "timestamp": now_secs(),
                 "token": hook.token, "data": data,
             });
-            let (status, error) = match &client {
-                Err(e) => (None, Some(e.to_string())),
-                Ok(c) => {
-                    let sent = c
-                        .post(&hook.url)
-                        .timeout(Duration::from_secs(5))
-                        .header("user-agent", "axios/1.7.9")
-                        .header("aircall-origin", "webhooks")
-                        .json(&payload)
-                        .send()
-                        .await;
-                    match sent {
-                        Ok(r) => (Some(r.status().as_u16()), None),
-                        Err(e) => (None, Some(e.to_string())),
-                    }
-                }
-            };
-            deliveries.push(Delivery { webhook_id: hook.webhook_id, url: hook.url, payload, status, error });
+            deliveries.push(super::delivery::post(&hook, payload).await);
         }
         Uninstall { integration_id: integration.id, company_id: integration.company_id, deliveries }
     }

@@ -4,6 +4,7 @@
 
 mod calls;
 mod contacts;
+pub mod delivery;
 mod directory;
 pub mod integration;
 mod messages;
@@ -186,6 +187,8 @@ impl Control for Aircall {
         Router::new()
             .route("/_sandbox/calls", post(calls::upsert_call))
             .route("/_sandbox/uninstall", post(integration::uninstall_route))
+            .route("/_sandbox/deliver", post(delivery::deliver_route))
+            .route("/_sandbox/deliveries", post(delivery::set_options))
             .with_state(self.clone())
     }
 

@@ -217,6 +217,8 @@ pub struct AircallState {
     pub calls: Vec<Value>,
     /// Webhooks registered with `POST /v1/webhooks`.
     pub webhooks: Vec<super::webhooks::Webhook>,
+    /// How deliveries behave (`POST /_sandbox/deliveries`).
+    pub delivery: super::delivery::DeliveryOptions,
     /// The sandbox's OAuth app as installed on the company.
     pub integration: super::integration::Integration,
     /// Next id to hand out.

@@ -64,6 +64,8 @@ pub struct Webhook {
     pub created_at: i64,
     /// The OAuth integration that created it (`None` = created with the API key).
     pub integration_id: Option<u64>,
+    /// Failed deliveries in a row (see `delivery`); re-activating resets it.
+    pub failures: u32,
 }
 
 impl Webhook {
@@ -136,6 +138,7 @@ pub(super) async fn create(State(a): State<Aircall>, headers: HeaderMap, bytes: 
             token: format!("{:032x}", rand::random::<u128>()),
             created_at: now_secs(),
             integration_id,
+            failures: 0,
         };
         s.webhooks.push(hook.clone());
         Ok(hook)
@@ -197,6 +200,7 @@ pub(super) async fn update(
             w.custom_name = n.as_str().map(str::to_owned);
         }
         w.active = true;
+        w.failures = 0;
         Ok(w.clone())
     })?;
     Ok(Json(json!({ "webhook": hook.json(a.base()) })))
