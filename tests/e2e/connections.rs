@@ -558,3 +558,40 @@ async fn an_install_from_another_aircall_company_is_refused_and_stores_nothing()
     assert!(list(&host).contains("account:main\taircall\tnot_connected"), "{}", list(&host));
     assert!(our_webhooks(&sandbox, &host).is_empty(), "no webhook for a refused install");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_of_an_installed_account_is_created_again_when_it_is_gone() {
+    switchboard_sandbox::install_crypto_provider();
+    let sandbox = switchboard_sandbox::Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let (_keys, key_path) = key_file();
+    let host = every_vendor_host(&sandbox, &key_path).await;
+    assert!(connect(&host, "main").await.contains("account:main: connected"));
+    let first = our_webhooks(&sandbox, &host);
+    assert_eq!(first.len(), 1);
+    assert!(host.cli(&["accounts", "check"]).contains(&format!("main: ok webhook {}", first[0].webhook_id)));
+
+    // An admin deletes it in Aircall's Dashboard.
+    sandbox.aircall().update(|s| s.webhooks.clear());
+    let out = host.cli(&["accounts", "check"]);
+    assert!(out.contains("main: missing"), "{out}");
+    let out = host.cli(&["accounts", "check", "--repair"]);
+    assert!(out.contains("main: recreated"), "{out}");
+    let now = our_webhooks(&sandbox, &host);
+    assert_eq!(now.len(), 1, "one new webhook pointing here");
+    assert_ne!(now[0].token, first[0].token);
+    // The new token authenticates the account's events, the old one no longer does.
+    let event = |token: &str| json!({ "resource": "company", "event": "company.updated", "timestamp": 1_700_000_000, "token": token, "data": { "id": 1 } });
+    let client = reqwest::Client::new();
+    let mut status = 0;
+    for _ in 0..30 {
+        status = client.post(format!("{}/webhooks/aircall", host.url)).json(&event(&now[0].token)).send().await.unwrap().status().as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(status, 200, "the new webhook's token is accepted");
+    let old = client.post(format!("{}/webhooks/aircall", host.url)).json(&event(&first[0].token)).send().await.unwrap();
+    assert_eq!(old.status(), 401);
+    assert!(host.cli(&["accounts", "check"]).contains("main: ok"));
+}

@@ -164,7 +164,9 @@ pub struct ReconcileConfig {
     pub enabled: bool,
     /// Time between two runs per account.
     pub every_seconds: u64,
-    /// How far back the first run looks, and the least every run looks back.
+    /// How far back the first pass looks (later passes start a few minutes
+    /// before the oldest call the previous one left undecided), and the size
+    /// of one listing slice.
     pub window_minutes: u64,
     /// A call that ended this recently is left for its webhook (Aircall sends
     /// `call.ended` up to a minute after hang-up); the next run takes it.

@@ -360,7 +360,8 @@ impl Connections {
     }
 
     /// The account whose OAuth-installed webhook uses `token`, reading the
-    /// store again (at most once a second) when no known token matches.
+    /// store again (at most once a second) when no known token matches, and
+    /// every 30 s in any case.
     pub async fn webhook_account(&self, token: &str) -> Option<String> {
         if !self.specs.values().any(|s| s.provider == "aircall") {
             return None;
@@ -370,11 +371,17 @@ impl Connections {
             list.iter().find(|(_, d)| subtle::ConstantTimeEq::ct_eq(&d[..], &digest[..]).into()).map(|(a, _)| a.clone())
         };
         {
+            // A hit is trusted for 30 s (a token replaced by another process,
+            // `accounts check --repair`, stops working within that); a miss is
+            // looked up again at most once a second.
             let cache = self.webhook_tokens.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(a) = find(&cache.1) {
+            let age = crate::clock::now_ms().saturating_sub(cache.0);
+            if age < 30_000
+                && let Some(a) = find(&cache.1)
+            {
                 return Some(a);
             }
-            if crate::clock::now_ms().saturating_sub(cache.0) < 1000 {
+            if age < 1000 {
                 return None;
             }
         }

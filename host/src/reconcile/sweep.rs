@@ -1,7 +1,8 @@
 //! One reconciliation pass over an account, and the loop that repeats it.
 //!
-//! A pass lists the calls created since the cursor (at least the last
-//! `window_minutes`, at most `max_lookback_hours`), in slices of one window so
+//! A pass lists the calls created since the cursor (a few minutes before it,
+//! for calls Aircall lists late; the first pass ever looks `window_minutes`
+//! back, none further than `max_lookback_hours`), in slices of one window so
 //! that no listing reaches Aircall's 10,000-item paging ceiling. For each call
 //! that has ended (and not in the last `settle_seconds`, its webhook may still
 //! come) it asks the store which of the integrations concerned have logged
@@ -88,7 +89,7 @@ pub async fn run_once(state: &AppState, background: &Background) -> Result<Pass,
     let stored = state.store.kv_get(lease::NAMESPACE, &cursor_key(&account), crate::clock::now_ms()).await.map_err(|e| e.to_string())?;
     let cursor = stored.as_deref().and_then(|b| serde_json::from_slice::<Cursor>(b).ok()).map(|c| c.from);
     let floor = now - (config.max_lookback_hours * 3600) as i64;
-    let from = cursor.map_or(now - window, |c| c.min(now - window) - SLACK_SECONDS).max(floor);
+    let from = cursor.map_or(now - window, |c| c - SLACK_SECONDS).max(floor);
     if cursor.is_some_and(|c| c < floor) {
         tracing::warn!(%account, "the host was away longer than [reconcile] max_lookback_hours: older calls need `switchboard backfill`");
     }
