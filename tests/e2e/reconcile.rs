@@ -217,3 +217,33 @@ async fn backfill_logs_past_calls_once_oldest_first_even_run_twice_or_killed_hal
     assert_eq!(ended_notes(&rig).len(), 300);
     assert_eq!(count(&rig.host.db(), "SELECT COUNT(*) FROM events WHERE origin = 'backfill'"), 300);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_whose_webhooks_were_all_lost_is_in_help_scout_once_as_answered() {
+    let integration =
+        "base_url = \"{helpscout}\"\nsettings = { mailboxes = { \"2001\" = 30411 } }\nsecrets = { token = \"sandbox-helpscout-token\" }\n";
+    let rig = Rig::start_full(SandboxOptions::default(), "helpscout", integration, FAST).await;
+    // Chloé (+33 6 12 34 56 78, a Help Scout customer) called and Ada answered;
+    // not one of the call's webhooks reached the host.
+    let mut call = ended_call(31337, now() - 300);
+    call["raw_digits"] = json!("+33 6 12 34 56 78");
+    call["user"] = json!({ "id": 4242, "name": "Ada Lovelace", "email": "ada@acme.example" });
+    rig.sandbox.aircall().update(|s| s.upsert_call(call.clone()));
+    rig.wait_for("the reconciled call in Help Scout", |sb| {
+        sb.helpscout().state().conversations.into_iter().find(|c| c.threads.iter().any(|t| t.text.contains("Call ended")))
+    })
+    .await;
+    rig.settle().await;
+    let s = rig.sandbox.helpscout().state();
+    let conversation = s.conversations.iter().find(|c| c.threads.iter().any(|t| t.text.contains("Call ended"))).unwrap().clone();
+    let texts: Vec<&str> = conversation.threads.iter().map(|t| t.text.as_str()).collect();
+    assert!(texts.iter().any(|t| t.contains("Answered by")), "answered, not missed: {texts:#?}");
+    assert!(!texts.iter().any(|t| t.contains("Missed call")), "{texts:#?}");
+    assert!(!conversation.tags.iter().any(|t| t.eq_ignore_ascii_case("call in progress")), "{:?}", conversation.tags);
+    // More passes add nothing.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let s = rig.sandbox.helpscout().state();
+    let ours: Vec<_> = s.conversations.iter().filter(|c| c.threads.iter().any(|t| t.text.contains("31337"))).collect();
+    assert_eq!(ours.len(), 1, "{ours:#?}");
+    assert_eq!(ours[0].threads.len(), conversation.threads.len(), "no thread added by later passes");
+}

@@ -196,6 +196,13 @@ impl CallJob<'_> {
         if state.skipped || state.wrap_up {
             return Ok(());
         }
+        if rules::answer_not_logged(self.call.answered_at, state.first_thread) {
+            // `call.answered` never came (lost, or the call was reconciled or
+            // backfilled from Aircall's API): its thread first, then the wrap-up,
+            // so an answered call is not logged as missed.
+            self.answered()?;
+            state = CallRecord::load(self.call.id)?;
+        }
         let Some(customer) = self.customer(&mut state)? else {
             return state.save(self.call.id);
         };

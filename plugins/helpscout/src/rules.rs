@@ -241,8 +241,24 @@ pub fn ai_note_title(settings: &Settings, kind: &str) -> Option<&'static str> {
     }
 }
 
+/// Whether `call.ended` finds an answered call whose answer was never logged
+/// (its `call.answered` was lost, or the call came from reconciliation or
+/// backfill): then the "answered" thread is written first, so the call is not
+/// shown as missed.
+pub fn answer_not_logged(answered_at: Option<i64>, first_thread_written: bool) -> bool {
+    answered_at.is_some() && !first_thread_written
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_answered_call_whose_answer_was_not_logged_gets_its_answered_thread_at_the_end() {
+        assert!(answer_not_logged(Some(1_700_000_005), false));
+        assert!(!answer_not_logged(Some(1_700_000_005), true), "already written at call.answered");
+        assert!(!answer_not_logged(None, false), "nobody answered: the missed-call thread");
+    }
+
     use super::*;
 
     fn customer(id: u64, created: &str, updated: &str) -> Customer {
