@@ -341,3 +341,82 @@ async fn postgres_migrations_are_safe_when_hosts_start_together() {
     drop((a, b));
     drop(db);
 }
+
+/// The console's read queries: events by call id, by lane and by time, the jobs
+/// of events in every state, queued and dead counts per integration, events
+/// received since a time.
+async fn console_queries_find_a_call_its_jobs_and_the_counts(store: Arc<dyn Store>) {
+    let now = crate::clock::now_ms();
+    // Like `accepted`, with the event name taken from the body.
+    let store_ref = &store;
+    let accepted = |body: String, at: i64, jobs: Vec<NewJob>| async move {
+        let name = serde_json::from_str::<serde_json::Value>(&body).unwrap()["event"].as_str().unwrap().to_string();
+        match store_ref.ingest(NewEvent { event_name: name, ..event(&body, at) }, jobs, WEEK).await.unwrap() {
+            IngestOutcome::Accepted { event_id, jobs, .. } => (event_id, jobs),
+            other => panic!("{body}: expected Accepted, got {other:?}"),
+        }
+    };
+    let call = |name: &str, id: u64, n: u32| format!(r#"{{"event":"{name}","n":{n},"data":{{"id":{id},"raw_digits":"07 62"}}}}"#);
+    let (created, _) = accepted(call("call.created", 42, 1), now - 7_200_000, vec![job("notes", "party:+33762043575")]).await;
+    let (ended, ended_jobs) =
+        accepted(call("call.ended", 42, 2), now, vec![job("notes", "party:+33762043575"), job("crm", "party:+33762043575")]).await;
+    let (_other, other_jobs) = accepted(call("call.ended", 43, 3), now, vec![job("notes", "party:+14155550100")]).await;
+    // A message whose id is 42 is not the call 42; a transcription names its call.
+    accepted(r#"{"event":"message.sent","data":{"id":42}}"#.to_string(), now, vec![]).await;
+    let (transcript, _) = accepted(r#"{"event":"transcription.created","data":{"call_id":42}}"#.to_string(), now, vec![]).await;
+
+    let ids = |events: Vec<StoredEvent>| events.iter().map(|e| e.id).collect::<Vec<_>>();
+    let by_call = store.find_events(EventSearch { call_id: Some(42), limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!(ids(by_call), vec![transcript, ended, created], "newest first, messages left out");
+    let by_lane =
+        store.find_events(EventSearch { ordering_key: Some("party:+33762043575".into()), limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!(ids(by_lane), vec![ended, created]);
+    let by_suffix =
+        store.find_events(EventSearch { party_digits_suffix: Some("762043575".into()), limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!(ids(by_suffix), vec![ended, created], "a number typed in national format, without its trunk 0");
+    let recent = store
+        .find_events(EventSearch {
+            call_id: Some(42),
+            from_ms: Some(now - 60_000),
+            until_ms: Some(now + 1),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids(recent), vec![transcript, ended]);
+    let limited = store.find_events(EventSearch { call_id: Some(42), limit: 1, ..Default::default() }).await.unwrap();
+    assert_eq!(limited.len(), 1);
+
+    store.job_dead(ended_jobs[1].id, 3, "400 bad request").await.unwrap();
+    store.job_done(other_jobs[0].id).await.unwrap();
+    let jobs = store.jobs_of_events(vec![ended, created]).await.unwrap();
+    let seen: Vec<_> = jobs.iter().map(|j| (j.event_id, j.integration.as_str(), j.state)).collect();
+    assert_eq!(seen, vec![(created, "notes", JobState::Queued), (ended, "notes", JobState::Queued), (ended, "crm", JobState::Dead)]);
+    assert_eq!(jobs[2].last_error.as_deref(), Some("400 bad request"));
+    assert_eq!(jobs[2].attempts, 3);
+    assert!(jobs[2].finished_at_ms.is_some());
+
+    let counts = store.integration_counts().await.unwrap();
+    assert_eq!(
+        counts,
+        vec![
+            IntegrationCounts { integration: "crm".into(), queued: 0, dead: 1 },
+            IntegrationCounts { integration: "notes".into(), queued: 2, dead: 0 },
+        ]
+    );
+    assert_eq!(store.events_since(now - 60_000).await.unwrap(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_queries_on_sqlite() {
+    let (store, _dir) = sqlite().await;
+    console_queries_find_a_call_its_jobs_and_the_counts(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_queries_on_postgres() {
+    let (store, db) = postgres().await;
+    console_queries_find_a_call_its_jobs_and_the_counts(store).await;
+    drop(db);
+}

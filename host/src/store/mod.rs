@@ -251,6 +251,15 @@ pub enum JobState {
 }
 
 impl JobState {
+    /// The name stored and shown (`queued`, `done`, `dead`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Done => "done",
+            JobState::Dead => "dead",
+        }
+    }
+
     fn parse(state: &str) -> StoreResult<JobState> {
         match state {
             "queued" => Ok(JobState::Queued),
@@ -335,4 +344,67 @@ pub trait Store: Send + Sync + 'static {
     async fn prune(&self, cutoffs: PruneCutoffs) -> StoreResult<u64>;
     /// Counts.
     async fn counts(&self) -> StoreResult<StoreCounts>;
+
+    // Read queries of the console (`crate::console`): what happened to a call.
+
+    /// Events matching a search, newest first, at most `search.limit`.
+    async fn find_events(&self, search: EventSearch) -> StoreResult<Vec<StoredEvent>>;
+    /// The jobs of these events (any state), in id order.
+    async fn jobs_of_events(&self, event_ids: Vec<i64>) -> StoreResult<Vec<JobSummary>>;
+    /// Queued and dead jobs per integration (integrations with neither are absent).
+    async fn integration_counts(&self) -> StoreResult<Vec<IntegrationCounts>>;
+    /// Events received at or after `since_ms`.
+    async fn events_since(&self, since_ms: i64) -> StoreResult<u64>;
+}
+
+/// What [`Store::find_events`] looks for; the conditions that are set all hold.
+#[derive(Debug, Clone, Default)]
+pub struct EventSearch {
+    /// Events about this call: `data.id` of a `call.*` event, or `data.call_id`.
+    pub call_id: Option<u64>,
+    /// Events with a job in this lane (`party:+33…`, see [`crate::queue::lane`]).
+    pub ordering_key: Option<String>,
+    /// Events with a job in the lane of a number ending with these digits (a
+    /// number typed in national format: `762043575` finds `party:+33762043575`).
+    pub party_digits_suffix: Option<String>,
+    /// Received at or after (ms since epoch).
+    pub from_ms: Option<i64>,
+    /// Received before (ms since epoch).
+    pub until_ms: Option<i64>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// A job as the console shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobSummary {
+    /// Job id.
+    pub id: i64,
+    /// Event id.
+    pub event_id: i64,
+    /// Integration.
+    pub integration: String,
+    /// Its lane.
+    pub ordering_key: String,
+    /// Where it stands.
+    pub state: JobState,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Not before (ms since epoch), while queued.
+    pub next_run_at_ms: i64,
+    /// The last error (retrying) or the reason (dead).
+    pub last_error: Option<String>,
+    /// When it finished (done or dead).
+    pub finished_at_ms: Option<i64>,
+}
+
+/// Jobs of one integration by state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IntegrationCounts {
+    /// Integration.
+    pub integration: String,
+    /// Waiting, running, retrying or held.
+    pub queued: u64,
+    /// Dead letters.
+    pub dead: u64,
 }

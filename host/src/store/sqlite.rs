@@ -366,4 +366,105 @@ impl Store for SqliteStore {
         })
         .await
     }
+
+    async fn find_events(&self, search: EventSearch) -> StoreResult<Vec<StoredEvent>> {
+        self.read(move |c| console::find_events(c, &search)).await
+    }
+
+    async fn jobs_of_events(&self, event_ids: Vec<i64>) -> StoreResult<Vec<JobSummary>> {
+        self.read(move |c| console::jobs_of_events(c, &event_ids)).await
+    }
+
+    async fn integration_counts(&self) -> StoreResult<Vec<IntegrationCounts>> {
+        self.read(console::integration_counts).await
+    }
+
+    async fn events_since(&self, since_ms: i64) -> StoreResult<u64> {
+        self.read(move |c| Ok(c.query_row("SELECT COUNT(*) FROM events WHERE received_at_ms >= ?1", params![since_ms], |r| r.get(0))?))
+            .await
+    }
+}
+
+/// The console's read queries (see [`crate::console`]).
+mod console {
+    use super::super::{EventSearch, IntegrationCounts, JobState, JobSummary, Origin, StoreResult, StoredEvent};
+    use rusqlite::{Connection, params};
+
+    pub fn find_events(c: &Connection, s: &EventSearch) -> StoreResult<Vec<StoredEvent>> {
+        let call_id = s.call_id.and_then(|id| i64::try_from(id).ok());
+        let mut stmt = c.prepare_cached(
+            "SELECT e.id, e.account, e.event_name, e.body, e.received_at_ms, e.origin FROM events e
+             WHERE (?1 IS NULL OR (e.event_name LIKE 'call.%' AND json_extract(e.body, '$.data.id') = ?1)
+                               OR json_extract(e.body, '$.data.call_id') = ?1)
+               AND (?2 IS NULL OR EXISTS (SELECT 1 FROM jobs j WHERE j.event_id = e.id AND j.ordering_key = ?2))
+               AND (?3 IS NULL OR e.received_at_ms >= ?3)
+               AND (?4 IS NULL OR e.received_at_ms < ?4)
+               AND (?6 IS NULL OR EXISTS (SELECT 1 FROM jobs j WHERE j.event_id = e.id AND j.ordering_key LIKE 'party:+%' || ?6))
+             ORDER BY e.id DESC LIMIT ?5",
+        )?;
+        let suffix = digits_only(s.party_digits_suffix.as_deref());
+        let rows = stmt.query_map(params![call_id, s.ordering_key, s.from_ms, s.until_ms, s.limit, suffix], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, account, event_name, body, received_at_ms, origin) = row?;
+            out.push(StoredEvent { id, account, event_name, body, received_at_ms, origin: Origin::parse(&origin)? });
+        }
+        Ok(out)
+    }
+
+    /// The digits of a suffix (nothing that LIKE would read as a pattern).
+    fn digits_only(suffix: Option<&str>) -> Option<String> {
+        suffix.map(|s| s.chars().filter(char::is_ascii_digit).collect())
+    }
+
+    pub fn jobs_of_events(c: &Connection, event_ids: &[i64]) -> StoreResult<Vec<JobSummary>> {
+        let mut stmt = c.prepare_cached(
+            "SELECT id, event_id, integration, ordering_key, state, attempts, next_run_at_ms, last_error, finished_at_ms
+             FROM jobs WHERE event_id = ?1 ORDER BY id",
+        )?;
+        let mut out = Vec::new();
+        for event_id in event_ids {
+            let rows = stmt.query_map(params![event_id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, u32>(5)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, Option<i64>>(8)?,
+                ))
+            })?;
+            for row in rows {
+                let (id, event_id, integration, ordering_key, state, attempts, next_run_at_ms, last_error, finished_at_ms) = row?;
+                let state = JobState::parse(&state)?;
+                out.push(JobSummary {
+                    id,
+                    event_id,
+                    integration,
+                    ordering_key,
+                    state,
+                    attempts,
+                    next_run_at_ms,
+                    last_error,
+                    finished_at_ms,
+                });
+            }
+        }
+        out.sort_by_key(|j| j.id);
+        Ok(out)
+    }
+
+    pub fn integration_counts(c: &Connection) -> StoreResult<Vec<IntegrationCounts>> {
+        let mut stmt = c.prepare_cached(
+            "SELECT integration, SUM(state = 'queued'), SUM(state = 'dead') FROM jobs
+             WHERE state IN ('queued', 'dead') GROUP BY integration ORDER BY integration",
+        )?;
+        let rows = stmt.query_map([], |r| Ok(IntegrationCounts { integration: r.get(0)?, queued: r.get(1)?, dead: r.get(2)? }))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
 }

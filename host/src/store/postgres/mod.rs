@@ -427,6 +427,103 @@ impl Store for PgStore {
         counts.events = count(col(rows.first().ok_or_else(|| StoreError("COUNT returned no row".into()))?, 0, "count")?);
         Ok(counts)
     }
+
+    async fn find_events(&self, search: EventSearch) -> StoreResult<Vec<StoredEvent>> {
+        self.console_find_events(search).await
+    }
+
+    async fn jobs_of_events(&self, event_ids: Vec<i64>) -> StoreResult<Vec<JobSummary>> {
+        self.console_jobs_of_events(event_ids).await
+    }
+
+    async fn integration_counts(&self) -> StoreResult<Vec<IntegrationCounts>> {
+        self.console_integration_counts().await
+    }
+
+    async fn events_since(&self, since_ms: i64) -> StoreResult<u64> {
+        let rows = self.query("SELECT COUNT(*) FROM events WHERE received_at_ms >= $1", &[&since_ms]).await?;
+        Ok(count(col(rows.first().ok_or_else(|| StoreError("COUNT returned no row".into()))?, 0, "count")?))
+    }
+}
+
+/// The console's read queries (see [`crate::console`]).
+impl PgStore {
+    async fn console_find_events(&self, s: EventSearch) -> StoreResult<Vec<StoredEvent>> {
+        let call_id = s.call_id.map(|id| id.to_string());
+        let limit = i64::from(s.limit);
+        // Digits only: nothing LIKE would read as a pattern.
+        let suffix: Option<String> = s.party_digits_suffix.as_deref().map(|d| d.chars().filter(char::is_ascii_digit).collect());
+        let rows = self
+            .query(
+                "SELECT e.id, e.account, e.event_name, e.body, e.received_at_ms, e.origin FROM events e
+                 WHERE ($1::TEXT IS NULL OR (e.event_name LIKE 'call.%' AND e.body::jsonb #>> '{data,id}' = $1::TEXT)
+                                         OR e.body::jsonb #>> '{data,call_id}' = $1::TEXT)
+                   AND ($2::TEXT IS NULL OR EXISTS (SELECT 1 FROM jobs j WHERE j.event_id = e.id AND j.ordering_key = $2::TEXT))
+                   AND ($3::BIGINT IS NULL OR e.received_at_ms >= $3::BIGINT)
+                   AND ($4::BIGINT IS NULL OR e.received_at_ms < $4::BIGINT)
+                   AND ($6::TEXT IS NULL OR EXISTS (SELECT 1 FROM jobs j WHERE j.event_id = e.id AND j.ordering_key LIKE 'party:+%' || $6::TEXT))
+                 ORDER BY e.id DESC LIMIT $5",
+                &[&call_id, &s.ordering_key, &s.from_ms, &s.until_ms, &limit, &suffix],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredEvent {
+                    id: col(r, 0, "events.id")?,
+                    account: col(r, 1, "events.account")?,
+                    event_name: col(r, 2, "events.event_name")?,
+                    body: col(r, 3, "events.body")?,
+                    received_at_ms: col(r, 4, "events.received_at_ms")?,
+                    origin: Origin::parse(&col::<String>(r, 5, "events.origin")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn console_jobs_of_events(&self, event_ids: Vec<i64>) -> StoreResult<Vec<JobSummary>> {
+        let rows = self
+            .query(
+                "SELECT id, event_id, integration, ordering_key, state, attempts, next_run_at_ms, last_error, finished_at_ms
+                 FROM jobs WHERE event_id = ANY($1) ORDER BY id",
+                &[&event_ids],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let attempts: i32 = col(r, 5, "jobs.attempts")?;
+                Ok(JobSummary {
+                    id: col(r, 0, "jobs.id")?,
+                    event_id: col(r, 1, "jobs.event_id")?,
+                    integration: col(r, 2, "jobs.integration")?,
+                    ordering_key: col(r, 3, "jobs.ordering_key")?,
+                    state: JobState::parse(&col::<String>(r, 4, "jobs.state")?)?,
+                    attempts: u32::try_from(attempts).unwrap_or(0),
+                    next_run_at_ms: col(r, 6, "jobs.next_run_at_ms")?,
+                    last_error: col(r, 7, "jobs.last_error")?,
+                    finished_at_ms: col(r, 8, "jobs.finished_at_ms")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn console_integration_counts(&self) -> StoreResult<Vec<IntegrationCounts>> {
+        let rows = self
+            .query(
+                "SELECT integration, COUNT(*) FILTER (WHERE state = 'queued'), COUNT(*) FILTER (WHERE state = 'dead') FROM jobs
+                 WHERE state IN ('queued', 'dead') GROUP BY integration ORDER BY integration",
+                &[],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(IntegrationCounts {
+                    integration: col(r, 0, "jobs.integration")?,
+                    queued: count(col(r, 1, "count")?),
+                    dead: count(col(r, 2, "count")?),
+                })
+            })
+            .collect()
+    }
 }
 
 /// A throwaway database on a local PostgreSQL, for tests: created with a random
