@@ -41,6 +41,9 @@ pub struct Config {
     /// presents to the vendor when an admin connects an account.
     #[serde(default)]
     pub oauth: BTreeMap<String, OAuthAppConfig>,
+    /// The admin console (`[console]`); absent: no console.
+    #[serde(default)]
+    pub console: Option<ConsoleConfig>,
     /// The values taken from the environment, to keep them out of messages
     /// (see [`Config::redact`]).
     #[serde(skip)]
@@ -436,5 +439,34 @@ impl std::fmt::Debug for OAuthAppConfig {
             .field("authorize_url", &self.authorize_url)
             .field("token_url", &self.token_url)
             .finish_non_exhaustive()
+    }
+}
+
+/// `[console]`: the admin web console on its own listener. Present (and
+/// `enabled`, the default) → served; absent → not served.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    /// Off switch.
+    pub enabled: bool,
+    /// Address of the console's listener (keep it on loopback or behind a TLS proxy).
+    pub listen: SocketAddr,
+    /// The admin password as an argon2 PHC string (`switchboard console-password`
+    /// prints one); without it only `switchboard console-link` signs in.
+    pub admin_password_hash: Option<String>,
+    /// How long a console session lasts, in hours.
+    pub session_hours: u64,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig { enabled: true, listen: SocketAddr::from(([127, 0, 0, 1], 8081)), admin_password_hash: None, session_hours: 12 }
+    }
+}
+
+impl Config {
+    /// The console's settings when it is to be served.
+    pub fn console_enabled(&self) -> Option<&ConsoleConfig> {
+        self.console.as_ref().filter(|c| c.enabled)
     }
 }

@@ -48,6 +48,7 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
     if r.max_lookback_hours * 60 < r.window_minutes {
         return Err(invalid("reconcile.max_lookback_hours", "must cover reconcile.window_minutes"));
     }
+    validate_console(config)?;
     if let Some(url) = &config.store.url {
         if config.store.path_given {
             return Err(invalid("store.url", "set either store.url (PostgreSQL) or store.path (SQLite), not both"));
@@ -166,6 +167,27 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// `[console]`: its own port, a readable password hash, a session length.
+fn validate_console(config: &Config) -> Result<(), ConfigError> {
+    let Some(console) = &config.console else { return Ok(()) };
+    if console.enabled && console.listen == config.server.listen && console.listen.port() != 0 {
+        return Err(invalid("console.listen", "must differ from server.listen (the console has its own listener)"));
+    }
+    if let Some(hash) = &console.admin_password_hash
+        && let Err(e) = argon2::PasswordHash::new(hash)
+    {
+        // The hash is not a secret, but it is not quoted either: the reason suffices.
+        return Err(invalid(
+            "console.admin_password_hash",
+            format!("is not an argon2 PHC string ({e}); `switchboard console-password` prints one"),
+        ));
+    }
+    if !(1..=24 * 30).contains(&console.session_hours) {
+        return Err(invalid("console.session_hours", "must be between 1 and 720"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -254,5 +276,23 @@ numbers = [777, "+33 1 23 45 67 89"]
     fn zero_concurrency_rejected() {
         let err = load(&format!("{OK}\n[limits]\nconcurrency = 0\n")).unwrap_err();
         assert!(err.contains("limits.concurrency"), "{err}");
+    }
+
+    #[test]
+    fn console_needs_its_own_port_and_an_argon2_hash() {
+        let base = "[[accounts]]\nid = \"main\"\nwebhook_token = \"${TOKEN}\"\n";
+        let with = |console: &str| load(&format!("{console}\n{base}"));
+        let c = with("").unwrap();
+        assert!(c.console_enabled().is_none(), "no [console] section: no console");
+        let c = with("[console]").unwrap();
+        assert_eq!(c.console_enabled().unwrap().listen.to_string(), "127.0.0.1:8081");
+        assert!(with("[console]\nenabled = false").unwrap().console_enabled().is_none());
+        let e = with("[server]\nlisten = \"127.0.0.1:9000\"\n[console]\nlisten = \"127.0.0.1:9000\"").unwrap_err();
+        assert!(e.contains("console.listen"), "{e}");
+        let e = with("[console]\nadmin_password_hash = \"hunter2\"").unwrap_err();
+        assert!(e.contains("console.admin_password_hash") && !e.contains("hunter2"), "{e}");
+        let hash = "$argon2id$v=19$m=19456,t=2,p=1$TF5OU7jWvA3xGq50gvKddg$pqFVV84mDIIoozx3NP603ilVZdAW7RLS1+yzfvEuCiI";
+        assert!(with(&format!("[console]\nadmin_password_hash = \"{hash}\"")).is_ok());
+        assert!(with("[console]\nsession_hours = 0").unwrap_err().contains("console.session_hours"));
     }
 }
