@@ -18,6 +18,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod connections;
+pub mod console;
 pub mod contract;
 pub mod metrics;
 pub mod outbound;

@@ -68,9 +68,25 @@ async fn check_store(config: &Config) -> Result<String, String> {
 pub async fn serve(path: &Path) -> anyhow::Result<i32> {
     let config = load(path)?;
     let listen = config.server.listen;
+    let console = config.console_enabled().map(|c| c.listen);
     let app = App::start(config).await?;
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     tracing::info!(%listen, "switchboard listening: POST /webhooks/aircall, GET /healthz, GET /metrics");
+    if let Some(at) = console {
+        let listener = tokio::net::TcpListener::bind(at).await.map_err(|e| anyhow::anyhow!("cannot listen on {at} (console): {e}"))?;
+        let bound = listener.local_addr()?;
+        tracing::info!(console = %bound, "switchboard console listening on http://{bound}/");
+        let state = app.state.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::console::serve(state, listener, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            {
+                tracing::error!(error = %e, "console stopped");
+            }
+        });
+    }
     app.serve(listener, async {
         let _ = tokio::signal::ctrl_c().await;
     })
@@ -220,5 +236,36 @@ async fn set_paused(path: &Path, id: &str, reason: Option<&str>) -> anyhow::Resu
     }
     open_store(&config).await?.set_paused(id, reason).await?;
     println!("{id}: {}", if reason.is_some() { "paused" } else { "resumed" });
+    Ok(0)
+}
+
+/// `console-link`: a one-time sign-in link to the console (10 minutes).
+pub async fn console_link(path: &Path) -> anyhow::Result<i32> {
+    let config = load(path)?;
+    let Some(console) = config.console_enabled() else {
+        eprintln!("the console is off: add a [console] section to {}", path.display());
+        return Ok(1);
+    };
+    let mut at = console.listen;
+    if at.ip().is_unspecified() {
+        at.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let store = open_store(&config).await?;
+    let token = crate::console::auth::issue_link(&store, crate::clock::now_ms()).await.map_err(|e| anyhow::anyhow!(e))?;
+    println!("http://{at}/sign-in?token={token}");
+    eprintln!("single use, valid 10 minutes");
+    Ok(0)
+}
+
+/// `console-password`: the argon2 hash of the password read from stdin.
+pub fn console_password() -> anyhow::Result<i32> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\n', '\r']);
+    if password.chars().count() < 8 {
+        eprintln!("the password must have at least 8 characters");
+        return Ok(1);
+    }
+    println!("{}", crate::console::auth::hash_password(password).map_err(|e| anyhow::anyhow!(e))?);
     Ok(0)
 }

@@ -108,6 +108,15 @@ pub enum Command {
         #[arg(long)]
         no_wait: bool,
     },
+    /// Print a one-time sign-in link to the console (single use, 10 minutes).
+    ConsoleLink {
+        /// Configuration file.
+        #[arg(long, short, default_value = "switchboard.toml")]
+        config: PathBuf,
+    },
+    /// Read a password from stdin and print its argon2 hash for
+    /// `[console] admin_password_hash`.
+    ConsolePassword,
     /// The master key that seals stored tokens.
     Keys {
         /// What to do.
@@ -258,6 +267,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Backfill { config, integration, since, dry_run, no_wait } => {
             reconcile::backfill(&config, &integration, &since, dry_run, no_wait).await
         }
+        Command::ConsoleLink { config } => admin::console_link(&config).await,
+        Command::ConsolePassword => admin::console_password(),
         Command::Keys { action: KeysAction::Generate { file } } => connections::generate(&file),
         Command::Keys { action: KeysAction::Rotate { config } } => connections::rotate(&config).await,
     }

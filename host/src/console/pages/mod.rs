@@ -1,0 +1,6 @@
+//! One module per page.
+
+pub mod activity;
+pub mod dead_letters;
+pub mod integrations;
+pub mod overview;

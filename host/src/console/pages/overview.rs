@@ -1,0 +1,196 @@
+//! `GET /`: every account and integration with its state, the queue, dead
+//! letters, events of the last hour and the loaded plugins.
+
+use crate::connections::record::{Record, State as ConnState};
+use crate::console::{Admin, ConsoleState, failure, render, when};
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+
+/// A state badge: a word, a colour class and, when not green, why and the fix.
+pub struct Badge {
+    /// `running`, `paused`, `needs re-auth`…
+    pub word: String,
+    /// `ok`, `warn`, `bad`.
+    pub class: &'static str,
+    /// Why, in words (empty when green).
+    pub reason: String,
+    /// Since when (empty when unknown).
+    pub since: String,
+    /// What fixes it.
+    pub fix: String,
+}
+
+impl Badge {
+    fn ok(word: &str) -> Badge {
+        Badge { word: word.into(), class: "ok", reason: String::new(), since: String::new(), fix: String::new() }
+    }
+}
+
+/// An account row.
+pub struct AccountRow {
+    id: String,
+    how: &'static str,
+    badge: Badge,
+}
+
+/// An integration row.
+pub struct IntegrationRow {
+    /// Integration id.
+    pub id: String,
+    /// Plugin name and version (or why it is not loaded).
+    pub plugin: String,
+    /// Account.
+    pub account: String,
+    /// State.
+    pub badge: Badge,
+    /// Jobs waiting (held while paused).
+    pub queued: u64,
+    /// Dead letters.
+    pub dead: u64,
+}
+
+/// A loaded plugin.
+pub struct PluginRow {
+    name: String,
+    version: String,
+    contract: String,
+    hash: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/overview.html")]
+struct OverviewPage {
+    nav: &'static str,
+    csrf: String,
+    accounts: Vec<AccountRow>,
+    integrations: Vec<IntegrationRow>,
+    plugins: Vec<PluginRow>,
+    queued: u64,
+    dead: u64,
+    last_hour: u64,
+}
+
+fn connection_badge(record: &Record) -> Option<Badge> {
+    let word = match record.state {
+        ConnState::Connected | ConnState::Refreshing => return None,
+        ConnState::NeedsReauth => "needs re-auth",
+        ConnState::Revoked => "revoked",
+        ConnState::NotConnected => "not connected",
+    };
+    Some(Badge {
+        word: word.into(),
+        class: "bad",
+        reason: record.reason.clone(),
+        since: if record.since_ms > 0 { when(record.since_ms) } else { String::new() },
+        fix: record.fix.clone(),
+    })
+}
+
+/// Every integration of the configuration with its state and counts (also
+/// used by the integrations page).
+pub async fn integration_rows(state: &ConsoleState) -> Result<Vec<IntegrationRow>, Response> {
+    let app = &state.app;
+    let paused = app.store.paused().await.map_err(|e| failure("reading paused integrations", e))?;
+    let counts = app.store.integration_counts().await.map_err(|e| failure("counting jobs", e))?;
+    let records = app.connections.list().await.unwrap_or_default();
+    let mut rows = Vec::new();
+    for i in &app.config.integrations {
+        let conn = records.iter().find(|r| r.id == format!("integration:{}", i.id)).and_then(connection_badge);
+        let loaded = app.registry.get(&i.plugin);
+        let badge = if !i.enabled {
+            Badge {
+                word: "disabled".into(),
+                class: "warn",
+                reason: "enabled = false in the configuration".into(),
+                since: String::new(),
+                fix: "set enabled = true and restart".into(),
+            }
+        } else if let Some(b) = conn {
+            b
+        } else if let Some((_, why)) = paused.iter().find(|(id, _)| *id == i.id) {
+            Badge {
+                word: "paused".into(),
+                class: "warn",
+                reason: why.clone(),
+                since: String::new(),
+                fix: "Resume on the Integrations page once the cause is fixed; held events are then delivered in order".into(),
+            }
+        } else if loaded.is_none() {
+            Badge {
+                word: "plugin not loaded".into(),
+                class: "bad",
+                reason: format!("no valid plugin {:?} in the plugin directory", i.plugin),
+                since: String::new(),
+                fix: "install the plugin (see the host's log for why a candidate was rejected); events are held".into(),
+            }
+        } else {
+            Badge::ok("running")
+        };
+        let c = counts.iter().find(|c| c.integration == i.id);
+        rows.push(IntegrationRow {
+            id: i.id.clone(),
+            plugin: match &loaded {
+                Some(p) => format!("{} {}", p.manifest.name, p.manifest.version),
+                None => format!("{} (not loaded)", i.plugin),
+            },
+            account: i.account.clone(),
+            badge,
+            queued: c.map_or(0, |c| c.queued),
+            dead: c.map_or(0, |c| c.dead),
+        });
+    }
+    Ok(rows)
+}
+
+/// `GET /`
+pub async fn page(admin: Admin, State(state): State<ConsoleState>) -> Response {
+    let app = &state.app;
+    let integrations = match integration_rows(&state).await {
+        Ok(rows) => rows,
+        Err(r) => return r,
+    };
+    let records = app.connections.list().await.unwrap_or_default();
+    let accounts = app
+        .config
+        .accounts
+        .iter()
+        .map(|a| {
+            let record = records.iter().find(|r| r.id == format!("account:{}", a.id));
+            AccountRow {
+                id: a.id.clone(),
+                how: if a.oauth { "installed (OAuth)" } else { "webhook token" },
+                badge: record.and_then(connection_badge).unwrap_or_else(|| Badge::ok("receiving")),
+            }
+        })
+        .collect();
+    let plugins = app
+        .registry
+        .list()
+        .iter()
+        .map(|p| PluginRow {
+            name: p.manifest.name.clone(),
+            version: p.manifest.version.clone(),
+            contract: p.manifest.contract.clone(),
+            hash: p.component.hash.chars().take(12).collect(),
+        })
+        .collect();
+    let counts = match app.store.counts().await {
+        Ok(c) => c,
+        Err(e) => return failure("counting jobs", e),
+    };
+    let last_hour = match app.store.events_since(crate::clock::now_ms() - 3_600_000).await {
+        Ok(n) => n,
+        Err(e) => return failure("counting events", e),
+    };
+    render(OverviewPage {
+        nav: "overview",
+        csrf: admin.csrf,
+        accounts,
+        integrations,
+        plugins,
+        queued: counts.queued,
+        dead: counts.dead,
+        last_hour,
+    })
+}
