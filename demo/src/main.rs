@@ -42,6 +42,9 @@ struct Args {
     /// Where the host listens (ignored with --quick).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
+    /// Where the console listens (ignored with --quick).
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    console_listen: String,
     /// Scenarios to play, comma-separated (default: the demo set; see `switchboard simulate --list`).
     #[arg(long, value_delimiter = ',')]
     scenarios: Vec<String>,
@@ -118,6 +121,9 @@ async fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
         .map_err(|e| anyhow::anyhow!("cannot start the sandbox (is another demo running?): {e}"))?;
     let listen = if args.quick { "127.0.0.1:0" } else { args.listen.as_str() };
     let (text, used) = config::build(&sandbox, listen, &data, &plugins);
+    // The admin console on its own port (signed in with the link printed below).
+    let console_listen = if args.quick { "127.0.0.1:0" } else { args.console_listen.as_str() };
+    let text = format!("{text}\n[console]\nlisten = \"{console_listen}\"\n");
     if used.is_empty() {
         anyhow::bail!("no bundled plugin with a demo recipe is built in {}", plugins.display());
     }
@@ -133,6 +139,14 @@ async fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.serve(listener, async {
         let _ = stopped.await;
+    }));
+    let console_listener = tokio::net::TcpListener::bind(console_listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {console_listen} (console): {e}"))?;
+    let console_url = format!("http://{}", console_listener.local_addr()?);
+    let (stop_console, console_stopped) = tokio::sync::oneshot::channel::<()>();
+    let console = tokio::spawn(switchboard::console::serve(state.clone(), console_listener, async {
+        let _ = console_stopped.await;
     }));
     eprintln!("switchboard demo: host {host_url} with plugins {}; store {}", used.join(", "), data.join("switchboard.db").display());
 
@@ -190,7 +204,15 @@ async fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
         );
     }
 
+    let token = switchboard::console::auth::issue_link(&state.store, switchboard::clock::now_ms())
+        .await
+        .map_err(|e| anyhow::anyhow!("console sign-in link: {e}"))?;
+    println!("console  {console_url}/   sign in (once, 10 minutes): {console_url}/sign-in?token={token}");
+    println!("  another link: cargo run -p switchboard -- console-link --config {}", config_path.display());
+
     if args.quick {
+        let _ = stop_console.send(());
+        let _ = console.await;
         let _ = stop.send(());
         let _ = server.await;
         return Ok(if settled && refused == 0 { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE });
@@ -205,6 +227,8 @@ async fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
     println!("  config:      {}", config_path.display());
     println!("Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;
+    let _ = stop_console.send(());
+    let _ = console.await;
     let _ = stop.send(());
     let _ = server.await;
     Ok(std::process::ExitCode::SUCCESS)
