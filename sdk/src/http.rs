@@ -19,6 +19,9 @@ use crate::error::CapabilityError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// Times [`RequestBuilder::send_repeatable`] asks again after an ambiguous answer.
+const REPEATS: usize = 3;
+
 /// A request being built.
 pub struct RequestBuilder {
     req: wit::Request,
@@ -85,6 +88,23 @@ impl RequestBuilder {
     /// Send; transport failures and refusals are errors, statuses are not.
     pub fn send(self) -> Result<Response, CapabilityError> {
         wit::send(&self.req).map(|inner| Response { inner })
+    }
+
+    /// Sends a request that is safe to repeat: it changes nothing although its
+    /// method is POST (a search), or it sets the same end state however often
+    /// it is made (a PUT of a whole record, a JSON Patch `replace`). When the
+    /// host says an earlier attempt sent it and its answer was lost
+    /// (ambiguous), it is simply sent again, so the job need not stop there.
+    /// Use [`send`](Self::send) (and [`crate::once::write_once`]) for writes
+    /// that add something.
+    pub fn send_repeatable(self) -> Result<Response, CapabilityError> {
+        for _ in 0..REPEATS {
+            match (RequestBuilder { req: self.req.clone() }).send() {
+                Err(CapabilityError::Ambiguous(_)) => continue,
+                other => return other,
+            }
+        }
+        self.send()
     }
 }
 

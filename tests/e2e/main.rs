@@ -9,6 +9,7 @@ mod support;
 mod cli;
 mod connections;
 mod crash_recovery;
+mod faults;
 mod gorgias;
 mod helpscout;
 mod hot_reload;

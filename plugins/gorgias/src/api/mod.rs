@@ -154,7 +154,8 @@ impl Api {
     /// channel records that carry a `customer`, are both read.
     pub fn customers_by_phone(&self, e164: &str) -> Result<Vec<Customer>, PluginError> {
         let body = json!({ "type": "customers_by_phone", "query": e164, "size": 10 });
-        let resp = send(self.write(http::post, "/search", &body)?)?;
+        // A search changes nothing: an answer lost by an earlier attempt is asked for again.
+        let resp = self.write(http::post, "/search", &body)?.send_repeatable()?.error_for_status()?;
         let list: List<Value> = resp.json()?;
         Ok(list
             .data

@@ -272,14 +272,17 @@ impl Client {
         Ok(page.embedded.threads)
     }
 
-    /// One JSON Patch operation on a conversation (204).
+    /// One JSON Patch `replace` on a conversation (204): the same end state
+    /// however often it is sent, so a lost answer is sent again.
     pub fn patch_conversation(&self, conversation: u64, op: &PatchOp) -> ApiResult<()> {
-        self.write(http::patch(&self.url(&format!("/v2/conversations/{conversation}"))).json(op)?)
+        self.send_idempotent(http::patch(&self.url(&format!("/v2/conversations/{conversation}"))).json(op)?).map(|_| ())
     }
 
-    /// Replace the conversation's whole tag set (204, §2.8).
+    /// Replace the conversation's whole tag set (204, §2.8): idempotent, so a
+    /// lost answer is sent again.
     pub fn put_tags(&self, conversation: u64, tags: &[String]) -> ApiResult<()> {
-        self.write(http::put(&self.url(&format!("/v2/conversations/{conversation}/tags"))).json(&json!({ "tags": tags }))?)
+        self.send_idempotent(http::put(&self.url(&format!("/v2/conversations/{conversation}/tags"))).json(&json!({ "tags": tags }))?)
+            .map(|_| ())
     }
 }
 

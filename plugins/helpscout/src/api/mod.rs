@@ -74,7 +74,18 @@ impl Client {
     /// typed; 429 waits for `X-RateLimit-Retry-After`; 401/403 pause the
     /// integration; 408/5xx retry; other 4xx are permanent.
     pub fn send(&self, req: RequestBuilder) -> ApiResult<Response> {
-        let resp = match req.credential(CREDENTIAL).timeout_ms(8_000).send() {
+        Self::sort(req.credential(CREDENTIAL).timeout_ms(8_000).send())
+    }
+
+    /// [`Client::send`] for a write that ends in the same state however often
+    /// it is made (a whole tag set PUT, a JSON Patch `replace`): when an
+    /// earlier attempt's answer was lost it is simply made again.
+    pub fn send_idempotent(&self, req: RequestBuilder) -> ApiResult<Response> {
+        Self::sort(req.credential(CREDENTIAL).timeout_ms(8_000).send_repeatable())
+    }
+
+    fn sort(sent: Result<Response, CapabilityError>) -> ApiResult<Response> {
+        let resp = match sent {
             Ok(r) => r,
             Err(CapabilityError::Ambiguous(_)) => return Err(ApiError::Ambiguous),
             Err(e) => return Err(ApiError::Fail(e.into())),

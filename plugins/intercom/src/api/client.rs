@@ -20,6 +20,9 @@ pub enum ApiError {
     NotFound(String),
     /// 409 / 410: the record clashes with another one or was merged away.
     Conflict(String),
+    /// An earlier attempt sent this write and its answer was lost: it may
+    /// have happened. The caller looks before writing again.
+    Ambiguous(String),
     /// Anything else: the job stops with this.
     Fatal(PluginError),
 }
@@ -32,7 +35,10 @@ impl From<PluginError> for ApiError {
 
 impl From<CapabilityError> for ApiError {
     fn from(e: CapabilityError) -> Self {
-        ApiError::Fatal(e.into())
+        match e {
+            CapabilityError::Ambiguous(m) => ApiError::Ambiguous(m),
+            e => ApiError::Fatal(e.into()),
+        }
     }
 }
 
@@ -41,6 +47,7 @@ impl From<ApiError> for PluginError {
         match e {
             ApiError::NotFound(m) => PluginError::Permanent(format!("Intercom: not found: {m}")),
             ApiError::Conflict(m) => PluginError::Permanent(format!("Intercom: conflict: {m}")),
+            ApiError::Ambiguous(m) => PluginError::Permanent(format!("ambiguous: {m}")),
             ApiError::Fatal(e) => e,
         }
     }
@@ -75,6 +82,15 @@ impl Client {
     /// `POST path` with a JSON body.
     pub fn post<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ApiError> {
         let resp = self.prepare(http::post(&self.url(path))).json(body)?.send()?;
+        decode(resp)
+    }
+
+    /// A `POST path` that is safe to repeat — a search, or one that ends in
+    /// the same state however often it is made (a tag created or found by
+    /// name, a tag put on a conversation) — so an answer an earlier attempt
+    /// lost is asked for again ([`RequestBuilder::send_repeatable`]).
+    pub fn post_repeatable<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T, ApiError> {
+        let resp = self.prepare(http::post(&self.url(path))).json(body)?.send_repeatable()?;
         decode(resp)
     }
 

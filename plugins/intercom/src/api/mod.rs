@@ -6,7 +6,7 @@ mod client;
 pub mod model;
 
 pub use client::{ApiError, Client, VERSION};
-use model::{AdminList, Contact, ContactList, Conversation, ConversationList, Me, PhoneSwitch, Tag, UserMessage};
+use model::{AdminList, Contact, ContactList, Conversation, ConversationDetail, ConversationList, Me, PhoneSwitch, Tag, UserMessage};
 use serde_json::{Value, json};
 
 /// Intercom's limit on filters and values we put in one search (§1.6).
@@ -37,14 +37,14 @@ impl Client {
                 { "field": "phone", "operator": "IN", "value": b },
             ]})
         };
-        let list: ContactList = self.post("/contacts/search", &json!({ "query": query, "pagination": { "per_page": 10 } }))?;
+        let list: ContactList = self.post_repeatable("/contacts/search", &json!({ "query": query, "pagination": { "per_page": 10 } }))?;
         Ok(list.data)
     }
 
     /// `POST /contacts/search` on `email` (the anonymous contact, §1.6).
     pub fn contacts_by_email(&self, email: &str) -> Result<Vec<Contact>, ApiError> {
         let body = json!({ "query": { "field": "email", "operator": "=", "value": email }, "pagination": { "per_page": 10 } });
-        let list: ContactList = self.post("/contacts/search", &body)?;
+        let list: ContactList = self.post_repeatable("/contacts/search", &body)?;
         Ok(list.data)
     }
 
@@ -64,8 +64,13 @@ impl Client {
             "query": { "field": "contact_ids", "operator": "=", "value": contact_id },
             "pagination": { "per_page": 50 },
         });
-        let list: ConversationList = self.post("/conversations/search", &body)?;
+        let list: ConversationList = self.post_repeatable("/conversations/search", &body)?;
         Ok(list.conversations)
+    }
+
+    /// `GET /conversations/{id}` with its parts: what a look-up after a lost answer reads.
+    pub fn conversation_detail(&self, conversation_id: &str) -> Result<ConversationDetail, ApiError> {
+        self.get(&format!("/conversations/{}", path_segment(conversation_id)))
     }
 
     /// `POST /conversations`: a conversation started by the contact with `body`
@@ -101,12 +106,15 @@ impl Client {
 
     /// `POST /tags {name}`: the tag with that name, created when missing (§1.9).
     pub fn tag_named(&self, name: &str) -> Result<Tag, ApiError> {
-        self.post("/tags", &json!({ "name": name }))
+        self.post_repeatable("/tags", &json!({ "name": name }))
     }
 
     /// `POST /conversations/{id}/tags {id, admin_id}` (§1.9).
     pub fn tag_conversation(&self, conversation_id: &str, tag_id: &str, admin_id: &str) -> Result<Tag, ApiError> {
-        self.post(&format!("/conversations/{}/tags", path_segment(conversation_id)), &json!({ "id": tag_id, "admin_id": admin_id }))
+        self.post_repeatable(
+            &format!("/conversations/{}/tags", path_segment(conversation_id)),
+            &json!({ "id": tag_id, "admin_id": admin_id }),
+        )
     }
 
     /// `DELETE /conversations/{id}/tags/{tag_id}` with `{admin_id}` (§1.9).

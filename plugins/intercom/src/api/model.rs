@@ -118,6 +118,50 @@ impl Conversation {
     }
 }
 
+/// `GET /conversations/{id}`: what a look-up after a lost answer reads.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ConversationDetail {
+    /// The first message.
+    pub source: Source,
+    /// Assigned admin, `None` when unassigned.
+    #[serde(deserialize_with = "assignee_lenient")]
+    pub admin_assignee_id: Option<String>,
+    /// Replies, notes, assignments.
+    pub conversation_parts: PartList,
+}
+
+/// A conversation's first message.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Source {
+    /// Its body (HTML).
+    pub body: String,
+}
+
+/// `conversation_parts` of a single conversation read.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PartList {
+    /// The parts, oldest first.
+    pub conversation_parts: Vec<Part>,
+}
+
+/// One part.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Part {
+    /// `comment`, `note`, `assignment`...
+    pub part_type: String,
+    /// Its body (HTML), empty for assignments.
+    #[serde(deserialize_with = "null_as_empty")]
+    pub body: String,
+}
+
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+}
+
 /// `POST /conversations/search` answer.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]

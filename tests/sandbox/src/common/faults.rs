@@ -32,6 +32,9 @@ pub struct Fault {
     /// Perform the next N matching writes, then drop the connection without an answer.
     /// Matches only `POST`, `PUT`, `PATCH` and `DELETE` unless `method` is given.
     pub drop_after_commit_next: u32,
+    /// Let this many matching requests (writes, for `drop_after_commit_next`)
+    /// through untouched before the rule acts: puts the fault at a chosen step.
+    pub skip: u32,
     /// Only requests whose path starts with this prefix match.
     pub path_prefix: Option<String>,
     /// Only requests with this method match.
@@ -97,6 +100,10 @@ impl Faults {
     pub(crate) fn take_failure(&self, method: &Method, path: &str) -> Option<Failure> {
         let mut rules = lock(&self.0);
         let rule = rules.iter_mut().find(|f| f.fail_next > 0 && f.matches(method, path))?;
+        if rule.skip > 0 {
+            rule.skip -= 1;
+            return None;
+        }
         rule.fail_next -= 1;
         let failure = Failure { status: rule.status.unwrap_or(500), retry_after: rule.retry_after };
         rules.retain(|f| !f.spent());
@@ -111,6 +118,10 @@ impl Faults {
         else {
             return false;
         };
+        if rule.skip > 0 {
+            rule.skip -= 1;
+            return false;
+        }
         rule.drop_after_commit_next -= 1;
         rules.retain(|f| !f.spent());
         true
