@@ -8,6 +8,7 @@ mod support;
 
 mod cli;
 mod connections;
+mod console;
 mod crash_recovery;
 mod faults;
 mod gorgias;
