@@ -109,9 +109,9 @@ impl FromRequestParts<ConsoleState> for Admin {
 }
 
 impl Admin {
-    /// `Ok` when the form carries this session's CSRF token; else the 403 to send.
-    pub fn check(&self, form: &HashMap<String, String>) -> Result<(), Response> {
-        if csrf::matches(&self.csrf, form.get(csrf::FIELD).map(String::as_str)) { Ok(()) } else { Err(forbidden()) }
+    /// `None` when the form carries this session's CSRF token; else the 403 to send.
+    pub fn refuse(&self, form: &HashMap<String, String>) -> Option<Response> {
+        if csrf::matches(&self.csrf, form.get(csrf::FIELD).map(String::as_str)) { None } else { Some(forbidden()) }
     }
 }
 
@@ -310,7 +310,7 @@ async fn logout(
     headers: axum::http::HeaderMap,
     axum::Form(form): axum::Form<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = admin.check(&form) {
+    if let Some(r) = admin.refuse(&form) {
         return r;
     }
     if let Some(id) = auth::cookie(&headers, auth::SESSION_COOKIE) {

@@ -66,7 +66,7 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>, Query(q): Que
 /// `POST /dead-letters/replay` with `job=ID`, or `all=1` (and the page's
 /// `integration` filter, if any).
 pub async fn replay(admin: Admin, State(state): State<ConsoleState>, axum::Form(form): axum::Form<HashMap<String, String>>) -> Response {
-    if let Err(r) = admin.check(&form) {
+    if let Some(r) = admin.refuse(&form) {
         return r;
     }
     let store = &state.app.store;

@@ -49,11 +49,12 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>, Query(q): Que
     render(IntegrationsPage { nav: "integrations", csrf: admin.csrf, notice: q.get("notice").cloned().unwrap_or_default(), rows })
 }
 
-fn known(state: &ConsoleState, id: &str) -> Result<(), Response> {
+/// The 404 to send when `id` is not a configured integration.
+fn unknown(state: &ConsoleState, id: &str) -> Option<Response> {
     if state.app.config.integrations.iter().any(|i| i.id == id) {
-        Ok(())
+        None
     } else {
-        Err((StatusCode::NOT_FOUND, format!("no integration {id:?}")).into_response())
+        Some((StatusCode::NOT_FOUND, format!("no integration {id:?}")).into_response())
     }
 }
 
@@ -69,7 +70,7 @@ pub async fn pause(
     Path(id): Path<String>,
     axum::Form(form): axum::Form<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = admin.check(&form).and_then(|()| known(&state, &id)) {
+    if let Some(r) = admin.refuse(&form).or_else(|| unknown(&state, &id)) {
         return r;
     }
     let reason = form.get("reason").map(|r| r.trim()).filter(|r| !r.is_empty()).unwrap_or("paused from the console");
@@ -87,7 +88,7 @@ pub async fn resume(
     Path(id): Path<String>,
     axum::Form(form): axum::Form<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = admin.check(&form).and_then(|()| known(&state, &id)) {
+    if let Some(r) = admin.refuse(&form).or_else(|| unknown(&state, &id)) {
         return r;
     }
     if let Err(e) = state.app.store.set_paused(&id, None).await {
@@ -104,7 +105,7 @@ pub async fn backfill(
     Path(id): Path<String>,
     axum::Form(form): axum::Form<HashMap<String, String>>,
 ) -> Response {
-    if let Err(r) = admin.check(&form).and_then(|()| known(&state, &id)) {
+    if let Some(r) = admin.refuse(&form).or_else(|| unknown(&state, &id)) {
         return r;
     }
     let until = crate::clock::now_ms() / 1000;
