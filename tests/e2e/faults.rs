@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use serde_json::Value;
 use switchboard_sandbox::{Fault, Sandbox};
 
@@ -110,8 +111,10 @@ async fn every_step(c: &Connector) {
             Fault { skip: k, fail_next: 1, status: Some(429), retry_after: Some(1), ..Fault::default() },
         ));
     }
-    for (what, fault) in cases {
-        let (state, _, dead, log) = run(c, Some(fault)).await;
+    // Four rigs at a time: a faulted run mostly waits for its retry.
+    let runs = futures::stream::iter(cases).map(|(what, fault)| async move { (what, run(c, Some(fault)).await) }).buffer_unordered(4);
+    let results: Vec<_> = runs.collect().await;
+    for (what, (state, _, dead, log)) in results {
         assert_eq!(dead, 0, "{} with the {what}: dead-lettered; log:\n{log}", c.plugin);
         assert_eq!(shape(&state), want, "{} with the {what}: the CRM differs from a clean run; log:\n{log}", c.plugin);
     }
