@@ -252,6 +252,18 @@ async fn a_post_without_the_csrf_token_is_refused_and_changes_nothing() {
     let resumed = c.submit(&session, "/integrations", "/integrations/notes/resume", &[]).await;
     assert_eq!(resumed.status, 303);
     assert!(c.host.cli(&["integrations", "list"]).contains("active"));
+
+    // Backfill: refused without the token, requested with it, its progress shown.
+    let refused = c.post("/integrations/notes/backfill", cookie(), String::new()).await;
+    assert_eq!(refused.status, 403);
+    assert!(!c.get("/integrations", Some(&session)).await.body.contains("calls examined"), "no backfill was requested");
+    let asked = c.submit(&session, "/integrations", "/integrations/notes/backfill", &[]).await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    assert!(asked.location().starts_with("/integrations?notice=backfill"), "{}", asked.location());
+    let page = c.get("/integrations", Some(&session)).await;
+    assert!(page.body.contains(r#"<td class="backfill">waiting for a host: 0/? calls examined"#), "the progress line:\n{}", page.body);
+    let again = c.submit(&session, "/integrations", "/integrations/notes/backfill", &[]).await;
+    assert!(again.location().contains("already"), "a second request is refused while one waits: {}", again.location());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
