@@ -281,6 +281,7 @@ async fn the_overview_shows_a_paused_integration_with_its_reason_and_the_plugin_
     let row = &page.body[row_at..page.body[row_at..].find("</tr>").unwrap() + row_at];
     assert!(row.contains(">paused<") && row.contains("CRM maintenance until 14:00"), "{row}");
     assert!(row.contains("example 0."), "plugin and version: {row}");
+    assert!(row.contains(r#"<td class="queued">1 <span class="since">oldest waiting "#), "one held event and its age: {row}");
     assert!(page.body.contains(r#"<strong id="queued">1</strong>"#), "queue depth 1:\n{}", page.body);
     assert!(page.body.contains(r#"<strong id="last-hour">1</strong>"#), "one event in the last hour");
     assert!(page.body.contains("receiving"), "the account's state");

@@ -401,8 +401,8 @@ async fn console_queries_find_a_call_its_jobs_and_the_counts(store: Arc<dyn Stor
     assert_eq!(
         counts,
         vec![
-            IntegrationCounts { integration: "crm".into(), queued: 0, dead: 1 },
-            IntegrationCounts { integration: "notes".into(), queued: 2, dead: 0 },
+            IntegrationCounts { integration: "crm".into(), queued: 0, dead: 1, oldest_queued_at_ms: None },
+            IntegrationCounts { integration: "notes".into(), queued: 2, dead: 0, oldest_queued_at_ms: Some(now - 7_200_000) },
         ]
     );
     assert_eq!(store.events_since(now - 60_000).await.unwrap(), 4);

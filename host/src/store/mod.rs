@@ -407,4 +407,7 @@ pub struct IntegrationCounts {
     pub queued: u64,
     /// Dead letters.
     pub dead: u64,
+    /// When the event of the oldest queued job arrived (ms): how long events
+    /// have been held while the integration is paused.
+    pub oldest_queued_at_ms: Option<i64>,
 }

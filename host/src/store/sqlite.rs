@@ -461,10 +461,14 @@ mod console {
 
     pub fn integration_counts(c: &Connection) -> StoreResult<Vec<IntegrationCounts>> {
         let mut stmt = c.prepare_cached(
-            "SELECT integration, SUM(state = 'queued'), SUM(state = 'dead') FROM jobs
-             WHERE state IN ('queued', 'dead') GROUP BY integration ORDER BY integration",
+            "SELECT j.integration, SUM(j.state = 'queued'), SUM(j.state = 'dead'),
+                    MIN(CASE WHEN j.state = 'queued' THEN e.received_at_ms END)
+             FROM jobs j JOIN events e ON e.id = j.event_id
+             WHERE j.state IN ('queued', 'dead') GROUP BY j.integration ORDER BY j.integration",
         )?;
-        let rows = stmt.query_map([], |r| Ok(IntegrationCounts { integration: r.get(0)?, queued: r.get(1)?, dead: r.get(2)? }))?;
+        let rows = stmt.query_map([], |r| {
+            Ok(IntegrationCounts { integration: r.get(0)?, queued: r.get(1)?, dead: r.get(2)?, oldest_queued_at_ms: r.get(3)? })
+        })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 }

@@ -48,6 +48,19 @@ pub struct IntegrationRow {
     pub queued: u64,
     /// Dead letters.
     pub dead: u64,
+    /// How long the oldest queued job's event has waited (`3 min`), if any.
+    pub oldest: String,
+}
+
+/// `45 s`, `12 min`, `3 h`, `2 d`.
+pub fn age(ms: i64) -> String {
+    let s = (ms / 1000).max(0);
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", s / 60),
+        3600..86_400 => format!("{} h", s / 3600),
+        _ => format!("{} d", s / 86_400),
+    }
 }
 
 /// A loaded plugin.
@@ -95,6 +108,7 @@ pub async fn integration_rows(state: &ConsoleState) -> Result<Vec<IntegrationRow
     let counts = app.store.integration_counts().await.map_err(|e| failure("counting jobs", e))?;
     let records = app.connections.list().await.unwrap_or_default();
     let mut rows = Vec::new();
+    let now = crate::clock::now_ms();
     for i in &app.config.integrations {
         let conn = records.iter().find(|r| r.id == format!("integration:{}", i.id)).and_then(connection_badge);
         let loaded = app.registry.get(&i.plugin);
@@ -138,6 +152,7 @@ pub async fn integration_rows(state: &ConsoleState) -> Result<Vec<IntegrationRow
             badge,
             queued: c.map_or(0, |c| c.queued),
             dead: c.map_or(0, |c| c.dead),
+            oldest: c.and_then(|c| c.oldest_queued_at_ms).map(|t| age(now - t)).unwrap_or_default(),
         });
     }
     Ok(rows)
@@ -193,4 +208,16 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>) -> Response {
         dead: counts.dead,
         last_hour,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ages_are_short_words() {
+        assert_eq!(super::age(-5), "0 s");
+        assert_eq!(super::age(59_999), "59 s");
+        assert_eq!(super::age(60_000), "1 min");
+        assert_eq!(super::age(3 * 3_600_000 + 1), "3 h");
+        assert_eq!(super::age(2 * 86_400_000), "2 d");
+    }
 }

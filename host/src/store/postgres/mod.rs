@@ -509,8 +509,10 @@ impl PgStore {
     async fn console_integration_counts(&self) -> StoreResult<Vec<IntegrationCounts>> {
         let rows = self
             .query(
-                "SELECT integration, COUNT(*) FILTER (WHERE state = 'queued'), COUNT(*) FILTER (WHERE state = 'dead') FROM jobs
-                 WHERE state IN ('queued', 'dead') GROUP BY integration ORDER BY integration",
+                "SELECT j.integration, COUNT(*) FILTER (WHERE j.state = 'queued'), COUNT(*) FILTER (WHERE j.state = 'dead'),
+                        MIN(e.received_at_ms) FILTER (WHERE j.state = 'queued')
+                 FROM jobs j JOIN events e ON e.id = j.event_id
+                 WHERE j.state IN ('queued', 'dead') GROUP BY j.integration ORDER BY j.integration",
                 &[],
             )
             .await?;
@@ -520,6 +522,7 @@ impl PgStore {
                     integration: col(r, 0, "jobs.integration")?,
                     queued: count(col(r, 1, "count")?),
                     dead: count(col(r, 2, "count")?),
+                    oldest_queued_at_ms: col(r, 3, "events.received_at_ms")?,
                 })
             })
             .collect()
