@@ -552,3 +552,34 @@ async fn cards_that_find_no_room_in_aircalls_budget_are_dropped_and_counted_and_
     assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM jobs WHERE state <> 'done'"), 0, "{}", host.log());
     assert!(host.log().contains("insight card dropped"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_letter_refused_by_the_crm_is_asked_again_when_replayed_after_the_fix() {
+    // The example plugin on the sandbox's notes service, which refuses every note with 422.
+    let integration = "base_url = \"{notes}\"\ndefault_region = \"FR\"\nsettings = { insight_cards = false }\nsecrets = { api = \"sandbox-notes-token\" }\n";
+    let rig = crate::support::rig::Rig::start("example", integration).await;
+    rig.sandbox.notes().inject(switchboard_sandbox::Fault {
+        fail_next: 1000,
+        status: Some(422),
+        method: Some("POST".into()),
+        ..switchboard_sandbox::Fault::default()
+    });
+    let (status, _) = rig.host.post(&call_event("call.ended", 4711, 1_700_000_000)).await;
+    assert_eq!(status, 200);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count(&rig.host.db(), "SELECT COUNT(*) FROM jobs WHERE state = 'dead'") == 0 {
+        assert!(Instant::now() < deadline, "no dead letter; log:\n{}", rig.host.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let job = count(&rig.host.db(), "SELECT id FROM jobs WHERE state = 'dead'");
+    // The operator fixes the cause at the CRM, then replays.
+    rig.sandbox.notes().clear_faults();
+    let out = rig.host.cli(&["dead-letters", "replay", &job.to_string()]);
+    assert!(!out.contains("error"), "{out}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !rig.sandbox.notes().state().notes.iter().any(|n| n.body["subject"] == "call:4711") {
+        assert!(Instant::now() < deadline, "the replayed job replayed the refusal instead of asking again; log:\n{}", rig.host.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(count(&rig.host.db(), "SELECT COUNT(*) FROM jobs WHERE state = 'dead'"), 0);
+}

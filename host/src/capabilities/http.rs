@@ -76,8 +76,14 @@ impl JobCaps {
         let write = is_write(&req.method);
         let sender = Sender { shared: self.shared.clone(), integration: self.integration.clone(), deadline: self.deadline };
         let admit = async { sender.admit(&target).await.map_err(Err) };
+        let seq = self.journal.position();
         match self.journal.admitted_effect(&fp, write, admit, sender.perform(&req, &target)).await {
-            Effect::Final(response) => Ok(response),
+            Effect::Final(response) => {
+                if response.status >= 400 {
+                    self.journal.note_refusal(seq);
+                }
+                Ok(response)
+            }
             Effect::NotFinal(answer) => answer,
             Effect::Ambiguous => Err(CapabilityError::Ambiguous(format!(
                 "{:?} {} was sent by an earlier attempt and its answer was not recorded",

@@ -82,6 +82,13 @@ pub struct Journal {
     /// position, and this attempt took another path: the first write at or
     /// after it is reported ambiguous.
     owed_ambiguity: Option<u32>,
+    /// The position of the last effect in this attempt whose final answer
+    /// was a refusal (an HTTP 4xx), shared with the job's runner: when the job
+    /// is dead-lettered, its journal is cut there, so a replay after the
+    /// operator fixed the cause asks again instead of replaying the refusal.
+    /// The last one, because refusals a plugin handled (a 404 before a
+    /// create) are followed by writes whose records must stay.
+    last_refusal: Arc<std::sync::Mutex<Option<u32>>>,
 }
 
 /// Hash what an effect asks for.
@@ -96,7 +103,15 @@ pub fn fingerprint(kind: &str, args: &impl Serialize) -> Vec<u8> {
 impl Journal {
     /// A journal that records nothing (plugin requests, benchmarks).
     pub fn disabled() -> Journal {
-        Journal { store: None, job_id: 0, previous: BTreeMap::new(), next: 0, replayed: 0, owed_ambiguity: None }
+        Journal {
+            store: None,
+            job_id: 0,
+            previous: BTreeMap::new(),
+            next: 0,
+            replayed: 0,
+            owed_ambiguity: None,
+            last_refusal: Arc::default(),
+        }
     }
 
     /// The journal of `job_id`, with what earlier attempts recorded.
@@ -108,6 +123,26 @@ impl Journal {
             next: 0,
             replayed: 0,
             owed_ambiguity: None,
+            last_refusal: Arc::default(),
+        }
+    }
+
+    /// Where the last refusal of this attempt was recorded (see
+    /// [`Journal::note_refusal`]); the runner keeps this handle.
+    pub fn refusals(&self) -> Arc<std::sync::Mutex<Option<u32>>> {
+        self.last_refusal.clone()
+    }
+
+    /// The position the next effect takes.
+    pub fn position(&self) -> u32 {
+        self.next
+    }
+
+    /// The effect at `seq` was answered with a refusal (recorded or replayed).
+    pub fn note_refusal(&self, seq: u32) {
+        let mut last = self.last_refusal.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_none_or(|l| seq > l) {
+            *last = Some(seq);
         }
     }
 

@@ -150,6 +150,7 @@ impl JobRunner {
             Ok(entries) => Journal::new(self.store.clone(), job.id, entries),
             Err(e) => return (plugin_name, self.retry(attempt, e.to_string(), None)),
         };
+        let refusals = journal.refusals();
         let ctx = EventContext {
             integration_id: job.integration.clone(),
             event_id: event.id.to_string(),
@@ -172,7 +173,18 @@ impl JobRunner {
                 let max = Duration::from_secs(self.config.limits.max_retry_after_seconds);
                 self.retry(attempt, format!("rate limited: {}", r.reason), Some(Duration::from_millis(r.retry_after_ms).min(max)))
             }
-            Err(JobFailure::Plugin(PluginError::Permanent(m))) => Outcome::Dead(format!("permanent: {m}")),
+            Err(JobFailure::Plugin(PluginError::Permanent(m))) => {
+                // The refusal that made it permanent (a 4xx) is not kept: a replay,
+                // after the operator fixed its cause, asks again. What succeeded
+                // before it stays recorded, so nothing is done twice.
+                let refused_at = *refusals.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(seq) = refused_at {
+                    if let Err(e) = self.store.journal_truncate(job.id, seq).await {
+                        tracing::warn!(job = job.id, error = %e, "could not drop the refused request from the journal");
+                    }
+                }
+                Outcome::Dead(format!("permanent: {m}"))
+            }
             Err(JobFailure::Plugin(PluginError::Unauthorized(m))) => {
                 Outcome::Paused { integration: job.integration.clone(), reason: format!("unauthorized: {m}") }
             }
