@@ -105,6 +105,13 @@ pub const MIGRATIONS: &[Migration] = &[
         CREATE INDEX logged_at ON logged (logged_at_ms);
     "#,
     },
+    Migration {
+        version: 3,
+        description: "queued jobs by lane, for claiming lane heads across hosts",
+        sql: r#"
+        CREATE INDEX jobs_lane_queue ON jobs (integration, ordering_key, id) WHERE state = 'queued';
+    "#,
+    },
 ];
 
 /// The newest schema version this build knows.
