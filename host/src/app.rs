@@ -51,6 +51,11 @@ impl App {
         let metrics = Arc::new(Metrics::new());
         let runtime = Arc::new(runtime_for(&config)?);
         let aircall = aircall_clients(&config)?;
+        if let Some(budgets) = store.shared_budgets() {
+            for client in aircall.values() {
+                client.share_budgets(budgets.clone());
+            }
+        }
         let registry = Arc::new(Registry::new(runtime.clone(), config.clone(), aircall.clone()));
         for (folder, outcome) in registry.load_all().await {
             if let ReloadOutcome::Rejected(why) = outcome {
@@ -81,14 +86,21 @@ impl App {
             runtime: runtime.clone(),
             shared: shared.clone(),
         });
-        let dispatcher = Dispatcher::start(runner, config.limits.concurrency);
-        let paused: HashSet<String> = store.paused().await?.into_iter().map(|(i, _)| i).collect();
-        dispatcher.set_paused(paused);
-        let pending = store.pending_jobs().await?;
-        if !pending.is_empty() {
-            tracing::info!(jobs = pending.len(), "recovered queued jobs");
-        }
-        dispatcher.enqueue(pending);
+        let dispatcher = if let Some(leases) = store.leases() {
+            // Several hosts may share this store: jobs are claimed from it.
+            tracing::info!(host_id = leases.host_id(), lease_seconds = config.store.lease_seconds, "store shared: claiming jobs");
+            Dispatcher::start_shared(runner, config.limits.concurrency, Duration::from_secs(config.store.lease_seconds))
+        } else {
+            let dispatcher = Dispatcher::start(runner, config.limits.concurrency);
+            let paused: HashSet<String> = store.paused().await?.into_iter().map(|(i, _)| i).collect();
+            dispatcher.set_paused(paused);
+            let pending = store.pending_jobs().await?;
+            if !pending.is_empty() {
+                tracing::info!(jobs = pending.len(), "recovered queued jobs");
+            }
+            dispatcher.enqueue(pending);
+            dispatcher
+        };
         spawn_housekeeping(store.clone(), dispatcher.clone(), config.clone());
 
         let tokens = config

@@ -108,6 +108,14 @@ pub struct StoreConfig {
     /// exists only to measure what durability costs: acknowledged events can
     /// then be lost to a power cut.
     pub fsync: bool,
+    /// This host's name among the hosts sharing a PostgreSQL database: the
+    /// owner of the job leases it holds, and the `host_id` label of its metrics.
+    /// Default: the machine's host name and the process id.
+    pub host_id: Option<String>,
+    /// PostgreSQL: how long a claimed job stays this host's without a renewal
+    /// (renewed every third of it while the job runs). A host that dies has its
+    /// jobs taken over by the others this long after its last renewal.
+    pub lease_seconds: u64,
     /// `path` was written in the file (validation refuses it beside `url`).
     pub path_given: bool,
 }
@@ -123,6 +131,8 @@ struct StoreFile {
     logged_days: Option<u32>,
     group_commit_wait_us: Option<u64>,
     fsync: Option<bool>,
+    host_id: Option<String>,
+    lease_seconds: Option<u64>,
 }
 
 impl From<StoreFile> for StoreConfig {
@@ -137,7 +147,25 @@ impl From<StoreFile> for StoreConfig {
             logged_days: f.logged_days.unwrap_or(d.logged_days),
             group_commit_wait_us: f.group_commit_wait_us.unwrap_or(d.group_commit_wait_us),
             fsync: f.fsync.unwrap_or(d.fsync),
+            host_id: f.host_id,
+            lease_seconds: f.lease_seconds.unwrap_or(d.lease_seconds),
         }
+    }
+}
+
+impl StoreConfig {
+    /// `host_id`, or the machine's host name and this process's id.
+    pub fn host_id(&self) -> String {
+        if let Some(id) = &self.host_id {
+            return id.clone();
+        }
+        let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "host".to_string());
+        format!("{name}-{}", std::process::id())
     }
 }
 
@@ -151,6 +179,8 @@ impl Default for StoreConfig {
             logged_days: 35,
             group_commit_wait_us: 0,
             fsync: true,
+            host_id: None,
+            lease_seconds: 30,
             path_given: false,
         }
     }

@@ -63,6 +63,14 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
     if !(2..=1000).contains(&config.store.pool_size) {
         return Err(invalid("store.pool_size", "must be between 2 and 1000"));
     }
+    if !(3..=600).contains(&config.store.lease_seconds) {
+        return Err(invalid("store.lease_seconds", "must be between 3 and 600"));
+    }
+    if let Some(id) = &config.store.host_id
+        && (id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+    {
+        return Err(invalid("store.host_id", "must be 1 to 64 letters, digits, '-', '_' or '.'"));
+    }
 
     let providers = crate::providers::Providers::builtin();
     for (name, app) in &config.oauth {

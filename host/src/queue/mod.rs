@@ -3,6 +3,7 @@
 //! failing job blocks only its own lane; a paused integration holds its lanes.
 
 pub mod backoff;
+mod claim;
 pub mod lane;
 mod run;
 mod scheduler;

@@ -1,4 +1,6 @@
-//! The scheduler task: owns the lanes, starts jobs, applies outcomes.
+//! The scheduler task of a single host: owns the lanes in memory, starts jobs,
+//! applies outcomes. Hosts sharing a PostgreSQL store claim lane heads from the
+//! database instead ([`super::claim`]); both sit behind one [`Dispatcher`].
 
 use super::run::{JobRunner, Outcome};
 use crate::store::JobRecord;
@@ -9,11 +11,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-type Lane = (String, String);
+pub(super) type Lane = (String, String);
 
-enum Command {
+pub(super) enum Command {
     Enqueue(Vec<JobRecord>),
-    Finished { lane: Lane, outcome: Outcome },
+    Finished { lane: Lane, job_id: i64, outcome: Outcome },
     SetPaused(HashSet<String>),
 }
 
@@ -46,7 +48,17 @@ impl Dispatcher {
         Dispatcher { tx, depth }
     }
 
-    /// Queue jobs (already durable).
+    /// Start the claim loop of a host sharing `store` with others
+    /// ([`crate::store::Leases`]), with `concurrency` jobs at once.
+    pub fn start_shared(runner: Arc<JobRunner>, concurrency: usize, lease: Duration) -> Dispatcher {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let depth = Arc::new(AtomicUsize::new(0));
+        super::claim::spawn(runner, concurrency, lease, tx.clone(), rx, depth.clone());
+        Dispatcher { tx, depth }
+    }
+
+    /// Queue jobs (already durable). Hosts sharing a store take this as a
+    /// wake-up: the jobs are claimed from the store.
     pub fn enqueue(&self, jobs: Vec<JobRecord>) {
         if !jobs.is_empty() {
             let _ = self.tx.send(Command::Enqueue(jobs));
@@ -58,7 +70,7 @@ impl Dispatcher {
         let _ = self.tx.send(Command::SetPaused(paused));
     }
 
-    /// Jobs waiting or running.
+    /// Jobs waiting or running (of every host, when several share the store).
     pub fn depth(&self) -> usize {
         self.depth.load(Ordering::Relaxed)
     }
@@ -122,7 +134,7 @@ impl Scheduler {
                     }
                 }
             }
-            Command::Finished { lane, outcome } => {
+            Command::Finished { lane, outcome, .. } => {
                 self.running -= 1;
                 self.busy.remove(&lane);
                 let Some(q) = self.lanes.get_mut(&lane) else {
@@ -206,22 +218,27 @@ impl Scheduler {
             }
             self.busy.insert(lane.clone());
             self.running += 1;
-            let runner = self.runner.clone();
-            let tx = self.tx.clone();
-            // The job runs on the plugin threads; if it panics there, the lane is
-            // still released (with the panic as a retryable failure).
-            let attempts = job.attempts;
-            let handle = runner.runtime.spawn({
-                let runner = runner.clone();
-                async move { runner.run(job).await }
-            });
-            tokio::spawn(async move {
-                let outcome = handle.await.unwrap_or_else(|e| {
-                    tracing::error!(error = %e, "job task failed; trying again in a second");
-                    Outcome::Retry { attempts, next_run_at_ms: crate::clock::now_ms() + 1000, reason: e.to_string() }
-                });
-                let _ = tx.send(Command::Finished { lane, outcome });
-            });
+            launch(&self.runner, job, &self.tx);
         }
     }
+}
+
+/// Runs `job` on the plugin threads and reports its outcome to the scheduler;
+/// if the job panics there, its lane is still released (with the panic as a
+/// retryable failure).
+pub(super) fn launch(runner: &Arc<JobRunner>, job: JobRecord, tx: &mpsc::UnboundedSender<Command>) {
+    let lane = (job.integration.clone(), job.ordering_key.clone());
+    let (job_id, attempts) = (job.id, job.attempts);
+    let handle = runner.runtime.spawn({
+        let runner = runner.clone();
+        async move { runner.run(job).await }
+    });
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        let outcome = handle.await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "job task failed; trying again in a second");
+            Outcome::Retry { attempts, next_run_at_ms: crate::clock::now_ms() + 1000, reason: e.to_string() }
+        });
+        let _ = tx.send(Command::Finished { lane, job_id, outcome });
+    });
 }

@@ -286,7 +286,7 @@ async fn sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
 
 async fn postgres() -> (Arc<dyn Store>, TestDatabase) {
     let db = TestDatabase::create().await.unwrap_or_else(|e| panic!("{e}"));
-    let store = PgStore::open(&PgOptions { url: db.url.clone(), pool_size: 4, group_commit_wait: Duration::ZERO })
+    let store = PgStore::open(&PgOptions { url: db.url.clone(), pool_size: 4, group_commit_wait: Duration::ZERO, host_id: "test".into() })
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     (Arc::new(store), db)
@@ -328,7 +328,7 @@ both!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_migrations_are_safe_when_hosts_start_together() {
     let db = TestDatabase::create().await.unwrap_or_else(|e| panic!("{e}"));
-    let opts = PgOptions { url: db.url.clone(), pool_size: 2, group_commit_wait: Duration::ZERO };
+    let opts = PgOptions { url: db.url.clone(), pool_size: 2, group_commit_wait: Duration::ZERO, host_id: "test".into() };
     let (a, b) = tokio::join!(PgStore::open(&opts), PgStore::open(&opts));
     let (a, b) = (a.unwrap_or_else(|e| panic!("{e}")), b.unwrap_or_else(|e| panic!("{e}")));
     let status = super::postgres::status(&db.url).await.unwrap();

@@ -7,13 +7,16 @@
 //! [`PgStore`] keeps the same state in PostgreSQL (`[store] url`); [`open`]
 //! opens whichever the configuration names.
 
+pub mod budgets;
 #[cfg(test)]
 mod conformance;
+mod leases;
 pub mod postgres;
 mod schema;
 mod sqlite;
 mod writer;
 
+pub use leases::Leases;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -23,7 +26,13 @@ pub async fn open(config: &crate::config::StoreConfig) -> StoreResult<std::sync:
     let wait = std::time::Duration::from_micros(config.group_commit_wait_us);
     match &config.url {
         Some(url) => Ok(std::sync::Arc::new(
-            PgStore::open(&postgres::PgOptions { url: url.clone(), pool_size: config.pool_size, group_commit_wait: wait }).await?,
+            PgStore::open(&postgres::PgOptions {
+                url: url.clone(),
+                pool_size: config.pool_size,
+                group_commit_wait: wait,
+                host_id: config.host_id(),
+            })
+            .await?,
         )),
         None => Ok(std::sync::Arc::new(SqliteStore::open_with(&config.path, wait, config.fsync)?)),
     }
@@ -355,6 +364,19 @@ pub trait Store: Send + Sync + 'static {
     async fn integration_counts(&self) -> StoreResult<Vec<IntegrationCounts>>;
     /// Events received at or after `since_ms`.
     async fn events_since(&self, since_ms: i64) -> StoreResult<u64>;
+
+    /// The job leases of a store several hosts share (`None`: one host, whose
+    /// scheduler keeps the lanes in memory).
+    fn leases(&self) -> Option<&dyn Leases> {
+        None
+    }
+
+    /// The outbound rate budgets of a store several hosts share, so that a
+    /// vendor's limit holds for all of them together (`None`: each host keeps
+    /// its budgets in memory).
+    fn shared_budgets(&self) -> Option<std::sync::Arc<dyn budgets::SharedBudgets>> {
+        None
+    }
 }
 
 /// What [`Store::find_events`] looks for; the conditions that are set all hold.

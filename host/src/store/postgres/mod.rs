@@ -10,6 +10,9 @@
 //! (certificate verified) and a local one (loopback, `localhost`, a Unix
 //! socket) `sslmode=disable`.
 
+mod budget;
+mod lease;
+mod listen;
 pub mod schema;
 mod writer;
 
@@ -41,10 +44,13 @@ pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
     }
 }
 
-/// PostgreSQL-backed [`Store`].
+/// PostgreSQL-backed [`Store`], shareable by several hosts ([`Leases`]).
 pub struct PgStore {
     pool: Pool,
     writes: mpsc::UnboundedSender<WriteOp>,
+    host_id: String,
+    held: lease::Held,
+    wake: Arc<tokio::sync::Notify>,
 }
 
 /// Where a [`PgStore`] connects and how.
@@ -56,6 +62,8 @@ pub struct PgOptions {
     pub pool_size: usize,
     /// How long the writer lingers before each commit to gather more writes.
     pub group_commit_wait: std::time::Duration,
+    /// This host's id, written as the owner of the job leases it holds.
+    pub host_id: String,
 }
 
 fn is_local(host: &Host) -> bool {
@@ -191,10 +199,12 @@ impl PgStore {
             tracing::info!(target = %redacted(&config), ?applied, "store: database schema migrated");
         }
         drop(client);
-        let pool = pool(config, options.pool_size)?;
+        let pool = pool(config.clone(), options.pool_size)?;
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(writer::run(pool.clone(), rx, options.group_commit_wait));
-        Ok(PgStore { pool, writes: tx })
+        let wake = Arc::new(tokio::sync::Notify::new());
+        listen::spawn(config, wake.clone());
+        Ok(PgStore { pool, writes: tx, host_id: options.host_id.clone(), held: lease::Held::default(), wake })
     }
 
     async fn write(&self, op: Op) -> StoreResult<Out> {
@@ -291,15 +301,24 @@ impl Store for PgStore {
     }
 
     async fn job_done(&self, job_id: i64) -> StoreResult<()> {
-        self.unit(Op::JobDone { job_id, now_ms: crate::clock::now_ms() }).await
+        let fence = self.held.fence(job_id);
+        let result = self.unit(Op::JobDone { job_id, fence, now_ms: crate::clock::now_ms() }).await;
+        self.held.forget(job_id);
+        result
     }
 
     async fn job_retry(&self, job_id: i64, attempts: u32, next_run_at_ms: i64, error: &str) -> StoreResult<()> {
-        self.unit(Op::JobRetry { job_id, attempts, next_run_at_ms, error: error.to_string() }).await
+        let fence = self.held.fence(job_id);
+        let result = self.unit(Op::JobRetry { job_id, fence, attempts, next_run_at_ms, error: error.to_string() }).await;
+        self.held.forget(job_id);
+        result
     }
 
     async fn job_dead(&self, job_id: i64, attempts: u32, reason: &str) -> StoreResult<()> {
-        self.unit(Op::JobDead { job_id, attempts, reason: reason.to_string(), now_ms: crate::clock::now_ms() }).await
+        let fence = self.held.fence(job_id);
+        let result = self.unit(Op::JobDead { job_id, fence, attempts, reason: reason.to_string(), now_ms: crate::clock::now_ms() }).await;
+        self.held.forget(job_id);
+        result
     }
 
     async fn dead_letters(&self, limit: u32) -> StoreResult<Vec<DeadLetter>> {
@@ -363,17 +382,19 @@ impl Store for PgStore {
     }
 
     async fn journal_write(&self, write: JournalWrite) -> StoreResult<Option<bool>> {
-        self.flag(Op::Journal(write)).await
+        let fence = self.held.fence(write.job_id);
+        self.flag(Op::Journal { write, fence }).await
     }
 
     fn journal_write_lazy(&self, write: JournalWrite) {
-        if self.writes.send(WriteOp { op: Op::Journal(write), reply: None }).is_err() {
+        let fence = self.held.fence(write.job_id);
+        if self.writes.send(WriteOp { op: Op::Journal { write, fence }, reply: None }).is_err() {
             tracing::warn!("store: writer stopped; journal entry dropped");
         }
     }
 
     async fn journal_truncate(&self, job_id: i64, from_seq: u32) -> StoreResult<()> {
-        self.unit(Op::JournalTruncate { job_id, from_seq }).await
+        self.unit(Op::JournalTruncate { job_id, fence: self.held.fence(job_id), from_seq }).await
     }
 
     async fn kv_get(&self, namespace: &str, key: &str, now_ms: i64) -> StoreResult<Option<Vec<u8>>> {
@@ -443,6 +464,14 @@ impl Store for PgStore {
     async fn events_since(&self, since_ms: i64) -> StoreResult<u64> {
         let rows = self.query("SELECT COUNT(*) FROM events WHERE received_at_ms >= $1", &[&since_ms]).await?;
         Ok(count(col(rows.first().ok_or_else(|| StoreError("COUNT returned no row".into()))?, 0, "count")?))
+    }
+
+    fn leases(&self) -> Option<&dyn Leases> {
+        Some(self)
+    }
+
+    fn shared_budgets(&self) -> Option<Arc<dyn budgets::SharedBudgets>> {
+        Some(self.budgets())
     }
 }
 

@@ -15,17 +15,62 @@ const MAX_BATCH: usize = 2048;
 
 /// A write the writer applies.
 pub enum Op {
-    Ingest { event: NewEvent, jobs: Vec<NewJob>, window_ms: i64 },
-    JobDone { job_id: i64, now_ms: i64 },
-    JobRetry { job_id: i64, attempts: u32, next_run_at_ms: i64, error: String },
-    JobDead { job_id: i64, attempts: u32, reason: String, now_ms: i64 },
-    ReplayDead { job_id: Option<i64>, now_ms: i64 },
+    Ingest {
+        event: NewEvent,
+        jobs: Vec<NewJob>,
+        window_ms: i64,
+    },
+    JobDone {
+        job_id: i64,
+        fence: Option<i64>,
+        now_ms: i64,
+    },
+    JobRetry {
+        job_id: i64,
+        fence: Option<i64>,
+        attempts: u32,
+        next_run_at_ms: i64,
+        error: String,
+    },
+    JobDead {
+        job_id: i64,
+        fence: Option<i64>,
+        attempts: u32,
+        reason: String,
+        now_ms: i64,
+    },
+    /// Give a claimed job back without an outcome (see [`crate::store::Leases::release`]).
+    Release {
+        job_id: i64,
+        fence: Option<i64>,
+    },
+    ReplayDead {
+        job_id: Option<i64>,
+        now_ms: i64,
+    },
     TakeRevived,
-    Journal(JournalWrite),
-    JournalTruncate { job_id: i64, from_seq: u32 },
-    Kv { namespace: String, write: KvWrite },
-    SetPaused { integration: String, reason: Option<String>, now_ms: i64 },
-    Prune { cutoffs: crate::store::PruneCutoffs, now_ms: i64 },
+    Journal {
+        write: JournalWrite,
+        fence: Option<i64>,
+    },
+    JournalTruncate {
+        job_id: i64,
+        fence: Option<i64>,
+        from_seq: u32,
+    },
+    Kv {
+        namespace: String,
+        write: KvWrite,
+    },
+    SetPaused {
+        integration: String,
+        reason: Option<String>,
+        now_ms: i64,
+    },
+    Prune {
+        cutoffs: crate::store::PruneCutoffs,
+        now_ms: i64,
+    },
 }
 
 /// What an operation returns.
@@ -88,12 +133,18 @@ async fn commit_batch(pool: &Pool, batch: &mut Vec<WriteOp>) {
         Err(e) => return fail_all(batch.drain(..), &super::describe(&e)),
     };
     let mut pending = Vec::with_capacity(batch.len());
+    let wakes = batch.iter().any(|w| wakes_claimers(&w.op));
     for WriteOp { op, reply } in batch.drain(..) {
         let result = in_savepoint(&tx, op).await;
         if let (None, Err(e)) = (&reply, &result) {
             tracing::warn!(error = %e, "store: background write failed");
         }
         pending.push((reply, result));
+    }
+    let notified = if wakes { tx.batch_execute(&format!("NOTIFY {}", super::listen::CHANNEL)).await } else { Ok(()) };
+    if let Err(e) = notified {
+        // Only a wake-up is lost: the other hosts' claim loops poll.
+        tracing::warn!(error = %super::describe(&e), "store: NOTIFY failed");
     }
     let committed = tx.commit().await.map_err(|e| pg_err("commit failed", e));
     for (reply, result) in pending {
@@ -120,6 +171,41 @@ fn fail_all(ops: impl Iterator<Item = WriteOp>, message: &str) {
                 tracing::error!(error = %message, "store: background write lost: cannot begin transaction")
             }
         }
+    }
+}
+
+/// Whether committing `op` may make a job claimable on some host: new jobs, a
+/// lane head finished (its next job is the head now), a retry, a release, a
+/// replay, a resume.
+fn wakes_claimers(op: &Op) -> bool {
+    match op {
+        Op::Ingest { jobs, .. } => !jobs.is_empty(),
+        Op::JobDone { .. } | Op::JobRetry { .. } | Op::JobDead { .. } | Op::Release { .. } | Op::ReplayDead { .. } => true,
+        Op::SetPaused { reason, .. } => reason.is_none(),
+        Op::TakeRevived | Op::Journal { .. } | Op::JournalTruncate { .. } | Op::Kv { .. } | Op::Prune { .. } => false,
+    }
+}
+
+/// Refuses a write of a job whose lease this host lost: another host claimed it
+/// since (its fence moved on), so this runner must neither record an effect nor
+/// an outcome. `None`: the write is not a claimed job's (one host, an operator).
+/// The row stays locked until the batch commits, so a claim cannot slip in
+/// between the check and the write.
+async fn check_fence(tx: &Transaction<'_>, job_id: i64, fence: Option<i64>) -> StoreResult<()> {
+    let Some(fence) = fence else {
+        return Ok(());
+    };
+    let rows = query(tx, "SELECT fence FROM jobs WHERE id = $1 FOR UPDATE", &[&job_id]).await?;
+    let current: Option<i64> = match rows.first() {
+        Some(r) => Some(r.try_get(0).map_err(|e| pg_err("jobs.fence", e))?),
+        None => None,
+    };
+    match current {
+        Some(f) if f == fence => Ok(()),
+        Some(f) => Err(StoreError(format!(
+            "fenced: job {job_id} was claimed by another host after this host's lease expired (fence {f}, this runner's {fence}); its writes are refused"
+        ))),
+        None => Err(StoreError(format!("fenced: job {job_id} no longer exists"))),
     }
 }
 
@@ -161,29 +247,43 @@ fn int(v: u32, what: &str) -> StoreResult<i32> {
 async fn apply(tx: &Transaction<'_>, op: Op) -> StoreResult<Out> {
     match op {
         Op::Ingest { event, jobs, window_ms } => ingest(tx, &event, &jobs, window_ms).await.map(Out::Ingest),
-        Op::JobDone { job_id, now_ms } => {
-            exec(tx, "UPDATE jobs SET state = 'done', finished_at_ms = $2, last_error = NULL WHERE id = $1", &[&job_id, &now_ms]).await?;
+        Op::JobDone { job_id, fence, now_ms } => {
+            check_fence(tx, job_id, fence).await?;
+            exec(
+                tx,
+                "UPDATE jobs SET state = 'done', finished_at_ms = $2, last_error = NULL, lease_owner = NULL, lease_until_ms = NULL WHERE id = $1",
+                &[&job_id, &now_ms],
+            )
+            .await?;
             exec(tx, "DELETE FROM journal WHERE job_id = $1", &[&job_id]).await?;
             Ok(Out::Unit)
         }
-        Op::JobRetry { job_id, attempts, next_run_at_ms, error } => {
+        Op::JobRetry { job_id, fence, attempts, next_run_at_ms, error } => {
+            check_fence(tx, job_id, fence).await?;
             let attempts = int(attempts, "attempts")?;
             exec(
                 tx,
-                "UPDATE jobs SET attempts = $2, next_run_at_ms = $3, last_error = $4 WHERE id = $1",
+                "UPDATE jobs SET attempts = $2, next_run_at_ms = $3, last_error = $4, lease_owner = NULL, lease_until_ms = NULL WHERE id = $1",
                 &[&job_id, &attempts, &next_run_at_ms, &error],
             )
             .await?;
             Ok(Out::Unit)
         }
-        Op::JobDead { job_id, attempts, reason, now_ms } => {
+        Op::JobDead { job_id, fence, attempts, reason, now_ms } => {
+            check_fence(tx, job_id, fence).await?;
             let attempts = int(attempts, "attempts")?;
             exec(
                 tx,
-                "UPDATE jobs SET state = 'dead', attempts = $2, last_error = $3, finished_at_ms = $4 WHERE id = $1",
+                "UPDATE jobs SET state = 'dead', attempts = $2, last_error = $3, finished_at_ms = $4, lease_owner = NULL, lease_until_ms = NULL
+                 WHERE id = $1",
                 &[&job_id, &attempts, &reason, &now_ms],
             )
             .await?;
+            Ok(Out::Unit)
+        }
+        Op::Release { job_id, fence } => {
+            check_fence(tx, job_id, fence).await?;
+            exec(tx, "UPDATE jobs SET lease_owner = NULL, lease_until_ms = NULL WHERE id = $1", &[&job_id]).await?;
             Ok(Out::Unit)
         }
         Op::ReplayDead { job_id, now_ms } => {
@@ -208,8 +308,12 @@ async fn apply(tx: &Transaction<'_>, op: Op) -> StoreResult<Out> {
             let rows = query(tx, &sql, &[]).await?;
             Ok(Out::Jobs(rows.iter().map(job_from_row).collect::<StoreResult<Vec<_>>>()?))
         }
-        Op::Journal(write) => journal_write(tx, &write).await.map(Out::Flag),
-        Op::JournalTruncate { job_id, from_seq } => {
+        Op::Journal { write, fence } => {
+            check_fence(tx, write.job_id, fence).await?;
+            journal_write(tx, &write).await.map(Out::Flag)
+        }
+        Op::JournalTruncate { job_id, fence, from_seq } => {
+            check_fence(tx, job_id, fence).await?;
             let from_seq = int(from_seq, "seq")?;
             exec(tx, "DELETE FROM journal WHERE job_id = $1 AND seq >= $2", &[&job_id, &from_seq]).await?;
             Ok(Out::Unit)

@@ -1,0 +1,162 @@
+//! The claim loop of a host that shares its PostgreSQL store with other hosts.
+//!
+//! Instead of keeping lanes in memory, the host asks the store for lane heads
+//! that may run now ([`crate::store::Leases::claim`]) whenever it has free
+//! slots and something may have changed: a webhook it stored, a job it
+//! finished, a `NOTIFY` from any host's commit, a retry coming due, and at
+//! least every [`POLL`] in case a notification was lost. While jobs run, their
+//! leases are renewed every third of the lease. A job whose outcome could not
+//! be written (its lease was lost to another host, or the database failed) is
+//! simply let go: its lease expires and whichever host claims it next resumes
+//! it from its journal.
+
+use super::run::{JobRunner, Outcome};
+use super::scheduler::{Command, launch};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// The longest a claimable job waits when every wake-up was lost.
+const POLL: Duration = Duration::from_secs(1);
+
+/// How often the queue depth of all hosts is read for `/healthz` and metrics.
+const DEPTH_EVERY: Duration = Duration::from_millis(250);
+
+/// Start the claim loop and the lease renewal.
+pub(super) fn spawn(
+    runner: Arc<JobRunner>,
+    concurrency: usize,
+    lease: Duration,
+    tx: mpsc::UnboundedSender<Command>,
+    rx: mpsc::UnboundedReceiver<Command>,
+    depth: Arc<AtomicUsize>,
+) {
+    tokio::spawn(renew(runner.clone(), lease));
+    let claimer = Claimer { runner, concurrency, lease, tx, depth, running: 0, due: BinaryHeap::new(), depth_read: None };
+    tokio::spawn(claimer.run(rx));
+}
+
+/// Renews the leases of the jobs this host runs, every third of the lease.
+async fn renew(runner: Arc<JobRunner>, lease: Duration) {
+    let mut tick = tokio::time::interval(lease / 3);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(leases) = runner.store.leases() else { return };
+        match leases.renew(lease).await {
+            Ok(lost) if !lost.is_empty() => {
+                tracing::warn!(jobs = ?lost, "job leases lost to another host: their runs here can no longer write")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not renew job leases; retrying"),
+        }
+    }
+}
+
+struct Claimer {
+    runner: Arc<JobRunner>,
+    concurrency: usize,
+    lease: Duration,
+    tx: mpsc::UnboundedSender<Command>,
+    depth: Arc<AtomicUsize>,
+    running: usize,
+    /// When retries of jobs this host ran come due (ms since the epoch).
+    due: BinaryHeap<Reverse<i64>>,
+    depth_read: Option<Instant>,
+}
+
+impl Claimer {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+        let Some(wake) = self.runner.store.leases().map(|l| l.wakeups()) else {
+            tracing::error!("the store has no job leases: no job will run");
+            return;
+        };
+        let mut full_claim = false;
+        loop {
+            let now = crate::clock::now_ms();
+            let next_due = self.due.peek().map(|Reverse(at)| Duration::from_millis((at - now).max(0) as u64));
+            let sleep = if full_claim { Duration::ZERO } else { next_due.map_or(POLL, |d| d.min(POLL)) };
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => self.handle(cmd).await,
+                    None => return,
+                },
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(sleep) => {}
+            }
+            while let Ok(cmd) = rx.try_recv() {
+                self.handle(cmd).await;
+            }
+            let now = crate::clock::now_ms();
+            while self.due.peek().is_some_and(|Reverse(at)| *at <= now) {
+                self.due.pop();
+            }
+            full_claim = self.claim().await;
+            self.read_depth().await;
+        }
+    }
+
+    async fn handle(&mut self, cmd: Command) {
+        match cmd {
+            // Stored by this host: claimed below like anybody's.
+            Command::Enqueue(_) | Command::SetPaused(_) => {}
+            Command::Finished { job_id, outcome, .. } => {
+                self.running = self.running.saturating_sub(1);
+                match outcome {
+                    Outcome::Retry { next_run_at_ms, .. } => self.due.push(Reverse(next_run_at_ms)),
+                    Outcome::Paused { .. } => {
+                        // The pause is in the store; the job goes back to its lane's head.
+                        if let Some(leases) = self.runner.store.leases()
+                            && let Err(e) = leases.release(job_id).await
+                        {
+                            tracing::warn!(job = job_id, error = %e, "could not release a paused job; its lease will expire");
+                        }
+                    }
+                    Outcome::Done | Outcome::Dead(_) => {}
+                }
+            }
+        }
+    }
+
+    /// Claims jobs for the free slots and starts them; `true` when every slot
+    /// asked for was filled (there may be more: claim again at once).
+    async fn claim(&mut self) -> bool {
+        let free = self.concurrency.saturating_sub(self.running);
+        if free == 0 {
+            return false;
+        }
+        let Some(leases) = self.runner.store.leases() else { return false };
+        match leases.claim(free, self.lease).await {
+            Ok(jobs) => {
+                let filled = jobs.len() == free;
+                for job in jobs {
+                    self.running += 1;
+                    launch(&self.runner, job, &self.tx);
+                }
+                filled
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not claim jobs; trying again");
+                false
+            }
+        }
+    }
+
+    async fn read_depth(&mut self) {
+        if self.depth_read.is_some_and(|at| at.elapsed() < DEPTH_EVERY) {
+            return;
+        }
+        self.depth_read = Some(Instant::now());
+        if let Some(Ok(n)) = match self.runner.store.leases() {
+            Some(leases) => Some(leases.queued().await),
+            None => None,
+        } {
+            let n = usize::try_from(n).unwrap_or(usize::MAX);
+            self.depth.store(n, Ordering::Relaxed);
+            self.runner.metrics().set_queue_depth(n);
+        }
+    }
+}

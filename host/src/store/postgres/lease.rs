@@ -1,0 +1,281 @@
+//! [`Leases`] on PostgreSQL: claiming lane heads, renewing and fencing.
+//!
+//! A claim is one statement: find the head of every lane (`DISTINCT ON` over the
+//! partial index of queued jobs), keep those that may run now and that no live
+//! lease holds, lock a batch of them with `FOR UPDATE SKIP LOCKED` (hosts
+//! claiming at once take different jobs instead of waiting on each other), and
+//! write this host's lease with the next fence. Under `READ COMMITTED` a row
+//! another host claimed meanwhile is re-checked after its lock and dropped.
+//!
+//! The fences of the jobs this host holds are kept in [`Held`]; the writer
+//! checks every journal write and outcome of a held job against the job's
+//! current fence ([`super::writer`]).
+
+use super::{PgStore, pg_err};
+use crate::store::{JobRecord, Leases, StoreError, StoreResult};
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How many more lane heads a claim looks at than it takes: hosts claiming at
+/// the same moment skip each other's locked rows and still fill their slots.
+const OVERSCAN: i64 = 4;
+
+/// The jobs this host holds, each with the fence of its claim.
+#[derive(Default)]
+pub(super) struct Held(Mutex<HashMap<i64, i64>>);
+
+impl Held {
+    /// The fence this host's writes of `job_id` must carry (`None`: not a job
+    /// this host claimed — a single host, an operator's command — unfenced).
+    pub(super) fn fence(&self, job_id: i64) -> Option<i64> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).get(&job_id).copied()
+    }
+
+    /// Forgets a job once its outcome was written (or refused) or it was released.
+    pub(super) fn forget(&self, job_id: i64) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&job_id);
+    }
+
+    fn insert(&self, job_id: i64, fence: i64) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(job_id, fence);
+    }
+
+    fn snapshot(&self) -> (Vec<i64>, Vec<i64>) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|(j, f)| (*j, *f)).unzip()
+    }
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+const CLAIM: &str = "
+WITH heads AS (
+    SELECT DISTINCT ON (integration, ordering_key) id, integration, next_run_at_ms, lease_until_ms
+    FROM jobs WHERE state = 'queued'
+    ORDER BY integration, ordering_key, id
+), ready AS (
+    SELECT h.id FROM heads h
+    WHERE h.next_run_at_ms <= $1
+      AND (h.lease_until_ms IS NULL OR h.lease_until_ms < $1)
+      AND h.id <> ALL($4::BIGINT[])
+      AND NOT EXISTS (SELECT 1 FROM integration_state s WHERE s.integration = h.integration AND s.paused_reason IS NOT NULL)
+    ORDER BY h.id LIMIT $6
+), locked AS (
+    SELECT j.id FROM jobs j
+    WHERE j.id IN (SELECT id FROM ready)
+      AND j.state = 'queued' AND (j.lease_until_ms IS NULL OR j.lease_until_ms < $1)
+    ORDER BY j.id LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE jobs SET lease_owner = $3, lease_until_ms = $1 + $5, fence = fence + 1
+WHERE id IN (SELECT id FROM locked)
+RETURNING id, event_id, integration, ordering_key, attempts, next_run_at_ms, fence";
+
+#[async_trait]
+impl Leases for PgStore {
+    fn host_id(&self) -> &str {
+        &self.host_id
+    }
+
+    async fn claim(&self, limit: usize, lease: Duration) -> StoreResult<Vec<JobRecord>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let now = crate::clock::now_ms();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let (mine, _) = self.held.snapshot();
+        let rows = self.query(CLAIM, &[&now, &limit, &self.host_id, &mine, &millis(lease), &limit.saturating_mul(OVERSCAN)]).await?;
+        let mut jobs = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let attempts: i32 = r.try_get(4).map_err(|e| pg_err("jobs.attempts", e))?;
+            let job = JobRecord {
+                id: r.try_get(0).map_err(|e| pg_err("jobs.id", e))?,
+                event_id: r.try_get(1).map_err(|e| pg_err("jobs.event_id", e))?,
+                integration: r.try_get(2).map_err(|e| pg_err("jobs.integration", e))?,
+                ordering_key: r.try_get(3).map_err(|e| pg_err("jobs.ordering_key", e))?,
+                attempts: u32::try_from(attempts).map_err(|_| StoreError(format!("jobs.attempts: negative ({attempts})")))?,
+                next_run_at_ms: r.try_get(5).map_err(|e| pg_err("jobs.next_run_at_ms", e))?,
+            };
+            self.held.insert(job.id, r.try_get(6).map_err(|e| pg_err("jobs.fence", e))?);
+            jobs.push(job);
+        }
+        jobs.sort_by_key(|j| j.id);
+        Ok(jobs)
+    }
+
+    async fn renew(&self, lease: Duration) -> StoreResult<Vec<i64>> {
+        let (ids, fences) = self.held.snapshot();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let until = crate::clock::now_ms() + millis(lease);
+        let rows = self
+            .query(
+                "UPDATE jobs SET lease_until_ms = $1 FROM unnest($2::BIGINT[], $3::BIGINT[]) AS h(id, fence)
+                 WHERE jobs.id = h.id AND jobs.fence = h.fence AND jobs.state = 'queued' RETURNING jobs.id",
+                &[&until, &ids, &fences],
+            )
+            .await?;
+        let renewed: std::collections::HashSet<i64> = rows.iter().filter_map(|r| r.try_get(0).ok()).collect();
+        // A lost job stays in `held` with its old fence, so its runner's
+        // writes keep being refused until it gives up.
+        Ok(ids.into_iter().filter(|id| !renewed.contains(id)).collect())
+    }
+
+    async fn release(&self, job_id: i64) -> StoreResult<()> {
+        let fence = self.held.fence(job_id);
+        let result = self.unit(super::writer::Op::Release { job_id, fence }).await;
+        self.held.forget(job_id);
+        result
+    }
+
+    async fn queued(&self) -> StoreResult<u64> {
+        let rows = self.query("SELECT COUNT(*) FROM jobs WHERE state = 'queued'", &[]).await?;
+        let n: i64 = rows.first().ok_or_else(|| StoreError("COUNT returned no row".into()))?.try_get(0).map_err(|e| pg_err("count", e))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    fn wakeups(&self) -> Arc<tokio::sync::Notify> {
+        self.wake.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::super::{PgOptions, TestDatabase};
+    use super::*;
+    use crate::store::{IngestOutcome, JournalEntry, JournalWrite, NewEvent, NewJob, Origin, Store};
+    use sha2::Digest;
+
+    async fn host(db: &TestDatabase, id: &str) -> PgStore {
+        PgStore::open(&PgOptions { url: db.url.clone(), pool_size: 3, group_commit_wait: Duration::ZERO, host_id: id.into() })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Stores an event with one job per `(integration, lane)`; returns the job ids.
+    async fn ingest(store: &PgStore, body: &str, jobs: &[(&str, &str)]) -> Vec<i64> {
+        let event = NewEvent {
+            account: "acme".into(),
+            event_name: "call.created".into(),
+            body: body.into(),
+            body_hash: sha2::Sha256::digest(body.as_bytes()).into(),
+            received_at_ms: crate::clock::now_ms(),
+            not_dispatched: None,
+            origin: Origin::Webhook,
+            occurrence: None,
+        };
+        let jobs = jobs.iter().map(|(i, k)| NewJob { integration: i.to_string(), ordering_key: k.to_string() }).collect();
+        match store.ingest(event, jobs, 1000).await.unwrap() {
+            IngestOutcome::Accepted { jobs, .. } => jobs.iter().map(|j| j.id).collect(),
+            other => panic!("not accepted: {other:?}"),
+        }
+    }
+
+    fn ids(jobs: &[JobRecord]) -> Vec<i64> {
+        jobs.iter().map(|j| j.id).collect()
+    }
+
+    const LONG: Duration = Duration::from_secs(30);
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_lane_runs_one_job_at_a_time_across_hosts_in_arrival_order() {
+        let db = TestDatabase::create().await.unwrap_or_else(|e| panic!("{e}"));
+        let (a, b) = (host(&db, "a").await, host(&db, "b").await);
+        let first = ingest(&a, "1", &[("crm", "party:+331"), ("crm", "party:+332")]).await;
+        let second = ingest(&b, "2", &[("crm", "party:+331")]).await;
+
+        // Host a takes both lane heads; host b finds nothing: the only other job
+        // waits behind its lane's head.
+        assert_eq!(ids(&a.claim(10, LONG).await.unwrap()), first);
+        assert!(b.claim(10, LONG).await.unwrap().is_empty());
+
+        // Once the head is done, the lane's next job is any host's.
+        a.job_done(first[0]).await.unwrap();
+        assert_eq!(ids(&b.claim(10, LONG).await.unwrap()), second);
+        assert!(a.claim(10, LONG).await.unwrap().is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_job_whose_lease_expired_is_taken_over_and_its_old_runner_is_fenced() {
+        let db = TestDatabase::create().await.unwrap_or_else(|e| panic!("{e}"));
+        let (a, b) = (host(&db, "a").await, host(&db, "b").await);
+        let job = ingest(&a, "1", &[("crm", "party:+331")]).await[0];
+        let write = |seq: u32| JournalWrite {
+            job_id: job,
+            entry: JournalEntry { seq, fingerprint: vec![seq as u8], done: true, result: b"ok".to_vec() },
+            kv: None,
+        };
+        assert_eq!(ids(&a.claim(1, Duration::from_millis(50)).await.unwrap()), vec![job]);
+        a.journal_write(write(0)).await.unwrap();
+        // Not expired yet: b cannot take it.
+        assert!(b.claim(1, LONG).await.unwrap().is_empty());
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        // Host a stalled past its lease: b takes the job over, with its journal.
+        assert_eq!(ids(&b.claim(1, LONG).await.unwrap()), vec![job]);
+        assert_eq!(b.journal(job).await.unwrap().len(), 1);
+        // a wakes up: neither an effect nor an outcome of its run is accepted.
+        let refused = a.journal_write(write(1)).await.unwrap_err();
+        assert!(refused.0.contains("fenced"), "{refused}");
+        assert!(a.job_done(job).await.unwrap_err().0.contains("fenced"));
+        assert_eq!(a.renew(LONG).await.unwrap(), Vec::<i64>::new(), "a forgot the job once its outcome was refused");
+        assert_eq!(a.job_state(job).await.unwrap(), Some(crate::store::JobState::Queued));
+        // b's run goes on and finishes it.
+        b.journal_write(write(1)).await.unwrap();
+        b.job_done(job).await.unwrap();
+        assert_eq!(a.job_state(job).await.unwrap(), Some(crate::store::JobState::Done));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn renewal_keeps_a_job_and_reports_one_lost() {
+        let db = TestDatabase::create().await.unwrap_or_else(|e| panic!("{e}"));
+        let (a, b) = (host(&db, "a").await, host(&db, "b").await);
+        let jobs = ingest(&a, "1", &[("crm", "party:+331"), ("crm", "party:+332")]).await;
+        assert_eq!(a.claim(2, Duration::from_millis(300)).await.unwrap().len(), 2);
+        for _ in 0..4 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            assert!(a.renew(Duration::from_millis(300)).await.unwrap().is_empty());
+        }
+        // Renewed past the first lease's end: still a's.
+        assert!(b.claim(2, LONG).await.unwrap().is_empty());
+        // An operator's forced take-over (the lease set to expire) shows as lost.
+        a.query("UPDATE jobs SET lease_until_ms = 0 WHERE id = $1", &[&jobs[1]]).await.unwrap();
+        assert_eq!(ids(&b.claim(2, LONG).await.unwrap()), vec![jobs[1]]);
+        assert_eq!(a.renew(LONG).await.unwrap(), vec![jobs[1]]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn paused_integrations_retries_and_released_jobs() {
+        let db = TestDatabase::create().await.unwrap_or_else(|e| panic!("{e}"));
+        let (a, b) = (host(&db, "a").await, host(&db, "b").await);
+        let jobs = ingest(&a, "1", &[("crm", "party:+331"), ("desk", "party:+331")]).await;
+        a.set_paused("desk", Some("unauthorized")).await.unwrap();
+        assert_eq!(ids(&a.claim(10, LONG).await.unwrap()), vec![jobs[0]], "the paused integration's job is held");
+        // A retry is not claimable before its time, by anyone.
+        a.job_retry(jobs[0], 1, crate::clock::now_ms() + 300, "503").await.unwrap();
+        assert!(b.claim(10, LONG).await.unwrap().is_empty());
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        assert_eq!(ids(&b.claim(10, LONG).await.unwrap()), vec![jobs[0]]);
+        // Resumed: the held job is claimable; released, it is claimable again.
+        a.set_paused("desk", None).await.unwrap();
+        assert_eq!(ids(&a.claim(10, LONG).await.unwrap()), vec![jobs[1]]);
+        a.release(jobs[1]).await.unwrap();
+        assert_eq!(ids(&b.claim(10, LONG).await.unwrap()), vec![jobs[1]]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_commit_with_new_jobs_wakes_the_other_hosts() {
+        let db = TestDatabase::create().await.unwrap_or_else(|e| panic!("{e}"));
+        let (a, b) = (host(&db, "a").await, host(&db, "b").await);
+        let wake = b.wakeups();
+        // The listener's first connection wakes once; let it settle.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let _ = tokio::time::timeout(Duration::from_millis(10), wake.notified()).await;
+        ingest(&a, "1", &[("crm", "party:+331")]).await;
+        tokio::time::timeout(Duration::from_secs(5), wake.notified()).await.expect("no NOTIFY reached host b");
+    }
+}
