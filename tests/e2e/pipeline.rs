@@ -5,10 +5,9 @@ use crate::support::*;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-#[tokio::test]
-async fn webhook_becomes_a_note_with_the_credential_attached_by_the_host() {
+async fn webhook_becomes_a_note_with_the_credential_attached_by_the_host(backend: Backend) {
     let crm = FakeCrm::start().await;
-    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+    let host = Host::start_on(backend, &Host::config(&crm.url, "", 8), &["example"]).await;
     let (status, body) = host.post(&call_event("call.created", 42, 1_700_000_000)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["jobs"], 1);
@@ -25,15 +24,14 @@ async fn webhook_becomes_a_note_with_the_credential_attached_by_the_host() {
 /// today's v0.2.0 example in one host, on the same events, with the same
 /// outcome: the same notes, the credential attached, the phone engine reached,
 /// an insight card pushed, and requests answered.
-#[tokio::test]
-async fn a_v0_1_plugin_and_a_v0_2_plugin_serve_the_same_events_side_by_side() {
+async fn a_v0_1_plugin_and_a_v0_2_plugin_serve_the_same_events_side_by_side(backend: Backend) {
     let (crm_new, crm_old) = (FakeCrm::start().await, FakeCrm::start().await);
     let old = format!(
         "\n[[integrations]]\nid = \"notes-v01\"\naccount = \"main\"\nplugin = \"example-v0-1\"\nbase_url = \"{0}\"\nsecrets = {{ api = \"{API_SECRET}\" }}\n",
         crm_old.url
     );
     let config = Host::config(&crm_new.url, "", 8) + &old;
-    let host = Host::start_with(&config, &[dist_plugin("example"), fixture_plugin("contract-v0.1.0/example-v0-1")]).await;
+    let host = Host::start_with_on(backend, &config, &[dist_plugin("example"), fixture_plugin("contract-v0.1.0/example-v0-1")]).await;
     let listed = host.cli(&["plugins", "list"]);
     assert!(listed.contains("contract 0.2.0") && listed.contains("contract 0.1.0"), "{listed}");
 
@@ -83,10 +81,9 @@ async fn a_v0_1_plugin_and_a_v0_2_plugin_serve_the_same_events_side_by_side() {
     }
 }
 
-#[tokio::test]
-async fn bad_input_is_refused_with_a_reason_and_nothing_is_stored() {
+async fn bad_input_is_refused_with_a_reason_and_nothing_is_stored(backend: Backend) {
     let crm = FakeCrm::start().await;
-    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+    let host = Host::start_on(backend, &Host::config(&crm.url, "", 8), &["example"]).await;
 
     let mut bad_token = call_event("call.created", 1, 1);
     bad_token["token"] = json!("not-the-token");
@@ -105,22 +102,21 @@ async fn bad_input_is_refused_with_a_reason_and_nothing_is_stored() {
     assert_eq!(status, 400);
     assert!(body["error"].as_str().unwrap().contains("event"), "{body}");
 
-    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM events"), 0, "refused webhooks must not be stored");
+    assert_eq!(host.count("SELECT COUNT(*) FROM events").await, 0, "refused webhooks must not be stored");
 
     // An event the host does not know: stored and acknowledged, not dispatched.
     let (status, body) = host.post(&json!({ "event": "analytics.report_created", "token": TOKEN, "data": {"id": 1} })).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["jobs"], 0);
-    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM events"), 1);
-    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM jobs"), 0);
+    assert_eq!(host.count("SELECT COUNT(*) FROM events").await, 1);
+    assert_eq!(host.count("SELECT COUNT(*) FROM jobs").await, 0);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(crm.notes().is_empty());
 }
 
-#[tokio::test]
-async fn a_redelivered_webhook_runs_once() {
+async fn a_redelivered_webhook_runs_once(backend: Backend) {
     let crm = FakeCrm::start().await;
-    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+    let host = Host::start_on(backend, &Host::config(&crm.url, "", 8), &["example"]).await;
     let ev = call_event("call.ended", 7, 1_700_000_100);
     let (_, first) = host.post(&ev).await;
     let (status, second) = host.post(&ev).await;
@@ -130,16 +126,15 @@ async fn a_redelivered_webhook_runs_once() {
     crm.wait_for(Duration::from_secs(20), "the note", |n| !n.is_empty()).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(crm.notes().len(), 1);
-    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM jobs"), 1);
+    assert_eq!(host.count("SELECT COUNT(*) FROM jobs").await, 1);
 }
 
-#[tokio::test]
-async fn order_per_call_holds_under_concurrency_and_a_slow_call_of_another_customer_delays_no_other() {
+async fn order_per_call_holds_under_concurrency_and_a_slow_call_of_another_customer_delays_no_other(backend: Backend) {
     let crm = FakeCrm::start().await;
     crm.state.lock().unwrap().slow_subjects.insert("call:1000".into(), Duration::from_millis(1500));
     // The slow call's notes take 1.5 s each; the deadline leaves room for a loaded machine.
     let config = Host::config(&crm.url, "", 16).replace("job_timeout_ms = 3000", "job_timeout_ms = 20000");
-    let host = Arc::new(Host::start(&config, &["example"]).await);
+    let host = Arc::new(Host::start_on(backend, &config, &["example"]).await);
     let events = ["call.created", "call.ringing_on_agent", "call.answered", "call.hungup", "call.ended"];
     let calls: Vec<u64> = (1000..1030).collect();
     // Each call's events are sent in order; calls are sent concurrently, each
@@ -177,17 +172,16 @@ async fn order_per_call_holds_under_concurrency_and_a_slow_call_of_another_custo
 
 use std::sync::Arc;
 
-#[tokio::test]
-async fn a_write_whose_answer_was_lost_is_checked_not_repeated() {
+async fn a_write_whose_answer_was_lost_is_checked_not_repeated(backend: Backend) {
     let crm = FakeCrm::start().await;
     crm.state.lock().unwrap().lose_next_answers = 1;
-    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+    let host = Host::start_on(backend, &Host::config(&crm.url, "", 8), &["example"]).await;
     host.post(&call_event("call.ended", 57, 1)).await;
     // The first attempt's note is stored and never answered; the job runs out of
     // time. The retry's note differs (it carries the attempt number), yet the
     // journal reports the write ambiguous and the plugin finds the note.
     let deadline = Instant::now() + Duration::from_secs(60);
-    while count(&host.db(), "SELECT COUNT(*) FROM jobs WHERE state = 'done'") < 1 {
+    while host.count("SELECT COUNT(*) FROM jobs WHERE state = 'done'").await < 1 {
         assert!(Instant::now() < deadline, "the job never finished; log:\n{}", host.log());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -195,11 +189,10 @@ async fn a_write_whose_answer_was_lost_is_checked_not_repeated() {
     assert_eq!(crm.state.lock().unwrap().attempts.len(), 1, "one create, then a lookup");
 }
 
-#[tokio::test]
-async fn a_500_is_retried_and_logged_once() {
+async fn a_500_is_retried_and_logged_once(backend: Backend) {
     let crm = FakeCrm::start().await;
     crm.state.lock().unwrap().fail_next = vec![(500, None), (502, None)];
-    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+    let host = Host::start_on(backend, &Host::config(&crm.url, "", 8), &["example"]).await;
     host.post(&call_event("call.ended", 55, 1)).await;
     crm.wait_for(Duration::from_secs(30), "the note after retries", |n| !n.is_empty()).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -208,11 +201,10 @@ async fn a_500_is_retried_and_logged_once() {
     assert_eq!(crm.notes()[0].body["attempt"], 3);
 }
 
-#[tokio::test]
-async fn a_429_with_retry_after_is_not_retried_early() {
+async fn a_429_with_retry_after_is_not_retried_early(backend: Backend) {
     let crm = FakeCrm::start().await;
     crm.state.lock().unwrap().fail_next = vec![(429, Some("2".into()))];
-    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+    let host = Host::start_on(backend, &Host::config(&crm.url, "", 8), &["example"]).await;
     host.post(&call_event("call.ended", 56, 1)).await;
     crm.wait_for(Duration::from_secs(30), "the note after the 429", |n| !n.is_empty()).await;
     let attempts = crm.state.lock().unwrap().attempts.clone();
@@ -221,10 +213,9 @@ async fn a_429_with_retry_after_is_not_retried_early() {
     assert!(gap >= Duration::from_millis(1950), "retried after {gap:?}, before Retry-After elapsed");
 }
 
-#[tokio::test]
-async fn plugins_reach_the_phone_engine_through_the_contract() {
+async fn plugins_reach_the_phone_engine_through_the_contract(backend: Backend) {
     let crm = FakeCrm::start().await;
-    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+    let host = Host::start_on(backend, &Host::config(&crm.url, "", 8), &["example"]).await;
     let started = Instant::now();
     let resp: serde_json::Value = reqwest::get(format!("{}/integrations/notes/normalize?raw=0(442)249-7851&region=US", host.url))
         .await
@@ -236,11 +227,10 @@ async fn plugins_reach_the_phone_engine_through_the_contract() {
     assert!(resp["variants"].as_array().unwrap().iter().any(|v| v == "(442) 249 7851" || v == "(442) 249-7851"), "{resp}");
 }
 
-#[tokio::test]
-async fn an_integration_resumed_right_after_its_pause_delivers_its_held_events() {
+async fn an_integration_resumed_right_after_its_pause_delivers_its_held_events(backend: Backend) {
     let crm = FakeCrm::start().await;
     crm.state.lock().unwrap().fail_next.push((401, None));
-    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+    let host = Host::start_on(backend, &Host::config(&crm.url, "", 8), &["example"]).await;
     let (status, _) = host.post(&call_event("call.created", 7, 1_700_000_000)).await;
     assert_eq!(status, 200);
     // Resume as soon as the pause is on disk, before housekeeping's next tick.
@@ -257,10 +247,9 @@ async fn an_integration_resumed_right_after_its_pause_delivers_its_held_events()
 /// Aircall data in an undocumented shape is refused at the door (400 naming the
 /// field, nothing stored, nothing dispatched) instead of being read with a
 /// default; Aircall retries a refused delivery, so nothing is lost.
-#[tokio::test]
-async fn webhooks_with_undocumented_data_are_refused_naming_the_field_and_nothing_runs() {
+async fn webhooks_with_undocumented_data_are_refused_naming_the_field_and_nothing_runs(backend: Backend) {
     let crm = FakeCrm::start().await;
-    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+    let host = Host::start_on(backend, &Host::config(&crm.url, "", 8), &["example"]).await;
     let message = |data: serde_json::Value| json!({ "resource": "message", "event": "message.received", "timestamp": 1_700_000_000, "token": TOKEN, "data": data });
     let line = json!({ "id": 777, "name": "Support FR", "digits": "+33 1 23 45 67 89", "country": "FR" });
 
@@ -293,8 +282,8 @@ async fn webhooks_with_undocumented_data_are_refused_naming_the_field_and_nothin
     assert_eq!(status, 400, "{body}");
     assert!(body["error"].as_str().unwrap().contains("data.id: missing"), "{body}");
 
-    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM events"), 0, "refused webhooks must not be stored");
-    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM jobs"), 0, "refused webhooks must not be dispatched");
+    assert_eq!(host.count("SELECT COUNT(*) FROM events").await, 0, "refused webhooks must not be stored");
+    assert_eq!(host.count("SELECT COUNT(*) FROM jobs").await, 0, "refused webhooks must not be dispatched");
     let metrics = reqwest::get(format!("{}/metrics", host.url)).await.unwrap().text().await.unwrap();
     let refused = metrics.lines().find(|l| l.contains("outcome=\"invalid_data\"") && !l.starts_with('#')).unwrap_or("");
     assert!(refused.ends_with(" 5"), "five refusals counted: {refused:?}");
@@ -311,10 +300,9 @@ async fn webhooks_with_undocumented_data_are_refused_naming_the_field_and_nothin
 /// A body that names a key twice (serde_json would silently keep the last) is
 /// refused at the door with 400 naming the key: nothing stored, nothing run,
 /// where it used to be acknowledged and then dead-lettered.
-#[tokio::test]
-async fn a_webhook_naming_a_key_twice_is_refused_naming_the_key() {
+async fn a_webhook_naming_a_key_twice_is_refused_naming_the_key(backend: Backend) {
     let crm = FakeCrm::start().await;
-    let host = Host::start(&Host::config(&crm.url, "", 8), &["example"]).await;
+    let host = Host::start_on(backend, &Host::config(&crm.url, "", 8), &["example"]).await;
     let good = serde_json::to_string(&call_event("call.created", 42, 1_700_000_000)).unwrap();
 
     // Twice `event` at the top level: the second one is not a known event.
@@ -329,8 +317,8 @@ async fn a_webhook_naming_a_key_twice_is_refused_naming_the_key() {
     assert_eq!(status, 400, "{body}");
     assert!(body["error"].as_str().unwrap().contains("duplicate key `data.id`"), "{body}");
 
-    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM events"), 0, "refused webhooks must not be stored");
-    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM jobs"), 0, "refused webhooks must not be dispatched");
+    assert_eq!(host.count("SELECT COUNT(*) FROM events").await, 0, "refused webhooks must not be stored");
+    assert_eq!(host.count("SELECT COUNT(*) FROM jobs").await, 0, "refused webhooks must not be dispatched");
 
     let (status, body) = host.post_raw(good.into_bytes()).await;
     assert_eq!(status, 200, "{body}");
@@ -341,12 +329,11 @@ async fn a_webhook_naming_a_key_twice_is_refused_naming_the_key() {
 /// while `network.allow_private` is false is refused for good: the job is
 /// dead-lettered on its first attempt with a reason naming the host, instead of
 /// being retried forever as if the network were down.
-#[tokio::test]
-async fn a_crm_name_resolving_only_to_private_addresses_is_dead_lettered_with_the_reason() {
+async fn a_crm_name_resolving_only_to_private_addresses_is_dead_lettered_with_the_reason(backend: Backend) {
     let crm = FakeCrm::start().await;
     let by_name = crm.url.replace("127.0.0.1", "localhost");
     let config = Host::config(&by_name, "", 8).replace("allow_private = true", "allow_private = false");
-    let host = Host::start(&config, &["example"]).await;
+    let host = Host::start_on(backend, &config, &["example"]).await;
     let (status, body) = host.post(&call_event("call.created", 42, 1_700_000_000)).await;
     assert_eq!(status, 200, "{body}");
 
@@ -360,10 +347,10 @@ async fn a_crm_name_resolving_only_to_private_addresses_is_dead_lettered_with_th
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert!(dead.contains("only to private"), "the reason says why: {dead}");
-    let attempts = count(&host.db(), "SELECT MAX(attempts) FROM jobs");
+    let attempts = host.count("SELECT MAX(attempts) FROM jobs").await;
     assert_eq!(attempts, 1, "refused once, not retried:\n{dead}");
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(count(&host.db(), "SELECT MAX(attempts) FROM jobs"), 1, "no retry after the dead letter");
+    assert_eq!(host.count("SELECT MAX(attempts) FROM jobs").await, 1, "no retry after the dead letter");
     assert!(crm.notes().is_empty(), "nothing reached the CRM");
 }
 
@@ -371,13 +358,12 @@ async fn a_crm_name_resolving_only_to_private_addresses_is_dead_lettered_with_th
 /// once `server.header_read_timeout_ms` (headers) or `body_read_timeout_ms`
 /// (body) has passed — long before its ~120 s request would end (the helper
 /// gives up after 20 s) — and meanwhile a normal webhook is answered.
-#[tokio::test]
-async fn connections_that_trickle_a_byte_a_second_are_closed_and_webhooks_still_pass() {
+async fn connections_that_trickle_a_byte_a_second_are_closed_and_webhooks_still_pass(backend: Backend) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let crm = FakeCrm::start().await;
     let config =
         Host::config(&crm.url, "", 8).replacen("[server]\n", "[server]\nheader_read_timeout_ms = 2000\nbody_read_timeout_ms = 2000\n", 1);
-    let host = Host::start(&config, &["example"]).await;
+    let host = Host::start_on(backend, &config, &["example"]).await;
     let addr = format!("127.0.0.1:{}", host.port);
 
     /// Send `prefix` at once, then `trickle` one byte a second; return how long
@@ -434,7 +420,7 @@ async fn connections_that_trickle_a_byte_a_second_are_closed_and_webhooks_still_
     assert!(took >= Duration::from_millis(1500), "body trickler closed before its timeout, after {took:?}: {answer}");
     assert!(answer.starts_with("HTTP/1.1 408"), "a late body is answered 408: {answer}");
     crm.wait_for(Duration::from_secs(20), "the normal webhook's note", |n| !n.is_empty()).await;
-    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM events"), 1, "only the complete webhook was stored");
+    assert_eq!(host.count("SELECT COUNT(*) FROM events").await, 1, "only the complete webhook was stored");
 }
 
 // ---- The same pipeline on the PostgreSQL store (`[store] url`) ----
@@ -457,23 +443,6 @@ async fn on_postgres_a_webhook_becomes_a_note_and_the_event_is_in_the_database()
         assert!(Instant::now() < deadline, "the job was not marked done in PostgreSQL");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-#[tokio::test]
-async fn on_postgres_a_redelivered_webhook_runs_once() {
-    let db = pg_database().await;
-    let crm = FakeCrm::start().await;
-    let host = Host::start(&on_postgres(&Host::config(&crm.url, "", 8), &db.url), &["example"]).await;
-    let ev = call_event("call.ended", 7, 1_700_000_100);
-    let (_, first) = host.post(&ev).await;
-    let (status, second) = host.post(&ev).await;
-    assert_eq!(status, 200);
-    assert_eq!(first["status"], "accepted");
-    assert_eq!(second["status"], "duplicate");
-    crm.wait_for(Duration::from_secs(20), "the note", |n| !n.is_empty()).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(crm.notes().len(), 1);
-    assert_eq!(pg_count(&db.url, "SELECT COUNT(*) FROM jobs").await, 1);
 }
 
 #[tokio::test]
@@ -502,8 +471,7 @@ async fn on_postgres_every_acknowledged_event_is_processed_once_across_a_sigkill
     assert_eq!(pg_count(&db.url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done'").await, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_card_push_whose_answer_was_lost_is_pushed_again_and_the_event_is_not_lost() {
+async fn a_card_push_whose_answer_was_lost_is_pushed_again_and_the_event_is_not_lost(backend: Backend) {
     switchboard_sandbox::install_crypto_provider();
     let sandbox = switchboard_sandbox::Sandbox::start(switchboard_sandbox::SandboxOptions::default()).await.unwrap();
     // Aircall stores the card and the connection drops before the answer.
@@ -513,13 +481,13 @@ async fn a_card_push_whose_answer_was_lost_is_pushed_again_and_the_event_is_not_
         ..Default::default()
     });
     let crm = FakeCrm::start().await;
-    let host = Host::start(&with_aircall(&sandbox, &crm, 60), &["example"]).await;
+    let host = Host::start_on(backend, &with_aircall(&sandbox, &crm, 60), &["example"]).await;
     host.post(&call_event("call.created", 58, 1)).await;
     // A card is safe to repeat: the retry pushes it again instead of stopping
     // at an ambiguous write, and the event's note is written.
     crm.wait_for(Duration::from_secs(30), "the note after the lost card answer", |n| !n.is_empty()).await;
     assert!(!sandbox.aircall().state().insight_cards.is_empty());
-    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM jobs WHERE state = 'dead'"), 0, "{}", host.log());
+    assert_eq!(host.count("SELECT COUNT(*) FROM jobs WHERE state = 'dead'").await, 0, "{}", host.log());
 }
 
 /// The example plugin with insight cards on, its account on the Aircall emulator
@@ -532,13 +500,12 @@ fn with_aircall(sandbox: &switchboard_sandbox::Sandbox, crm: &FakeCrm, per_minut
         .replace("api_base = \"http://127.0.0.1:9\"", &format!("api_base = \"{}\"", sandbox.aircall_url()))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cards_that_find_no_room_in_aircalls_budget_are_dropped_and_counted_and_the_events_still_land() {
+async fn cards_that_find_no_room_in_aircalls_budget_are_dropped_and_counted_and_the_events_still_land(backend: Backend) {
     switchboard_sandbox::install_crypto_provider();
     let sandbox = switchboard_sandbox::Sandbox::start(switchboard_sandbox::SandboxOptions::default()).await.unwrap();
     let crm = FakeCrm::start().await;
     // One Aircall request a minute: room for one card.
-    let host = Host::start(&with_aircall(&sandbox, &crm, 1), &["example"]).await;
+    let host = Host::start_on(backend, &with_aircall(&sandbox, &crm, 1), &["example"]).await;
     for call in 0..5u64 {
         let from = format!("+33 6 12 34 56 {call:02}");
         host.post(&call_event_from("call.created", 300 + call, 1, &from)).await;
@@ -549,7 +516,7 @@ async fn cards_that_find_no_room_in_aircalls_budget_are_dropped_and_counted_and_
     assert_eq!(sandbox.aircall().state().insight_cards.len(), 1);
     let metrics = reqwest::get(format!("{}/metrics", host.url)).await.unwrap().text().await.unwrap();
     assert!(metrics.contains("switchboard_insight_cards_dropped_total{integration=\"notes\"} 4"), "{metrics}");
-    assert_eq!(count(&host.db(), "SELECT COUNT(*) FROM jobs WHERE state <> 'done'"), 0, "{}", host.log());
+    assert_eq!(host.count("SELECT COUNT(*) FROM jobs WHERE state <> 'done'").await, 0, "{}", host.log());
     assert!(host.log().contains("insight card dropped"));
 }
 
@@ -567,11 +534,11 @@ async fn a_dead_letter_refused_by_the_crm_is_asked_again_when_replayed_after_the
     let (status, _) = rig.host.post(&call_event("call.ended", 4711, 1_700_000_000)).await;
     assert_eq!(status, 200);
     let deadline = Instant::now() + Duration::from_secs(20);
-    while count(&rig.host.db(), "SELECT COUNT(*) FROM jobs WHERE state = 'dead'") == 0 {
+    while rig.host.count("SELECT COUNT(*) FROM jobs WHERE state = 'dead'").await == 0 {
         assert!(Instant::now() < deadline, "no dead letter; log:\n{}", rig.host.log());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let job = count(&rig.host.db(), "SELECT id FROM jobs WHERE state = 'dead'");
+    let job = rig.host.count("SELECT id FROM jobs WHERE state = 'dead'").await;
     // The operator fixes the cause at the CRM, then replays.
     rig.sandbox.notes().clear_faults();
     let out = rig.host.cli(&["dead-letters", "replay", &job.to_string()]);
@@ -581,5 +548,43 @@ async fn a_dead_letter_refused_by_the_crm_is_asked_again_when_replayed_after_the
         assert!(Instant::now() < deadline, "the replayed job replayed the refusal instead of asking again; log:\n{}", rig.host.log());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(count(&rig.host.db(), "SELECT COUNT(*) FROM jobs WHERE state = 'dead'"), 0);
+    assert_eq!(rig.host.count("SELECT COUNT(*) FROM jobs WHERE state = 'dead'").await, 0);
 }
+
+/// Every pipeline test above, once per store: `pipeline::on_sqlite::NAME` and
+/// `pipeline::on_postgres::NAME` (each on a throwaway database).
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name(crate::support::Backend::Sqlite).await
+            })*
+        }
+        mod on_postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name(crate::support::Backend::Postgres).await
+            })*
+        }
+    };
+}
+
+on_both_stores!(
+    webhook_becomes_a_note_with_the_credential_attached_by_the_host,
+    a_v0_1_plugin_and_a_v0_2_plugin_serve_the_same_events_side_by_side,
+    bad_input_is_refused_with_a_reason_and_nothing_is_stored,
+    a_redelivered_webhook_runs_once,
+    order_per_call_holds_under_concurrency_and_a_slow_call_of_another_customer_delays_no_other,
+    a_write_whose_answer_was_lost_is_checked_not_repeated,
+    a_500_is_retried_and_logged_once,
+    a_429_with_retry_after_is_not_retried_early,
+    plugins_reach_the_phone_engine_through_the_contract,
+    an_integration_resumed_right_after_its_pause_delivers_its_held_events,
+    webhooks_with_undocumented_data_are_refused_naming_the_field_and_nothing_runs,
+    a_webhook_naming_a_key_twice_is_refused_naming_the_key,
+    a_crm_name_resolving_only_to_private_addresses_is_dead_lettered_with_the_reason,
+    connections_that_trickle_a_byte_a_second_are_closed_and_webhooks_still_pass,
+    a_card_push_whose_answer_was_lost_is_pushed_again_and_the_event_is_not_lost,
+    cards_that_find_no_room_in_aircalls_budget_are_dropped_and_counted_and_the_events_still_land,
+);

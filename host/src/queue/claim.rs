@@ -74,7 +74,14 @@ impl Claimer {
             tracing::error!("the store has no job leases: no job will run");
             return;
         };
-        let mut full_claim = false;
+        if let Some(leases) = self.runner.store.leases() {
+            match leases.recover().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(jobs = n, host_id = leases.host_id(), "took back the jobs this host held before its restart"),
+                Err(e) => tracing::warn!(error = %e, "could not take back this host's earlier jobs; they resume when their leases expire"),
+            }
+        }
+        let mut full_claim = true;
         loop {
             let now = crate::clock::now_ms();
             let next_due = self.due.peek().map(|Reverse(at)| Duration::from_millis((at - now).max(0) as u64));

@@ -35,6 +35,11 @@ pub trait Leases: Send + Sync {
     /// Extends the lease of every job this host holds; returns the jobs that
     /// were taken over meanwhile (their runner's writes will be refused).
     async fn renew(&self, lease: Duration) -> StoreResult<Vec<i64>>;
+    /// Frees the jobs an earlier process with this host's id still holds (it
+    /// is gone: ids are unique among running hosts), so a host restarted under
+    /// a stable `host_id` resumes them at once instead of after their lease.
+    /// Returns how many.
+    async fn recover(&self) -> StoreResult<u64>;
     /// Gives a held job back without an outcome (its integration was paused):
     /// it stays queued at the head of its lane for whichever host resumes it.
     async fn release(&self, job_id: i64) -> StoreResult<()>;

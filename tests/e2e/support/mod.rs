@@ -148,6 +148,18 @@ pub struct Host {
     pub child: Option<Child>,
     pub config_path: PathBuf,
     pub port: u16,
+    /// The PostgreSQL database of a host started [`Backend::Postgres`]
+    /// (dropped after the host is killed).
+    pub pg: Option<switchboard::store::postgres::TestDatabase>,
+}
+
+/// The store a host keeps its state in: the pipeline suite runs on both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default (`[store] path`).
+    Sqlite,
+    /// A throwaway database on the local PostgreSQL (`[store] url`).
+    Postgres,
 }
 
 fn free_port() -> u16 {
@@ -199,6 +211,33 @@ secrets = {{ api = "{API_SECRET}" }}
         Host::start_with(config, &dirs).await
     }
 
+    /// [`Host::start`] on the store `backend`.
+    pub async fn start_on(backend: Backend, config: &str, plugins: &[&str]) -> Host {
+        let dirs: Vec<PathBuf> = plugins.iter().map(|p| dist_plugin(p)).collect();
+        Host::start_with_on(backend, config, &dirs).await
+    }
+
+    /// [`Host::start_with`] on the store `backend`.
+    pub async fn start_with_on(backend: Backend, config: &str, plugin_folders: &[PathBuf]) -> Host {
+        match backend {
+            Backend::Sqlite => Host::start_with(config, plugin_folders).await,
+            Backend::Postgres => {
+                let db = pg_database().await;
+                let mut host = Host::start_with(&on_postgres(config, &db.url), plugin_folders).await;
+                host.pg = Some(db);
+                host
+            }
+        }
+    }
+
+    /// One number from the host's store, whichever it is (`SELECT COUNT(*) FROM jobs`).
+    pub async fn count(&self, sql: &str) -> i64 {
+        match &self.pg {
+            Some(db) => pg_count(&db.url, &format!("SELECT ({sql})::BIGINT")).await,
+            None => count(&self.db(), sql),
+        }
+    }
+
     /// A host whose plugin directory holds copies of these plugin folders.
     pub async fn start_with(config: &str, plugin_folders: &[PathBuf]) -> Host {
         let dir = tempfile::tempdir().unwrap();
@@ -208,7 +247,7 @@ secrets = {{ api = "{API_SECRET}" }}
             copy_plugin_from(p, &plugins_dir);
         }
         let config_path = dir.path().join("switchboard.toml");
-        let mut host = Host { dir, url: String::new(), child: None, config_path, port: 0 };
+        let mut host = Host { dir, url: String::new(), child: None, config_path, port: 0, pg: None };
         // A free port can be taken by another test between our probe and the
         // host's bind: then pick another.
         for _ in 0..5 {
@@ -343,11 +382,17 @@ pub async fn pg_database() -> switchboard::store::postgres::TestDatabase {
     switchboard::store::postgres::TestDatabase::create().await.unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// `config` (from [`Host::config`]) with its store moved to PostgreSQL at `url`.
+/// `config` (from [`Host::config`]) with its store moved to PostgreSQL at `url`,
+/// as host `host-1` (a restart with the same config resumes its jobs at once).
 pub fn on_postgres(config: &str, url: &str) -> String {
+    on_postgres_as(config, url, "host-1")
+}
+
+/// [`on_postgres`] as the host `host_id`, one of several sharing the database.
+pub fn on_postgres_as(config: &str, url: &str, host_id: &str) -> String {
     let sqlite = "[store]\npath = \"switchboard.db\"\n";
     assert!(config.contains(sqlite), "config has no [store] path to replace");
-    config.replace(sqlite, &format!("[store]\nurl = \"{url}\"\npool_size = 4\n"))
+    config.replace(sqlite, &format!("[store]\nurl = \"{url}\"\npool_size = 4\nhost_id = \"{host_id}\"\n"))
 }
 
 /// One number from the PostgreSQL database at `url` (e.g. `SELECT COUNT(*) FROM jobs`).

@@ -125,6 +125,17 @@ impl Leases for PgStore {
         Ok(ids.into_iter().filter(|id| !renewed.contains(id)).collect())
     }
 
+    async fn recover(&self) -> StoreResult<u64> {
+        let client = self.pool.get().await.map_err(|e| StoreError(format!("no database connection: {e}")))?;
+        client
+            .execute(
+                "UPDATE jobs SET lease_owner = NULL, lease_until_ms = NULL WHERE lease_owner = $1 AND state = 'queued'",
+                &[&self.host_id],
+            )
+            .await
+            .map_err(|e| pg_err("recovering this host's leases", e))
+    }
+
     async fn release(&self, job_id: i64) -> StoreResult<()> {
         let fence = self.held.fence(job_id);
         let result = self.unit(super::writer::Op::Release { job_id, fence }).await;
@@ -265,6 +276,22 @@ mod tests {
         assert_eq!(ids(&a.claim(10, LONG).await.unwrap()), vec![jobs[1]]);
         a.release(jobs[1]).await.unwrap();
         assert_eq!(ids(&b.claim(10, LONG).await.unwrap()), vec![jobs[1]]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_host_restarted_under_its_id_takes_back_its_jobs_at_once() {
+        let db = TestDatabase::create().await.unwrap_or_else(|e| panic!("{e}"));
+        let job = {
+            let before = host(&db, "web-1").await;
+            let job = ingest(&before, "1", &[("crm", "party:+331")]).await[0];
+            assert_eq!(ids(&before.claim(1, LONG).await.unwrap()), vec![job]);
+            job
+        };
+        let (other, again) = (host(&db, "web-2").await, host(&db, "web-1").await);
+        assert_eq!(other.recover().await.unwrap(), 0);
+        assert!(other.claim(1, LONG).await.unwrap().is_empty(), "web-1's lease still holds for others");
+        assert_eq!(again.recover().await.unwrap(), 1);
+        assert_eq!(ids(&again.claim(1, LONG).await.unwrap()), vec![job]);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
