@@ -19,6 +19,7 @@ mod intercom;
 mod pipeline;
 mod reconcile;
 mod same_customer;
+mod scaleout;
 mod sandboxing;
 mod simulate;
 mod soak;
