@@ -63,7 +63,7 @@ async fn round(fsync: bool) -> (f64, Duration, Duration) {
         let _ = stop_rx.await;
     }));
     let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().unwrap();
-    let next = Arc::new(AtomicU64::new(0));
+    let next = Arc::new(AtomicU64::new(1)); // call id 0 is refused
     let deadline = Instant::now() + Duration::from_secs(SECONDS);
     let mut tasks = Vec::new();
     for _ in 0..CONNECTIONS {

@@ -1,10 +1,13 @@
 //! [`Leases`] on PostgreSQL: claiming lane heads, renewing and fencing.
 //!
-//! A claim is one statement: find the head of every lane (`DISTINCT ON` over the
-//! partial index of queued jobs), keep those that may run now and that no live
-//! lease holds, lock a batch of them with `FOR UPDATE SKIP LOCKED` (hosts
-//! claiming at once take different jobs instead of waiting on each other), and
-//! write this host's lease with the next fence. Under `READ COMMITTED` a row
+//! A claim is one statement: walk the queued jobs oldest first (index
+//! `jobs_state`), keep those that may run now, that no live lease holds and
+//! that head their lane (no older queued job of the same integration and
+//! ordering key: one probe of the partial index `jobs_lane_queue`), lock a
+//! batch of them with `FOR UPDATE SKIP LOCKED` (hosts claiming at once take
+//! different jobs instead of waiting on each other), and write this host's
+//! lease with the next fence. The walk stops after a few times the batch, so a
+//! claim costs the same with 10 or 10,000 live lanes. Under `READ COMMITTED` a row
 //! another host claimed meanwhile is re-checked after its lock and dropped.
 //!
 //! The fences of the jobs this host holds are kept in [`Held`]; the writer
@@ -52,17 +55,16 @@ fn millis(d: Duration) -> i64 {
 }
 
 const CLAIM: &str = "
-WITH heads AS (
-    SELECT DISTINCT ON (integration, ordering_key) id, integration, next_run_at_ms, lease_until_ms
-    FROM jobs WHERE state = 'queued'
-    ORDER BY integration, ordering_key, id
-), ready AS (
-    SELECT h.id FROM heads h
-    WHERE h.next_run_at_ms <= $1
-      AND (h.lease_until_ms IS NULL OR h.lease_until_ms < $1)
-      AND h.id <> ALL($4::BIGINT[])
-      AND NOT EXISTS (SELECT 1 FROM integration_state s WHERE s.integration = h.integration AND s.paused_reason IS NOT NULL)
-    ORDER BY h.id LIMIT $6
+WITH ready AS (
+    SELECT j.id FROM jobs j
+    WHERE j.state = 'queued'
+      AND j.next_run_at_ms <= $1
+      AND (j.lease_until_ms IS NULL OR j.lease_until_ms < $1)
+      AND j.id <> ALL($4::BIGINT[])
+      AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.state = 'queued' AND p.integration = j.integration
+                                              AND p.ordering_key = j.ordering_key AND p.id < j.id)
+      AND NOT EXISTS (SELECT 1 FROM integration_state s WHERE s.integration = j.integration AND s.paused_reason IS NOT NULL)
+    ORDER BY j.id LIMIT $6
 ), locked AS (
     SELECT j.id FROM jobs j
     WHERE j.id IN (SELECT id FROM ready)
