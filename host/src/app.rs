@@ -48,7 +48,8 @@ impl App {
             tracing::warn!("store.fsync = false: acknowledged events can be lost to a power cut (benchmarks only)");
         }
         let store: Arc<dyn Store> = crate::store::open(&config.store).await?;
-        let metrics = Arc::new(Metrics::new());
+        // Hosts sharing a PostgreSQL store label their series with their id.
+        let metrics = Arc::new(Metrics::for_host(store.leases().map(|l| l.host_id().to_string())));
         let runtime = Arc::new(runtime_for(&config)?);
         let aircall = aircall_clients(&config)?;
         if let Some(budgets) = store.shared_budgets() {

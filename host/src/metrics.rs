@@ -41,7 +41,16 @@ impl Default for Metrics {
 impl Metrics {
     /// Register every metric.
     pub fn new() -> Metrics {
-        let mut registry = Registry::with_prefix("switchboard");
+        Metrics::for_host(None)
+    }
+
+    /// Register every metric; with `host_id`, every series carries it as a
+    /// `host_id` label (hosts sharing one database are told apart).
+    pub fn for_host(host_id: Option<String>) -> Metrics {
+        let mut registry = match host_id {
+            Some(id) => Registry::with_prefix_and_labels("switchboard", std::iter::once(("host_id".into(), id.into()))),
+            None => Registry::with_prefix("switchboard"),
+        };
         let webhooks = Family::<Labels, Counter>::default();
         let jobs = Family::<Labels, Counter>::default();
         let job_duration = Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(duration_histogram as fn() -> Histogram);

@@ -77,6 +77,13 @@ async fn three_hosts_share_one_queue_in_order_exactly_once_and_all_of_them_work(
     }
     assert_eq!(per_host.iter().sum::<u64>(), total as u64, "every job counted once: {per_host:?}");
     assert!(per_host.iter().all(|n| *n > 0), "the work spreads over all three hosts: {per_host:?}");
+    let text = reqwest::get(format!("{}/metrics", hosts[1].url)).await.unwrap().text().await.unwrap();
+    assert!(
+        text.lines().any(|l| l.starts_with("switchboard_jobs_total{") && l.contains("host_id=\"h2\"")),
+        "series carry host_id:\n{text}"
+    );
+    let health = hosts[2].healthz().await;
+    assert_eq!((health["host_id"].as_str(), health["database"].as_str()), (Some("h3"), Some("ok")), "{health}");
     assert_eq!(pg_count(&db.url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done' OR lease_owner IS NOT NULL").await, 0);
 }
 

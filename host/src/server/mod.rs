@@ -62,9 +62,26 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn healthz(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
+/// Health for load balancers: the loaded plugins and the queue depth; a host
+/// sharing a PostgreSQL store also names itself and answers 503 while the
+/// database does not answer within 2 s (it could acknowledge no webhook).
+async fn healthz(State(state): State<AppState>) -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
     let plugins: Vec<_> = state.registry.list().iter().map(|p| format!("{}@{}", p.manifest.name, p.manifest.version)).collect();
-    axum::Json(serde_json::json!({ "status": "ok", "plugins": plugins, "queue_depth": state.dispatcher.depth() }))
+    let mut body = serde_json::json!({ "status": "ok", "plugins": plugins, "queue_depth": state.dispatcher.depth() });
+    let mut status = axum::http::StatusCode::OK;
+    if let Some(leases) = state.store.leases() {
+        body["host_id"] = leases.host_id().into();
+        body["database"] = match tokio::time::timeout(std::time::Duration::from_secs(2), leases.ping()).await {
+            Ok(Ok(())) => "ok".into(),
+            Ok(Err(e)) => format!("unreachable: {e}").into(),
+            Err(_) => "unreachable: no answer within 2 s".into(),
+        };
+        if body["database"] != "ok" {
+            body["status"] = "degraded".into();
+            status = axum::http::StatusCode::SERVICE_UNAVAILABLE;
+        }
+    }
+    (status, axum::Json(body))
 }
 
 async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName, &'static str); 1], String) {

@@ -43,6 +43,8 @@ pub trait Leases: Send + Sync {
     /// Gives a held job back without an outcome (its integration was paused):
     /// it stays queued at the head of its lane for whichever host resumes it.
     async fn release(&self, job_id: i64) -> StoreResult<()>;
+    /// One round trip to the database, for `/healthz`.
+    async fn ping(&self) -> StoreResult<()>;
     /// Jobs queued on every host (waiting, running or retrying).
     async fn queued(&self) -> StoreResult<u64>;
     /// Notified whenever any host commits work that may be claimable (new jobs,

@@ -145,6 +145,10 @@ impl Leases for PgStore {
         result
     }
 
+    async fn ping(&self) -> StoreResult<()> {
+        self.query("SELECT 1", &[]).await.map(|_| ())
+    }
+
     async fn queued(&self) -> StoreResult<u64> {
         let rows = self.query("SELECT COUNT(*) FROM jobs WHERE state = 'queued'", &[]).await?;
         let n: i64 = rows.first().ok_or_else(|| StoreError("COUNT returned no row".into()))?.try_get(0).map_err(|e| pg_err("count", e))?;

@@ -13,6 +13,7 @@
 mod budget;
 mod lease;
 mod listen;
+mod prune;
 pub mod schema;
 mod writer;
 
@@ -231,6 +232,10 @@ impl PgStore {
         }
     }
 
+    async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(|e| StoreError(format!("no database connection: {e}")))
+    }
+
     async fn query(&self, sql: &str, params: &[&(dyn tokio_postgres::types::ToSql + Sync)]) -> StoreResult<Vec<tokio_postgres::Row>> {
         let client = self.pool.get().await.map_err(|e| StoreError(format!("no database connection: {e}")))?;
         let stmt = client.prepare_cached(sql).await.map_err(|e| pg_err(sql, e))?;
@@ -426,10 +431,7 @@ impl Store for PgStore {
     }
 
     async fn prune(&self, cutoffs: PruneCutoffs) -> StoreResult<u64> {
-        match self.write(Op::Prune { cutoffs, now_ms: crate::clock::now_ms() }).await? {
-            Out::Count(n) => Ok(n),
-            other => Err(StoreError(format!("writer answered {other:?} to a prune"))),
-        }
+        self.prune_in_batches(cutoffs, crate::clock::now_ms()).await
     }
 
     async fn counts(&self) -> StoreResult<StoreCounts> {

@@ -67,10 +67,6 @@ pub enum Op {
         reason: Option<String>,
         now_ms: i64,
     },
-    Prune {
-        cutoffs: crate::store::PruneCutoffs,
-        now_ms: i64,
-    },
 }
 
 /// What an operation returns.
@@ -79,7 +75,6 @@ pub enum Out {
     Ingest(IngestOutcome),
     Flag(Option<bool>),
     Jobs(Vec<JobRecord>),
-    Count(u64),
     Unit,
 }
 
@@ -182,7 +177,7 @@ fn wakes_claimers(op: &Op) -> bool {
         Op::Ingest { jobs, .. } => !jobs.is_empty(),
         Op::JobDone { .. } | Op::JobRetry { .. } | Op::JobDead { .. } | Op::Release { .. } | Op::ReplayDead { .. } => true,
         Op::SetPaused { reason, .. } => reason.is_none(),
-        Op::TakeRevived | Op::Journal { .. } | Op::JournalTruncate { .. } | Op::Kv { .. } | Op::Prune { .. } => false,
+        Op::TakeRevived | Op::Journal { .. } | Op::JournalTruncate { .. } | Op::Kv { .. } => false,
     }
 }
 
@@ -328,21 +323,6 @@ async fn apply(tx: &Transaction<'_>, op: Op) -> StoreResult<Out> {
             )
             .await?;
             Ok(Out::Unit)
-        }
-        Op::Prune { cutoffs, now_ms } => {
-            let crate::store::PruneCutoffs { dedupe_before_ms, finished_before_ms, logged_before_ms } = cutoffs;
-            let mut n = exec(tx, "DELETE FROM dedupe WHERE seen_at_ms < $1", &[&dedupe_before_ms]).await?;
-            n += exec(tx, "DELETE FROM logged WHERE logged_at_ms < $1", &[&logged_before_ms]).await?;
-            n += exec(tx, "DELETE FROM jobs WHERE state = 'done' AND finished_at_ms < $1", &[&finished_before_ms]).await?;
-            n += exec(
-                tx,
-                "DELETE FROM events WHERE received_at_ms < $1 AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.event_id = events.id)
-                 AND NOT EXISTS (SELECT 1 FROM dedupe WHERE dedupe.event_id = events.id)",
-                &[&finished_before_ms],
-            )
-            .await?;
-            n += exec(tx, "DELETE FROM kv WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= $1", &[&now_ms]).await?;
-            Ok(Out::Count(n))
         }
     }
 }
