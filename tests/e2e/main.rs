@@ -21,5 +21,6 @@ mod reconcile;
 mod same_customer;
 mod scaleout;
 mod sandboxing;
+mod shared_budget;
 mod simulate;
 mod soak;

@@ -223,6 +223,12 @@ impl AircallClient {
         })
     }
 
+    /// Keeps the account's budgets in `budgets` (the store several hosts
+    /// share), so Aircall's per-company limit holds for all hosts together.
+    pub fn share_budgets(&self, budgets: std::sync::Arc<dyn crate::outbound::ratelimit::SharedBudgets>) {
+        self.limiters.share_through(budgets, "account");
+    }
+
     /// Gives an `oauth` account's client the host's connections.
     pub fn use_connections(&self, connections: &std::sync::Arc<crate::connections::Connections>) {
         if let Some((_, cell)) = &self.connection {

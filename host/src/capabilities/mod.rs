@@ -34,7 +34,8 @@ pub struct Shared {
     pub limits: LimitsConfig,
     /// Integrations' key-value storage and the effect journals.
     pub store: Arc<dyn Store>,
-    /// Outbound budgets per (integration, host), tightened by what responses say.
+    /// Outbound budgets per (integration, host), tightened by what responses
+    /// say; kept in the store when several hosts share it.
     pub limiters: RateLimiters,
     /// Outbound requests by host and status, exported on `/metrics`.
     pub metrics: Arc<Metrics>,
@@ -45,10 +46,15 @@ pub struct Shared {
 
 impl Shared {
     /// The shared part of every job: one outbound client whose resolver
-    /// enforces `network`'s address policy, and fresh rate limiters.
+    /// enforces `network`'s address policy, and fresh rate limiters, whose
+    /// budgets are the store's when several hosts share it.
     pub fn new(network: NetworkConfig, limits: LimitsConfig, store: Arc<dyn Store>, metrics: Arc<Metrics>) -> anyhow::Result<Shared> {
         let http = crate::outbound::client(CheckedResolver::from_config(&network), None)?;
-        Ok(Shared { http, network, limits, store, limiters: RateLimiters::default(), metrics, connections: Default::default() })
+        let limiters = RateLimiters::default();
+        if let Some(budgets) = store.shared_budgets() {
+            limiters.share_through(budgets, "integration");
+        }
+        Ok(Shared { http, network, limits, store, limiters, metrics, connections: Default::default() })
     }
 }
 

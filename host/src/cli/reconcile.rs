@@ -34,6 +34,10 @@ impl Opened {
         let account = self.config.accounts.iter().find(|a| a.id == account).ok_or_else(|| anyhow::anyhow!("no account {account:?}"))?;
         let client = Arc::new(AircallClient::new(account)?);
         client.use_connections(&self.connections);
+        if let Some(budgets) = self.store.shared_budgets() {
+            // On a shared store this command spends the account's budget with the hosts.
+            client.share_budgets(budgets);
+        }
         Ok(Background {
             client,
             purpose,

@@ -112,6 +112,23 @@ pub const MIGRATIONS: &[Migration] = &[
         CREATE INDEX jobs_lane_queue ON jobs (integration, ordering_key, id) WHERE state = 'queued';
     "#,
     },
+    Migration {
+        version: 4,
+        description: "outbound rate budgets shared by the hosts (token buckets per scope and host)",
+        sql: r#"
+        CREATE TABLE budgets (
+            scope            TEXT NOT NULL,
+            host             TEXT NOT NULL,
+            requests         INTEGER,
+            per_ms           BIGINT,
+            tokens           DOUBLE PRECISION NOT NULL,
+            updated_ms       BIGINT NOT NULL,
+            blocked_until_ms BIGINT NOT NULL DEFAULT 0,
+            granted          BOOLEAN NOT NULL DEFAULT FALSE,
+            PRIMARY KEY (scope, host)
+        );
+    "#,
+    },
 ];
 
 /// The newest schema version this build knows.
