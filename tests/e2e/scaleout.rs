@@ -243,3 +243,36 @@ async fn long() {
     let t = kill_one_of_three(kills).await;
     assert_eq!((t.lost, t.duplicated, t.reordered), (0, 0, 0), "{t:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_a_resume_and_a_replay_made_through_one_host_act_on_all_of_them() {
+    let db = pg_database().await;
+    let crm = FakeCrm::start().await;
+    let h1 = Host::start(&on_postgres_as(&Host::config(&crm.url, "", 4), &db.url, "h1"), &["example"]).await;
+    let h2 = Host::start(&on_postgres_as(&Host::config(&crm.url, "", 4), &db.url, "h2"), &["example"]).await;
+    let out = h1.cli(&["integrations", "pause", "notes"]);
+    assert!(!out.to_lowercase().contains("error"), "{out}");
+    for (host, call) in [(&h1, 1), (&h2, 2)] {
+        let (status, _) = host.post(&call_event_from("call.created", call, 1_700_000_000, &customer(call))).await;
+        assert_eq!(status, 200);
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(crm.notes().is_empty(), "a paused integration runs on no host");
+    let out = h2.cli(&["integrations", "resume", "notes"]);
+    assert!(!out.to_lowercase().contains("error"), "{out}");
+    crm.wait_for(Duration::from_secs(15), "the held events of both hosts", |n| n.len() == 2).await;
+
+    // Refused by the CRM: a dead letter, replayed through the other host once fixed.
+    crm.state.lock().unwrap().fail_next = vec![(422, None)];
+    h1.post(&call_event_from("call.created", 3, 1_700_000_001, &customer(3))).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while pg_count(&db.url, "SELECT COUNT(*) FROM jobs WHERE state = 'dead'").await == 0 {
+        assert!(Instant::now() < deadline, "no dead letter; log:\n{}", h1.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let out = h2.cli(&["dead-letters", "replay", "--all"]);
+    assert!(!out.to_lowercase().contains("error"), "{out}");
+    let notes = crm.wait_for(Duration::from_secs(15), "the replayed note", |n| n.len() == 3).await;
+    assert_eq!(notes[2].body["subject"], "call:3");
+    assert_eq!(pg_count(&db.url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done'").await, 0);
+}
