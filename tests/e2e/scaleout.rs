@@ -237,7 +237,7 @@ async fn twenty_sigkills_of_one_host_in_three_lose_double_and_reorder_nothing() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "long: SCALEOUT_KILLS=200 cargo test -p switchboard --test e2e scaleout::long -- --ignored --nocapture"]
+#[ignore = "long: cargo xtask soak --hosts 3 [KILLS]"]
 async fn long() {
     let kills = std::env::var("SCALEOUT_KILLS").ok().and_then(|k| k.parse().ok()).unwrap_or(200);
     let t = kill_one_of_three(kills).await;

@@ -14,6 +14,8 @@
 //!   reload, connections, stall, the phone engine); results go in `BENCHMARKS.md`.
 //! - `soak [KILLS]`: the host SIGKILLed KILLS times (default 1,000) under a
 //!   stream of webhooks; prints acked / lost / duplicated / reordered.
+//!   `soak --hosts 3 [KILLS]`: three hosts on one PostgreSQL, one of them
+//!   SIGKILLed KILLS times (default 200; tests/e2e/scaleout.rs).
 //! - `new-plugin NAME`: a new connector in `plugins/NAME`, copied from
 //!   `plugins/example` and added to the workspace (see [`new_plugin`]).
 
@@ -176,16 +178,22 @@ fn main() -> ExitCode {
         }),
         Some("soak") => plugins(&[]).and_then(|_| {
             // The host is SIGKILLed KILLS times under a stream of webhooks; prints
-            // acked / lost / duplicated / reordered (tests/e2e/soak.rs).
-            let kills = args.get(1).cloned().unwrap_or_else(|| "1000".into());
+            // acked / lost / duplicated / reordered (tests/e2e/soak.rs, or
+            // tests/e2e/scaleout.rs for three hosts on one PostgreSQL).
+            let (test, variable, default, rest) = match &args[1..] {
+                [flag, hosts, rest @ ..] if flag == "--hosts" && hosts == "3" => ("scaleout::long", "SCALEOUT_KILLS", "200", rest),
+                [flag, ..] if flag == "--hosts" => return Err("soak --hosts: only 3 hosts are supported".into()),
+                rest => ("soak::long", "SOAK_KILLS", "1000", rest),
+            };
+            let kills = rest.first().cloned().unwrap_or_else(|| default.into());
             let mut cmd = Command::new(env!("CARGO"));
-            cmd.current_dir(root()).env("SOAK_KILLS", kills).args([
+            cmd.current_dir(root()).env(variable, kills).args([
                 "test",
                 "-p",
                 "switchboard",
                 "--test",
                 "e2e",
-                "soak::long",
+                test,
                 "--",
                 "--ignored",
                 "--nocapture",
@@ -198,7 +206,10 @@ fn main() -> ExitCode {
             }),
             _ => Err("usage: cargo xtask new-plugin NAME".into()),
         },
-        _ => Err("usage: cargo xtask plugins [NAME...] | test [ARGS] | bench | soak [KILLS] | demo [ARGS] | new-plugin NAME".into()),
+        _ => {
+            Err("usage: cargo xtask plugins [NAME...] | test [ARGS] | bench | soak [--hosts 3] [KILLS] | demo [ARGS] | new-plugin NAME"
+                .into())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
