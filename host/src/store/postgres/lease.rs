@@ -248,6 +248,31 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refused_write_fails_alone_in_its_batch() {
+        let db = TestDatabase::create().await.unwrap_or_else(|e| panic!("{e}"));
+        // The writer lingers 200 ms, so the two writes below share one commit.
+        let a = PgStore::open(&PgOptions {
+            url: db.url.clone(),
+            pool_size: 3,
+            group_commit_wait: Duration::from_millis(200),
+            host_id: "a".into(),
+        })
+        .await
+        .unwrap();
+        let b = host(&db, "b").await;
+        let job = ingest(&a, "1", &[("crm", "party:+331")]).await[0];
+        a.claim(1, Duration::from_millis(1)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        b.claim(1, LONG).await.unwrap();
+        let fenced =
+            JournalWrite { job_id: job, entry: JournalEntry { seq: 0, fingerprint: vec![0], done: true, result: vec![] }, kv: None };
+        let (refused, stored) = tokio::join!(a.journal_write(fenced), ingest(&a, "2", &[("crm", "party:+332")]));
+        assert!(refused.unwrap_err().0.contains("fenced"));
+        assert_eq!(stored.len(), 1, "the other write of the batch is committed");
+        assert_eq!(a.counts().await.unwrap().events, 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn renewal_keeps_a_job_and_reports_one_lost() {
         let db = TestDatabase::create().await.unwrap_or_else(|e| panic!("{e}"));
         let (a, b) = (host(&db, "a").await, host(&db, "b").await);

@@ -129,6 +129,61 @@ pub const MIGRATIONS: &[Migration] = &[
         );
     "#,
     },
+    Migration {
+        version: 5,
+        description: "sb_ingest: an event, its redelivery hash, its logged occurrence and its jobs in one round trip",
+        sql: r#"
+        -- One row per job made (out_job set), per integration that already had the
+        -- occurrence (out_job NULL), or one row for an event without jobs; a
+        -- redelivery within the window answers one row with out_duplicate.
+        CREATE FUNCTION sb_ingest(
+            p_account TEXT, p_event_name TEXT, p_body TEXT, p_hash BYTEA, p_received BIGINT,
+            p_not_dispatched TEXT, p_origin TEXT, p_occurrence TEXT, p_window BIGINT,
+            p_integrations TEXT[], p_keys TEXT[])
+        RETURNS TABLE (out_event BIGINT, out_duplicate BOOLEAN, out_integration TEXT, out_job BIGINT)
+        LANGUAGE plpgsql AS $fn$
+        DECLARE
+            v_seen_event BIGINT;
+            v_seen_at BIGINT;
+            v_event BIGINT;
+            v_job BIGINT;
+            v_fresh INTEGER;
+            v_n INTEGER := coalesce(array_length(p_integrations, 1), 0);
+        BEGIN
+            SELECT d.event_id, d.seen_at_ms INTO v_seen_event, v_seen_at FROM dedupe d WHERE d.body_hash = p_hash;
+            IF FOUND AND p_received - v_seen_at < p_window THEN
+                RETURN QUERY SELECT v_seen_event, TRUE, NULL::TEXT, NULL::BIGINT;
+                RETURN;
+            END IF;
+            INSERT INTO events (account, event_name, body, received_at_ms, not_dispatched, origin)
+                VALUES (p_account, p_event_name, p_body, p_received, p_not_dispatched, p_origin)
+                RETURNING id INTO v_event;
+            INSERT INTO dedupe AS d (body_hash, event_id, seen_at_ms) VALUES (p_hash, v_event, p_received)
+                ON CONFLICT (body_hash) DO UPDATE SET event_id = excluded.event_id, seen_at_ms = excluded.seen_at_ms;
+            FOR i IN 1 .. v_n LOOP
+                IF p_occurrence IS NOT NULL THEN
+                    -- First come, first served: the pair is inserted or the job is not made.
+                    INSERT INTO logged AS l (integration, occurrence, event_id, logged_at_ms)
+                        VALUES (p_integrations[i], p_occurrence, v_event, p_received)
+                        ON CONFLICT (integration, occurrence) DO NOTHING;
+                    GET DIAGNOSTICS v_fresh = ROW_COUNT;
+                    IF v_fresh = 0 THEN
+                        RETURN QUERY SELECT v_event, FALSE, p_integrations[i], NULL::BIGINT;
+                        CONTINUE;
+                    END IF;
+                END IF;
+                INSERT INTO jobs (event_id, integration, ordering_key, next_run_at_ms)
+                    VALUES (v_event, p_integrations[i], p_keys[i], p_received)
+                    RETURNING id INTO v_job;
+                RETURN QUERY SELECT v_event, FALSE, p_integrations[i], v_job;
+            END LOOP;
+            IF v_n = 0 THEN
+                RETURN QUERY SELECT v_event, FALSE, NULL::TEXT, NULL::BIGINT;
+            END IF;
+        END
+        $fn$;
+    "#,
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -123,37 +123,69 @@ async fn commit_batch(pool: &Pool, batch: &mut Vec<WriteOp>) {
         Ok(c) => c,
         Err(e) => return fail_all(batch.drain(..), &format!("no database connection: {e}")),
     };
-    let tx = match client.transaction().await {
-        Ok(tx) => tx,
-        Err(e) => return fail_all(batch.drain(..), &super::describe(&e)),
-    };
-    let mut pending = Vec::with_capacity(batch.len());
     let wakes = batch.iter().any(|w| wakes_claimers(&w.op));
-    for WriteOp { op, reply } in batch.drain(..) {
-        let result = in_savepoint(&tx, op).await;
-        if let (None, Err(e)) = (&reply, &result) {
-            tracing::warn!(error = %e, "store: background write failed");
+    // Fast path: the whole batch in one transaction without savepoints (two round
+    // trips fewer per write). If any write fails, nothing of it was committed:
+    // the batch runs again with a savepoint per write, so only that write fails.
+    let results = match attempt(&mut client, batch, false, wakes).await {
+        Ok(results) => Ok(results),
+        Err(e) => {
+            tracing::debug!(error = %e, "store: a write of the batch failed; applying each in its own savepoint");
+            attempt(&mut client, batch, true, wakes).await
         }
-        pending.push((reply, result));
-    }
-    let notified = if wakes { tx.batch_execute(&format!("NOTIFY {}", super::listen::CHANNEL)).await } else { Ok(()) };
-    if let Err(e) = notified {
-        // Only a wake-up is lost: the other hosts' claim loops poll.
-        tracing::warn!(error = %super::describe(&e), "store: NOTIFY failed");
-    }
-    let committed = tx.commit().await.map_err(|e| pg_err("commit failed", e));
-    for (reply, result) in pending {
-        match reply {
-            Some(reply) => {
-                let _ = reply.send(committed.as_ref().map_err(|e| StoreError(e.0.clone())).and(result));
+    };
+    match results {
+        Ok(results) => {
+            for (WriteOp { reply, .. }, result) in batch.drain(..).zip(results) {
+                match reply {
+                    Some(reply) => {
+                        let _ = reply.send(result);
+                    }
+                    None => {
+                        if let Err(e) = result {
+                            tracing::warn!(error = %e, "store: background write failed");
+                        }
+                    }
+                }
             }
-            None => {
-                if let Err(e) = &committed {
-                    tracing::error!(error = %e, "store: background write lost in a failed commit");
+        }
+        Err(e) => {
+            for WriteOp { reply, .. } in batch.drain(..) {
+                match reply {
+                    Some(reply) => {
+                        let _ = reply.send(Err(StoreError(e.0.clone())));
+                    }
+                    None => tracing::error!(error = %e, "store: background write lost in a failed commit"),
                 }
             }
         }
     }
+}
+
+/// Applies every write of `batch` in one transaction and commits it; returns
+/// each write's result. Without `savepoints` the first failing write fails the
+/// whole attempt (and nothing is committed).
+async fn attempt(
+    client: &mut deadpool_postgres::Object,
+    batch: &[WriteOp],
+    savepoints: bool,
+    wakes: bool,
+) -> StoreResult<Vec<StoreResult<Out>>> {
+    let tx = client.transaction().await.map_err(|e| pg_err("cannot begin transaction", e))?;
+    let mut results = Vec::with_capacity(batch.len());
+    for w in batch {
+        let result = if savepoints { in_savepoint(&tx, &w.op).await } else { apply(&tx, &w.op).await };
+        if !savepoints && let Err(e) = result {
+            return Err(e);
+        }
+        results.push(result);
+    }
+    if wakes && let Err(e) = tx.batch_execute(&format!("NOTIFY {}", super::listen::CHANNEL)).await {
+        // Only a wake-up is lost: the other hosts' claim loops poll.
+        tracing::warn!(error = %super::describe(&e), "store: NOTIFY failed");
+    }
+    tx.commit().await.map_err(|e| pg_err("commit failed", e))?;
+    Ok(results)
 }
 
 fn fail_all(ops: impl Iterator<Item = WriteOp>, message: &str) {
@@ -205,7 +237,7 @@ async fn check_fence(tx: &Transaction<'_>, job_id: i64, fence: Option<i64>) -> S
 }
 
 /// Apply `op` inside a savepoint; roll the savepoint back if it fails.
-async fn in_savepoint(tx: &Transaction<'_>, op: Op) -> StoreResult<Out> {
+async fn in_savepoint(tx: &Transaction<'_>, op: &Op) -> StoreResult<Out> {
     tx.batch_execute("SAVEPOINT op").await.map_err(|e| pg_err("savepoint", e))?;
     match apply(tx, op).await {
         Ok(v) => {
@@ -239,11 +271,11 @@ fn int(v: u32, what: &str) -> StoreResult<i32> {
     i32::try_from(v).map_err(|_| StoreError(format!("{what}: {v} does not fit the column")))
 }
 
-async fn apply(tx: &Transaction<'_>, op: Op) -> StoreResult<Out> {
+async fn apply(tx: &Transaction<'_>, op: &Op) -> StoreResult<Out> {
     match op {
-        Op::Ingest { event, jobs, window_ms } => ingest(tx, &event, &jobs, window_ms).await.map(Out::Ingest),
+        Op::Ingest { event, jobs, window_ms } => ingest(tx, event, jobs, *window_ms).await.map(Out::Ingest),
         Op::JobDone { job_id, fence, now_ms } => {
-            check_fence(tx, job_id, fence).await?;
+            check_fence(tx, *job_id, *fence).await?;
             exec(
                 tx,
                 "UPDATE jobs SET state = 'done', finished_at_ms = $2, last_error = NULL, lease_owner = NULL, lease_until_ms = NULL WHERE id = $1",
@@ -254,8 +286,8 @@ async fn apply(tx: &Transaction<'_>, op: Op) -> StoreResult<Out> {
             Ok(Out::Unit)
         }
         Op::JobRetry { job_id, fence, attempts, next_run_at_ms, error } => {
-            check_fence(tx, job_id, fence).await?;
-            let attempts = int(attempts, "attempts")?;
+            check_fence(tx, *job_id, *fence).await?;
+            let attempts = int(*attempts, "attempts")?;
             exec(
                 tx,
                 "UPDATE jobs SET attempts = $2, next_run_at_ms = $3, last_error = $4, lease_owner = NULL, lease_until_ms = NULL WHERE id = $1",
@@ -265,8 +297,8 @@ async fn apply(tx: &Transaction<'_>, op: Op) -> StoreResult<Out> {
             Ok(Out::Unit)
         }
         Op::JobDead { job_id, fence, attempts, reason, now_ms } => {
-            check_fence(tx, job_id, fence).await?;
-            let attempts = int(attempts, "attempts")?;
+            check_fence(tx, *job_id, *fence).await?;
+            let attempts = int(*attempts, "attempts")?;
             exec(
                 tx,
                 "UPDATE jobs SET state = 'dead', attempts = $2, last_error = $3, finished_at_ms = $4, lease_owner = NULL, lease_until_ms = NULL
@@ -277,7 +309,7 @@ async fn apply(tx: &Transaction<'_>, op: Op) -> StoreResult<Out> {
             Ok(Out::Unit)
         }
         Op::Release { job_id, fence } => {
-            check_fence(tx, job_id, fence).await?;
+            check_fence(tx, *job_id, *fence).await?;
             exec(tx, "UPDATE jobs SET lease_owner = NULL, lease_until_ms = NULL WHERE id = $1", &[&job_id]).await?;
             Ok(Out::Unit)
         }
@@ -304,16 +336,16 @@ async fn apply(tx: &Transaction<'_>, op: Op) -> StoreResult<Out> {
             Ok(Out::Jobs(rows.iter().map(job_from_row).collect::<StoreResult<Vec<_>>>()?))
         }
         Op::Journal { write, fence } => {
-            check_fence(tx, write.job_id, fence).await?;
-            journal_write(tx, &write).await.map(Out::Flag)
+            check_fence(tx, write.job_id, *fence).await?;
+            journal_write(tx, write).await.map(Out::Flag)
         }
         Op::JournalTruncate { job_id, fence, from_seq } => {
-            check_fence(tx, job_id, fence).await?;
-            let from_seq = int(from_seq, "seq")?;
+            check_fence(tx, *job_id, *fence).await?;
+            let from_seq = int(*from_seq, "seq")?;
             exec(tx, "DELETE FROM journal WHERE job_id = $1 AND seq >= $2", &[&job_id, &from_seq]).await?;
             Ok(Out::Unit)
         }
-        Op::Kv { namespace, write } => kv_write(tx, &namespace, &write).await.map(Out::Flag),
+        Op::Kv { namespace, write } => kv_write(tx, namespace, write).await.map(Out::Flag),
         Op::SetPaused { integration, reason, now_ms } => {
             exec(
                 tx,
@@ -327,70 +359,48 @@ async fn apply(tx: &Transaction<'_>, op: Op) -> StoreResult<Out> {
     }
 }
 
+/// Store an event and its jobs: one call of `sb_ingest` (schema migration 5),
+/// one round trip whatever the number of integrations.
 async fn ingest(tx: &Transaction<'_>, event: &NewEvent, jobs: &[NewJob], window_ms: i64) -> StoreResult<IngestOutcome> {
     let hash: &[u8] = &event.body_hash;
-    let seen = query(tx, "SELECT event_id, seen_at_ms FROM dedupe WHERE body_hash = $1", &[&hash]).await?;
-    if let Some(row) = seen.first() {
-        let event_id: i64 = row.try_get(0).map_err(|e| pg_err("dedupe.event_id", e))?;
-        let seen_at: i64 = row.try_get(1).map_err(|e| pg_err("dedupe.seen_at_ms", e))?;
-        if event.received_at_ms - seen_at < window_ms {
-            return Ok(IngestOutcome::Duplicate { event_id });
-        }
+    let integrations: Vec<&str> = jobs.iter().map(|j| j.integration.as_str()).collect();
+    let keys: Vec<&str> = jobs.iter().map(|j| j.ordering_key.as_str()).collect();
+    let rows = query(
+        tx,
+        "SELECT out_event, out_duplicate, out_integration, out_job FROM sb_ingest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        &[
+            &event.account,
+            &event.event_name,
+            &event.body,
+            &hash,
+            &event.received_at_ms,
+            &event.not_dispatched,
+            &event.origin.as_str(),
+            &event.occurrence,
+            &window_ms,
+            &integrations,
+            &keys,
+        ],
+    )
+    .await?;
+    let first = rows.first().ok_or_else(|| StoreError("sb_ingest returned no row".into()))?;
+    let event_id: i64 = first.try_get(0).map_err(|e| pg_err("sb_ingest.out_event", e))?;
+    if first.try_get::<_, bool>(1).map_err(|e| pg_err("sb_ingest.out_duplicate", e))? {
+        return Ok(IngestOutcome::Duplicate { event_id });
     }
-    let row = query(
-        tx,
-        "INSERT INTO events (account, event_name, body, received_at_ms, not_dispatched, origin) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        &[&event.account, &event.event_name, &event.body, &event.received_at_ms, &event.not_dispatched, &event.origin.as_str()],
-    )
-    .await?;
-    let event_id: i64 = row
-        .first()
-        .ok_or_else(|| StoreError("INSERT INTO events returned no id".into()))?
-        .try_get(0)
-        .map_err(|e| pg_err("events.id", e))?;
-    exec(
-        tx,
-        "INSERT INTO dedupe (body_hash, event_id, seen_at_ms) VALUES ($1, $2, $3)
-         ON CONFLICT (body_hash) DO UPDATE SET event_id = excluded.event_id, seen_at_ms = excluded.seen_at_ms",
-        &[&hash, &event_id, &event.received_at_ms],
-    )
-    .await?;
     let mut created = Vec::with_capacity(jobs.len());
     let mut already_logged = Vec::new();
-    for job in jobs {
-        if let Some(occurrence) = &event.occurrence {
-            // First come, first served: the pair is inserted or the job is not made.
-            let fresh = exec(
-                tx,
-                "INSERT INTO logged (integration, occurrence, event_id, logged_at_ms) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (integration, occurrence) DO NOTHING",
-                &[&job.integration, occurrence, &event_id, &event.received_at_ms],
-            )
-            .await?;
-            if fresh == 0 {
-                already_logged.push(job.integration.clone());
-                continue;
+    for row in &rows {
+        let Some(integration) = row.try_get::<_, Option<String>>(2).map_err(|e| pg_err("sb_ingest.out_integration", e))? else {
+            continue;
+        };
+        match row.try_get::<_, Option<i64>>(3).map_err(|e| pg_err("sb_ingest.out_job", e))? {
+            Some(id) => {
+                let ordering_key = jobs.iter().find(|j| j.integration == integration).map(|j| j.ordering_key.clone()).unwrap_or_default();
+                created.push(JobRecord { id, event_id, integration, ordering_key, attempts: 0, next_run_at_ms: event.received_at_ms });
             }
+            None => already_logged.push(integration),
         }
-        let rows = query(
-            tx,
-            "INSERT INTO jobs (event_id, integration, ordering_key, next_run_at_ms) VALUES ($1, $2, $3, $4) RETURNING id",
-            &[&event_id, &job.integration, &job.ordering_key, &event.received_at_ms],
-        )
-        .await?;
-        let id: i64 = rows
-            .first()
-            .ok_or_else(|| StoreError("INSERT INTO jobs returned no id".into()))?
-            .try_get(0)
-            .map_err(|e| pg_err("jobs.id", e))?;
-        created.push(JobRecord {
-            id,
-            event_id,
-            integration: job.integration.clone(),
-            ordering_key: job.ordering_key.clone(),
-            attempts: 0,
-            next_run_at_ms: event.received_at_ms,
-        });
     }
     Ok(IngestOutcome::Accepted { event_id, jobs: created, already_logged })
 }
