@@ -1,14 +1,16 @@
 //! [`Leases`] on PostgreSQL: claiming lane heads, renewing and fencing.
 //!
-//! A claim is one statement: walk the queued jobs oldest first (index
-//! `jobs_state`), keep those that may run now, that no live lease holds and
-//! that head their lane (no older queued job of the same integration and
-//! ordering key: one probe of the partial index `jobs_lane_queue`), lock a
-//! batch of them with `FOR UPDATE SKIP LOCKED` (hosts claiming at once take
-//! different jobs instead of waiting on each other), and write this host's
-//! lease with the next fence. The walk stops after a few times the batch, so a
-//! claim costs the same with 10 or 10,000 live lanes. Under `READ COMMITTED` a row
-//! another host claimed meanwhile is re-checked after its lock and dropped.
+//! A claim is one call of `sb_claim` (schema migration 6): a cursor walks the
+//! queued jobs oldest first (index `jobs_state`: a fast-start plan, whatever
+//! the table's statistics say right after a burst), keeps those that may run
+//! now, that no live lease holds and that head their lane (no older queued job
+//! of the same integration and ordering key: one probe of the partial index
+//! `jobs_lane_queue`), and leases each with the next fence, skipping a row
+//! another host has locked (`FOR UPDATE SKIP LOCKED`: hosts claiming at once
+//! take different jobs instead of waiting on each other). It stops once the
+//! free slots are filled, so a claim costs the same with 10 or 10,000 live
+//! lanes. The row is re-checked under its lock, so a job another host claimed
+//! meanwhile is passed over.
 //!
 //! The fences of the jobs this host holds are kept in [`Held`]; the writer
 //! checks every journal write and outcome of a held job against the job's
@@ -21,9 +23,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// How many more lane heads a claim looks at than it takes: hosts claiming at
-/// the same moment skip each other's locked rows and still fill their slots.
-const OVERSCAN: i64 = 4;
+/// The most queued jobs one claim looks at. Oldest first, so a claim never
+/// passes over older work; a lane blocked with more queued jobs than this in
+/// front of every other lane would hold the others until it moves (its head is
+/// retried on its own schedule).
+const SCAN: i32 = 10_000;
 
 /// The jobs this host holds, each with the fence of its claim.
 #[derive(Default)]
@@ -54,27 +58,9 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-const CLAIM: &str = "
-WITH ready AS (
-    SELECT j.id FROM jobs j
-    WHERE j.state = 'queued'
-      AND j.next_run_at_ms <= $1
-      AND (j.lease_until_ms IS NULL OR j.lease_until_ms < $1)
-      AND j.id <> ALL($4::BIGINT[])
-      AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.state = 'queued' AND p.integration = j.integration
-                                              AND p.ordering_key = j.ordering_key AND p.id < j.id)
-      AND NOT EXISTS (SELECT 1 FROM integration_state s WHERE s.integration = j.integration AND s.paused_reason IS NOT NULL)
-    ORDER BY j.id LIMIT $6
-), locked AS (
-    SELECT j.id FROM jobs j
-    WHERE j.id IN (SELECT id FROM ready)
-      AND j.state = 'queued' AND (j.lease_until_ms IS NULL OR j.lease_until_ms < $1)
-    ORDER BY j.id LIMIT $2
-    FOR UPDATE SKIP LOCKED
-)
-UPDATE jobs SET lease_owner = $3, lease_until_ms = $1 + $5, fence = fence + 1
-WHERE id IN (SELECT id FROM locked)
-RETURNING id, event_id, integration, ordering_key, attempts, next_run_at_ms, fence";
+/// See `sb_claim` in schema migration 6.
+const CLAIM: &str =
+    "SELECT out_id, out_event, out_integration, out_key, out_attempts, out_next, out_fence FROM sb_claim($1, $2, $3, $4, $5, $6)";
 
 #[async_trait]
 impl Leases for PgStore {
@@ -87,9 +73,9 @@ impl Leases for PgStore {
             return Ok(Vec::new());
         }
         let now = crate::clock::now_ms();
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let limit = i32::try_from(limit).unwrap_or(i32::MAX);
         let (mine, _) = self.held.snapshot();
-        let rows = self.query(CLAIM, &[&now, &limit, &self.host_id, &mine, &millis(lease), &limit.saturating_mul(OVERSCAN)]).await?;
+        let rows = self.query(CLAIM, &[&now, &limit, &self.host_id, &mine, &millis(lease), &SCAN]).await?;
         let mut jobs = Vec::with_capacity(rows.len());
         for r in &rows {
             let attempts: i32 = r.try_get(4).map_err(|e| pg_err("jobs.attempts", e))?;

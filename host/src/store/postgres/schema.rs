@@ -184,6 +184,47 @@ pub const MIGRATIONS: &[Migration] = &[
         $fn$;
     "#,
     },
+    Migration {
+        version: 6,
+        description: "sb_claim: lease the oldest lane heads that may run, walking queued jobs in id order",
+        sql: r#"
+        -- Walks queued jobs oldest first (a cursor: the index on (state, id), a
+        -- fast-start plan whatever the statistics say), keeps the heads of their
+        -- lane that may run now and that no live lease holds, and leases each
+        -- with the next fence, skipping a row another host has locked. Stops
+        -- after p_limit claims or p_scan rows looked at.
+        CREATE FUNCTION sb_claim(p_now BIGINT, p_limit INTEGER, p_owner TEXT, p_mine BIGINT[], p_lease BIGINT, p_scan INTEGER)
+        RETURNS TABLE (out_id BIGINT, out_event BIGINT, out_integration TEXT, out_key TEXT,
+                       out_attempts INTEGER, out_next BIGINT, out_fence BIGINT)
+        LANGUAGE plpgsql AS $fn$
+        DECLARE
+            r RECORD;
+            v_taken INTEGER := 0;
+            v_paused TEXT[];
+        BEGIN
+            SELECT coalesce(array_agg(s.integration), '{}') INTO v_paused FROM integration_state s WHERE s.paused_reason IS NOT NULL;
+            FOR r IN SELECT j.id, j.integration, j.ordering_key, j.next_run_at_ms, j.lease_until_ms
+                     FROM jobs j WHERE j.state = 'queued' AND j.integration <> ALL(v_paused) ORDER BY j.id LIMIT p_scan LOOP
+                CONTINUE WHEN r.next_run_at_ms > p_now
+                    OR (r.lease_until_ms IS NOT NULL AND r.lease_until_ms >= p_now)
+                    OR r.id = ANY(p_mine);
+                CONTINUE WHEN EXISTS (SELECT 1 FROM jobs p WHERE p.state = 'queued' AND p.integration = r.integration
+                                                       AND p.ordering_key = r.ordering_key AND p.id < r.id);
+                UPDATE jobs u SET lease_owner = p_owner, lease_until_ms = p_now + p_lease, fence = u.fence + 1
+                 WHERE u.id = (SELECT c.id FROM jobs c WHERE c.id = r.id AND c.state = 'queued'
+                                 AND (c.lease_until_ms IS NULL OR c.lease_until_ms < p_now) FOR UPDATE SKIP LOCKED)
+                 RETURNING u.id, u.event_id, u.integration, u.ordering_key, u.attempts, u.next_run_at_ms, u.fence
+                 INTO out_id, out_event, out_integration, out_key, out_attempts, out_next, out_fence;
+                IF FOUND THEN
+                    RETURN NEXT;
+                    v_taken := v_taken + 1;
+                    EXIT WHEN v_taken >= p_limit;
+                END IF;
+            END LOOP;
+        END
+        $fn$;
+    "#,
+    },
 ];
 
 /// The newest schema version this build knows.
