@@ -400,6 +400,22 @@ pub struct IntegrationConfig {
     /// (`{ subdomain = "acme" }` for Gorgias, `{ region = "eu" }` for Intercom).
     #[serde(default)]
     pub connection: BTreeMap<String, String>,
+    /// This account's own API budget where it differs from the one the plugin
+    /// declares (a HubSpot portal on a higher tier than the lowest, which the
+    /// plugin assumes): `{ "api.hubapi.com" = { requests = 190, per_seconds = 10 } }`.
+    /// Each host must be one the plugin declares a limit for.
+    #[serde(default)]
+    pub rate_limits: BTreeMap<String, RateLimitConfig>,
+}
+
+/// A budget of an integration's API: `requests` per `per_seconds`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Requests per window (at least 1).
+    pub requests: u32,
+    /// Window length in seconds (more than 0).
+    pub per_seconds: f64,
 }
 
 impl std::fmt::Debug for IntegrationConfig {
@@ -410,6 +426,7 @@ impl std::fmt::Debug for IntegrationConfig {
             .field("plugin", &self.plugin)
             .field("enabled", &self.enabled)
             .field("numbers", &self.numbers)
+            .field("rate_limits", &self.rate_limits)
             .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }

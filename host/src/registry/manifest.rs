@@ -104,7 +104,7 @@ pub struct HttpSection {
 }
 
 /// A budget: `requests` per `per_seconds`.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitDecl {
     /// Requests per window.
@@ -316,6 +316,9 @@ pub struct CheckedIntegration {
     /// The API root the plugin talks to: the integration's `base_url`, else the
     /// manifest's `http.default_base_url`.
     pub base_url: Option<String>,
+    /// The budget per API host: the manifest's `http.rate_limits`, replaced host
+    /// by host by the integration's `rate_limits`.
+    pub rate_limits: BTreeMap<String, RateLimitDecl>,
 }
 
 /// The setting name under which the base URL reaches the plugin.
@@ -667,7 +670,22 @@ impl Manifest {
             }
             settings.push((BASE_URL_SETTING.to_string(), toml::Value::String(u.clone())));
         }
-        Ok(CheckedIntegration { settings, base_url })
+        let mut rate_limits = self.http.rate_limits.clone();
+        for (host, limit) in &integration.rate_limits {
+            let limit_key = format!("{key}.rate_limits.{host}");
+            if !rate_limits.contains_key(host) {
+                return Err(format!(
+                    "{limit_key}: plugin {} declares no rate limit for {host:?} (it declares: {})",
+                    self.name,
+                    if rate_limits.is_empty() { "none".to_string() } else { known(rate_limits.keys().collect()) }
+                ));
+            }
+            if limit.requests == 0 || !(limit.per_seconds.is_finite() && limit.per_seconds > 0.0) {
+                return Err(format!("{limit_key}: requests must be at least 1 and per_seconds more than 0"));
+            }
+            rate_limits.insert(host.clone(), RateLimitDecl { requests: limit.requests, per_seconds: limit.per_seconds });
+        }
+        Ok(CheckedIntegration { settings, base_url, rate_limits })
     }
 }
 
@@ -768,6 +786,30 @@ format = "url"
         let m = Manifest::parse(SCHEMA).unwrap();
         let extra = if extra.contains("secrets") { extra.to_string() } else { format!("{base}{extra}") };
         m.check_integration("integrations[0]", &integration(&extra))
+    }
+
+    #[test]
+    fn an_integration_states_its_own_api_budget_for_a_host_the_plugin_limits() {
+        let text = SCHEMA.replace(
+            "allowed_hosts = [\"api.x.com\"]",
+            "allowed_hosts = [\"api.x.com\"]\nrate_limits = { \"api.x.com\" = { requests = 100, per_seconds = 10 } }",
+        );
+        let m = Manifest::parse(&text).unwrap();
+        let base = "secrets = { api = \"ops@acme.test:key\" }\nsettings = { mailboxes = { \"2001\" = 1 } }\n";
+        let with = |extra: &str| m.check_integration("integrations[0]", &integration(&format!("{base}{extra}")));
+        // The plugin's (lowest-tier) budget unless the integration says otherwise.
+        let plain = with("").unwrap();
+        assert_eq!((plain.rate_limits["api.x.com"].requests, plain.rate_limits["api.x.com"].per_seconds), (100, 10.0));
+        let higher = with("rate_limits = { \"api.x.com\" = { requests = 190, per_seconds = 10 } }").unwrap();
+        assert_eq!(higher.rate_limits["api.x.com"].requests, 190);
+        let other = with("rate_limits = { \"api.y.com\" = { requests = 5, per_seconds = 1 } }").unwrap_err();
+        assert!(other.contains("integrations[0].rate_limits.api.y.com") && other.contains("\"api.x.com\""), "{other}");
+        let zero = with("rate_limits = { \"api.x.com\" = { requests = 0, per_seconds = 10 } }").unwrap_err();
+        assert!(zero.contains("at least 1"), "{zero}");
+        let typo = toml::from_str::<IntegrationConfig>(
+            "id = \"a\"\naccount = \"m\"\nplugin = \"x\"\nrate_limits = { \"h\" = { request = 1, per_seconds = 1 } }",
+        );
+        assert!(typo.is_err(), "unknown keys in a budget are refused");
     }
 
     #[test]

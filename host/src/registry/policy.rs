@@ -58,8 +58,7 @@ pub fn integration_at(
         base_url: checked.base_url.clone(),
         allowed_hosts: manifest.http.allowed_hosts.clone(),
         credentials,
-        budgets: manifest
-            .http
+        budgets: checked
             .rate_limits
             .iter()
             .map(|(h, l)| (h.clone(), Budget { requests: l.requests, per: Duration::from_secs_f64(l.per_seconds) }))
