@@ -1,11 +1,14 @@
 //! The claim loop of a host that shares its PostgreSQL store with other hosts.
 //!
 //! Instead of keeping lanes in memory, the host asks the store for lane heads
-//! that may run now ([`crate::store::Leases::claim`]) whenever it has free
-//! slots and something may have changed: a webhook it stored, a job it
+//! that may run now ([`crate::store::Leases::claim`]) whenever its slots and a
+//! small buffer of claimed jobs (as many as the slots) are not full and
+//! something may have changed: a webhook it stored, a job it
 //! finished, a `NOTIFY` from any host's commit, a retry coming due, and at
-//! least every [`POLL`] in case a notification was lost. While jobs run, their
-//! leases are renewed every third of the lease. A job whose outcome could not
+//! least every [`POLL`] in case a notification was lost. The buffer is refilled
+//! once half of it is gone, so a busy host claims once per several jobs rather
+//! than once per job. While jobs run or wait in the buffer, their leases are
+//! renewed every third of the lease. A job whose outcome could not
 //! be written (its lease was lost to another host, or the database failed) is
 //! simply let go: its lease expires and whichever host claims it next resumes
 //! it from its journal.
@@ -13,7 +16,7 @@
 use super::run::{JobRunner, Outcome};
 use super::scheduler::{Command, launch};
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -35,7 +38,8 @@ pub(super) fn spawn(
     depth: Arc<AtomicUsize>,
 ) {
     tokio::spawn(renew(runner.clone(), lease));
-    let claimer = Claimer { runner, concurrency, lease, tx, depth, running: 0, due: BinaryHeap::new(), depth_read: None };
+    let claimer =
+        Claimer { runner, concurrency, lease, tx, depth, running: 0, buffer: VecDeque::new(), due: BinaryHeap::new(), depth_read: None };
     tokio::spawn(claimer.run(rx));
 }
 
@@ -63,6 +67,8 @@ struct Claimer {
     tx: mpsc::UnboundedSender<Command>,
     depth: Arc<AtomicUsize>,
     running: usize,
+    /// Claimed jobs waiting for a free slot (each heads its own lane).
+    buffer: VecDeque<crate::store::JobRecord>,
     /// When retries of jobs this host ran come due (ms since the epoch).
     due: BinaryHeap<Reverse<i64>>,
     depth_read: Option<Instant>,
@@ -112,6 +118,7 @@ impl Claimer {
             Command::Enqueue(_) | Command::SetPaused(_) => {}
             Command::Finished { job_id, outcome, .. } => {
                 self.running = self.running.saturating_sub(1);
+                self.start_buffered();
                 match outcome {
                     Outcome::Retry { next_run_at_ms, .. } => self.due.push(Reverse(next_run_at_ms)),
                     Outcome::Paused { .. } => {
@@ -128,21 +135,30 @@ impl Claimer {
         }
     }
 
-    /// Claims jobs for the free slots and starts them; `true` when every slot
-    /// asked for was filled (there may be more: claim again at once).
+    /// Starts buffered jobs in the free slots.
+    fn start_buffered(&mut self) {
+        while self.running < self.concurrency {
+            let Some(job) = self.buffer.pop_front() else { return };
+            self.running += 1;
+            launch(&self.runner, job, &self.tx);
+        }
+    }
+
+    /// Fills the free slots from the buffer, and the buffer from the store once
+    /// it is half empty; `true` when the claim got all it asked for (there may
+    /// be more: claim again at once).
     async fn claim(&mut self) -> bool {
-        let free = self.concurrency.saturating_sub(self.running);
-        if free == 0 {
+        self.start_buffered();
+        let room = (2 * self.concurrency).saturating_sub(self.running + self.buffer.len());
+        if room == 0 || self.buffer.len() > self.concurrency / 2 {
             return false;
         }
         let Some(leases) = self.runner.store.leases() else { return false };
-        match leases.claim(free, self.lease).await {
+        match leases.claim(room, self.lease).await {
             Ok(jobs) => {
-                let filled = jobs.len() == free;
-                for job in jobs {
-                    self.running += 1;
-                    launch(&self.runner, job, &self.tx);
-                }
+                let filled = jobs.len() == room;
+                self.buffer.extend(jobs);
+                self.start_buffered();
                 filled
             }
             Err(e) => {
