@@ -136,6 +136,7 @@ fn bench() -> Result<(), String> {
         &["bench", "-p", "switchboard", "--bench", "reload"],
         &["bench", "-p", "switchboard", "--bench", "connections"],
         &["bench", "-p", "switchboard", "--bench", "stall"],
+        &["bench", "-p", "switchboard", "--bench", "console"],
         &["bench", "-p", "switchboard-phone"],
     ] {
         let mut cmd = Command::new(env!("CARGO"));

@@ -387,6 +387,11 @@ async fn console_queries_find_a_call_its_jobs_and_the_counts(store: Arc<dyn Stor
     assert_eq!(ids(recent), vec![transcript, ended]);
     let limited = store.find_events(EventSearch { call_id: Some(42), limit: 1, ..Default::default() }).await.unwrap();
     assert_eq!(limited.len(), 1);
+    // An account's newest event (the console's accounts page).
+    let newest = store.find_events(EventSearch { account: Some("acme".into()), limit: 1, ..Default::default() }).await.unwrap();
+    assert_eq!(ids(newest), vec![transcript]);
+    let none = store.find_events(EventSearch { account: Some("other".into()), limit: 1, ..Default::default() }).await.unwrap();
+    assert!(none.is_empty());
 
     store.job_dead(ended_jobs[1].id, 3, "400 bad request").await.unwrap();
     store.job_done(other_jobs[0].id).await.unwrap();

@@ -356,7 +356,8 @@ pub trait Store: Send + Sync + 'static {
 
     // Read queries of the console (`crate::console`): what happened to a call.
 
-    /// Events matching a search, newest first, at most `search.limit`.
+    /// Events matching a search, newest first (by time received, then id), at
+    /// most `search.limit`.
     async fn find_events(&self, search: EventSearch) -> StoreResult<Vec<StoredEvent>>;
     /// The jobs of these events (any state), in id order.
     async fn jobs_of_events(&self, event_ids: Vec<i64>) -> StoreResult<Vec<JobSummary>>;
@@ -393,6 +394,8 @@ pub struct EventSearch {
     pub from_ms: Option<i64>,
     /// Received before (ms since epoch).
     pub until_ms: Option<i64>,
+    /// Events of this account only.
+    pub account: Option<String>,
     /// At most this many.
     pub limit: u32,
 }

@@ -75,6 +75,19 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         CREATE INDEX IF NOT EXISTS logged_at ON logged(logged_at_ms);
         "#,
     )?;
+    // The console's searches (and pruning's look-up of an event's jobs): a
+    // job's event, a lane's events, events by time, events by call id. The
+    // call id indexes read the body only when it is JSON (bodies of unknown
+    // events may not be).
+    conn.execute_batch(
+        r#"
+        CREATE INDEX IF NOT EXISTS jobs_event ON jobs(event_id);
+        CREATE INDEX IF NOT EXISTS jobs_lane_event ON jobs(ordering_key, event_id);
+        CREATE INDEX IF NOT EXISTS events_received ON events(received_at_ms);
+        CREATE INDEX IF NOT EXISTS events_data_id ON events(CASE WHEN json_valid(body) THEN json_extract(body, '$.data.id') END);
+        CREATE INDEX IF NOT EXISTS events_data_call_id ON events(CASE WHEN json_valid(body) THEN json_extract(body, '$.data.call_id') END);
+        "#,
+    )?;
     // Stores made before events had an origin (every event was a webhook).
     let has_origin = conn.prepare("SELECT 1 FROM pragma_table_info('events') WHERE name = 'origin'")?.exists([])?;
     if !has_origin {

@@ -390,22 +390,51 @@ mod console {
     use super::super::{EventSearch, IntegrationCounts, JobState, JobSummary, Origin, StoreResult, StoredEvent};
     use rusqlite::{Connection, params};
 
+    /// The WHERE clause names only the criteria given, each in a form an index
+    /// answers (`events_data_id` / `events_data_call_id`, `jobs_lane_event`,
+    /// `events_received`); newest first by time received, which the time index
+    /// also gives without sorting.
     pub fn find_events(c: &Connection, s: &EventSearch) -> StoreResult<Vec<StoredEvent>> {
         let call_id = s.call_id.and_then(|id| i64::try_from(id).ok());
-        let mut stmt = c.prepare_cached(
-            "SELECT e.id, e.account, e.event_name, e.body, e.received_at_ms, e.origin FROM events e
-             WHERE (?1 IS NULL OR (e.event_name LIKE 'call.%' AND json_extract(e.body, '$.data.id') = ?1)
-                               OR json_extract(e.body, '$.data.call_id') = ?1)
-               AND (?2 IS NULL OR EXISTS (SELECT 1 FROM jobs j WHERE j.event_id = e.id AND j.ordering_key = ?2))
-               AND (?3 IS NULL OR e.received_at_ms >= ?3)
-               AND (?4 IS NULL OR e.received_at_ms < ?4)
-               AND (?6 IS NULL OR EXISTS (SELECT 1 FROM jobs j WHERE j.event_id = e.id AND j.ordering_key LIKE 'party:+%' || ?6))
-             ORDER BY e.id DESC LIMIT ?5",
-        )?;
         let suffix = digits_only(s.party_digits_suffix.as_deref());
-        let rows = stmt.query_map(params![call_id, s.ordering_key, s.from_ms, s.until_ms, s.limit, suffix], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?))
-        })?;
+        let mut terms: Vec<&str> = Vec::new();
+        let mut values: Vec<(&str, &dyn rusqlite::ToSql)> = vec![(":limit", &s.limit)];
+        if let Some(id) = &call_id {
+            terms.push(
+                "((e.event_name LIKE 'call.%' AND (CASE WHEN json_valid(e.body) THEN json_extract(e.body, '$.data.id') END) = :call)
+                  OR (CASE WHEN json_valid(e.body) THEN json_extract(e.body, '$.data.call_id') END) = :call)",
+            );
+            values.push((":call", id));
+        }
+        if let Some(lane) = &s.ordering_key {
+            terms.push("e.id IN (SELECT event_id FROM jobs WHERE ordering_key = :lane)");
+            values.push((":lane", lane));
+        }
+        if let Some(from) = &s.from_ms {
+            terms.push("e.received_at_ms >= :from");
+            values.push((":from", from));
+        }
+        if let Some(until) = &s.until_ms {
+            terms.push("e.received_at_ms < :until");
+            values.push((":until", until));
+        }
+        if let Some(account) = &s.account {
+            terms.push("e.account = :account");
+            values.push((":account", account));
+        }
+        if let Some(suffix) = &suffix {
+            // A scan of the lane index (no index finds a suffix): the console
+            // asks this only when the exact searches found nothing.
+            terms.push("e.id IN (SELECT event_id FROM jobs WHERE ordering_key LIKE 'party:+%' || :suffix)");
+            values.push((":suffix", suffix));
+        }
+        let filter = if terms.is_empty() { String::new() } else { format!("WHERE {}", terms.join(" AND ")) };
+        let mut stmt = c.prepare_cached(&format!(
+            "SELECT e.id, e.account, e.event_name, e.body, e.received_at_ms, e.origin FROM events e {filter}
+             ORDER BY e.received_at_ms DESC, e.id DESC LIMIT :limit"
+        ))?;
+        let rows =
+            stmt.query_map(&*values, |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?)))?;
         let mut out = Vec::new();
         for row in rows {
             let (id, account, event_name, body, received_at_ms, origin) = row?;
@@ -462,8 +491,8 @@ mod console {
     pub fn integration_counts(c: &Connection) -> StoreResult<Vec<IntegrationCounts>> {
         let mut stmt = c.prepare_cached(
             "SELECT j.integration, SUM(j.state = 'queued'), SUM(j.state = 'dead'),
-                    MIN(CASE WHEN j.state = 'queued' THEN e.received_at_ms END)
-             FROM jobs j JOIN events e ON e.id = j.event_id
+                    MIN(CASE WHEN j.state = 'queued' THEN (SELECT e.received_at_ms FROM events e WHERE e.id = j.event_id) END)
+             FROM jobs j
              WHERE j.state IN ('queued', 'dead') GROUP BY j.integration ORDER BY j.integration",
         )?;
         let rows = stmt.query_map([], |r| {

@@ -1,6 +1,8 @@
 //! `GET /activity`: what happened to a call. Search by call id, by the
 //! customer's number in any format (normalised by the phone engine, as the
-//! queue does for its lanes), or by time; each call shows the events received
+//! queue does for its lanes; a national number no integration's region reads
+//! is matched by its digits against the end of every lane when nothing else
+//! is found), or by time; each call shows the events received
 //! (with their origin: webhook, reconciled, backfill), each integration's job
 //! with its attempts and state, and the journal of a job that has not finished
 //! (a finished job's journal is dropped). Secrets are masked.
@@ -217,11 +219,7 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>, Query(params)
             searched.push(lane.trim_start_matches("party:").to_string());
             searches.push(EventSearch { ordering_key: Some(lane.clone()), from_ms, until_ms, limit: LIMIT, ..Default::default() });
         }
-        if let Some(digits) = &national_digits {
-            searched.push(format!("numbers ending in {digits}"));
-            searches.push(EventSearch { party_digits_suffix: Some(digits.clone()), from_ms, until_ms, limit: LIMIT, ..Default::default() });
-        }
-        if searches.is_empty() && error.is_none() {
+        if searches.is_empty() && national_digits.is_none() && error.is_none() {
             error = Some(format!("{q:?} is neither a call id nor a phone number the phone engine can read"));
         }
     } else {
@@ -230,6 +228,17 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>, Query(params)
     }
     let mut events: BTreeMap<i64, StoredEvent> = BTreeMap::new();
     for search in searches {
+        match state.app.store.find_events(search).await {
+            Ok(found) => events.extend(found.into_iter().map(|e| (e.id, e))),
+            Err(e) => return failure("searching events", e),
+        }
+    }
+    // A number in national format whose country no integration's region
+    // gives: the lanes ending in its digits, whatever the country. Only when
+    // the exact searches found nothing, as it reads every lane of the store.
+    if let Some(digits) = national_digits.filter(|_| events.is_empty() && !q.is_empty()) {
+        searched.push(format!("numbers ending in {digits}"));
+        let search = EventSearch { party_digits_suffix: Some(digits), from_ms, until_ms, limit: LIMIT, ..Default::default() };
         match state.app.store.find_events(search).await {
             Ok(found) => events.extend(found.into_iter().map(|e| (e.id, e))),
             Err(e) => return failure("searching events", e),

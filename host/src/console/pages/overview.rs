@@ -3,6 +3,7 @@
 
 use crate::connections::record::{Record, State as ConnState};
 use crate::console::{Admin, ConsoleState, failure, render, when};
+use crate::store::IntegrationCounts;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
@@ -103,9 +104,14 @@ fn connection_badge(record: &Record) -> Option<Badge> {
 /// Every integration of the configuration with its state and counts (also
 /// used by the integrations page).
 pub async fn integration_rows(state: &ConsoleState) -> Result<Vec<IntegrationRow>, Response> {
+    let counts = state.app.store.integration_counts().await.map_err(|e| failure("counting jobs", e))?;
+    integration_rows_with(state, &counts).await
+}
+
+/// [`integration_rows`] with the store's per-integration counts already read.
+async fn integration_rows_with(state: &ConsoleState, counts: &[IntegrationCounts]) -> Result<Vec<IntegrationRow>, Response> {
     let app = &state.app;
     let paused = app.store.paused().await.map_err(|e| failure("reading paused integrations", e))?;
-    let counts = app.store.integration_counts().await.map_err(|e| failure("counting jobs", e))?;
     let records = app.connections.list().await.unwrap_or_default();
     let mut rows = Vec::new();
     let now = crate::clock::now_ms();
@@ -161,7 +167,15 @@ pub async fn integration_rows(state: &ConsoleState) -> Result<Vec<IntegrationRow
 /// `GET /`
 pub async fn page(admin: Admin, State(state): State<ConsoleState>) -> Response {
     let app = &state.app;
-    let integrations = match integration_rows(&state).await {
+    // Queued and dead jobs only (what the page shows): the per-integration
+    // counts touch those rows alone, where counting every state would read
+    // every job the store keeps.
+    let counts = match app.store.integration_counts().await {
+        Ok(c) => c,
+        Err(e) => return failure("counting jobs", e),
+    };
+    let (queued, dead) = counts.iter().fold((0, 0), |(q, d), c| (q + c.queued, d + c.dead));
+    let integrations = match integration_rows_with(&state, &counts).await {
         Ok(rows) => rows,
         Err(r) => return r,
     };
@@ -190,24 +204,11 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>) -> Response {
             hash: p.component.hash.chars().take(12).collect(),
         })
         .collect();
-    let counts = match app.store.counts().await {
-        Ok(c) => c,
-        Err(e) => return failure("counting jobs", e),
-    };
     let last_hour = match app.store.events_since(crate::clock::now_ms() - 3_600_000).await {
         Ok(n) => n,
         Err(e) => return failure("counting events", e),
     };
-    render(OverviewPage {
-        nav: "overview",
-        csrf: admin.csrf,
-        accounts,
-        integrations,
-        plugins,
-        queued: counts.queued,
-        dead: counts.dead,
-        last_hour,
-    })
+    render(OverviewPage { nav: "overview", csrf: admin.csrf, accounts, integrations, plugins, queued, dead, last_hour })
 }
 
 #[cfg(test)]

@@ -225,6 +225,25 @@ pub const MIGRATIONS: &[Migration] = &[
         $fn$;
     "#,
     },
+    Migration {
+        version: 7,
+        description: "the console's searches: events by call id, a lane's events",
+        sql: r#"
+        -- A JSON value of a body as text, NULL when the body is not JSON (bodies
+        -- of unknown events need not be): an index expression must not fail.
+        CREATE FUNCTION sb_json_text(p_body TEXT, p_path TEXT[]) RETURNS TEXT
+        LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
+        BEGIN
+            RETURN p_body::jsonb #>> p_path;
+        EXCEPTION WHEN others THEN
+            RETURN NULL;
+        END
+        $fn$;
+        CREATE INDEX events_data_id ON events (sb_json_text(body, '{data,id}'));
+        CREATE INDEX events_data_call_id ON events (sb_json_text(body, '{data,call_id}'));
+        CREATE INDEX jobs_lane_event ON jobs (ordering_key, event_id);
+    "#,
+    },
 ];
 
 /// The newest schema version this build knows.
