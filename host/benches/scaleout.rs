@@ -70,7 +70,13 @@ fn pg_config(dir: &std::path::Path, crm: &str, url: &str, host_id: &str, concurr
     let sqlite_store = format!("path = \"{}\"\nfsync = true\n", dir.join("bench.db").display());
     let text = config_text(dir, crm, true)
         .replace(&sqlite_store, &format!("url = \"{url}\"\npool_size = 8\nhost_id = \"{host_id}\"\nlease_seconds = 3\n"))
-        .replace("concurrency = 64", &format!("concurrency = {concurrency}"));
+        .replace("concurrency = 64", &format!("concurrency = {concurrency}"))
+        // The example plugin declares 50 requests a second for its API (which
+        // applies to the base URL): measure the queue, not that budget.
+        .replace(
+            "secrets = { api = \"secret\" }",
+            "secrets = { api = \"secret\" }\nrate_limits = { \"api.example.com\" = { requests = 1000000, per_seconds = 1 } }",
+        );
     assert!(text.contains("host_id"), "the bench config's [store] changed: {text}");
     Config::from_toml(&text, "bench.toml".as_ref(), dir, &|_| None).unwrap()
 }
@@ -130,7 +136,9 @@ async fn ingest_round(postgres: bool) -> (f64, Duration, Duration) {
     let db = if postgres { Some(TestDatabase::create().await.unwrap()) } else { None };
     let config = match &db {
         Some(db) => pg_config(dir.path(), "http://127.0.0.1:9", &db.url, "ingest", 64),
-        None => Config::from_toml(&config_text(dir.path(), "http://127.0.0.1:9", true), "bench.toml".as_ref(), dir.path(), &|_| None).unwrap(),
+        None => {
+            Config::from_toml(&config_text(dir.path(), "http://127.0.0.1:9", true), "bench.toml".as_ref(), dir.path(), &|_| None).unwrap()
+        }
     };
     match &db {
         Some(db) => pg_store(&db.url, "pause").await.set_paused("notes", Some("benchmark")).await.unwrap(),
@@ -239,8 +247,19 @@ async fn dispatch(crm: &str, hosts: usize) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let took = started.elapsed();
-    let per_host: Vec<String> =
-        apps.iter().map(|a| a.state.metrics.render().lines().filter(|l| l.starts_with("switchboard_jobs_total{")).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum::<f64>()).map(|n| format!("{n:.0}")).collect();
+    let per_host: Vec<String> = apps
+        .iter()
+        .map(|a| {
+            a.state
+                .metrics
+                .render()
+                .lines()
+                .filter(|l| l.starts_with("switchboard_jobs_total{"))
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum::<f64>()
+        })
+        .map(|n| format!("{n:.0}"))
+        .collect();
     println!(
         "\n== ordered dispatch, {} live lanes × {JOBS_PER_LANE} jobs ({jobs} jobs, loaded in {:.1} s), {hosts} host(s) × 16 slots: {:.0} jobs/s ({:.1} s); jobs per host: {}",
         lanes(),

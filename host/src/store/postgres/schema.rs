@@ -244,6 +244,16 @@ pub const MIGRATIONS: &[Migration] = &[
         CREATE INDEX jobs_lane_event ON jobs (ordering_key, event_id);
     "#,
     },
+    Migration {
+        version: 8,
+        description: "budgets unlogged: a token taken is not worth a WAL flush",
+        sql: r#"
+        -- Rate buckets are pacing state, not data: without WAL a take commits
+        -- without waiting for the disk. After a database crash the table is
+        -- empty and every bucket starts full again.
+        ALTER TABLE budgets SET UNLOGGED;
+    "#,
+    },
 ];
 
 /// The newest schema version this build knows.
