@@ -211,6 +211,15 @@ async fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
     println!("  another link: cargo run -p switchboard -- console-link --config {}", config_path.display());
 
     if args.quick {
+        // Nobody opens the link of a quick run: follow it here, so a run (and
+        // its test) shows that the printed link signs in and the console answers.
+        match check_console(&console_url, &token).await {
+            Ok(()) => println!("console checked: the sign-in link opened a session and the overview answered"),
+            Err(e) => {
+                println!("⚠ console check failed: {e}");
+                refused += 1;
+            }
+        }
         let _ = stop_console.send(());
         let _ = console.await;
         let _ = stop.send(());
@@ -232,4 +241,29 @@ async fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
     let _ = stop.send(());
     let _ = server.await;
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Sign in with the one-time link as a browser would, then open the overview.
+async fn check_console(console_url: &str, token: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let signed = client.get(format!("{console_url}/sign-in?token={token}")).send().await?;
+    if signed.status() != reqwest::StatusCode::SEE_OTHER {
+        anyhow::bail!("the sign-in link answered {}", signed.status());
+    }
+    let cookie = signed
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("sb_console="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
+        .ok_or_else(|| anyhow::anyhow!("the sign-in link set no session cookie"))?;
+    let overview = client.get(format!("{console_url}/")).header(reqwest::header::COOKIE, cookie).send().await?;
+    let status = overview.status();
+    let body = overview.text().await?;
+    if status != reqwest::StatusCode::OK || !body.contains("<h1>Overview</h1>") {
+        anyhow::bail!("the overview answered {status}");
+    }
+    Ok(())
 }

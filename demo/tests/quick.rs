@@ -29,6 +29,11 @@ fn the_demo_plays_its_scenarios_and_prints_the_summary() {
     let count: u32 = cards.rsplit(':').next().and_then(|n| n.trim().parse().ok()).unwrap_or(0);
     assert!(count >= 10, "one card per call.created: {cards}");
     assert!(stdout.contains("+33612345678"), "the caller's number in E.164:\n{stdout}");
+    // It ends with the console to open: its address and a one-time sign-in
+    // link, which the quick run follows itself (a session, then the overview).
+    let console = stdout.lines().find(|l| l.starts_with("console  http://127.0.0.1:")).unwrap_or_default();
+    assert!(console.contains("/sign-in?token="), "the console's URL and sign-in link:\n{stdout}");
+    assert!(stdout.contains("console checked: the sign-in link opened a session and the overview answered"), "{stdout}");
     // Every connector built into dist/plugins shows what it did.
     let section = |name: &str| stdout.split("━━ ").find(|s| s.starts_with(name)).unwrap_or_default().to_string();
     let built = |p: &str| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist/plugins").join(p).join("plugin.wasm").exists();
