@@ -174,7 +174,7 @@ fn assert_no_secret(body: &str, what: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_session_every_page_is_the_login_page_and_holds_no_data() {
     let c = Console::start().await;
-    for path in ["/", "/activity?q=07%2062%2004%2035%2075", "/dead-letters", "/integrations"] {
+    for path in ["/", "/activity?q=07%2062%2004%2035%2075", "/dead-letters", "/integrations", "/plugins"] {
         let a = c.get(path, None).await;
         assert_eq!((a.status, a.location()), (303, "/login"), "{path}: {}", a.body);
         assert!(!a.body.contains("notes"), "{path} leaks data: {}", a.body);
@@ -374,4 +374,33 @@ async fn console_link_signs_in_once() {
     assert_eq!(again.status, 401, "single use");
     assert!(again.cookie("sb_console").is_none());
     assert!(again.body.contains("unknown, used or expired"));
+}
+
+/// The plugins page names a rejected candidate and why, beside the plugin
+/// that serves — without a secret.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugins_show_a_rejected_candidate_and_why() {
+    let c = Console::start().await;
+    let session = c.session().await;
+    // A broken candidate appears in the watched plugin directory.
+    let broken = c.host.dir.path().join("plugins/broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("plugin.toml"), "name = \"broken\"\nversion = \"\"\ncontract = \"0.2.0\"\ncomponent = \"plugin.wasm\"\n")
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !c.host.log().contains("plugin candidate rejected") {
+        assert!(Instant::now() < deadline, "the candidate was never rejected:\n{}", c.host.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let page = c.get("/plugins", Some(&session)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(r#"href="/plugins" aria-current="page""#), "linked from the nav:\n{}", page.body);
+    let serving = &page.body[page.body.find(r#"id="plugin-example""#).unwrap_or_else(|| panic!("example serves:\n{}", page.body))..];
+    let serving = &serving[..serving.find("</tr>").unwrap()];
+    assert!(serving.contains("<td>0.2.0</td>") && serving.contains("notes") && serving.contains("<code title="), "{serving}");
+    let rejected = &page.body[page.body.find(r#"<tr class="rejected">"#).unwrap_or_else(|| panic!("no rejected row:\n{}", page.body))..];
+    let rejected = &rejected[..rejected.find("</tr>").unwrap()];
+    assert!(rejected.contains("broken") && rejected.contains("plugin.toml `version` is empty"), "the reason: {rejected}");
+    assert!(rejected.contains("since ") && rejected.contains("Fix: correct the files in"), "{rejected}");
+    assert_no_secret(&page.body, "plugins");
 }

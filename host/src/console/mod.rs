@@ -60,6 +60,7 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/integrations/{id}/pause", post(pages::integrations::pause))
         .route("/integrations/{id}/resume", post(pages::integrations::resume))
         .route("/integrations/{id}/backfill", post(pages::integrations::backfill))
+        .route("/plugins", get(pages::plugins::page))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }

@@ -30,6 +30,21 @@ pub struct LoadedPlugin {
     pub integrations: HashMap<String, Arc<IntegrationCtx>>,
     /// Its folder.
     pub folder: PathBuf,
+    /// When it was swapped in (ms since the epoch).
+    pub loaded_at_ms: i64,
+}
+
+/// A candidate the registry refused, kept until its folder loads or goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    /// The plugin it claims to be (its manifest's `name`, else the folder's name).
+    pub plugin: String,
+    /// Its folder.
+    pub folder: PathBuf,
+    /// Why, as logged.
+    pub reason: String,
+    /// When it was rejected (ms since the epoch).
+    pub at_ms: i64,
 }
 
 /// What a reload of one folder did.
@@ -63,9 +78,8 @@ pub struct Registry {
     aircall: HashMap<String, Arc<AircallClient>>,
     plugins: ArcSwap<HashMap<String, Arc<LoadedPlugin>>>,
     by_folder: Mutex<HashMap<PathBuf, String>>,
-    /// Plugin names (or folder names, when the manifest does not parse) whose
-    /// last candidate was rejected.
-    rejected: Mutex<HashMap<PathBuf, String>>,
+    /// Folders whose last candidate was rejected, with the reason.
+    rejected: Mutex<HashMap<PathBuf, Rejection>>,
     reload_lock: tokio::sync::Mutex<()>,
 }
 
@@ -97,7 +111,20 @@ impl Registry {
     /// Whether the last candidate of plugin `name` was rejected (its reason was
     /// reported then), so "not found" would mislead.
     pub fn was_rejected(&self, name: &str) -> bool {
-        self.rejected.lock().is_ok_and(|r| r.values().any(|n| n == name))
+        self.rejected.lock().is_ok_and(|r| r.values().any(|n| n.plugin == name))
+    }
+
+    /// The candidates whose last version was rejected, by folder.
+    pub fn rejections(&self) -> Vec<Rejection> {
+        let mut v: Vec<Rejection> = self.rejected.lock().map(|r| r.values().cloned().collect()).unwrap_or_default();
+        v.sort_by(|a, b| a.folder.cmp(&b.folder));
+        v
+    }
+
+    /// The Aircall client of an account (the one its integrations use, with
+    /// the account's request budget).
+    pub fn aircall(&self, account: &str) -> Option<Arc<AircallClient>> {
+        self.aircall.get(account).cloned()
     }
 
     /// Every serving plugin, by name.
@@ -135,8 +162,14 @@ impl Registry {
         let outcome = self.reload_locked(folder).await;
         if let Ok(mut rejected) = self.rejected.lock() {
             match &outcome {
-                ReloadOutcome::Rejected(_) => {
-                    rejected.insert(folder.to_path_buf(), plugin_name_of(folder));
+                ReloadOutcome::Rejected(why) => {
+                    let rejection = Rejection {
+                        plugin: plugin_name_of(folder),
+                        folder: folder.to_path_buf(),
+                        reason: why.clone(),
+                        at_ms: crate::clock::now_ms(),
+                    };
+                    rejected.insert(folder.to_path_buf(), rejection);
                 }
                 _ => {
                     rejected.remove(folder);
@@ -231,7 +264,13 @@ impl Registry {
         }
         let name = manifest.name.clone();
         let version = manifest.version.clone();
-        let loaded = Arc::new(LoadedPlugin { manifest, component: linked, integrations, folder: folder.to_path_buf() });
+        let loaded = Arc::new(LoadedPlugin {
+            manifest,
+            component: linked,
+            integrations,
+            folder: folder.to_path_buf(),
+            loaded_at_ms: crate::clock::now_ms(),
+        });
         if let Some(old) = previous_name.filter(|n| *n != name) {
             self.remove(folder, &old);
         }

@@ -4,3 +4,4 @@ pub mod activity;
 pub mod dead_letters;
 pub mod integrations;
 pub mod overview;
+pub mod plugins;
