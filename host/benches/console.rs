@@ -12,7 +12,7 @@
 //! HTTP round trip): overview, activity by call id, by a number typed in
 //! national format, by a number no call came from (the exact search finds
 //! nothing, so every lane is read for numbers ending in its digits), by a
-//! one-hour window, dead letters, integrations, plugins.
+//! one-hour window, dead letters, integrations, accounts, plugins.
 //!
 //! `cargo bench -p switchboard --bench console`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -202,6 +202,7 @@ fn main() {
             ("activity: one hour", format!("/activity?from={}&until={}", utc(window), utc(window + 3_600_000)), "Call "),
             ("dead letters", "/dead-letters".to_string(), "Replay all"),
             ("integrations", "/integrations".to_string(), "archive migration"),
+            ("accounts", "/accounts".to_string(), "Last event received"),
             ("plugins", "/plugins".to_string(), "Rejected candidates"),
         ];
         println!("console pages, {} jobs in the store, {REQUESTS} requests each (one client, loopback):", 4 * CALLS);

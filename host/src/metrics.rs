@@ -30,6 +30,23 @@ pub struct Metrics {
     host_events: Family<Labels, Counter>,
     background_requests: Family<Labels, Counter>,
     webhook_state: Family<Labels, Gauge>,
+    /// The last webhook check of each account, in words (for the console).
+    webhook_checks: std::sync::Mutex<std::collections::HashMap<String, WebhookCheck>>,
+}
+
+/// What the last check of an account's Aircall webhook found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookCheck {
+    /// The state (a label value of `aircall_webhook_state`).
+    pub state: String,
+    /// What it means and what to do.
+    pub detail: String,
+    /// The webhook's id at Aircall, when found.
+    pub webhook_id: Option<String>,
+    /// Where it points, when found.
+    pub url: Option<String>,
+    /// When (ms since the epoch).
+    pub at_ms: i64,
 }
 
 impl Default for Metrics {
@@ -103,7 +120,20 @@ impl Metrics {
             host_events,
             background_requests,
             webhook_state,
+            webhook_checks: Default::default(),
         }
+    }
+
+    /// Keep what the last check of `account`'s webhook found.
+    pub fn webhook_checked(&self, account: &str, check: WebhookCheck) {
+        if let Ok(mut checks) = self.webhook_checks.lock() {
+            checks.insert(account.to_string(), check);
+        }
+    }
+
+    /// What the last check of `account`'s webhook found, if one ran in this process.
+    pub fn webhook_check(&self, account: &str) -> Option<WebhookCheck> {
+        self.webhook_checks.lock().ok().and_then(|c| c.get(account).cloned())
     }
 
     /// The host admitted an event of `origin` it made itself.

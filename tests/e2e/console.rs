@@ -154,6 +154,21 @@ async fn console_url(host: &Host, from: usize) -> String {
     }
 }
 
+/// Page `path` of the console of `host` (listening as its log says after
+/// `from`), signed in with a `console-link`: for tests of other modules.
+pub async fn page_of(host: &Host, from: usize, path: &str) -> String {
+    let url = console_url(host, from).await;
+    let out = host.cli(&["console-link"]);
+    let link = out.lines().find(|l| l.starts_with("http://")).unwrap_or_else(|| panic!("no link printed:\n{out}"));
+    let token = link.split("token=").nth(1).unwrap();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let signed = answer(client.get(format!("{url}/sign-in?token={token}")).send().await.unwrap()).await;
+    let session = signed.cookie("sb_console").unwrap_or_else(|| panic!("no session: {}", signed.body));
+    let page = answer(client.get(format!("{url}{path}")).header("cookie", format!("sb_console={session}")).send().await.unwrap()).await;
+    assert_eq!(page.status, 200, "{path}: {}", page.body);
+    page.body
+}
+
 async fn answer(r: reqwest::Response) -> Answer {
     let status = r.status().as_u16();
     let headers = r.headers().clone();
@@ -174,7 +189,7 @@ fn assert_no_secret(body: &str, what: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_session_every_page_is_the_login_page_and_holds_no_data() {
     let c = Console::start().await;
-    for path in ["/", "/activity?q=07%2062%2004%2035%2075", "/dead-letters", "/integrations", "/plugins"] {
+    for path in ["/", "/activity?q=07%2062%2004%2035%2075", "/dead-letters", "/integrations", "/accounts", "/plugins"] {
         let a = c.get(path, None).await;
         assert_eq!((a.status, a.location()), (303, "/login"), "{path}: {}", a.body);
         assert!(!a.body.contains("notes"), "{path} leaks data: {}", a.body);
@@ -376,11 +391,30 @@ async fn console_link_signs_in_once() {
     assert!(again.body.contains("unknown, used or expired"));
 }
 
-/// The plugins page names a rejected candidate and why, beside the plugin
-/// that serves — without a secret.
+/// The plugins page names a rejected candidate and why (the serving plugin
+/// beside it); the accounts page shows how each account is connected, the
+/// newest event it sent, and its numbers as Aircall lists them, or why they
+/// could not be listed — without a secret.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn plugins_show_a_rejected_candidate_and_why() {
-    let c = Console::start().await;
+async fn plugins_show_a_rejected_candidate_and_accounts_their_connection_last_event_and_numbers() {
+    switchboard_sandbox::install_crypto_provider();
+    let sandbox = switchboard_sandbox::Sandbox::start(switchboard_sandbox::SandboxOptions::default()).await.unwrap();
+    let aircall = sandbox.aircall().credentials().clone();
+    let aircall_url = sandbox.aircall_url();
+    let crm = FakeCrm::start().await;
+    let crm_url = crm.url.clone();
+    let c = Console::start_with(crm, &crm_url, |config| {
+        // `main` on the Aircall emulator; `spare` on an address nobody answers.
+        config
+            .replace("api_id = \"id\"", &format!("api_id = \"{}\"", aircall.api_id))
+            .replace("api_token = \"tok\"", &format!("api_token = \"{}\"", aircall.api_token))
+            .replace("api_base = \"http://127.0.0.1:9\"", &format!("api_base = \"{aircall_url}\""))
+            .replace(
+                "[[integrations]]",
+                "[[accounts]]\nid = \"spare\"\nwebhook_token = \"spare-webhook-token\"\napi_id = \"x\"\napi_token = \"spare-api-token\"\napi_base = \"http://127.0.0.1:9\"\n\n[[integrations]]",
+            )
+    })
+    .await;
     let session = c.session().await;
     // A broken candidate appears in the watched plugin directory.
     let broken = c.host.dir.path().join("plugins/broken");
@@ -403,4 +437,24 @@ async fn plugins_show_a_rejected_candidate_and_why() {
     assert!(rejected.contains("broken") && rejected.contains("plugin.toml `version` is empty"), "the reason: {rejected}");
     assert!(rejected.contains("since ") && rejected.contains("Fix: correct the files in"), "{rejected}");
     assert_no_secret(&page.body, "plugins");
+
+    let (status, _) = c.host.post(&call_event("call.created", 6060, 1_700_000_000)).await;
+    assert_eq!(status, 200);
+    let page = c.get("/accounts", Some(&session)).await;
+    assert_eq!(page.status, 200);
+    let main = &page.body[page.body.find(r#"id="account-main""#).unwrap_or_else(|| panic!("no main:\n{}", page.body))..];
+    let main = &main[..main.find("</section>").unwrap()];
+    assert!(main.contains("static API key") && main.contains(">configured<"), "{main}");
+    assert!(main.contains(r#"<td class="last-event">call.created (webhook) at "#), "the newest event: {main}");
+    assert!(main.contains("not checked by this host"), "reconciliation is off in these tests: {main}");
+    for number in ["Support FR", "+33 1 23 45 67 89", "Sales US"] {
+        assert!(main.contains(number), "{number} listed: {main}");
+    }
+    let spare = &page.body[page.body.find(r#"id="account-spare""#).unwrap()..];
+    assert!(spare.contains(r#"<td class="last-event">none received yet</td>"#), "{spare}");
+    assert!(spare.contains(r#"class="error numbers-error""#) && spare.contains("could not be listed"), "an error line: {spare}");
+    assert_no_secret(&page.body, "accounts");
+    for secret in [aircall.api_token.as_str(), "spare-api-token", "spare-webhook-token"] {
+        assert!(!page.body.contains(secret), "accounts shows {secret}");
+    }
 }

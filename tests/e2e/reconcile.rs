@@ -136,7 +136,7 @@ async fn calls_whose_webhooks_were_lost_while_the_host_was_down_are_logged_once_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_webhook_aircall_deactivated_after_failed_deliveries_is_reactivated() {
-    let mut rig = rig(FAST).await;
+    let mut rig = rig(&format!("{FAST}[console]\nlisten = \"127.0.0.1:0\"\n")).await;
     let url = format!("{}/webhooks/aircall", rig.host.url);
     // The admin created the webhook in Aircall's Dashboard with the configured token.
     rig.sandbox.aircall().update(|s| {
@@ -160,6 +160,7 @@ async fn a_webhook_aircall_deactivated_after_failed_deliveries_is_reactivated() 
     let out = rig.host.cli(&["accounts", "check"]);
     assert!(out.contains("main: deactivated"), "{out}");
 
+    let log_before = rig.host.log().len();
     rig.host.spawn().await;
     wait_until("the webhook re-activated", &rig, Duration::from_secs(20), || rig.sandbox.aircall().state().webhooks[0].active).await;
     let put = rig.sandbox.aircall().requests().into_iter().find(|r| r.method == "PUT").expect("a PUT re-activated it");
@@ -170,6 +171,13 @@ async fn a_webhook_aircall_deactivated_after_failed_deliveries_is_reactivated() 
     assert!(metrics.contains(r#"switchboard_aircall_webhook_state{account="main",state="reactivated"} 1"#), "metrics:\n{metrics}");
     let out = rig.host.cli(&["accounts", "check"]);
     assert!(out.contains("main: ok webhook 11111111-2222-4333-8444-555555555555"), "{out}");
+    // The console's accounts page says what the host's last check found.
+    let page = crate::console::page_of(&rig.host, log_before, "/accounts").await;
+    let webhook = &page[page.find(r#"<td class="webhook">"#).unwrap_or_else(|| panic!("no webhook line:\n{page}"))..];
+    let webhook = &webhook[..webhook.find("</td>").unwrap()];
+    assert!(webhook.contains("reactivated (checked ") || webhook.contains("ok (checked "), "the state of the last check: {webhook}");
+    assert!(webhook.contains(&format!("webhook 11111111-2222-4333-8444-555555555555 → {url}")), "{webhook}");
+    assert!(!page.contains(TOKEN), "the webhook token is not shown");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

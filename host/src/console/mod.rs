@@ -34,6 +34,8 @@ pub struct ConsoleState {
     pub sessions: Arc<auth::Sessions>,
     /// Failed logins per address.
     pub limiter: Arc<auth::Limiter>,
+    /// The numbers Aircall listed per account, briefly kept (the accounts page).
+    numbers: Arc<pages::accounts::NumbersCache>,
 }
 
 impl ConsoleState {
@@ -41,7 +43,7 @@ impl ConsoleState {
     pub fn new(app: AppState) -> ConsoleState {
         let hours = app.config.console.as_ref().map_or(12, |c| c.session_hours);
         let lifetime_ms = i64::try_from(hours).unwrap_or(12) * 3_600_000;
-        ConsoleState { app, sessions: Arc::new(auth::Sessions::new(lifetime_ms)), limiter: Arc::default() }
+        ConsoleState { app, sessions: Arc::new(auth::Sessions::new(lifetime_ms)), limiter: Arc::default(), numbers: Arc::default() }
     }
 }
 
@@ -60,6 +62,7 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/integrations/{id}/pause", post(pages::integrations::pause))
         .route("/integrations/{id}/resume", post(pages::integrations::resume))
         .route("/integrations/{id}/backfill", post(pages::integrations::backfill))
+        .route("/accounts", get(pages::accounts::page))
         .route("/plugins", get(pages::plugins::page))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)

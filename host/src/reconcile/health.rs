@@ -39,6 +39,16 @@ pub async fn check(background: &Background, repair: bool) -> Report {
     let report = inspect(background, repair).await;
     let account = background.account();
     background.metrics.webhook_state(account, report.state, STATES);
+    background.metrics.webhook_checked(
+        account,
+        crate::metrics::WebhookCheck {
+            state: report.state.to_string(),
+            detail: report.detail.clone(),
+            webhook_id: report.webhook_id.clone(),
+            url: report.url.clone(),
+            at_ms: crate::clock::now_ms(),
+        },
+    );
     // Said once per change, not on every pass.
     static LAST: std::sync::Mutex<Vec<(String, &'static str)>> = std::sync::Mutex::new(Vec::new());
     let changed = {

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod accounts;
 pub mod activity;
 pub mod dead_letters;
 pub mod integrations;
