@@ -100,17 +100,24 @@ impl Leases for PgStore {
             return Ok(Vec::new());
         }
         let until = crate::clock::now_ms() + millis(lease);
+        // A row locked right now is being written by this host's writer (an
+        // effect or the outcome, under the fence check) or looked at by a claim:
+        // it is skipped, not waited for, and renewed next time. Waiting took
+        // part in lock cycles with the writer's batch under load.
         let rows = self
             .query(
-                "UPDATE jobs SET lease_until_ms = $1 FROM unnest($2::BIGINT[], $3::BIGINT[]) AS h(id, fence)
-                 WHERE jobs.id = h.id AND jobs.fence = h.fence AND jobs.state = 'queued' RETURNING jobs.id",
+                "WITH mine AS (SELECT * FROM unnest($2::BIGINT[], $3::BIGINT[]) AS h(id, fence)),
+                 locked AS (SELECT j.id FROM jobs j JOIN mine ON j.id = mine.id AND j.fence = mine.fence
+                            WHERE j.state = 'queued' FOR UPDATE OF j SKIP LOCKED),
+                 renewed AS (UPDATE jobs SET lease_until_ms = $1 WHERE id IN (SELECT id FROM locked) RETURNING id)
+                 SELECT mine.id FROM mine LEFT JOIN jobs j ON j.id = mine.id
+                 WHERE j.id IS NULL OR j.fence <> mine.fence",
                 &[&until, &ids, &fences],
             )
             .await?;
-        let renewed: std::collections::HashSet<i64> = rows.iter().filter_map(|r| r.try_get(0).ok()).collect();
         // A lost job stays in `held` with its old fence, so its runner's
         // writes keep being refused until it gives up.
-        Ok(ids.into_iter().filter(|id| !renewed.contains(id)).collect())
+        Ok(rows.iter().filter_map(|r| r.try_get(0).ok()).collect())
     }
 
     async fn recover(&self) -> StoreResult<u64> {
