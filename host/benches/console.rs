@@ -46,7 +46,9 @@ fn fill(db: &std::path::Path, now: i64) {
     let tx = conn.transaction().unwrap();
     {
         let mut event = tx
-            .prepare("INSERT INTO events (account, event_name, body, received_at_ms, origin) VALUES ('main', ?1, ?2, ?3, 'webhook')")
+            .prepare(
+                "INSERT INTO events (account, event_name, body, received_at_ms, origin, call_key) VALUES ('main', ?1, ?2, ?3, 'webhook', ?4)",
+            )
             .unwrap();
         let mut job = tx
             .prepare(
@@ -76,7 +78,7 @@ fn fill(db: &std::path::Path, now: i64) {
                     }
                 })
                 .to_string();
-                event.execute(params![name, body, received]).unwrap();
+                event.execute(params![name, body, received, call_id]).unwrap();
                 let event_id = tx.last_insert_rowid();
                 let held = c >= CALLS - HELD / 2;
                 for integration in ["notes", "archive"] {

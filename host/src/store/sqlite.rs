@@ -88,7 +88,9 @@ const JOB_COLUMNS: &str = "id, event_id, integration, ordering_key, attempts, ne
 impl Store for SqliteStore {
     async fn ingest(&self, event: NewEvent, jobs: Vec<NewJob>, window_ms: i64) -> StoreResult<IngestOutcome> {
         let (reply, rx) = oneshot::channel();
-        self.writes.send(WriteOp::Ingest { event, jobs, window_ms, reply }).map_err(|_| StoreError("writer stopped".into()))?;
+        // Read here, on the caller's thread, not on the single writer's.
+        let call_key = schema::call_key(&event.event_name, &event.body);
+        self.writes.send(WriteOp::Ingest { event, call_key, jobs, window_ms, reply }).map_err(|_| StoreError("writer stopped".into()))?;
         rx.await.map_err(|_| StoreError("writer stopped".into()))?
     }
 
@@ -391,8 +393,7 @@ mod console {
     use rusqlite::{Connection, params};
 
     /// The WHERE clause names only the criteria given, each in a form an index
-    /// answers (`events_data_id` / `events_data_call_id`, `jobs_lane_event`,
-    /// `events_received`); newest first by time received, which the time index
+    /// answers (`events_call_key`, `jobs_lane_event`, `events_received`); newest first by time received, which the time index
     /// also gives without sorting.
     pub fn find_events(c: &Connection, s: &EventSearch) -> StoreResult<Vec<StoredEvent>> {
         let call_id = s.call_id.and_then(|id| i64::try_from(id).ok());
@@ -400,10 +401,7 @@ mod console {
         let mut terms: Vec<&str> = Vec::new();
         let mut values: Vec<(&str, &dyn rusqlite::ToSql)> = vec![(":limit", &s.limit)];
         if let Some(id) = &call_id {
-            terms.push(
-                "((e.event_name LIKE 'call.%' AND (CASE WHEN json_valid(e.body) THEN json_extract(e.body, '$.data.id') END) = :call)
-                  OR (CASE WHEN json_valid(e.body) THEN json_extract(e.body, '$.data.call_id') END) = :call)",
-            );
+            terms.push("e.call_key = :call");
             values.push((":call", id));
         }
         if let Some(lane) = &s.ordering_key {

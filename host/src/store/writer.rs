@@ -12,8 +12,19 @@ const MAX_BATCH: usize = 2048;
 
 /// A write and where to send its result.
 pub enum WriteOp {
-    Ingest { event: NewEvent, jobs: Vec<NewJob>, window_ms: i64, reply: oneshot::Sender<StoreResult<IngestOutcome>> },
-    Exec { run: Box<dyn FnOnce(&Transaction<'_>) -> StoreResult<Reply> + Send>, reply: Option<oneshot::Sender<StoreResult<Reply>>> },
+    /// `call_key`: [`super::schema::call_key`] of the event, read before it
+    /// reaches this thread.
+    Ingest {
+        event: NewEvent,
+        call_key: Option<i64>,
+        jobs: Vec<NewJob>,
+        window_ms: i64,
+        reply: oneshot::Sender<StoreResult<IngestOutcome>>,
+    },
+    Exec {
+        run: Box<dyn FnOnce(&Transaction<'_>) -> StoreResult<Reply> + Send>,
+        reply: Option<oneshot::Sender<StoreResult<Reply>>>,
+    },
 }
 
 /// Result of an `Exec` operation.
@@ -58,8 +69,8 @@ fn commit_batch(conn: &mut Connection, batch: &mut Vec<WriteOp>) {
     };
     for op in batch.drain(..) {
         match op {
-            WriteOp::Ingest { event, jobs, window_ms, reply } => {
-                let result = in_savepoint(&tx, |sp| ingest(sp, &event, &jobs, window_ms));
+            WriteOp::Ingest { event, call_key, jobs, window_ms, reply } => {
+                let result = in_savepoint(&tx, |sp| ingest(sp, &event, call_key, &jobs, window_ms));
                 pending.push(Pending::Ingest(reply, result));
             }
             WriteOp::Exec { run, reply } => {
@@ -123,7 +134,7 @@ fn in_savepoint<T>(tx: &Transaction<'_>, f: impl FnOnce(&Transaction<'_>) -> Sto
     }
 }
 
-fn ingest(tx: &Transaction<'_>, event: &NewEvent, jobs: &[NewJob], window_ms: i64) -> StoreResult<IngestOutcome> {
+fn ingest(tx: &Transaction<'_>, event: &NewEvent, call_key: Option<i64>, jobs: &[NewJob], window_ms: i64) -> StoreResult<IngestOutcome> {
     let seen: Option<(i64, i64)> = tx
         .query_row("SELECT event_id, seen_at_ms FROM dedupe WHERE body_hash = ?1", params![&event.body_hash[..]], |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -135,8 +146,8 @@ fn ingest(tx: &Transaction<'_>, event: &NewEvent, jobs: &[NewJob], window_ms: i6
         return Ok(IngestOutcome::Duplicate { event_id });
     }
     tx.execute(
-        "INSERT INTO events (account, event_name, body, received_at_ms, not_dispatched, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![event.account, event.event_name, event.body, event.received_at_ms, event.not_dispatched, event.origin.as_str()],
+        "INSERT INTO events (account, event_name, body, received_at_ms, not_dispatched, origin, call_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![event.account, event.event_name, event.body, event.received_at_ms, event.not_dispatched, event.origin.as_str(), call_key],
     )?;
     let event_id = tx.last_insert_rowid();
     tx.execute(
