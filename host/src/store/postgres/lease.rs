@@ -155,7 +155,7 @@ impl Leases for PgStore {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::super::{PgOptions, TestDatabase};
     use super::*;
     use crate::store::{IngestOutcome, JournalEntry, JournalWrite, NewEvent, NewJob, Origin, Store};
