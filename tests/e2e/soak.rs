@@ -107,18 +107,8 @@ async fn soak(kills: usize) -> Tally {
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let notes = sandbox.notes().state().notes;
-    let mut per_event: HashMap<&str, usize> = HashMap::new();
-    let mut per_call: HashMap<u64, Vec<usize>> = HashMap::new();
-    for n in &notes {
-        let Some(id) = n.body["external_id"].as_str() else { continue };
-        *per_event.entry(id).or_default() += 1;
-        if let Some((call, step)) = acked.get(id) {
-            per_call.entry(*call).or_default().push(*step);
-        }
-    }
-    tally.lost = acked.keys().filter(|id| !per_event.contains_key(id.as_str())).count();
-    tally.duplicated = per_event.values().map(|n| n.saturating_sub(1)).sum();
-    tally.reordered = per_call.values().filter(|steps| steps.windows(2).any(|w| w[0] > w[1])).count();
+    let found = crate::support::tally::count(notes.iter().map(|n| &n.body), &acked);
+    (tally.lost, tally.duplicated, tally.reordered) = (found.lost, found.duplicated, found.reordered);
     println!(
         "soak: {} kills, {} webhooks sent, {} acknowledged, lost {}, duplicated {}, reordered calls {}",
         tally.kills, tally.sent, tally.acked, tally.lost, tally.duplicated, tally.reordered

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod rig;
+pub mod tally;
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
