@@ -8,9 +8,7 @@
 
 mod support;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::*;
 use switchboard::app::App;
 use switchboard::config::Config;
@@ -62,41 +60,8 @@ async fn round(fsync: bool) -> (f64, Duration, Duration) {
     let server = tokio::spawn(app.serve(listener, async {
         let _ = stop_rx.await;
     }));
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().unwrap();
-    let next = Arc::new(AtomicU64::new(1)); // call id 0 is refused
-    let deadline = Instant::now() + Duration::from_secs(SECONDS);
-    let mut tasks = Vec::new();
-    for _ in 0..CONNECTIONS {
-        let (client, url, next) = (client.clone(), url.clone(), next.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            while Instant::now() < deadline {
-                let id = next.fetch_add(1, Ordering::Relaxed);
-                let body = serde_json::json!({
-                    "resource": "call", "event": "call.ended", "timestamp": 1_700_000_000 + id, "token": "bench-token-123",
-                    "data": { "id": id, "direction": "inbound", "status": "done", "raw_digits": "+33 6 12 34 56 78", "duration": 84,
-                        "started_at": 1_700_000_000, "answered_at": 1_700_000_009, "ended_at": 1_700_000_084,
-                        "recording": "https://example-bucket.s3.amazonaws.com/recording.mp3?X-Amz-Signature=0123456789abcdef",
-                        "number": { "id": 777, "name": "Support FR", "digits": "+33 1 23 45 67 89", "country": "FR", "time_zone": "Europe/Paris" },
-                        "user": { "id": 4242, "name": "Ada Agent", "email": "ada@example.com", "available": true, "availability_status": "available" },
-                        "contact": { "id": 555, "first_name": "Chloé", "last_name": "Client", "company_name": "ACME",
-                            "phone_numbers": [{ "id": 1, "label": "Mobile", "value": "+33612345678" }], "emails": [] },
-                        "teams": [{ "id": 12, "name": "Tier 1" }], "comments": [], "tags": [{ "id": 1, "name": "VIP", "tagged_at": 1_700_000_090 }] }
-                });
-                let t = Instant::now();
-                let r = client.post(&url).json(&body).send().await.unwrap();
-                assert_eq!(r.status(), 200);
-                lat.push(t.elapsed());
-            }
-            lat
-        }));
-    }
-    let mut lat = Vec::new();
-    for t in tasks {
-        lat.extend(t.await.unwrap());
-    }
+    let lat = post_webhooks(&url, CONNECTIONS, SECONDS).await;
     let _ = stop_tx.send(());
     let _ = server.await;
-    lat.sort();
     (lat.len() as f64 / SECONDS as f64, pct(&lat, 0.5), pct(&lat, 0.99))
 }

@@ -21,8 +21,6 @@
 mod support;
 
 use sha2::Digest;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use support::*;
 use switchboard::app::App;
@@ -94,20 +92,6 @@ fn plugins_in(dir: &std::path::Path) {
     std::fs::write(to.join("plugin.toml"), unlimited).unwrap();
 }
 
-fn body(id: u64) -> String {
-    serde_json::json!({
-        "resource": "call", "event": "call.ended", "timestamp": 1_700_000_000 + id, "token": "bench-token-123",
-        "data": { "id": id, "direction": "inbound", "status": "done", "raw_digits": "+33 6 12 34 56 78", "duration": 84,
-            "started_at": 1_700_000_000, "answered_at": 1_700_000_009, "ended_at": 1_700_000_084,
-            "number": { "id": 777, "name": "Support FR", "digits": "+33 1 23 45 67 89", "country": "FR", "time_zone": "Europe/Paris" },
-            "user": { "id": 4242, "name": "Ada Agent", "email": "ada@example.com", "available": true, "availability_status": "available" },
-            "contact": { "id": 555, "first_name": "Chloé", "last_name": "Client", "company_name": "ACME",
-                "phone_numbers": [{ "id": 1, "label": "Mobile", "value": "+33612345678" }], "emails": [] },
-            "teams": [{ "id": 12, "name": "Tier 1" }], "comments": [], "tags": [{ "id": 1, "name": "VIP", "tagged_at": 1_700_000_090 }] }
-    })
-    .to_string()
-}
-
 // ---- 1. Ingest ----
 
 async fn ingest_side_by_side() {
@@ -156,33 +140,9 @@ async fn ingest_round(postgres: bool) -> (f64, Duration, Duration) {
     let server = tokio::spawn(app.serve(listener, async {
         let _ = stop_rx.await;
     }));
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().unwrap();
-    let next = Arc::new(AtomicU64::new(1)); // call id 0 is refused
-    let deadline = Instant::now() + Duration::from_secs(SECONDS);
-    let tasks: Vec<_> = (0..CONNECTIONS)
-        .map(|_| {
-            let (client, url, next) = (client.clone(), url.clone(), next.clone());
-            tokio::spawn(async move {
-                let mut lat = Vec::new();
-                while Instant::now() < deadline {
-                    let b = body(next.fetch_add(1, Ordering::Relaxed));
-                    let t = Instant::now();
-                    let r = client.post(&url).header("content-type", "application/json").body(b).send().await.unwrap();
-                    let status = r.status();
-                    assert_eq!(status, 200, "{}", r.text().await.unwrap_or_default());
-                    lat.push(t.elapsed());
-                }
-                lat
-            })
-        })
-        .collect();
-    let mut lat = Vec::new();
-    for t in tasks {
-        lat.extend(t.await.unwrap());
-    }
+    let lat = post_webhooks(&url, CONNECTIONS, SECONDS).await;
     let _ = stop_tx.send(());
     let _ = server.await;
-    lat.sort();
     (lat.len() as f64 / SECONDS as f64, pct(&lat, 0.5), pct(&lat, 0.99))
 }
 
@@ -199,7 +159,7 @@ async fn preload(store: &PgStore, lanes: usize, per_lane: usize, first_id: u64) 
     for round in 0..per_lane {
         for lane in 0..lanes {
             let id = 1 + first_id + (round * lanes + lane) as u64;
-            let b = body(id);
+            let b = call_ended_body(id, false);
             let event = NewEvent {
                 account: "main".into(),
                 event_name: "call.ended".into(),

@@ -75,3 +75,56 @@ pub fn machine() -> String {
         .unwrap_or_else(|| "unknown CPU".into());
     format!("{cpu}, {} cores", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0))
 }
+
+/// A `call.ended` webhook of about 1 KiB for call `id` (never 0: the host
+/// refuses it), with a recording link when `recording`.
+pub fn call_ended_body(id: u64, recording: bool) -> String {
+    let mut body = serde_json::json!({
+        "resource": "call", "event": "call.ended", "timestamp": 1_700_000_000 + id, "token": "bench-token-123",
+        "data": { "id": id, "direction": "inbound", "status": "done", "raw_digits": "+33 6 12 34 56 78", "duration": 84,
+            "started_at": 1_700_000_000, "answered_at": 1_700_000_009, "ended_at": 1_700_000_084,
+            "number": { "id": 777, "name": "Support FR", "digits": "+33 1 23 45 67 89", "country": "FR", "time_zone": "Europe/Paris" },
+            "user": { "id": 4242, "name": "Ada Agent", "email": "ada@example.com", "available": true, "availability_status": "available" },
+            "contact": { "id": 555, "first_name": "Chloé", "last_name": "Client", "company_name": "ACME",
+                "phone_numbers": [{ "id": 1, "label": "Mobile", "value": "+33612345678" }], "emails": [] },
+            "teams": [{ "id": 12, "name": "Tier 1" }], "comments": [], "tags": [{ "id": 1, "name": "VIP", "tagged_at": 1_700_000_090 }] }
+    });
+    if recording {
+        body["data"]["recording"] = "https://example-bucket.s3.amazonaws.com/recording.mp3?X-Amz-Signature=0123456789abcdef".into();
+    }
+    body.to_string()
+}
+
+/// Posts unique `call.ended` webhooks to `url` over `connections` concurrent
+/// connections for `seconds`; every answer must be 200. Returns the sorted
+/// times to acknowledge.
+pub async fn post_webhooks(url: &str, connections: usize, seconds: u64) -> Vec<Duration> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let client = reqwest::Client::builder().pool_max_idle_per_host(connections).build().unwrap();
+    let next = Arc::new(AtomicU64::new(1));
+    let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| {
+            let (client, url, next) = (client.clone(), url.to_string(), next.clone());
+            tokio::spawn(async move {
+                let mut lat = Vec::new();
+                while std::time::Instant::now() < deadline {
+                    let body = call_ended_body(next.fetch_add(1, Ordering::Relaxed), true);
+                    let t = std::time::Instant::now();
+                    let r = client.post(&url).header("content-type", "application/json").body(body).send().await.unwrap();
+                    let status = r.status();
+                    assert_eq!(status, 200, "{}", r.text().await.unwrap_or_default());
+                    lat.push(t.elapsed());
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await.unwrap());
+    }
+    lat.sort();
+    lat
+}
