@@ -266,3 +266,21 @@ async fn a_pause_a_resume_and_a_replay_made_through_one_host_act_on_all_of_them(
     assert_eq!(notes[2].body["subject"], "call:3");
     assert_eq!(pg_count(&db.url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done'").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_answers_503_naming_the_database_when_it_is_gone() {
+    let db = pg_database().await;
+    let crm = FakeCrm::start().await;
+    let host = Host::start(&on_postgres_as(&Host::config(&crm.url, "", 4), &db.url, "h1"), &["example"]).await;
+    assert_eq!(host.healthz().await["database"], "ok");
+    // The database disappears under the running host.
+    let name = db.url.rsplit('/').next().unwrap().to_string();
+    let (admin, conn) = tokio_postgres::connect("postgres://postgres@127.0.0.1:5432/postgres", tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)")).await.unwrap();
+    let r = reqwest::get(format!("{}/healthz", host.url)).await.unwrap();
+    assert_eq!(r.status(), 503);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "degraded", "{body}");
+    assert!(body["database"].as_str().unwrap_or("").starts_with("unreachable"), "{body}");
+}
