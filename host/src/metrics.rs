@@ -32,6 +32,38 @@ pub struct Metrics {
     webhook_state: Family<Labels, Gauge>,
     /// The last webhook check of each account, in words (for the console).
     webhook_checks: std::sync::Mutex<std::collections::HashMap<String, WebhookCheck>>,
+    /// Each integration's job attempts of the last [`ATTEMPTS_KEPT_MS`] (for
+    /// the console's "failing" and "rate-limited" states).
+    attempts: std::sync::Mutex<std::collections::HashMap<String, std::collections::VecDeque<Attempt>>>,
+}
+
+/// How long job attempts are remembered per integration.
+pub const ATTEMPTS_KEPT_MS: i64 = 15 * 60 * 1000;
+/// At most this many attempts are remembered per integration.
+const ATTEMPTS_KEPT: usize = 10_000;
+
+/// What became of one job attempt, as the console's states read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptKind {
+    /// Done.
+    Ok,
+    /// Failed: retried, dead-lettered, or refused credentials.
+    Failed,
+    /// The CRM said "too many requests": retried after its wait.
+    RateLimited,
+}
+
+/// One job attempt of an integration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    /// When it ended (ms since the epoch).
+    pub at_ms: i64,
+    /// What became of it.
+    pub kind: AttemptKind,
+    /// Not before this time is the job tried again (retries).
+    pub until_ms: Option<i64>,
+    /// Why it failed (empty when it did not).
+    pub error: String,
 }
 
 /// What the last check of an account's Aircall webhook found.
@@ -121,6 +153,7 @@ impl Metrics {
             background_requests,
             webhook_state,
             webhook_checks: Default::default(),
+            attempts: Default::default(),
         }
     }
 
@@ -134,6 +167,23 @@ impl Metrics {
     /// What the last check of `account`'s webhook found, if one ran in this process.
     pub fn webhook_check(&self, account: &str) -> Option<WebhookCheck> {
         self.webhook_checks.lock().ok().and_then(|c| c.get(account).cloned())
+    }
+
+    /// A job attempt of `integration` ended.
+    pub fn attempt(&self, integration: &str, attempt: Attempt) {
+        let Ok(mut all) = self.attempts.lock() else { return };
+        let list = all.entry(integration.to_string()).or_default();
+        let cutoff = attempt.at_ms - ATTEMPTS_KEPT_MS;
+        while list.front().is_some_and(|a| a.at_ms < cutoff) || list.len() >= ATTEMPTS_KEPT {
+            list.pop_front();
+        }
+        list.push_back(attempt);
+    }
+
+    /// The attempts of `integration` that ended at or after `since_ms`, oldest first.
+    pub fn attempts_since(&self, integration: &str, since_ms: i64) -> Vec<Attempt> {
+        let Ok(all) = self.attempts.lock() else { return Vec::new() };
+        all.get(integration).map(|l| l.iter().filter(|a| a.at_ms >= since_ms).cloned().collect()).unwrap_or_default()
     }
 
     /// The host admitted an event of `origin` it made itself.

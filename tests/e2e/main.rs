@@ -6,9 +6,11 @@
 
 mod support;
 
+mod browser;
 mod cli;
 mod connections;
 mod console;
+mod console_actions;
 mod crash_recovery;
 mod faults;
 mod gorgias;

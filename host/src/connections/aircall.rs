@@ -141,6 +141,60 @@ impl Connections {
         Ok(webhook_id)
     }
 
+    /// Gives an installed `account` a new webhook token. Aircall has no way to
+    /// change a webhook's token, so a new webhook (same URL) is created, its
+    /// token sealed and stored, and only then is the old webhook deleted: no
+    /// event finds the account without a webhook, and from the moment the new
+    /// token is stored the old one is refused. Returns the new webhook's id.
+    pub async fn aircall_rotate_webhook(&self, account: &str) -> Result<String, String> {
+        let id = format!("account:{account}");
+        let spec = self.spec(&id)?.clone();
+        if spec.provider != "aircall" {
+            return Err(format!("{id} is not an Aircall account"));
+        }
+        let now = crate::clock::now_ms();
+        let current = record::read(&self.store, &spec.id, &spec.provider, now).await?.record;
+        if matches!(current.state, super::State::Revoked | super::State::NotConnected) {
+            return Err(format!("account {account} is {}: connect it first (its webhook comes with the install)", current.state.name()));
+        }
+        let old = current.webhook_id.clone();
+        let token = self.access_token(&id).await.map_err(|e| e.to_string())?;
+        let base = self.aircall_bases.get(account).ok_or_else(|| format!("no account {account}"))?.clone();
+        let public = self.public_url.clone().ok_or("set [server] public_url: Aircall's webhook must point at this host")?;
+        let body = json!({ "url": format!("{public}/webhooks/aircall"), "custom_name": "switchboard" });
+        let created =
+            read(self.http.post(format!("{base}/v1/webhooks")).bearer_auth(&token).json(&body).send().await, "POST /v1/webhooks").await?;
+        let hook = created.get("webhook").ok_or("POST /v1/webhooks: answer has no webhook")?;
+        let (webhook_id, webhook_token) = (field(hook, "webhook_id")?, field(hook, "token")?);
+        let sealed = self.keyring()?.seal(&super::aad(&spec.id, "webhook"), webhook_token.as_bytes())?;
+        record::update(&self.store, &spec.id, &spec.provider, crate::clock::now_ms(), |r| {
+            r.webhook_id = Some(webhook_id.clone());
+            r.webhook_token = Some(sealed.clone());
+            Some(())
+        })
+        .await?;
+        *self.webhook_tokens.lock().unwrap_or_else(|p| p.into_inner()) = (i64::MIN, Vec::new());
+        if let Some(old) = old.filter(|o| *o != webhook_id) {
+            let resp = self.http.delete(format!("{base}/v1/webhooks/{old}")).bearer_auth(&token).send().await;
+            match resp.map_err(|e| e.without_url().to_string()) {
+                Ok(r) if r.status().is_success() || r.status().as_u16() == 404 => {}
+                Ok(r) => {
+                    return Err(format!(
+                        "the new webhook {webhook_id} is in use, but deleting the old one ({old}) failed: HTTP {}; delete it in Aircall's Dashboard",
+                        r.status().as_u16()
+                    ));
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "the new webhook {webhook_id} is in use, but deleting the old one ({old}) failed: {e}; delete it in Aircall's Dashboard"
+                    ));
+                }
+            }
+        }
+        tracing::info!(%account, webhook = %webhook_id, "Aircall webhook token rotated: a new webhook replaces the old one");
+        Ok(webhook_id)
+    }
+
     /// The URL Aircall's webhook must point at, when `[server] public_url` is set.
     pub fn webhook_url(&self) -> Option<String> {
         self.public_url.as_ref().map(|p| format!("{p}/webhooks/aircall"))

@@ -115,7 +115,8 @@ impl Claimer {
     async fn handle(&mut self, cmd: Command) {
         match cmd {
             // Stored by this host: claimed below like anybody's.
-            Command::Enqueue(_) | Command::SetPaused(_) => {}
+            // The store decides: a skipped head is dead there, and no longer claimed.
+            Command::Enqueue(_) | Command::SetPaused(_) | Command::Skip { .. } => {}
             Command::Finished { job_id, outcome, .. } => {
                 self.running = self.running.saturating_sub(1);
                 self.start_buffered();

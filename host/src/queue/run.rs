@@ -87,6 +87,7 @@ impl JobRunner {
             }
         };
         self.shared.metrics.job(&plugin, label, elapsed);
+        self.shared.metrics.attempt(&job.integration, attempt_of(&outcome));
         match result {
             Ok(()) => outcome,
             Err(e) => {
@@ -192,5 +193,23 @@ impl JobRunner {
             Err(f @ (JobFailure::Trap(_) | JobFailure::Timeout(_) | JobFailure::OutOfMemory(_))) => Outcome::Dead(f.to_string()),
         };
         (plugin_name, outcome)
+    }
+}
+
+/// An outcome as the console's "failing" and "rate-limited" states count it.
+fn attempt_of(outcome: &Outcome) -> crate::metrics::Attempt {
+    use crate::metrics::{Attempt, AttemptKind};
+    let at_ms = crate::clock::now_ms();
+    match outcome {
+        Outcome::Done => Attempt { at_ms, kind: AttemptKind::Ok, until_ms: None, error: String::new() },
+        Outcome::Retry { next_run_at_ms, reason, .. } => Attempt {
+            at_ms,
+            kind: if reason.starts_with("rate limited") { AttemptKind::RateLimited } else { AttemptKind::Failed },
+            until_ms: Some(*next_run_at_ms),
+            error: reason.clone(),
+        },
+        Outcome::Dead(reason) | Outcome::Paused { reason, .. } => {
+            Attempt { at_ms, kind: AttemptKind::Failed, until_ms: None, error: reason.clone() }
+        }
     }
 }

@@ -15,8 +15,17 @@ pub(super) type Lane = (String, String);
 
 pub(super) enum Command {
     Enqueue(Vec<JobRecord>),
-    Finished { lane: Lane, job_id: i64, outcome: Outcome },
+    Finished {
+        lane: Lane,
+        job_id: i64,
+        outcome: Outcome,
+    },
     SetPaused(HashSet<String>),
+    /// The store dead-lettered this lane head (an admin skipped it): drop it.
+    Skip {
+        lane: Lane,
+        job_id: i64,
+    },
 }
 
 /// Handle to the scheduler.
@@ -43,6 +52,7 @@ impl Dispatcher {
             tx: tx.clone(),
             depth: depth.clone(),
             queued: 0,
+            skipped: HashSet::new(),
         };
         tokio::spawn(scheduler.run(rx));
         Dispatcher { tx, depth }
@@ -70,6 +80,13 @@ impl Dispatcher {
         let _ = self.tx.send(Command::SetPaused(paused));
     }
 
+    /// An admin dead-lettered `job_id`, the head of lane (`integration`,
+    /// `ordering_key`), in the store: the lane moves on to its next job. A head
+    /// running right now is dropped when its attempt ends (unless it finished).
+    pub fn skip(&self, integration: &str, ordering_key: &str, job_id: i64) {
+        let _ = self.tx.send(Command::Skip { lane: (integration.to_string(), ordering_key.to_string()), job_id });
+    }
+
     /// Jobs waiting or running (of every host, when several share the store).
     pub fn depth(&self) -> usize {
         self.depth.load(Ordering::Relaxed)
@@ -88,6 +105,8 @@ struct Scheduler {
     tx: mpsc::UnboundedSender<Command>,
     depth: Arc<AtomicUsize>,
     queued: usize,
+    /// Heads skipped while they ran: dropped when their attempt ends.
+    skipped: HashSet<i64>,
 }
 
 impl Scheduler {
@@ -134,13 +153,18 @@ impl Scheduler {
                     }
                 }
             }
-            Command::Finished { lane, outcome, .. } => {
+            Command::Finished { lane, job_id, outcome } => {
                 self.running -= 1;
                 self.busy.remove(&lane);
+                let skipped = self.skipped.remove(&job_id);
                 let Some(q) = self.lanes.get_mut(&lane) else {
                     return;
                 };
                 match outcome {
+                    _ if skipped && q.front().is_some_and(|j| j.id == job_id) => {
+                        q.pop_front();
+                        self.queued = self.queued.saturating_sub(1);
+                    }
                     Outcome::Done | Outcome::Dead(_) => {
                         q.pop_front();
                         self.queued = self.queued.saturating_sub(1);
@@ -155,6 +179,23 @@ impl Scheduler {
                         self.paused.insert(integration);
                     }
                 }
+                if q.is_empty() {
+                    self.lanes.remove(&lane);
+                } else {
+                    self.consider(lane);
+                }
+            }
+            Command::Skip { lane, job_id } => {
+                let Some(q) = self.lanes.get_mut(&lane) else { return };
+                if q.front().is_none_or(|j| j.id != job_id) {
+                    return;
+                }
+                if self.busy.contains(&lane) {
+                    self.skipped.insert(job_id);
+                    return;
+                }
+                q.pop_front();
+                self.queued = self.queued.saturating_sub(1);
                 if q.is_empty() {
                     self.lanes.remove(&lane);
                 } else {

@@ -425,3 +425,63 @@ async fn console_queries_on_postgres() {
     console_queries_find_a_call_its_jobs_and_the_counts(store).await;
     drop(db);
 }
+
+/// A lane whose head keeps failing blocks the jobs behind it; the console
+/// lists it and may dead-letter its head (only the head, only once), after
+/// which the next job heads the lane. Lanes of a paused integration are
+/// blocked too.
+async fn a_blocked_lane_is_listed_and_its_head_can_be_skipped(store: Arc<dyn Store>) {
+    let now = crate::clock::now_ms();
+    let (_, a) = accepted(&store, r#"{"n":"a"}"#, now, vec![job("notes", "party:+33")]).await;
+    let (_, b) = accepted(&store, r#"{"n":"b"}"#, now, vec![job("notes", "party:+33")]).await;
+    let (_, c) = accepted(&store, r#"{"n":"c"}"#, now, vec![job("notes", "party:+33")]).await;
+    let (_, other) = accepted(&store, r#"{"n":"d"}"#, now, vec![job("notes", "party:+44")]).await;
+    assert!(store.blocked_lanes(10).await.unwrap().is_empty(), "no head has failed yet");
+    store.job_retry(a[0].id, 3, now + 60_000, "HTTP 503 from the CRM").await.unwrap();
+    let blocked = store.blocked_lanes(10).await.unwrap();
+    assert_eq!(
+        blocked,
+        vec![LaneHead {
+            integration: "notes".into(),
+            ordering_key: "party:+33".into(),
+            job_id: a[0].id,
+            event_id: a[0].event_id,
+            event_name: "call.created".into(),
+            attempts: 3,
+            next_run_at_ms: now + 60_000,
+            last_error: Some("HTTP 503 from the CRM".into()),
+            behind: 2,
+        }]
+    );
+    // Not the head: refused, nothing changes.
+    assert!(!store.skip_lane_head(b[0].id, "skipped").await.unwrap());
+    assert_eq!(store.job_state(b[0].id).await.unwrap(), Some(JobState::Queued));
+    assert!(store.skip_lane_head(a[0].id, "skipped by an admin").await.unwrap());
+    assert!(!store.skip_lane_head(a[0].id, "again").await.unwrap(), "a skip happens once");
+    assert_eq!(store.job_state(a[0].id).await.unwrap(), Some(JobState::Dead));
+    let dead = store.dead_letters(10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!((dead[0].job_id, dead[0].attempts, dead[0].reason.as_str()), (a[0].id, 3, "skipped by an admin"));
+    assert!(store.blocked_lanes(10).await.unwrap().is_empty(), "b heads the lane and has not failed");
+    // A paused integration blocks every lane it has, failed or not.
+    store.set_paused("notes", Some("maintenance")).await.unwrap();
+    let heads: Vec<(i64, u64)> = store.blocked_lanes(10).await.unwrap().iter().map(|l| (l.job_id, l.behind)).collect();
+    assert_eq!(heads, vec![(b[0].id, 1), (other[0].id, 0)]);
+    assert_eq!(store.blocked_lanes(1).await.unwrap().len(), 1, "the limit holds");
+    // The skipped job can still be replayed like any dead letter.
+    assert_eq!(store.replay_dead(Some(a[0].id)).await.unwrap().len(), 1);
+    let _ = c;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocked_lanes_on_sqlite() {
+    let (store, _dir) = sqlite().await;
+    a_blocked_lane_is_listed_and_its_head_can_be_skipped(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocked_lanes_on_postgres() {
+    let (store, db) = postgres().await;
+    a_blocked_lane_is_listed_and_its_head_can_be_skipped(store).await;
+    drop(db);
+}

@@ -365,6 +365,14 @@ pub trait Store: Send + Sync + 'static {
     async fn integration_counts(&self) -> StoreResult<Vec<IntegrationCounts>>;
     /// Events received at or after `since_ms`.
     async fn events_since(&self, since_ms: i64) -> StoreResult<u64>;
+    /// Lanes that do not move: the head job (the lane's oldest queued job) has
+    /// failed at least once and waits for its retry, or its integration is
+    /// paused; oldest head first, at most `limit`.
+    async fn blocked_lanes(&self, limit: u32) -> StoreResult<Vec<LaneHead>>;
+    /// Dead-letters job `job_id` with `reason` so its lane moves on — only
+    /// while it is still the head of its lane (queued, no older queued job in
+    /// the lane) and no host is running it. `false` when it was not.
+    async fn skip_lane_head(&self, job_id: i64, reason: &str) -> StoreResult<bool>;
 
     /// The job leases of a store several hosts share (`None`: one host, whose
     /// scheduler keeps the lanes in memory).
@@ -421,6 +429,29 @@ pub struct JobSummary {
     pub last_error: Option<String>,
     /// When it finished (done or dead).
     pub finished_at_ms: Option<i64>,
+}
+
+/// The head job of a lane and how many jobs wait behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaneHead {
+    /// Integration.
+    pub integration: String,
+    /// The lane.
+    pub ordering_key: String,
+    /// The head job.
+    pub job_id: i64,
+    /// Its event.
+    pub event_id: i64,
+    /// The event's name.
+    pub event_name: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Its next attempt, not before (ms since epoch).
+    pub next_run_at_ms: i64,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// Queued jobs of the lane behind it.
+    pub behind: u64,
 }
 
 /// Jobs of one integration by state.

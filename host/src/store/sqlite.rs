@@ -385,11 +385,33 @@ impl Store for SqliteStore {
         self.read(move |c| Ok(c.query_row("SELECT COUNT(*) FROM events WHERE received_at_ms >= ?1", params![since_ms], |r| r.get(0))?))
             .await
     }
+
+    async fn blocked_lanes(&self, limit: u32) -> StoreResult<Vec<LaneHead>> {
+        self.read(move |c| console::blocked_lanes(c, limit)).await
+    }
+
+    async fn skip_lane_head(&self, job_id: i64, reason: &str) -> StoreResult<bool> {
+        let reason = reason.to_string();
+        let now = crate::clock::now_ms();
+        let reply = self
+            .exec(move |tx| {
+                let changed = tx.execute(
+                    "UPDATE jobs SET state = 'dead', last_error = ?2, finished_at_ms = ?3
+                     WHERE id = ?1 AND state = 'queued' AND NOT EXISTS (
+                         SELECT 1 FROM jobs o WHERE o.state = 'queued' AND o.ordering_key = jobs.ordering_key
+                             AND o.integration = jobs.integration AND o.id < jobs.id)",
+                    params![job_id, reason, now],
+                )?;
+                Ok(Reply { flag: Some(changed == 1), ..Reply::default() })
+            })
+            .await?;
+        Ok(reply.flag == Some(true))
+    }
 }
 
 /// The console's read queries (see [`crate::console`]).
 mod console {
-    use super::super::{EventSearch, IntegrationCounts, JobState, JobSummary, Origin, StoreResult, StoredEvent};
+    use super::super::{EventSearch, IntegrationCounts, JobState, JobSummary, LaneHead, Origin, StoreResult, StoredEvent};
     use rusqlite::{Connection, params};
 
     /// The WHERE clause names only the criteria given, each in a form an index
@@ -484,6 +506,36 @@ mod console {
         }
         out.sort_by_key(|j| j.id);
         Ok(out)
+    }
+
+    /// Heads of lanes whose head has failed at least once or whose
+    /// integration is paused (lanes found through `jobs_lane_event`).
+    pub fn blocked_lanes(c: &Connection, limit: u32) -> StoreResult<Vec<LaneHead>> {
+        let mut stmt = c.prepare_cached(
+            "SELECT h.integration, h.ordering_key, h.id, h.event_id, e.event_name, h.attempts, h.next_run_at_ms, h.last_error,
+                    (SELECT COUNT(*) FROM jobs b WHERE b.ordering_key = h.ordering_key AND b.integration = h.integration
+                         AND b.state = 'queued' AND b.id > h.id)
+             FROM jobs h JOIN events e ON e.id = h.event_id
+             WHERE h.state = 'queued'
+               AND (h.attempts > 0 OR h.integration IN (SELECT integration FROM integration_state WHERE paused_reason IS NOT NULL))
+               AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.ordering_key = h.ordering_key AND o.integration = h.integration
+                                   AND o.state = 'queued' AND o.id < h.id)
+             ORDER BY h.id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map(params![limit], |r| {
+            Ok(LaneHead {
+                integration: r.get(0)?,
+                ordering_key: r.get(1)?,
+                job_id: r.get(2)?,
+                event_id: r.get(3)?,
+                event_name: r.get(4)?,
+                attempts: r.get(5)?,
+                next_run_at_ms: r.get(6)?,
+                last_error: r.get(7)?,
+                behind: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
     pub fn integration_counts(c: &Connection) -> StoreResult<Vec<IntegrationCounts>> {

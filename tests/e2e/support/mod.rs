@@ -2,6 +2,7 @@
 //! child process with its own plugin folder, database and configuration.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod browser;
 pub mod rig;
 pub mod tally;
 

@@ -6,14 +6,23 @@
 //! account's own client (its request budget), at most every
 //! [`NUMBERS_TTL_MS`] and for at most [`NUMBERS_TIMEOUT`]; a failure is a line
 //! on the page, not a failed page.
+//!
+//! Actions: `POST /connections/{id}/connect` starts connecting (or
+//! reconnecting) an OAuth connection — the Aircall account's install or a
+//! CRM's — the way `switchboard connect` does, by sending the browser to the
+//! single-use link on the main server (`[server] public_url`); and
+//! `POST /accounts/{id}/rotate-webhook` gives an installed account a new
+//! webhook token (a webhook token from the configuration file is changed in
+//! the file).
 
 use crate::connections::record::State as ConnState;
 use crate::console::pages::overview::{Badge, age};
 use crate::console::{Admin, ConsoleState, mask, render, when};
 use crate::store::EventSearch;
 use askama::Template;
-use axum::extract::State;
-use axum::response::Response;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -26,9 +35,9 @@ pub const NUMBERS_TIMEOUT: Duration = Duration::from_secs(3);
 /// A number as the page shows it.
 #[derive(Clone)]
 pub struct NumberRow {
-    id: u64,
-    name: String,
-    digits: String,
+    pub(crate) id: u64,
+    pub(crate) name: String,
+    pub(crate) digits: String,
     country: String,
     logged_by: String,
 }
@@ -44,6 +53,12 @@ struct AccountRow {
     id: String,
     kind: String,
     badge: Badge,
+    /// `Connect` / `Reconnect` for an account installed by OAuth (empty: no button).
+    connect: String,
+    /// Whether the webhook token can be rotated from here (installed by OAuth and connected).
+    rotate: bool,
+    /// Where the webhook token lives, when it cannot be rotated from here.
+    token_note: String,
     last_event: String,
     check: String,
     check_detail: String,
@@ -52,18 +67,70 @@ struct AccountRow {
     numbers_error: String,
 }
 
+/// A CRM connection (an integration whose token comes from OAuth).
+struct ConnectionRow {
+    id: String,
+    provider: String,
+    integrations: String,
+    badge: Badge,
+    expiry: String,
+    connect: String,
+}
+
 #[derive(Template)]
 #[template(path = "console/accounts.html")]
 struct AccountsPage {
     nav: &'static str,
     csrf: String,
+    notice: String,
+    error: String,
     accounts: Vec<AccountRow>,
+    connections: Vec<ConnectionRow>,
 }
 
-/// The account's numbers from Aircall (cached), or why they could not be listed.
-async fn numbers(state: &ConsoleState, account: &crate::config::AccountConfig, now: i64) -> (Result<Vec<NumberRow>, String>, i64) {
+/// The badge of a connection's record.
+fn record_badge(r: &crate::connections::record::Record, config: &crate::config::Config) -> Badge {
+    let (word, class) = match r.state {
+        ConnState::Connected => ("connected", "ok"),
+        ConnState::Refreshing => ("refreshing", "ok"),
+        ConnState::NeedsReauth => ("needs re-auth", "bad"),
+        ConnState::Revoked => ("revoked", "bad"),
+        ConnState::NotConnected => ("not connected", "bad"),
+    };
+    let green = class == "ok";
+    Badge {
+        word: word.into(),
+        class,
+        reason: if green { String::new() } else { mask(&r.reason, config) },
+        since: if r.since_ms > 0 && !green { when(r.since_ms) } else { String::new() },
+        fix: if green { String::new() } else { format!("{} on this page, or {}", connect_word(r.state), r.fix.trim_end_matches('.')) },
+    }
+}
+
+/// The button's word for a connection in `state`.
+fn connect_word(state: ConnState) -> &'static str {
+    match state {
+        ConnState::NotConnected => "Connect",
+        _ => "Reconnect",
+    }
+}
+
+/// The account's numbers from Aircall (cached), or why they could not be
+/// listed. An answer from before the account was last connected is not used.
+pub(crate) async fn numbers(
+    state: &ConsoleState,
+    account: &crate::config::AccountConfig,
+    now: i64,
+) -> (Result<Vec<NumberRow>, String>, i64) {
+    let connected_at = if account.oauth {
+        let id = format!("account:{}", account.id);
+        state.app.connections.list().await.unwrap_or_default().into_iter().find(|r| r.id == id).map_or(0, |r| r.refreshed_at_ms)
+    } else {
+        0
+    };
     if let Some((at, answer)) = state.numbers.0.lock().ok().and_then(|c| c.get(&account.id).cloned())
         && now - at < NUMBERS_TTL_MS
+        && at >= connected_at
     {
         return (answer, at);
     }
@@ -106,7 +173,7 @@ async fn numbers(state: &ConsoleState, account: &crate::config::AccountConfig, n
 }
 
 /// `GET /accounts`
-pub async fn page(admin: Admin, State(state): State<ConsoleState>) -> Response {
+pub async fn page(admin: Admin, State(state): State<ConsoleState>, Query(q): Query<HashMap<String, String>>) -> Response {
     let app = &state.app;
     let now = crate::clock::now_ms();
     let records = app.connections.list().await.unwrap_or_default();
@@ -116,28 +183,13 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>) -> Response {
             let record = records.iter().find(|r| r.id == format!("account:{}", a.id));
             let company = a.company_id.map(|c| format!(", company {c} only")).unwrap_or_default();
             let badge = match record {
-                Some(r) => {
-                    let (word, class) = match r.state {
-                        ConnState::Connected => ("connected", "ok"),
-                        ConnState::Refreshing => ("refreshing", "ok"),
-                        ConnState::NeedsReauth => ("needs re-auth", "bad"),
-                        ConnState::Revoked => ("revoked", "bad"),
-                        ConnState::NotConnected => ("not connected", "bad"),
-                    };
-                    Badge {
-                        word: word.into(),
-                        class,
-                        reason: mask(&r.reason, &app.config),
-                        since: if r.since_ms > 0 { when(r.since_ms) } else { String::new() },
-                        fix: r.fix.clone(),
-                    }
-                }
-                None => Badge {
+                Some(r) if r.state != ConnState::NotConnected || r.reason != "never connected" => record_badge(r, &app.config),
+                _ => Badge {
                     word: "not connected".into(),
                     class: "bad",
                     reason: "the app was never installed for this account".into(),
                     since: String::new(),
-                    fix: format!("run `switchboard connect {}` and open the link it prints", a.id),
+                    fix: format!("Connect on this page, or run `switchboard connect {}` and open the link it prints", a.id),
                 },
             };
             (format!("this host's Aircall app, installed by OAuth{company}"), badge)
@@ -191,7 +243,140 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>) -> Response {
         } else {
             (Vec::new(), "no API key: the host cannot ask Aircall for the numbers".into(), String::new())
         };
-        accounts.push(AccountRow { id: a.id.clone(), kind, badge, last_event, check, check_detail, numbers, numbers_note, numbers_error });
+        let record = records.iter().find(|r| r.id == format!("account:{}", a.id));
+        let (connect, rotate, token_note) = if a.oauth {
+            let state = record.map_or(ConnState::NotConnected, |r| r.state);
+            let connected = matches!(state, ConnState::Connected | ConnState::Refreshing | ConnState::NeedsReauth);
+            let note = if connected { String::new() } else { "the webhook and its token come with the install".to_string() };
+            (connect_word(state).to_string(), connected, note)
+        } else {
+            (
+                String::new(),
+                false,
+                "the webhook token is managed in the configuration file (webhook_token): change it there and in Aircall's Dashboard, then restart".into(),
+            )
+        };
+        accounts.push(AccountRow {
+            id: a.id.clone(),
+            kind,
+            badge,
+            connect,
+            rotate,
+            token_note,
+            last_event,
+            check,
+            check_detail,
+            numbers,
+            numbers_note,
+            numbers_error,
+        });
     }
-    render(AccountsPage { nav: "accounts", csrf: admin.csrf, accounts })
+    let connections = app
+        .connections
+        .specs()
+        .filter(|s| s.id.starts_with("integration:"))
+        .map(|s| {
+            let r = records.iter().find(|r| r.id == s.id);
+            let state = r.map_or(ConnState::NotConnected, |r| r.state);
+            let badge = match r {
+                Some(r) => record_badge(r, &app.config),
+                None => record_badge(&crate::connections::record::Record::empty(&s.id, &s.provider, 0), &app.config),
+            };
+            let expiry = match r.and_then(|r| r.expires_at_ms) {
+                Some(at) if at > now => format!("token expires in {}", age(at - now)),
+                Some(_) => "token expired (refreshed at its next use)".into(),
+                None => String::new(),
+            };
+            ConnectionRow {
+                id: s.id.clone(),
+                provider: s.provider.clone(),
+                integrations: s.integrations.join(", "),
+                badge,
+                expiry,
+                connect: connect_word(state).to_string(),
+            }
+        })
+        .collect();
+    render(AccountsPage {
+        nav: "accounts",
+        csrf: admin.csrf,
+        notice: q.get("notice").cloned().unwrap_or_default(),
+        error: q.get("error").cloned().unwrap_or_default(),
+        accounts,
+        connections,
+    })
+}
+
+/// Back to the accounts page with a notice (or an error) shown at the top.
+fn back(key: &str, text: &str) -> Response {
+    let text: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
+    Redirect::to(&format!("/accounts?{key}={text}")).into_response()
+}
+
+/// `POST /connections/{id}/connect` (`account:main`, `integration:crm`):
+/// sends the browser to a fresh single-use start link on the main server —
+/// the vendor's consent page follows, then the host's callback. A
+/// client-credentials provider connects at once, without a browser.
+pub async fn connect(
+    admin: Admin,
+    State(state): State<ConsoleState>,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<HashMap<String, String>>,
+) -> Response {
+    if let Some(r) = admin.refuse(&form) {
+        return r;
+    }
+    let connections = &state.app.connections;
+    let spec = match connections.spec(&id) {
+        Ok(s) if s.id == id => s.clone(),
+        Ok(_) | Err(_) => return (StatusCode::NOT_FOUND, format!("no connection {id:?}")).into_response(),
+    };
+    let client_credentials =
+        crate::providers::Providers::builtin().get(&spec.provider).is_some_and(|p| p.grant == crate::providers::Grant::ClientCredentials);
+    if client_credentials {
+        return match connections.connect_client_credentials(&spec.id).await {
+            Ok(r) => {
+                tracing::info!(connection = %r.id, "console: connected (client credentials)");
+                back("notice", &format!("{} is connected to {}", r.id, r.provider))
+            }
+            Err(e) => back("error", &format!("{} could not connect: {}", spec.id, mask(&e, &state.app.config))),
+        };
+    }
+    match connections.start_link(&spec.id).await {
+        Ok(link) => {
+            tracing::info!(connection = %spec.id, "console: connect started; the browser goes to the vendor");
+            Redirect::to(&link).into_response()
+        }
+        Err(e) => back("error", &format!("{} cannot be connected from here: {e}", spec.id)),
+    }
+}
+
+/// `POST /accounts/{id}/rotate-webhook`
+pub async fn rotate_webhook(
+    admin: Admin,
+    State(state): State<ConsoleState>,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<HashMap<String, String>>,
+) -> Response {
+    if let Some(r) = admin.refuse(&form) {
+        return r;
+    }
+    let Some(account) = state.app.config.accounts.iter().find(|a| a.id == id) else {
+        return (StatusCode::NOT_FOUND, format!("no account {id:?}")).into_response();
+    };
+    if !account.oauth {
+        return back(
+            "error",
+            &format!(
+                "the webhook token of {id} is managed in the configuration file (webhook_token): change it there and in Aircall's Dashboard, then restart"
+            ),
+        );
+    }
+    match state.app.connections.aircall_rotate_webhook(&id).await {
+        Ok(webhook) => {
+            tracing::info!(account = %id, %webhook, "console: webhook token rotated");
+            back("notice", &format!("{id} has a new webhook token (webhook {webhook}); the old token is refused from now on"))
+        }
+        Err(e) => back("error", &format!("the webhook token of {id} was not rotated: {}", mask(&e, &state.app.config))),
+    }
 }

@@ -1,7 +1,14 @@
 //! `GET /dead-letters`: jobs that failed permanently, filtered by integration;
 //! `POST /dead-letters/replay` queues one or all (of the filter) again — the
 //! running host picks revived jobs up within a second.
+//!
+//! Below them, the **blocked lanes**: a lane (an integration and a customer)
+//! runs one job at a time, so a head job that keeps failing (waiting for its
+//! next retry) or that is held (its integration paused) keeps the customer's
+//! later jobs waiting. `POST /dead-letters/skip` dead-letters such a head so
+//! the lane moves on; the skipped job can be replayed like any dead letter.
 
+use crate::console::pages::overview::age;
 use crate::console::{Admin, ConsoleState, failure, mask, render, when};
 use askama::Template;
 use axum::extract::{Query, State};
@@ -18,6 +25,18 @@ struct Row {
     failed: String,
 }
 
+/// How many blocked lanes the page lists.
+const LANES_SHOWN: u32 = 100;
+
+struct LaneRow {
+    job_id: i64,
+    integration: String,
+    lane: String,
+    event: String,
+    why: String,
+    behind: u64,
+}
+
 #[derive(Template)]
 #[template(path = "console/dead_letters.html")]
 struct DeadLettersPage {
@@ -26,7 +45,43 @@ struct DeadLettersPage {
     integrations: Vec<String>,
     filter: String,
     notice: String,
+    error: String,
     rows: Vec<Row>,
+    lanes: Vec<LaneRow>,
+}
+
+/// The blocked lanes of `filter` (all when empty), explained.
+async fn lane_rows(state: &ConsoleState, filter: &str) -> Result<Vec<LaneRow>, Response> {
+    let app = &state.app;
+    let heads = app.store.blocked_lanes(LANES_SHOWN).await.map_err(|e| failure("reading blocked lanes", e))?;
+    let paused = app.store.paused().await.map_err(|e| failure("reading paused integrations", e))?;
+    let now = crate::clock::now_ms();
+    Ok(heads
+        .into_iter()
+        .filter(|h| filter.is_empty() || h.integration == filter)
+        .map(|h| {
+            let why = match paused.iter().find(|(i, _)| *i == h.integration) {
+                Some((_, reason)) => format!("held: {} is paused ({})", h.integration, mask(reason, &app.config)),
+                None => {
+                    let next = if h.next_run_at_ms > now {
+                        format!("next attempt in {}", age(h.next_run_at_ms - now))
+                    } else {
+                        "next attempt now".into()
+                    };
+                    let error = h.last_error.as_deref().map(|e| mask(e, &app.config)).unwrap_or_default();
+                    format!("failed {} time(s), {next}: {error}", h.attempts)
+                }
+            };
+            LaneRow {
+                job_id: h.job_id,
+                integration: h.integration,
+                lane: h.ordering_key,
+                event: format!("{} ({})", h.event_name, h.event_id),
+                why,
+                behind: h.behind,
+            }
+        })
+        .collect())
 }
 
 /// `GET /dead-letters?integration=…&replayed=N`
@@ -49,9 +104,16 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>, Query(q): Que
             failed: when(d.failed_at_ms),
         })
         .collect();
-    let notice = match q.get("replayed") {
-        Some(n) => format!("{n} job(s) queued again; the host picks them up within a second."),
-        None => String::new(),
+    let notice = match (q.get("replayed"), q.get("skipped")) {
+        (Some(n), _) => format!("{n} job(s) queued again; the host picks them up within a second."),
+        (None, Some(job)) => {
+            format!("Job {job} was skipped: it is a dead letter now (replay it when its cause is fixed) and its lane moves on.")
+        }
+        (None, None) => String::new(),
+    };
+    let lanes = match lane_rows(&state, &filter).await {
+        Ok(l) => l,
+        Err(r) => return r,
     };
     render(DeadLettersPage {
         nav: "dead-letters",
@@ -59,8 +121,56 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>, Query(q): Que
         integrations: state.app.config.integrations.iter().map(|i| i.id.clone()).collect(),
         filter,
         notice,
+        error: q.get("error").cloned().unwrap_or_default(),
         rows,
+        lanes,
     })
+}
+
+/// `POST /dead-letters/skip` with `job=ID`: dead-letters the head of a
+/// blocked lane (only while it is the head; not while a host runs it).
+pub async fn skip(admin: Admin, State(state): State<ConsoleState>, axum::Form(form): axum::Form<HashMap<String, String>>) -> Response {
+    if let Some(r) = admin.refuse(&form) {
+        return r;
+    }
+    let back = |key: &str, text: &str| {
+        let text: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
+        Redirect::to(&format!("/dead-letters?{key}={text}")).into_response()
+    };
+    let Some(job) = form.get("job").map(|j| j.trim()).filter(|j| !j.is_empty()) else {
+        return (axum::http::StatusCode::BAD_REQUEST, "name the job to skip (job=ID)").into_response();
+    };
+    let Ok(job) = job.parse::<i64>() else {
+        return (axum::http::StatusCode::BAD_REQUEST, format!("job must be a job id (a number), not {job:?}")).into_response();
+    };
+    let store = &state.app.store;
+    let heads = match store.blocked_lanes(u32::MAX).await {
+        Ok(h) => h,
+        Err(e) => return failure("reading blocked lanes", e),
+    };
+    let Some(head) = heads.into_iter().find(|h| h.job_id == job) else {
+        return back(
+            "error",
+            &format!("job {job} does not block a lane (it finished, moved on, or is not the head of its lane): nothing was skipped"),
+        );
+    };
+    let reason = format!(
+        "skipped from the console while it blocked its lane ({} attempt(s); last error: {})",
+        head.attempts,
+        head.last_error.as_deref().unwrap_or("none")
+    );
+    match store.skip_lane_head(job, &reason).await {
+        Ok(true) => {
+            state.app.dispatcher.skip(&head.integration, &head.ordering_key, job);
+            tracing::info!(job, integration = %head.integration, lane = %head.ordering_key, "console: lane head skipped (dead-lettered)");
+            Redirect::to(&format!("/dead-letters?skipped={job}")).into_response()
+        }
+        Ok(false) => back(
+            "error",
+            &format!("job {job} is running right now or no longer heads its lane: nothing was skipped; look again in a moment"),
+        ),
+        Err(e) => failure("skipping", e),
+    }
 }
 
 /// `POST /dead-letters/replay` with `job=ID`, or `all=1` (and the page's

@@ -28,6 +28,54 @@ impl Badge {
     }
 }
 
+/// The window over which the "failing" and "rate-limited" states are judged.
+pub const RECENT_MS: i64 = 10 * 60 * 1000;
+/// "failing": at least this many failed attempts in the window...
+pub const FAILING_MIN_FAILURES: usize = 3;
+/// ...and at least this share (in %) of the window's attempts failed.
+pub const FAILING_MIN_PERCENT: usize = 50;
+
+/// "rate-limited until T" or "failing", from the integration's attempts of
+/// the last [`RECENT_MS`] in this process (`None`: neither).
+pub fn health_badge(metrics: &crate::metrics::Metrics, integration: &str, now: i64) -> Option<Badge> {
+    use crate::metrics::AttemptKind;
+    let recent = metrics.attempts_since(integration, now - RECENT_MS);
+    let limited: Vec<_> = recent.iter().filter(|a| a.kind == AttemptKind::RateLimited).collect();
+    if let Some(until) = limited.iter().filter_map(|a| a.until_ms).max().filter(|u| *u > now)
+        && let (Some(first), Some(last)) = (limited.first(), limited.last())
+    {
+        return Some(Badge {
+            word: format!("rate-limited until {} UTC", when(until)),
+            class: "warn",
+            reason: format!("the CRM asked to slow down {} time(s) in the last {} min: {}", limited.len(), RECENT_MS / 60_000, last.error),
+            since: when(first.at_ms),
+            fix: "nothing to do: the jobs wait as the CRM asked and go on by themselves (the integration is not paused); if it keeps happening, lower the integration's request rate".into(),
+        });
+    }
+    let failed: Vec<_> = recent.iter().filter(|a| a.kind == AttemptKind::Failed).collect();
+    let judged = recent.iter().filter(|a| a.kind != AttemptKind::RateLimited).count();
+    if failed.len() >= FAILING_MIN_FAILURES
+        && failed.len() * 100 >= judged * FAILING_MIN_PERCENT
+        && let (Some(first), Some(last)) = (failed.first(), failed.last())
+    {
+        return Some(Badge {
+            word: "failing".into(),
+            class: "bad",
+            reason: format!(
+                "{} of {} attempts failed in the last {} min ({} %); last error: {}",
+                failed.len(),
+                judged,
+                RECENT_MS / 60_000,
+                failed.len() * 100 / judged.max(1),
+                last.error
+            ),
+            since: when(first.at_ms),
+            fix: "open the Activity page for a failed call: each attempt's journal has the CRM's answer. Retries go on with back-off; permanent errors land in Dead letters, to replay once the cause is fixed; a lane stuck on one job can be skipped there".into(),
+        });
+    }
+    None
+}
+
 /// An account row.
 pub struct AccountRow {
     id: String,
@@ -97,7 +145,7 @@ fn connection_badge(record: &Record) -> Option<Badge> {
         class: "bad",
         reason: record.reason.clone(),
         since: if record.since_ms > 0 { when(record.since_ms) } else { String::new() },
-        fix: record.fix.clone(),
+        fix: format!("Reconnect on the Accounts page, or {}", record.fix),
     })
 }
 
@@ -134,7 +182,12 @@ async fn integration_rows_with(state: &ConsoleState, counts: &[IntegrationCounts
                 class: "warn",
                 reason: why.clone(),
                 since: String::new(),
-                fix: "Resume on the Integrations page once the cause is fixed; held events are then delivered in order".into(),
+                fix: if why.starts_with("unauthorized") && records.iter().any(|r| r.id == format!("integration:{}", i.id)) {
+                    "the CRM refused the connection's token: Reconnect it on the Accounts page; held events are then delivered in order"
+                        .into()
+                } else {
+                    "Resume on the Integrations page once the cause is fixed; held events are then delivered in order".into()
+                },
             }
         } else if loaded.is_none() {
             Badge {
@@ -144,6 +197,8 @@ async fn integration_rows_with(state: &ConsoleState, counts: &[IntegrationCounts
                 since: String::new(),
                 fix: "install the plugin (see the host's log for why a candidate was rejected); events are held".into(),
             }
+        } else if let Some(b) = health_badge(&app.metrics, &i.id, now) {
+            Badge { reason: crate::console::mask(&b.reason, &app.config), ..b }
         } else {
             Badge::ok("running")
         };

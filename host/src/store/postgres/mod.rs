@@ -468,6 +468,14 @@ impl Store for PgStore {
         Ok(count(col(rows.first().ok_or_else(|| StoreError("COUNT returned no row".into()))?, 0, "count")?))
     }
 
+    async fn blocked_lanes(&self, limit: u32) -> StoreResult<Vec<LaneHead>> {
+        self.console_blocked_lanes(limit).await
+    }
+
+    async fn skip_lane_head(&self, job_id: i64, reason: &str) -> StoreResult<bool> {
+        self.console_skip_lane_head(job_id, reason).await
+    }
+
     fn leases(&self) -> Option<&dyn Leases> {
         Some(self)
     }
@@ -588,6 +596,64 @@ impl PgStore {
                 })
             })
             .collect()
+    }
+}
+
+/// The console's blocked lanes and the skip of a lane's head.
+impl PgStore {
+    /// Heads of lanes whose head has failed at least once or whose integration
+    /// is paused (through `jobs_lane_queue`).
+    async fn console_blocked_lanes(&self, limit: u32) -> StoreResult<Vec<LaneHead>> {
+        let limit = i64::from(limit);
+        let rows = self
+            .query(
+                "SELECT h.integration, h.ordering_key, h.id, h.event_id, e.event_name, h.attempts, h.next_run_at_ms, h.last_error,
+                        (SELECT COUNT(*) FROM jobs b WHERE b.state = 'queued' AND b.integration = h.integration
+                             AND b.ordering_key = h.ordering_key AND b.id > h.id)
+                 FROM jobs h JOIN events e ON e.id = h.event_id
+                 WHERE h.state = 'queued'
+                   AND (h.attempts > 0 OR h.integration IN (SELECT integration FROM integration_state WHERE paused_reason IS NOT NULL))
+                   AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.state = 'queued' AND o.integration = h.integration
+                                       AND o.ordering_key = h.ordering_key AND o.id < h.id)
+                 ORDER BY h.id LIMIT $1",
+                &[&limit],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let attempts: i32 = col(r, 5, "jobs.attempts")?;
+                Ok(LaneHead {
+                    integration: col(r, 0, "jobs.integration")?,
+                    ordering_key: col(r, 1, "jobs.ordering_key")?,
+                    job_id: col(r, 2, "jobs.id")?,
+                    event_id: col(r, 3, "jobs.event_id")?,
+                    event_name: col(r, 4, "events.event_name")?,
+                    attempts: u32::try_from(attempts).unwrap_or(0),
+                    next_run_at_ms: col(r, 6, "jobs.next_run_at_ms")?,
+                    last_error: col(r, 7, "jobs.last_error")?,
+                    behind: count(col(r, 8, "count")?),
+                })
+            })
+            .collect()
+    }
+
+    /// Dead-letters a lane's head unless a host holds its lease (it is running
+    /// there); the fence moves on, so a host that still thinks it holds the job
+    /// cannot write its outcome over the skip.
+    async fn console_skip_lane_head(&self, job_id: i64, reason: &str) -> StoreResult<bool> {
+        let now = crate::clock::now_ms();
+        let rows = self
+            .query(
+                "UPDATE jobs j SET state = 'dead', last_error = $2, finished_at_ms = $3, lease_owner = NULL, lease_until_ms = NULL,
+                        fence = j.fence + 1
+                 WHERE j.id = $1 AND j.state = 'queued' AND (j.lease_until_ms IS NULL OR j.lease_until_ms < $3)
+                   AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.state = 'queued' AND o.integration = j.integration
+                                       AND o.ordering_key = j.ordering_key AND o.id < j.id)
+                 RETURNING j.id",
+                &[&job_id, &reason, &now],
+            )
+            .await?;
+        Ok(!rows.is_empty())
     }
 }
 
