@@ -259,8 +259,9 @@ async fn connect_revoke_and_reconnect_from_the_accounts_page_without_javascript(
     assert!(account.contains("connected") && !account.contains("not connected"), "{account}");
     assert!(account.contains("Rotate the webhook token"), "{account}");
 
-    // The Help Scout connection, with two-second tokens.
-    sandbox.helpscout().oauth().configure(|o| o.expires_in = Some(2));
+    // The Help Scout connection, with five-second tokens (refreshed from
+    // 2.5 s before they expire: a slow request still carries a live token).
+    sandbox.helpscout().oauth().configure(|o| o.expires_in = Some(5));
     let crm = b.text_of("tr[id='connection-integration:helpscout']").await;
     assert!(crm.contains("not connected"), "{crm}");
     b.click("tr[id='connection-integration:helpscout'] button[name=connect]").await;
@@ -299,7 +300,8 @@ async fn connect_revoke_and_reconnect_from_the_accounts_page_without_javascript(
 
     // 4. An admin revokes the app at Help Scout: the next refresh is refused.
     sandbox.helpscout().oauth().revoke_all();
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // The token the host holds expires: its next use asks for a refresh.
+    tokio::time::sleep(Duration::from_millis(5500)).await;
     play(call("held-1", "+33 6 77 00 00 01")).await;
     play(call("held-2", "+33 6 77 00 00 02")).await;
     b.wait_for_text(
