@@ -211,6 +211,16 @@ async fn connect_buttons_start_the_oauth_flow_and_rotate_gives_the_account_a_new
     let page = admin.get("/accounts").await.body;
     let crm = element(&page, "connection-integration:helpscout", "tr");
     assert!(crm.contains(">connected<") && crm.contains(">Reconnect</button>"), "{crm}");
+    // The CRM refused the connection's token (the integration paused itself):
+    // the overview's fix names Reconnect, not Resume.
+    let out = host.cli(&["integrations", "pause", "helpscout", "--reason", "unauthorized: Help Scout 401"]);
+    assert!(out.contains("paused"), "{out}");
+    let overview = admin.get("/").await.body;
+    let row = element(&overview, "integration-helpscout", "tr");
+    assert!(
+        row.contains(">paused<") && row.contains("Fix: the CRM refused the connection&#39;s token: Reconnect it on the Accounts page"),
+        "{row}"
+    );
     drop(keys);
 }
 

@@ -180,6 +180,11 @@ impl Browser {
         field.send_keys(value).await.unwrap_or_else(|e| panic!("typing into {css}: {e}"));
     }
 
+    /// Chooses the option whose value is `value` in the `<select>` matching `css`.
+    pub async fn select(&self, css: &str, value: &str) {
+        self.find(css).await.select_by_value(value).await.unwrap_or_else(|e| panic!("choosing {value:?} in {css}: {e}"));
+    }
+
     /// Clicks the element matching `css` (a button submits its form, a link
     /// navigates) and waits for the next page.
     pub async fn click(&self, css: &str) {
