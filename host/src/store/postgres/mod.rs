@@ -15,6 +15,7 @@ mod lease;
 mod listen;
 mod prune;
 pub mod schema;
+mod statements;
 mod writer;
 
 use super::*;
@@ -254,7 +255,8 @@ fn count(n: i64) -> u64 {
 #[async_trait]
 impl Store for PgStore {
     async fn ingest(&self, event: NewEvent, jobs: Vec<NewJob>, window_ms: i64) -> StoreResult<IngestOutcome> {
-        match self.write(Op::Ingest { event, jobs, window_ms }).await? {
+        let call_key = crate::store::schema::call_key(&event.event_name, &event.body);
+        match self.write(Op::Ingest { event, call_key, jobs, window_ms }).await? {
             Out::Ingest(outcome) => Ok(outcome),
             other => Err(StoreError(format!("writer answered {other:?} to an ingest"))),
         }
@@ -488,23 +490,24 @@ impl Store for PgStore {
 /// The console's read queries (see [`crate::console`]).
 impl PgStore {
     /// The WHERE clause names only the criteria given, each in a form an index
-    /// answers (migration 7: `events_data_id`, `events_data_call_id`,
+    /// answers (`events_call_key` of migration 9; migration 7's
     /// `jobs_lane_event`; `events_received`), so one cached statement per kind
     /// of search keeps its index plan.
     async fn console_find_events(&self, s: EventSearch) -> StoreResult<Vec<StoredEvent>> {
-        let call_id = s.call_id.map(|id| id.to_string());
+        let call_key = match s.call_id.map(i64::try_from) {
+            Some(Ok(key)) => Some(key),
+            // No event's key is that large.
+            Some(Err(_)) => return Ok(Vec::new()),
+            None => None,
+        };
         let limit = i64::from(s.limit);
         // Digits only: nothing LIKE would read as a pattern.
         let suffix: Option<String> = s.party_digits_suffix.as_deref().map(|d| d.chars().filter(char::is_ascii_digit).collect());
         let mut terms: Vec<String> = Vec::new();
         let mut values: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&limit];
-        if let Some(id) = &call_id {
+        if let Some(id) = &call_key {
             values.push(id);
-            let n = values.len();
-            terms.push(format!(
-                "((e.event_name LIKE 'call.%' AND sb_json_text(e.body, '{{data,id}}') = ${n}::TEXT)
-                  OR sb_json_text(e.body, '{{data,call_id}}') = ${n}::TEXT)"
-            ));
+            terms.push(format!("e.call_key = ${}::BIGINT", values.len()));
         }
         if let Some(lane) = &s.ordering_key {
             values.push(lane);

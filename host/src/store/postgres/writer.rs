@@ -1,14 +1,19 @@
 //! The batching writer of [`super::PgStore`]: one task takes write operations
 //! from a channel and commits everything that queued up meanwhile in one
 //! transaction (many webhooks share one commit, as with the SQLite writer).
-//! Each operation runs in its own savepoint, so one failing operation does not
-//! undo the others; operations are applied in the order they were sent, so a
-//! lazy journal write lands before a later `job_done` of the same job.
+//! Operations are applied in the order they were sent, so a lazy journal write
+//! lands before a later `job_done` of the same job. The batch's statements are
+//! pipelined ([`super::statements`]); if one fails, the batch runs again with
+//! each operation in its own savepoint, so one failing operation does not undo
+//! the others.
 
 use super::pg_err;
+use super::statements::{Statement, read_then_write, statement};
 use crate::store::{IngestOutcome, JobRecord, JournalWrite, KvWrite, NewEvent, NewJob, StoreError, StoreResult};
 use deadpool_postgres::{Pool, Transaction};
+use futures::future::maybe_done;
 use tokio::sync::{mpsc, oneshot};
+use tokio_postgres::types::ToSql;
 
 /// Largest batch committed at once.
 const MAX_BATCH: usize = 2048;
@@ -17,6 +22,8 @@ const MAX_BATCH: usize = 2048;
 pub enum Op {
     Ingest {
         event: NewEvent,
+        /// The call it is about ([`crate::store::schema::call_key`]), read on the caller's thread.
+        call_key: Option<i64>,
         jobs: Vec<NewJob>,
         window_ms: i64,
     },
@@ -163,8 +170,11 @@ async fn commit_batch(pool: &Pool, batch: &mut Vec<WriteOp>) {
 }
 
 /// Applies every write of `batch` in one transaction and commits it; returns
-/// each write's result. Without `savepoints` the first failing write fails the
-/// whole attempt (and nothing is committed).
+/// each write's result. Without `savepoints`, runs of one-statement writes are
+/// pipelined and the first SQL error fails the whole attempt (nothing is
+/// committed); with them, each write runs alone in its own savepoint, so only a
+/// failing write fails. A write refused on its own (a lost lease) fails alone
+/// either way.
 async fn attempt(
     client: &mut deadpool_postgres::Object,
     batch: &[WriteOp],
@@ -173,12 +183,22 @@ async fn attempt(
 ) -> StoreResult<Vec<StoreResult<Out>>> {
     let tx = client.transaction().await.map_err(|e| pg_err("cannot begin transaction", e))?;
     let mut results = Vec::with_capacity(batch.len());
-    for w in batch {
-        let result = if savepoints { in_savepoint(&tx, &w.op).await } else { apply(&tx, &w.op).await };
-        if !savepoints && let Err(e) = result {
-            return Err(e);
+    if savepoints {
+        for w in batch {
+            results.push(in_savepoint(&tx, &w.op).await?);
         }
-        results.push(result);
+    } else {
+        let mut rest = batch;
+        while let Some(first) = rest.first() {
+            let run: Vec<StoreResult<Statement>> = rest.iter().map_while(|w| statement(&w.op)).collect();
+            if run.is_empty() {
+                results.push(read_then_write(&tx, &first.op).await?);
+                rest = &rest[1..];
+            } else {
+                rest = &rest[run.len()..];
+                results.extend(pipelined(&tx, run).await?);
+            }
+        }
     }
     if wakes && let Err(e) = tx.batch_execute(&format!("NOTIFY {}", super::listen::CHANNEL)).await {
         // Only a wake-up is lost: the other hosts' claim loops poll.
@@ -186,6 +206,56 @@ async fn attempt(
     }
     tx.commit().await.map_err(|e| pg_err("commit failed", e))?;
     Ok(results)
+}
+
+/// Runs `run` as one pipeline: every statement is sent, in order, before any
+/// answer is read, so the server executes them in batch order and the whole
+/// run costs about one round trip.
+async fn pipelined(tx: &Transaction<'_>, run: Vec<StoreResult<Statement>>) -> StoreResult<Vec<StoreResult<Out>>> {
+    // Prepared once per connection; later batches find them cached.
+    let mut prepared = Vec::with_capacity(run.len());
+    for s in &run {
+        prepared.push(match s {
+            Ok(s) => Some(tx.prepare_cached(&s.sql).await.map_err(|e| pg_err(&s.sql, e))?),
+            Err(_) => None,
+        });
+    }
+    let params: Vec<Vec<&(dyn ToSql + Sync)>> = run.iter().map(|s| s.as_ref().map(Statement::param_refs).unwrap_or_default()).collect();
+    let mut answers: Vec<_> =
+        prepared.iter().zip(&params).map(|(p, params)| p.as_ref().map(|p| Box::pin(maybe_done(tx.query(p, params))))).collect();
+    // The first poll of a query sends it; poll each once, in order, then wait.
+    for answer in answers.iter_mut().flatten() {
+        let _ = futures::poll!(answer.as_mut());
+    }
+    let mut results = Vec::with_capacity(run.len());
+    for (s, answer) in run.iter().zip(answers) {
+        match (s, answer) {
+            (Ok(s), Some(mut answer)) => {
+                answer.as_mut().await;
+                let rows = answer.as_mut().take_output().ok_or_else(|| StoreError("a pipelined answer was taken twice".into()))?;
+                let rows = rows.map_err(|e| pg_err(&s.sql, e))?;
+                results.push(s.read(&rows));
+            }
+            (Err(refusal), _) => results.push(Err(StoreError(refusal.0.clone()))),
+            (Ok(s), None) => return Err(StoreError(format!("{}: not prepared", s.sql))),
+        }
+    }
+    Ok(results)
+}
+
+/// Applies `op` alone inside a savepoint, rolled back if it fails; `Err` only
+/// when the savepoint itself cannot be handled.
+async fn in_savepoint(tx: &Transaction<'_>, op: &Op) -> StoreResult<StoreResult<Out>> {
+    tx.batch_execute("SAVEPOINT op").await.map_err(|e| pg_err("savepoint", e))?;
+    let result = read_then_write(tx, op).await.and_then(|r| r);
+    match &result {
+        Ok(_) => tx.batch_execute("RELEASE SAVEPOINT op").await.map_err(|e| pg_err("release savepoint", e))?,
+        Err(e) => tx
+            .batch_execute("ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op")
+            .await
+            .map_err(|e2| pg_err(&format!("rollback after {e}"), e2))?,
+    }
+    Ok(result)
 }
 
 fn fail_all(ops: impl Iterator<Item = WriteOp>, message: &str) {
@@ -211,267 +281,4 @@ fn wakes_claimers(op: &Op) -> bool {
         Op::SetPaused { reason, .. } => reason.is_none(),
         Op::TakeRevived | Op::Journal { .. } | Op::JournalTruncate { .. } | Op::Kv { .. } => false,
     }
-}
-
-/// Refuses a write of a job whose lease this host lost: another host claimed it
-/// since (its fence moved on), so this runner must neither record an effect nor
-/// an outcome. `None`: the write is not a claimed job's (one host, an operator).
-/// The row stays locked until the batch commits, so a claim cannot slip in
-/// between the check and the write.
-async fn check_fence(tx: &Transaction<'_>, job_id: i64, fence: Option<i64>) -> StoreResult<()> {
-    let Some(fence) = fence else {
-        return Ok(());
-    };
-    let rows = query(tx, "SELECT fence FROM jobs WHERE id = $1 FOR UPDATE", &[&job_id]).await?;
-    let current: Option<i64> = match rows.first() {
-        Some(r) => Some(r.try_get(0).map_err(|e| pg_err("jobs.fence", e))?),
-        None => None,
-    };
-    match current {
-        Some(f) if f == fence => Ok(()),
-        Some(f) => Err(StoreError(format!(
-            "fenced: job {job_id} was claimed by another host after this host's lease expired (fence {f}, this runner's {fence}); its writes are refused"
-        ))),
-        None => Err(StoreError(format!("fenced: job {job_id} no longer exists"))),
-    }
-}
-
-/// Apply `op` inside a savepoint; roll the savepoint back if it fails.
-async fn in_savepoint(tx: &Transaction<'_>, op: &Op) -> StoreResult<Out> {
-    tx.batch_execute("SAVEPOINT op").await.map_err(|e| pg_err("savepoint", e))?;
-    match apply(tx, op).await {
-        Ok(v) => {
-            tx.batch_execute("RELEASE SAVEPOINT op").await.map_err(|e| pg_err("release savepoint", e))?;
-            Ok(v)
-        }
-        Err(e) => {
-            tx.batch_execute("ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op")
-                .await
-                .map_err(|e2| pg_err(&format!("rollback after {e}"), e2))?;
-            Err(e)
-        }
-    }
-}
-
-async fn exec(tx: &Transaction<'_>, sql: &str, params: &[&(dyn tokio_postgres::types::ToSql + Sync)]) -> StoreResult<u64> {
-    let stmt = tx.prepare_cached(sql).await.map_err(|e| pg_err(sql, e))?;
-    tx.execute(&stmt, params).await.map_err(|e| pg_err(sql, e))
-}
-
-async fn query(
-    tx: &Transaction<'_>,
-    sql: &str,
-    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
-) -> StoreResult<Vec<tokio_postgres::Row>> {
-    let stmt = tx.prepare_cached(sql).await.map_err(|e| pg_err(sql, e))?;
-    tx.query(&stmt, params).await.map_err(|e| pg_err(sql, e))
-}
-
-fn int(v: u32, what: &str) -> StoreResult<i32> {
-    i32::try_from(v).map_err(|_| StoreError(format!("{what}: {v} does not fit the column")))
-}
-
-async fn apply(tx: &Transaction<'_>, op: &Op) -> StoreResult<Out> {
-    match op {
-        Op::Ingest { event, jobs, window_ms } => ingest(tx, event, jobs, *window_ms).await.map(Out::Ingest),
-        Op::JobDone { job_id, fence, now_ms } => {
-            check_fence(tx, *job_id, *fence).await?;
-            exec(
-                tx,
-                "UPDATE jobs SET state = 'done', finished_at_ms = $2, last_error = NULL, lease_owner = NULL, lease_until_ms = NULL WHERE id = $1",
-                &[&job_id, &now_ms],
-            )
-            .await?;
-            exec(tx, "DELETE FROM journal WHERE job_id = $1", &[&job_id]).await?;
-            Ok(Out::Unit)
-        }
-        Op::JobRetry { job_id, fence, attempts, next_run_at_ms, error } => {
-            check_fence(tx, *job_id, *fence).await?;
-            let attempts = int(*attempts, "attempts")?;
-            exec(
-                tx,
-                "UPDATE jobs SET attempts = $2, next_run_at_ms = $3, last_error = $4, lease_owner = NULL, lease_until_ms = NULL WHERE id = $1",
-                &[&job_id, &attempts, &next_run_at_ms, &error],
-            )
-            .await?;
-            Ok(Out::Unit)
-        }
-        Op::JobDead { job_id, fence, attempts, reason, now_ms } => {
-            check_fence(tx, *job_id, *fence).await?;
-            let attempts = int(*attempts, "attempts")?;
-            exec(
-                tx,
-                "UPDATE jobs SET state = 'dead', attempts = $2, last_error = $3, finished_at_ms = $4, lease_owner = NULL, lease_until_ms = NULL
-                 WHERE id = $1",
-                &[&job_id, &attempts, &reason, &now_ms],
-            )
-            .await?;
-            Ok(Out::Unit)
-        }
-        Op::Release { job_id, fence } => {
-            check_fence(tx, *job_id, *fence).await?;
-            exec(tx, "UPDATE jobs SET lease_owner = NULL, lease_until_ms = NULL WHERE id = $1", &[&job_id]).await?;
-            Ok(Out::Unit)
-        }
-        Op::ReplayDead { job_id, now_ms } => {
-            // A replay is a fresh start: the journal of the dead attempt is kept, so
-            // effects that succeeded before are not performed twice.
-            let sql = format!(
-                "UPDATE jobs SET state = 'queued', attempts = 0, next_run_at_ms = $1, finished_at_ms = NULL
-                 WHERE state = 'dead' AND ($2::BIGINT IS NULL OR id = $2) RETURNING {JOB_COLUMNS}"
-            );
-            let rows = query(tx, &sql, &[&now_ms, &job_id]).await?;
-            let mut jobs = rows.iter().map(job_from_row).collect::<StoreResult<Vec<_>>>()?;
-            jobs.sort_by_key(|j| j.id);
-            let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
-            exec(tx, "INSERT INTO revived (job_id) SELECT unnest($1::BIGINT[]) ON CONFLICT DO NOTHING", &[&ids]).await?;
-            Ok(Out::Jobs(jobs))
-        }
-        Op::TakeRevived => {
-            let sql = format!(
-                "WITH taken AS (DELETE FROM revived RETURNING job_id)
-                 SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'queued' AND id IN (SELECT job_id FROM taken) ORDER BY id"
-            );
-            let rows = query(tx, &sql, &[]).await?;
-            Ok(Out::Jobs(rows.iter().map(job_from_row).collect::<StoreResult<Vec<_>>>()?))
-        }
-        Op::Journal { write, fence } => {
-            check_fence(tx, write.job_id, *fence).await?;
-            journal_write(tx, write).await.map(Out::Flag)
-        }
-        Op::JournalTruncate { job_id, fence, from_seq } => {
-            check_fence(tx, *job_id, *fence).await?;
-            let from_seq = int(*from_seq, "seq")?;
-            exec(tx, "DELETE FROM journal WHERE job_id = $1 AND seq >= $2", &[&job_id, &from_seq]).await?;
-            Ok(Out::Unit)
-        }
-        Op::Kv { namespace, write } => kv_write(tx, namespace, write).await.map(Out::Flag),
-        Op::SetPaused { integration, reason, now_ms } => {
-            exec(
-                tx,
-                "INSERT INTO integration_state (integration, paused_reason, updated_at_ms) VALUES ($1, $2, $3)
-                 ON CONFLICT (integration) DO UPDATE SET paused_reason = excluded.paused_reason, updated_at_ms = excluded.updated_at_ms",
-                &[&integration, &reason, &now_ms],
-            )
-            .await?;
-            Ok(Out::Unit)
-        }
-    }
-}
-
-/// Store an event and its jobs: one call of `sb_ingest` (schema migration 5),
-/// one round trip whatever the number of integrations.
-async fn ingest(tx: &Transaction<'_>, event: &NewEvent, jobs: &[NewJob], window_ms: i64) -> StoreResult<IngestOutcome> {
-    let hash: &[u8] = &event.body_hash;
-    let integrations: Vec<&str> = jobs.iter().map(|j| j.integration.as_str()).collect();
-    let keys: Vec<&str> = jobs.iter().map(|j| j.ordering_key.as_str()).collect();
-    let rows = query(
-        tx,
-        "SELECT out_event, out_duplicate, out_integration, out_job FROM sb_ingest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        &[
-            &event.account,
-            &event.event_name,
-            &event.body,
-            &hash,
-            &event.received_at_ms,
-            &event.not_dispatched,
-            &event.origin.as_str(),
-            &event.occurrence,
-            &window_ms,
-            &integrations,
-            &keys,
-        ],
-    )
-    .await?;
-    let first = rows.first().ok_or_else(|| StoreError("sb_ingest returned no row".into()))?;
-    let event_id: i64 = first.try_get(0).map_err(|e| pg_err("sb_ingest.out_event", e))?;
-    if first.try_get::<_, bool>(1).map_err(|e| pg_err("sb_ingest.out_duplicate", e))? {
-        return Ok(IngestOutcome::Duplicate { event_id });
-    }
-    let mut created = Vec::with_capacity(jobs.len());
-    let mut already_logged = Vec::new();
-    for row in &rows {
-        let Some(integration) = row.try_get::<_, Option<String>>(2).map_err(|e| pg_err("sb_ingest.out_integration", e))? else {
-            continue;
-        };
-        match row.try_get::<_, Option<i64>>(3).map_err(|e| pg_err("sb_ingest.out_job", e))? {
-            Some(id) => {
-                let ordering_key = jobs.iter().find(|j| j.integration == integration).map(|j| j.ordering_key.clone()).unwrap_or_default();
-                created.push(JobRecord { id, event_id, integration, ordering_key, attempts: 0, next_run_at_ms: event.received_at_ms });
-            }
-            None => already_logged.push(integration),
-        }
-    }
-    Ok(IngestOutcome::Accepted { event_id, jobs: created, already_logged })
-}
-
-/// Apply a journal write (and its key-value write) inside the current transaction.
-async fn journal_write(tx: &Transaction<'_>, write: &JournalWrite) -> StoreResult<Option<bool>> {
-    let verdict = match &write.kv {
-        Some((ns, kv)) => kv_write(tx, ns, kv).await?,
-        None => None,
-    };
-    // A storage effect's recorded outcome is its verdict, so a replay answers the same.
-    let result = match &write.kv {
-        Some(_) => postcard::to_stdvec(&verdict).map_err(|e| StoreError(format!("cannot encode the storage verdict: {e}")))?,
-        None => write.entry.result.clone(),
-    };
-    let seq = int(write.entry.seq, "journal seq")?;
-    exec(
-        tx,
-        "INSERT INTO journal (job_id, seq, fingerprint, done, result) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (job_id, seq) DO UPDATE SET fingerprint = excluded.fingerprint, done = excluded.done, result = excluded.result",
-        &[&write.job_id, &seq, &write.entry.fingerprint, &write.entry.done, &result],
-    )
-    .await?;
-    Ok(verdict)
-}
-
-/// Apply a key-value write; returns the CAS verdict for compare-and-swap.
-async fn kv_write(tx: &Transaction<'_>, ns: &str, kv: &KvWrite) -> StoreResult<Option<bool>> {
-    match kv {
-        KvWrite::Set { key, value, expires_at_ms } => {
-            kv_set(tx, ns, key, value, *expires_at_ms).await?;
-            Ok(None)
-        }
-        KvWrite::Delete { key } => {
-            exec(tx, "DELETE FROM kv WHERE namespace = $1 AND key = $2", &[&ns, key]).await?;
-            Ok(None)
-        }
-        KvWrite::Cas { key, expected, new, expires_at_ms } => {
-            let now = crate::clock::now_ms();
-            // FOR UPDATE: a concurrent CAS on the same key (another host, later) waits for this one.
-            let rows = query(
-                tx,
-                "SELECT value FROM kv WHERE namespace = $1 AND key = $2 AND (expires_at_ms IS NULL OR expires_at_ms > $3) FOR UPDATE",
-                &[&ns, key, &now],
-            )
-            .await?;
-            let current: Option<Vec<u8>> = match rows.first() {
-                Some(r) => Some(r.try_get(0).map_err(|e| pg_err("kv.value", e))?),
-                None => None,
-            };
-            if current != *expected {
-                return Ok(Some(false));
-            }
-            match new {
-                Some(value) => kv_set(tx, ns, key, value, *expires_at_ms).await?,
-                None => {
-                    exec(tx, "DELETE FROM kv WHERE namespace = $1 AND key = $2", &[&ns, key]).await?;
-                }
-            }
-            Ok(Some(true))
-        }
-    }
-}
-
-async fn kv_set(tx: &Transaction<'_>, ns: &str, key: &String, value: &Vec<u8>, expires_at_ms: Option<i64>) -> StoreResult<()> {
-    exec(
-        tx,
-        "INSERT INTO kv (namespace, key, value, expires_at_ms) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at_ms = excluded.expires_at_ms",
-        &[&ns, key, value, &expires_at_ms],
-    )
-    .await?;
-    Ok(())
 }
