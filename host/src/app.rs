@@ -8,7 +8,7 @@ use crate::metrics::Metrics;
 use crate::queue::{Dispatcher, JobRunner};
 use crate::registry::{Registry, ReloadOutcome, WatchHandle};
 use crate::runtime::{Runtime, RuntimeOptions};
-use crate::server::{AppState, webhook::NumberFilter};
+use crate::server::AppState;
 use crate::store::Store;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
@@ -57,7 +57,8 @@ impl App {
                 client.share_budgets(budgets.clone());
             }
         }
-        let registry = Arc::new(Registry::new(runtime.clone(), config.clone(), aircall.clone()));
+        let live = Arc::new(crate::config::LiveConfig::new(config.clone()));
+        let registry = Arc::new(Registry::live(runtime.clone(), live.clone(), aircall.clone()));
         for (folder, outcome) in registry.load_all().await {
             if let ReloadOutcome::Rejected(why) = outcome {
                 tracing::error!(folder = %folder.display(), %why, "plugin not loaded");
@@ -77,6 +78,14 @@ impl App {
             client.use_connections(&connections);
         }
         connections.spawn_sweeper(Duration::from_secs(60));
+        // The console's integrations join the file's before any job runs.
+        let applier = crate::integrations::Applier {
+            store: store.clone(),
+            live: live.clone(),
+            registry: registry.clone(),
+            connections: connections.clone(),
+        };
+        applier.apply().await.map_err(|e| anyhow::anyhow!("console integrations: {e}"))?;
         let shared = Shared::new(config.network.clone(), config.limits.clone(), store.clone(), metrics.clone())?;
         let _ = shared.connections.set(connections.clone());
         let shared = Arc::new(shared);
@@ -110,9 +119,9 @@ impl App {
             .filter(|a| !a.webhook_token.is_empty())
             .map(|a| (a.id.clone(), <[u8; 32]>::from(Sha256::digest(a.webhook_token.as_bytes()))))
             .collect();
-        let filters = config.integrations.iter().map(|i| NumberFilter::new(&i.numbers)).collect();
         let state = AppState {
             config,
+            live,
             store,
             dispatcher,
             metrics,
@@ -121,9 +130,10 @@ impl App {
             shared,
             tokens: Arc::new(tokens),
             connections,
-            filters: Arc::new(filters),
+            filters: Arc::default(),
             call_parties: Arc::default(),
         };
+        applier.spawn_follower();
         crate::reconcile::spawn(&state, &aircall);
         Ok(App { state, _watch: watch })
     }

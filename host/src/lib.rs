@@ -20,6 +20,7 @@ pub mod config;
 pub mod connections;
 pub mod console;
 pub mod contract;
+pub mod integrations;
 pub mod metrics;
 pub mod outbound;
 pub mod providers;

@@ -114,6 +114,28 @@ impl Providers {
 }
 
 impl Provider {
+    /// The values an integration's `connection` gives this provider before it
+    /// can connect: each `{name}` of its URL templates (Gorgias: `subdomain`),
+    /// and `region` when it has regions (Intercom: `eu`, `au`; none = the default).
+    pub fn template_params(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        for template in [&self.authorize_url, &self.token_url] {
+            let mut rest = template.as_str();
+            while let Some(open) = rest.find('{') {
+                let Some(close) = rest[open..].find('}') else { break };
+                let name = rest[open + 1..open + close].to_string();
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+                rest = &rest[open + close..];
+            }
+        }
+        if !self.regions.is_empty() {
+            names.push("region".into());
+        }
+        names
+    }
+
     /// The `[oauth.NAME]` app to use for provider `name`.
     pub fn app_name<'a>(&'a self, name: &'a str) -> &'a str {
         self.app.as_deref().unwrap_or(name)
@@ -165,6 +187,19 @@ fn fill(template: &str, params: &BTreeMap<String, String>) -> Result<String, Str
     }
     out.push_str(rest);
     Ok(out)
+}
+
+#[cfg(test)]
+mod template_params_tests {
+    #![allow(clippy::unwrap_used)]
+
+    #[test]
+    fn gorgias_asks_a_subdomain_intercom_a_region_help_scout_nothing() {
+        let p = super::Providers::builtin();
+        assert_eq!(p.get("gorgias").unwrap().template_params(), ["subdomain"]);
+        assert_eq!(p.get("intercom").unwrap().template_params(), ["region"]);
+        assert!(p.get("helpscout").unwrap().template_params().is_empty());
+    }
 }
 
 #[cfg(test)]

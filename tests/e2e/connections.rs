@@ -55,7 +55,7 @@ token_url = "{{helpscout}}/v2/oauth2/token"
 
 /// What a browser does with a link: follow redirects, keep the cookie.
 /// Returns the final status and page.
-async fn follow(link: &str) -> (u16, String) {
+pub(crate) async fn follow(link: &str) -> (u16, String) {
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let mut url = link.to_string();
     let mut cookie: Option<String> = None;

@@ -125,8 +125,23 @@ pub async fn check(path: &Path) -> anyhow::Result<i32> {
             code = 1;
         }
     }
+    let mut console_made = 0;
     match check_store(&config).await {
-        Ok(line) => println!("{line}"),
+        Ok(line) => {
+            println!("{line}");
+            match check_console_integrations(&config, &registry).await {
+                Ok((n, ok)) => {
+                    console_made = n;
+                    if !ok {
+                        code = 1;
+                    }
+                }
+                Err(why) => {
+                    eprintln!("console integrations: {why}");
+                    code = 1;
+                }
+            }
+        }
         Err(why) => {
             eprintln!("store: {why}");
             code = 1;
@@ -134,13 +149,37 @@ pub async fn check(path: &Path) -> anyhow::Result<i32> {
     }
     if code == 0 {
         println!(
-            "ok: {} account(s), {} integration(s), {} plugin(s)",
+            "ok: {} account(s), {} integration(s) in the file and {console_made} from the console, {} plugin(s)",
             config.accounts.len(),
             config.integrations.len(),
             registry.list().len()
         );
     }
     Ok(code)
+}
+
+/// The console's integrations in the store, checked as the file's are
+/// ([`crate::integrations::check::stored`]); a problem of an enabled one is an
+/// error, of a disabled one a note. A SQLite file that does not exist yet is
+/// not created. Returns how many there are and whether all enabled ones pass.
+async fn check_console_integrations(config: &Config, registry: &Registry) -> Result<(usize, bool), String> {
+    if config.store.url.is_none() && !config.store.path.exists() {
+        return Ok((0, true));
+    }
+    let store = open_store(config).await.map_err(|e| e.to_string())?;
+    let findings = crate::integrations::check::stored(config, registry, &store).await?;
+    let mut ok = true;
+    for f in &findings {
+        match (&f.problem, f.enabled) {
+            (Some(why), true) => {
+                eprintln!("{why}");
+                ok = false;
+            }
+            (Some(why), false) => println!("console integration {:?} (disabled) is not set up yet: {why}", f.id),
+            (None, _) => {}
+        }
+    }
+    Ok((findings.len(), ok))
 }
 
 /// `plugins list`

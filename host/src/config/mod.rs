@@ -20,10 +20,12 @@
 //! ```
 
 mod interpolate;
+pub mod live;
 mod model;
 mod validate;
 
 pub use interpolate::{Redactor, interpolate};
+pub use live::LiveConfig;
 pub use model::*;
 
 use serde::Deserialize;

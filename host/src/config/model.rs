@@ -406,6 +406,20 @@ pub struct IntegrationConfig {
     /// Each host must be one the plugin declares a limit for.
     #[serde(default)]
     pub rate_limits: BTreeMap<String, RateLimitConfig>,
+    /// Where it is declared: the file (read-only in the console) or the
+    /// console (kept in the store, see [`super::live`]).
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// Where an integration is declared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// `[[integrations]]` in the configuration file: authoritative, read-only in the console.
+    #[default]
+    File,
+    /// Made in the console and kept in the store (`host:integrations`).
+    Console,
 }
 
 /// A budget of an integration's API: `requests` per `per_seconds`.
@@ -425,6 +439,7 @@ impl std::fmt::Debug for IntegrationConfig {
             .field("account", &self.account)
             .field("plugin", &self.plugin)
             .field("enabled", &self.enabled)
+            .field("origin", &self.origin)
             .field("numbers", &self.numbers)
             .field("rate_limits", &self.rate_limits)
             .field("secrets", &self.secrets.keys().collect::<Vec<_>>())

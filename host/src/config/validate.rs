@@ -1,6 +1,6 @@
 //! Checks that need more than the schema: uniqueness, references, ranges.
 
-use super::{Config, ConfigError};
+use super::{Config, ConfigError, IntegrationConfig};
 use std::collections::HashSet;
 
 /// Shortest accepted `accounts[].webhook_token` (README, Configuration).
@@ -137,39 +137,45 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
     let mut integrations = HashSet::new();
     for (i, integration) in config.integrations.iter().enumerate() {
         let key = format!("integrations[{i}]");
-        if !valid_id(&integration.id) {
-            return Err(invalid(format!("{key}.id"), "use 1-64 letters, digits, '-' or '_'"));
-        }
+        integration_fields(&key, integration, &accounts)?;
         if !integrations.insert(integration.id.as_str()) {
             return Err(invalid(format!("{key}.id"), format!("duplicate integration id {:?}", integration.id)));
         }
-        if !accounts.contains(integration.account.as_str()) {
-            return Err(invalid(
-                format!("{key}.account"),
-                format!("no account with id {:?} (defined: {:?})", integration.account, accounts),
-            ));
-        }
-        if integration.plugin.is_empty() {
-            return Err(invalid(format!("{key}.plugin"), "must name a plugin"));
-        }
-        if let Some(region) = &integration.default_region
-            && (region.len() != 2 || !region.chars().all(|c| c.is_ascii_alphabetic()))
-        {
-            return Err(invalid(format!("{key}.default_region"), "must be an ISO 3166 alpha-2 code like \"FR\""));
-        }
-        if integration.settings.contains_key("base_url") {
-            return Err(invalid(
-                format!("{key}.settings.base_url"),
-                format!("set only {key}.base_url; the host passes it to the plugin as the setting `base_url`"),
-            ));
-        }
-        if let Some(base) = &integration.base_url {
-            match url::Url::parse(base) {
-                Ok(u) if u.host_str().is_some() => {}
-                _ => {
-                    return Err(invalid(format!("{key}.base_url"), format!("not an absolute URL: {base:?}")));
-                }
-            }
+    }
+    Ok(())
+}
+
+/// The checks of one integration that need no plugin: its id, its account
+/// (one of `accounts`), the plugin named, `default_region`, `base_url` and the
+/// reserved setting `base_url`. `key` names it in errors (`integrations[0]`).
+/// The file's integrations and the console's ([`super::live`]) pass the same.
+pub fn integration_fields(key: &str, integration: &IntegrationConfig, accounts: &HashSet<&str>) -> Result<(), ConfigError> {
+    if !valid_id(&integration.id) {
+        return Err(invalid(format!("{key}.id"), "use 1-64 letters, digits, '-' or '_'"));
+    }
+    if !accounts.contains(integration.account.as_str()) {
+        let mut known: Vec<&&str> = accounts.iter().collect();
+        known.sort();
+        return Err(invalid(format!("{key}.account"), format!("no account with id {:?} (defined: {known:?})", integration.account)));
+    }
+    if integration.plugin.is_empty() {
+        return Err(invalid(format!("{key}.plugin"), "must name a plugin"));
+    }
+    if let Some(region) = &integration.default_region
+        && (region.len() != 2 || !region.chars().all(|c| c.is_ascii_alphabetic()))
+    {
+        return Err(invalid(format!("{key}.default_region"), "must be an ISO 3166 alpha-2 code like \"FR\""));
+    }
+    if integration.settings.contains_key("base_url") {
+        return Err(invalid(
+            format!("{key}.settings.base_url"),
+            format!("set only {key}.base_url; the host passes it to the plugin as the setting `base_url`"),
+        ));
+    }
+    if let Some(base) = &integration.base_url {
+        match url::Url::parse(base) {
+            Ok(u) if u.host_str().is_some() => {}
+            _ => return Err(invalid(format!("{key}.base_url"), format!("not an absolute URL: {base:?}"))),
         }
     }
     Ok(())

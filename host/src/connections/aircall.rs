@@ -106,7 +106,7 @@ impl Connections {
     /// account was installed by OAuth and is not revoked.
     pub async fn aircall_webhook(&self, account: &str) -> Option<(String, String)> {
         let id = format!("account:{account}");
-        let spec = self.specs.get(&id).filter(|s| s.provider == "aircall")?;
+        let spec = self.specs.load().get(&id).filter(|s| s.provider == "aircall").cloned()?;
         let keyring = self.keyring().ok()?;
         let v = record::read(&self.store, &spec.id, &spec.provider, crate::clock::now_ms()).await.ok()?;
         if matches!(v.record.state, super::State::Revoked | super::State::NotConnected) {
@@ -203,7 +203,7 @@ impl Connections {
     /// Aircall's `integration.deleted` for `account`: the app was uninstalled.
     pub async fn aircall_uninstalled(&self, account: &str) -> Result<(), String> {
         let id = format!("account:{account}");
-        if !self.specs.contains_key(&id) {
+        if !self.specs.load().contains_key(&id) {
             return Err(format!("account {account} is not connected by OAuth"));
         }
         self.revoke(&id, "the Aircall app was uninstalled (integration.deleted)").await?;

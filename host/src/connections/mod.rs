@@ -78,7 +78,8 @@ pub struct Connections {
     keyring: Option<Arc<Keyring>>,
     providers: Providers,
     apps: BTreeMap<String, OAuthAppConfig>,
-    specs: BTreeMap<String, Spec>,
+    /// The connections the current configuration implies ([`Connections::set_specs`]).
+    specs: arc_swap::ArcSwap<BTreeMap<String, Spec>>,
     public_url: Option<String>,
     http: reqwest::Client,
     policy: crate::config::ConnectionsConfig,
@@ -98,7 +99,9 @@ impl Connections {
     pub async fn open(config: &Config, secrets: &[OAuthSecret], store: Arc<dyn Store>) -> Result<Arc<Connections>, String> {
         let specs = specs(config, secrets)?;
         let keyring = if specs.is_empty() {
-            None
+            // Not needed yet; when a key is there, the console's integrations
+            // can still connect and seal their secrets with it.
+            Keyring::load(config.connections.key_file.as_deref()).ok().map(Arc::new)
         } else {
             let ids: Vec<&str> = specs.keys().map(String::as_str).collect();
             let why = format!(
@@ -113,7 +116,7 @@ impl Connections {
             keyring,
             providers: Providers::builtin(),
             apps: config.oauth.clone(),
-            specs,
+            specs: arc_swap::ArcSwap::from_pointee(specs),
             public_url: config.server.public_url.as_ref().map(|u| u.trim_end_matches('/').to_string()),
             http,
             policy: config.connections.clone(),
@@ -137,22 +140,42 @@ impl Connections {
         Ok(())
     }
 
-    /// The configured connections.
-    pub fn specs(&self) -> impl Iterator<Item = &Spec> {
-        self.specs.values()
+    /// The configured connections (as they are now: the console may add some).
+    pub fn specs(&self) -> impl Iterator<Item = Spec> {
+        self.specs.load().values().cloned().collect::<Vec<_>>().into_iter()
+    }
+
+    /// Replaces the connections with those `config` implies (the effective
+    /// configuration changed: an integration was made or removed in the console).
+    /// Records of connections that are gone stay in the store.
+    pub fn set_specs(&self, config: &Config, secrets: &[OAuthSecret]) -> Result<(), String> {
+        self.specs.store(Arc::new(specs(config, secrets)?));
+        Ok(())
+    }
+
+    /// The master keys, when the host has them (`[connections] key_file` or
+    /// `SWITCHBOARD_MASTER_KEY`): what seals tokens and the console's secrets.
+    pub fn keys(&self) -> Result<&Arc<Keyring>, String> {
+        self.keyring.as_ref().ok_or_else(|| {
+            format!(
+                "no master key: set [connections] key_file or {}; `switchboard keys generate --file master.keys` makes one",
+                seal::MASTER_KEY_ENV
+            )
+        })
     }
 
     /// One connection's spec, by full or short id (`crm`, `integration:crm`).
-    pub fn spec(&self, id: &str) -> Result<&Spec, String> {
-        if let Some(s) = self.specs.get(id) {
-            return Ok(s);
+    pub fn spec(&self, id: &str) -> Result<Spec, String> {
+        let specs = self.specs.load();
+        if let Some(s) = specs.get(id) {
+            return Ok(s.clone());
         }
-        let matches: Vec<&Spec> = self.specs.values().filter(|s| record::short_id(&s.id) == id).collect();
+        let matches: Vec<&Spec> = specs.values().filter(|s| record::short_id(&s.id) == id).collect();
         match matches.as_slice() {
-            [one] => Ok(one),
+            [one] => Ok((*one).clone()),
             [] => Err(format!(
                 "no connection named {id:?} (configured: {})",
-                self.specs.keys().cloned().collect::<Vec<_>>().join(", ").if_empty("none")
+                specs.keys().cloned().collect::<Vec<_>>().join(", ").if_empty("none")
             )),
             _ => Err(format!("{id:?} names an account and an integration: say account:{id} or integration:{id}")),
         }
@@ -162,7 +185,8 @@ impl Connections {
     pub async fn list(&self) -> Result<Vec<Record>, String> {
         let now = crate::clock::now_ms();
         let mut out = Vec::new();
-        for spec in self.specs.values() {
+        let specs = self.specs.load_full();
+        for spec in specs.values() {
             out.push(record::read(&self.store, &spec.id, &spec.provider, now).await?.record);
         }
         Ok(out)
@@ -199,7 +223,7 @@ impl Connections {
     /// `switchboard connect` prints).
     pub async fn start_link(&self, id: &str) -> Result<String, String> {
         let spec = self.spec(id)?;
-        self.app(spec)?;
+        self.app(&spec)?;
         let base = self.public_url.as_ref().ok_or("set [server] public_url: the link and the vendor's callback go to this host")?;
         let ticket = flow::issue_ticket(&self.store, &spec.id, crate::clock::now_ms()).await?;
         Ok(format!("{base}/connect/{ticket}"))
@@ -363,7 +387,7 @@ impl Connections {
     /// store again (at most once a second) when no known token matches, and
     /// every 30 s in any case.
     pub async fn webhook_account(&self, token: &str) -> Option<String> {
-        if !self.specs.values().any(|s| s.provider == "aircall") {
+        if !self.specs.load_full().values().any(|s| s.provider == "aircall") {
             return None;
         }
         let digest: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()).into();
@@ -395,7 +419,7 @@ impl Connections {
         let mut out = Vec::new();
         let Ok(keyring) = self.keyring() else { return out };
         let now = crate::clock::now_ms();
-        for spec in self.specs.values().filter(|s| s.provider == "aircall") {
+        for spec in self.specs.load_full().values().filter(|s| s.provider == "aircall") {
             let Ok(v) = record::read(&self.store, &spec.id, &spec.provider, now).await else { continue };
             // The webhook token authenticates Aircall whatever the API token's
             // state (events of an account that needs re-authorisation are held,
@@ -419,7 +443,7 @@ impl Connections {
         keyring.reload()?;
         let current = keyring.current_id();
         let mut changed = 0;
-        for spec in self.specs.values() {
+        for spec in self.specs.load_full().values() {
             let now = crate::clock::now_ms();
             let mut failed = None;
             let record = record::update(&self.store, &spec.id, &spec.provider, now, |r| {

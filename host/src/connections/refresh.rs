@@ -51,7 +51,7 @@ impl Connections {
         {
             return Ok(c.token.clone());
         }
-        let spec = self.specs.get(id).cloned().ok_or_else(|| ConnError::Unusable(format!("no connection {id}")))?;
+        let spec = self.specs.load().get(id).cloned().ok_or_else(|| ConnError::Unusable(format!("no connection {id}")))?;
         let fresh = self.fresh_token(&spec, false).await?;
         let token = fresh.token.clone();
         *cached = Some(fresh);
@@ -222,7 +222,7 @@ impl Connections {
     pub async fn sweep(&self) {
         let now = crate::clock::now_ms();
         let idle_ms = self.policy.idle_refresh_hours as i64 * 3_600_000;
-        for spec in self.specs.values() {
+        for spec in self.specs.load_full().values() {
             let Ok(v) = record::read(&self.store, &spec.id, &spec.provider, now).await else { continue };
             let r = &v.record;
             if r.state != State::Connected {

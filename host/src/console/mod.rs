@@ -1,7 +1,9 @@
 //! The admin console: server-rendered pages on a listener of their own
 //! (`[console] listen`, default `127.0.0.1:8081`), answering "what is running,
 //! what happened to this call, what failed" and offering the operator's
-//! actions (replay, pause / resume, backfill) without a terminal.
+//! actions (replay, pause / resume, backfill) without a terminal, and makes
+//! and sets up integrations ([`pages::setup`]; kept in the store, applied
+//! without a restart, see [`crate::integrations`]).
 //!
 //! Every page needs a session ([`auth`]); a request without one gets the login
 //! page. Every POST carries the session's CSRF token ([`csrf`], 403 without
@@ -63,6 +65,13 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/integrations/{id}/pause", post(pages::integrations::pause))
         .route("/integrations/{id}/resume", post(pages::integrations::resume))
         .route("/integrations/{id}/backfill", post(pages::integrations::backfill))
+        .route("/integrations/new", get(pages::setup::new::page).post(pages::setup::new::create))
+        .route("/integrations/{id}/setup", get(pages::setup::page).post(pages::setup::save))
+        .route("/integrations/{id}/connection", post(pages::setup::connect::save))
+        .route("/integrations/{id}/connect", post(pages::setup::connect::start))
+        .route("/integrations/{id}/enable", post(pages::setup::lifecycle::enable))
+        .route("/integrations/{id}/disable", post(pages::setup::lifecycle::disable))
+        .route("/integrations/{id}/delete", post(pages::setup::lifecycle::delete))
         .route("/accounts", get(pages::accounts::page))
         .route("/accounts/{id}/rotate-webhook", post(pages::accounts::rotate_webhook))
         .route("/connections/{id}/connect", post(pages::accounts::connect))

@@ -114,7 +114,9 @@ impl JobRunner {
 
     /// Runs the plugin on the job's event and decides what became of it.
     async fn attempt(&self, job: &JobRecord, attempt: u32) -> (String, Outcome) {
-        let Some(integration) = self.config.integrations.iter().find(|i| i.id == job.integration) else {
+        // The effective configuration: the file's integrations and the console's.
+        let config = self.registry.config();
+        let Some(integration) = config.integrations.iter().find(|i| i.id == job.integration) else {
             return ("-".into(), Outcome::Dead(format!("integration {:?} is no longer configured", job.integration)));
         };
         let plugin_name = integration.plugin.clone();
@@ -144,7 +146,7 @@ impl JobRunner {
                 self.retry(attempt, format!("plugin {plugin_name:?} is not loaded"), Some(Duration::from_secs(5))),
             );
         };
-        let Some(ictx) = plugin.integrations.get(&job.integration).cloned() else {
+        let Some(ictx) = plugin.integrations.load().get(&job.integration).cloned() else {
             return (plugin_name, Outcome::Dead(format!("integration {:?} is not valid for the loaded plugin", job.integration)));
         };
         let journal = match self.store.journal(job.id).await {

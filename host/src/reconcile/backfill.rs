@@ -202,7 +202,8 @@ pub fn spawn_resumer(state: AppState, clients: HashMap<String, Arc<AircallClient
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
             running.retain(|_, h| !h.is_finished());
-            for integration in state.config.integrations.iter().filter(|i| i.enabled) {
+            let current = state.live.load();
+            for integration in current.integrations.iter().filter(|i| i.enabled) {
                 if running.contains_key(&integration.id) {
                     continue;
                 }

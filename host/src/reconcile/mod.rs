@@ -123,10 +123,9 @@ pub fn spawn(state: &AppState, clients: &HashMap<String, Arc<AircallClient>>) {
         tracing::info!("reconciliation is off ([reconcile] enabled = false): calls whose webhook is lost are not logged");
         return;
     }
+    // Every account: one whose integrations are all disabled (or made later in
+    // the console) skips its passes until one is enabled (`sweep::run_forever`).
     for account in &config.accounts {
-        if !config.integrations.iter().any(|i| i.enabled && i.account == account.id) {
-            continue;
-        }
         let Some(client) = clients.get(&account.id) else { continue };
         let background = Background::in_host(state, client.clone(), "reconcile");
         tokio::spawn(sweep::run_forever(state.clone(), background));

@@ -59,6 +59,12 @@ pub async fn run_forever(state: AppState, background: Background) {
     tokio::time::sleep(every.min(Duration::from_secs(5))).await;
     loop {
         let key = format!("lease:{account}");
+        let current = state.live.load();
+        if !current.integrations.iter().any(|i| i.enabled && i.account == account) {
+            // Nothing would be logged; the effective configuration may gain one.
+            tokio::time::sleep(every.min(Duration::from_secs(30))).await;
+            continue;
+        }
         match lease::take(&state.store, &key, (config.every_seconds * 3000) as i64).await {
             Ok(true) => {
                 if config.check_webhook {

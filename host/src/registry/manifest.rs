@@ -78,6 +78,61 @@ pub struct Manifest {
     /// Settings with types and defaults.
     #[serde(default)]
     pub settings: BTreeMap<String, SettingDecl>,
+    /// How the console's set-up page asks for what the settings need.
+    #[serde(default)]
+    pub setup: SetupSection,
+}
+
+/// `[setup]`: hints for the console's set-up page; they change nothing the
+/// host enforces (the settings' declarations do).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetupSection {
+    /// One choice per picked Aircall number, listed from the CRM.
+    #[serde(default)]
+    pub per_number: Option<PerNumber>,
+}
+
+/// `[setup.per_number]`: the number picker asks one value per picked number
+/// (Help Scout: the mailbox its calls go to) and keeps the answers as the
+/// `id_map` json setting `setting` (`{ "NUMBER_ID" = VALUE_ID }`).
+///
+/// ```toml
+/// [setup.per_number]
+/// setting = "mailboxes"
+/// label = "Mailbox"
+/// options = { path = "/v2/mailboxes", items = "_embedded.mailboxes", value = "id", label = "name" }
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerNumber {
+    /// The `json` setting with `format = "id_map"` the choices are kept in.
+    pub setting: String,
+    /// What one choice is, for the page ("Mailbox").
+    #[serde(default)]
+    pub label: String,
+    /// Where the choices come from.
+    pub options: OptionsSource,
+}
+
+/// A list of choices the host reads from the CRM's API: `GET {base_url}{path}`
+/// with the integration's credential, the list at `items` (a dotted path in
+/// the JSON answer), each choice's id at `value` and its name at `label`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptionsSource {
+    /// Path under the integration's base URL, starting with `/`.
+    pub path: String,
+    /// Dotted path to the array of items (`_embedded.mailboxes`); empty: the answer is the array.
+    #[serde(default)]
+    pub items: String,
+    /// Field of an item holding its id.
+    pub value: String,
+    /// Field of an item holding its name.
+    pub label: String,
+    /// The secret whose credential is attached; default: the only one the plugin declares.
+    #[serde(default)]
+    pub secret: Option<String>,
 }
 
 fn default_component() -> String {
@@ -548,6 +603,7 @@ impl Manifest {
                 return Err(format!("plugin.toml `secrets.{name}.format`: {format:?} is not a string format"));
             }
         }
+        self.validate_setup()?;
         for (name, decl) in &self.settings {
             let key = format!("plugin.toml settings.{name}");
             if let Some(format) = decl.format {
@@ -583,6 +639,40 @@ impl Manifest {
             }
         }
         Ok(())
+    }
+
+    /// `[setup]` names what the manifest declares.
+    fn validate_setup(&self) -> Result<(), String> {
+        let Some(p) = &self.setup.per_number else { return Ok(()) };
+        let key = "plugin.toml setup.per_number";
+        match self.settings.get(&p.setting) {
+            Some(d) if d.kind == SettingType::Json && d.format == Some(Format::IdMap) => {}
+            Some(_) => return Err(format!("{key}.setting: settings.{} must be a json setting with format = \"id_map\"", p.setting)),
+            None => return Err(format!("{key}.setting: no setting {:?} is declared", p.setting)),
+        }
+        let o = &p.options;
+        if !o.path.starts_with('/') || o.path.contains("://") || o.path.contains("..") {
+            return Err(format!("{key}.options.path: {:?} must be a path under the base URL, starting with '/'", o.path));
+        }
+        if o.value.trim().is_empty() || o.label.trim().is_empty() {
+            return Err(format!("{key}.options: value and label must name fields of an item"));
+        }
+        match &o.secret {
+            Some(s) if !self.secrets.contains_key(s) => Err(format!("{key}.options.secret: no secret {s:?} is declared")),
+            None if self.secrets.len() > 1 => {
+                Err(format!("{key}.options.secret: the plugin declares several secrets; name the one to send"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The secret the `[setup.per_number]` options are read with.
+    pub fn options_secret(&self) -> Option<(&String, &SecretDecl)> {
+        let p = self.setup.per_number.as_ref()?;
+        match &p.options.secret {
+            Some(name) => self.secrets.get_key_value(name),
+            None => self.secrets.iter().next(),
+        }
     }
 
     /// Check an integration's settings, secrets and base URL against this
@@ -900,6 +990,24 @@ format = "url"
         assert!(err.contains("settings.mailboxes") && err.contains("format"), "{err}");
         let err = Manifest::parse(&SCHEMA.replace("required = true\nformat = \"id_map\"", "required = true\ndefault = {}")).unwrap_err();
         assert!(err.contains("required"), "{err}");
+    }
+
+    #[test]
+    fn setup_per_number_must_name_an_id_map_setting_and_a_path() {
+        let with = |setup: &str| Manifest::parse(&format!("{SCHEMA}[setup.per_number]\n{setup}\n"));
+        let good = "setting = \"mailboxes\"\noptions = { path = \"/v2/mailboxes\", items = \"_embedded.mailboxes\", value = \"id\", label = \"name\" }";
+        let m = with(good).unwrap();
+        assert_eq!(m.setup.per_number.as_ref().unwrap().options.items, "_embedded.mailboxes");
+        assert_eq!(m.options_secret().unwrap().0, "api");
+        let e = with(&good.replace("\"mailboxes\"", "\"window\"")).unwrap_err();
+        assert!(e.contains("setup.per_number.setting") && e.contains("id_map"), "{e}");
+        let e = with(&good.replace("\"mailboxes\"", "\"nope\"")).unwrap_err();
+        assert!(e.contains("setup.per_number.setting") && e.contains("nope"), "{e}");
+        let e = with(&good.replace("/v2/mailboxes", "https://evil.example/x")).unwrap_err();
+        assert!(e.contains("setup.per_number.options.path"), "{e}");
+        let e = with(&good.replace("label = \"name\" }", "label = \"name\", secret = \"other\" }")).unwrap_err();
+        assert!(e.contains("options.secret"), "{e}");
+        assert!(with("setting = \"mailboxes\"\nlabel = 3").is_err(), "unknown shapes are refused");
     }
 
     #[test]

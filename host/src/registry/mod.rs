@@ -10,7 +10,7 @@ mod watch;
 
 use crate::aircall::client::AircallClient;
 use crate::capabilities::IntegrationCtx;
-use crate::config::Config;
+use crate::config::{Config, LiveConfig, Origin};
 use crate::runtime::{LinkedComponent, Runtime};
 use arc_swap::ArcSwap;
 use manifest::Manifest;
@@ -26,13 +26,17 @@ pub struct LoadedPlugin {
     pub manifest: Manifest,
     /// The compiled, linked component.
     pub component: LinkedComponent,
-    /// Policy of each integration that uses it.
-    pub integrations: HashMap<String, Arc<IntegrationCtx>>,
+    /// Policy of each integration that uses it, rebuilt when the effective
+    /// configuration changes ([`Registry::rebind`]).
+    pub integrations: ArcSwap<HashMap<String, Arc<IntegrationCtx>>>,
     /// Its folder.
     pub folder: PathBuf,
     /// When it was swapped in (ms since the epoch).
     pub loaded_at_ms: i64,
 }
+
+/// The policies of a plugin's integrations, by integration id.
+type Bindings = HashMap<String, Arc<IntegrationCtx>>;
 
 /// A candidate the registry refused, kept until its folder loads or goes.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +78,7 @@ pub enum ReloadOutcome {
 pub struct Registry {
     runtime: Arc<Runtime>,
     dir: PathBuf,
-    config: Arc<Config>,
+    live: Arc<LiveConfig>,
     aircall: HashMap<String, Arc<AircallClient>>,
     plugins: ArcSwap<HashMap<String, Arc<LoadedPlugin>>>,
     by_folder: Mutex<HashMap<PathBuf, String>>,
@@ -84,18 +88,76 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// An empty registry over `config.plugins.dir`.
+    /// An empty registry over `config.plugins.dir`, for `config`'s integrations.
     pub fn new(runtime: Arc<Runtime>, config: Arc<Config>, aircall: HashMap<String, Arc<AircallClient>>) -> Registry {
+        Registry::live(runtime, Arc::new(LiveConfig::new(config)), aircall)
+    }
+
+    /// An empty registry whose plugins serve the integrations of `live`'s
+    /// effective configuration ([`Registry::rebind`] after it changes).
+    pub fn live(runtime: Arc<Runtime>, live: Arc<LiveConfig>, aircall: HashMap<String, Arc<AircallClient>>) -> Registry {
         Registry {
             runtime,
-            dir: config.plugins.dir.clone(),
-            config,
+            dir: live.file().plugins.dir.clone(),
+            live,
             aircall,
             plugins: ArcSwap::from_pointee(HashMap::new()),
             by_folder: Mutex::new(HashMap::new()),
             rejected: Mutex::new(HashMap::new()),
             reload_lock: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// The effective configuration it serves.
+    pub fn config(&self) -> Arc<Config> {
+        self.live.load()
+    }
+
+    /// Rebuilds every loaded plugin's integrations from `config` (about to
+    /// become the effective configuration): new ones get their policy, changed
+    /// ones a new one, removed ones none. Jobs already running keep the policy
+    /// they started with. Returns the console integrations that do not pass
+    /// their plugin's checks, with the reason (they get no jobs run).
+    pub async fn rebind(&self, config: &Config) -> Vec<(String, String)> {
+        let _guard = self.reload_lock.lock().await;
+        let mut unbound = Vec::new();
+        for plugin in self.plugins.load().values() {
+            match self.bind(config, &plugin.manifest) {
+                Ok((map, skipped)) => {
+                    plugin.integrations.store(Arc::new(map));
+                    unbound.extend(skipped);
+                }
+                // Checked when the file was loaded; a file that changed is not re-read.
+                Err(e) => tracing::error!(plugin = %plugin.manifest.name, error = %e, "integrations not rebound"),
+            }
+        }
+        unbound
+    }
+
+    /// The policies of `config`'s integrations of plugin `manifest`. A file
+    /// integration that fails is an error (the candidate is rejected, as at
+    /// start); a console integration that fails is left out and returned.
+    fn bind(&self, config: &Config, manifest: &Manifest) -> Result<(Bindings, Vec<(String, String)>), String> {
+        let mut integrations = HashMap::new();
+        let mut skipped = Vec::new();
+        for (index, integration) in config.integrations.iter().enumerate().filter(|(_, i)| i.plugin == manifest.name) {
+            let key = match integration.origin {
+                Origin::File => format!("integrations[{index}]"),
+                Origin::Console => crate::config::live::console_key(&integration.id),
+            };
+            let bound = match self.aircall.get(&integration.account) {
+                None => Err(format!("{key}.account: unknown account {:?}", integration.account)),
+                Some(aircall) => policy::integration_at(&key, integration, manifest, aircall.clone()),
+            };
+            match (bound, integration.origin) {
+                (Ok(ctx), _) => {
+                    integrations.insert(integration.id.clone(), Arc::new(ctx));
+                }
+                (Err(e), Origin::File) => return Err(e),
+                (Err(e), Origin::Console) => skipped.push((integration.id.clone(), e)),
+            }
+        }
+        Ok((integrations, skipped))
     }
 
     /// The plugin directory.
@@ -250,24 +312,21 @@ impl Registry {
                 linked.contract
             ));
         }
-        let mut integrations = HashMap::new();
-        for (index, integration) in self.config.integrations.iter().enumerate().filter(|(_, i)| i.plugin == manifest.name) {
-            let Some(aircall) = self.aircall.get(&integration.account) else {
-                return ReloadOutcome::Rejected(format!("integrations[{index}].account: unknown account {:?}", integration.account));
-            };
-            match policy::integration_at(&format!("integrations[{index}]"), integration, &manifest, aircall.clone()) {
-                Ok(ctx) => {
-                    integrations.insert(integration.id.clone(), Arc::new(ctx));
+        let integrations = match self.bind(&self.live.load(), &manifest) {
+            Ok((map, skipped)) => {
+                for (id, why) in skipped {
+                    tracing::warn!(integration = %id, reason = %why, "console integration not set up for this plugin version; it runs no jobs");
                 }
-                Err(e) => return ReloadOutcome::Rejected(e),
+                map
             }
-        }
+            Err(e) => return ReloadOutcome::Rejected(e),
+        };
         let name = manifest.name.clone();
         let version = manifest.version.clone();
         let loaded = Arc::new(LoadedPlugin {
             manifest,
             component: linked,
-            integrations,
+            integrations: ArcSwap::from_pointee(integrations),
             folder: folder.to_path_buf(),
             loaded_at_ms: crate::clock::now_ms(),
         });

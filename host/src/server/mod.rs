@@ -17,13 +17,15 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{any, get, post};
 use std::sync::Arc;
-use webhook::NumberFilter;
 
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    /// Configuration.
+    /// The configuration file as loaded at start. Its integrations are only
+    /// the file's: read the effective ones (the console's too) from `live`.
     pub config: Arc<Config>,
+    /// The effective configuration, swapped when the console changes an integration.
+    pub live: Arc<crate::config::LiveConfig>,
     /// Store.
     pub store: Arc<dyn Store>,
     /// Dispatcher.
@@ -40,8 +42,8 @@ pub struct AppState {
     pub tokens: Arc<Vec<(String, [u8; 32])>>,
     /// OAuth connections (installed accounts' webhook tokens, the connect flow).
     pub connections: Arc<crate::connections::Connections>,
-    /// Number filter per integration, in configuration order.
-    pub filters: Arc<Vec<NumberFilter>>,
+    /// Number filters of the effective configuration's integrations.
+    pub filters: Arc<webhook::NumberFilters>,
     /// The lane of each recently seen call, for its later party-less events.
     pub call_parties: Arc<crate::queue::lane::CallParties>,
 }

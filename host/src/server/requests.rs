@@ -26,13 +26,14 @@ pub async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(config) = state.config.integrations.iter().find(|i| i.id == id) else {
+    let current = state.live.load();
+    let Some(config) = current.integrations.iter().find(|i| i.id == id) else {
         return error(StatusCode::NOT_FOUND, format!("no integration {id:?}"));
     };
     let Some(plugin) = state.registry.get(&config.plugin) else {
         return error(StatusCode::SERVICE_UNAVAILABLE, format!("plugin {:?} is not loaded", config.plugin));
     };
-    let Some(ictx) = plugin.integrations.get(&id).cloned() else {
+    let Some(ictx) = plugin.integrations.load().get(&id).cloned() else {
         return error(StatusCode::SERVICE_UNAVAILABLE, format!("integration {id:?} is not valid for the loaded plugin"));
     };
     let request_id = format!("req-{:016x}", rand::random::<u64>());

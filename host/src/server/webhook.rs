@@ -25,6 +25,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 use std::time::Instant;
 use subtle::ConstantTimeEq;
 
@@ -274,16 +275,51 @@ impl NumberFilter {
     }
 }
 
+/// The effective configuration with the number filter of each of its
+/// integrations, in the same order.
+pub struct Filtered {
+    /// The effective configuration they were built from.
+    pub config: Arc<crate::config::Config>,
+    /// One per `config.integrations[i]`.
+    pub filters: Vec<NumberFilter>,
+}
+
+/// The number filters of the effective configuration, built once per
+/// configuration (the phone engine normalises digit filters) and again when
+/// the configuration is swapped.
+#[derive(Default)]
+pub struct NumberFilters(arc_swap::ArcSwapOption<Filtered>);
+
+impl NumberFilters {
+    /// The filters of `config` (the current effective configuration).
+    pub fn of(&self, config: Arc<crate::config::Config>) -> Arc<Filtered> {
+        if let Some(f) = self.0.load_full().filter(|f| Arc::ptr_eq(&f.config, &config)) {
+            return f;
+        }
+        let filters = config.integrations.iter().map(|i| NumberFilter::new(&i.numbers)).collect();
+        let built = Arc::new(Filtered { config, filters });
+        self.0.store(Some(built.clone()));
+        built
+    }
+}
+
 impl AppState {
+    /// The effective configuration and its integrations' number filters.
+    pub fn filtered(&self) -> Arc<Filtered> {
+        self.filters.of(self.live.load())
+    }
+
     /// One job per enabled integration of the account whose number filter
     /// matches, each in the lane of the event's external party
     /// ([`crate::queue::lane`]).
     pub fn fan_out(&self, account: &str, parsed: &ParsedEvent) -> Vec<NewJob> {
         let number = parsed.number();
-        self.config
+        let filtered = self.filtered();
+        filtered
+            .config
             .integrations
             .iter()
-            .zip(self.filters.iter())
+            .zip(filtered.filters.iter())
             .filter(|(i, f)| i.enabled && i.account == account && f.matches(number))
             .map(|(i, _)| NewJob {
                 integration: i.id.clone(),

@@ -135,6 +135,7 @@ pub(crate) async fn numbers(
         return (answer, at);
     }
     let app = &state.app;
+    let filtered = app.filtered();
     let answer = match app.registry.aircall(&account.id) {
         None => Err("no Aircall client for this account".to_string()),
         Some(client) => match tokio::time::timeout(NUMBERS_TIMEOUT, client.numbers()).await {
@@ -147,11 +148,11 @@ pub(crate) async fn numbers(
                 .into_iter()
                 .map(|n| {
                     let key = crate::aircall::model::NumberKey { id: Some(n.id), digits: n.digits.as_deref() };
-                    let users: Vec<&str> = app
+                    let users: Vec<&str> = filtered
                         .config
                         .integrations
                         .iter()
-                        .zip(app.filters.iter())
+                        .zip(filtered.filters.iter())
                         .filter(|(i, f)| i.enabled && i.account == account.id && f.matches(Some(key)))
                         .map(|(i, _)| i.id.as_str())
                         .collect();

@@ -203,7 +203,7 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>, Query(params)
         t
     };
     let (from_ms, until_ms) = (bound(&from, "from"), bound(&until, "until"));
-    let mut regions: Vec<Option<String>> = state.app.config.integrations.iter().map(|i| i.default_region.clone()).collect();
+    let mut regions: Vec<Option<String>> = state.app.live.load().integrations.iter().map(|i| i.default_region.clone()).collect();
     regions.push(None);
     regions.sort();
     regions.dedup();

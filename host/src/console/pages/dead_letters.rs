@@ -118,7 +118,7 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>, Query(q): Que
     render(DeadLettersPage {
         nav: "dead-letters",
         csrf: admin.csrf,
-        integrations: state.app.config.integrations.iter().map(|i| i.id.clone()).collect(),
+        integrations: state.app.live.load().integrations.iter().map(|i| i.id.clone()).collect(),
         filter,
         notice,
         error: q.get("error").cloned().unwrap_or_default(),

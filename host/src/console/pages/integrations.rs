@@ -1,5 +1,7 @@
 //! `GET /integrations`: each integration's state with pause / resume and a
-//! "Backfill 7 days" button, and the progress of its backfill.
+//! "Backfill 7 days" button, and the progress of its backfill; where each is
+//! declared (the file, or the console) with a link to its set-up page, and
+//! the link to make a new one ([`super::setup`]).
 
 use crate::console::pages::overview::{IntegrationRow, integration_rows};
 use crate::console::{Admin, ConsoleState, failure, render};
@@ -14,6 +16,8 @@ const BACKFILL_DAYS: i64 = 7;
 
 struct Row {
     base: IntegrationRow,
+    /// "file" or "console".
+    origin: &'static str,
     paused: bool,
     backfill: String,
 }
@@ -37,21 +41,26 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>, Query(q): Que
         Ok(p) => p,
         Err(e) => return failure("reading paused integrations", e),
     };
+    let current = state.app.live.load();
     let mut rows = Vec::new();
     for b in base {
+        let origin = match current.integrations.iter().find(|i| i.id == b.id).map(|i| i.origin) {
+            Some(crate::config::Origin::Console) => "console",
+            _ => "file",
+        };
         let backfill = match crate::reconcile::backfill::read(&state.app.store, &b.id).await {
             Ok(Some(p)) => p.line(),
             Ok(None) => String::new(),
             Err(e) => e,
         };
-        rows.push(Row { paused: paused.iter().any(|(id, _)| *id == b.id), base: b, backfill });
+        rows.push(Row { paused: paused.iter().any(|(id, _)| *id == b.id), origin, base: b, backfill });
     }
     render(IntegrationsPage { nav: "integrations", csrf: admin.csrf, notice: q.get("notice").cloned().unwrap_or_default(), rows })
 }
 
 /// The 404 to send when `id` is not a configured integration.
 fn unknown(state: &ConsoleState, id: &str) -> Option<Response> {
-    if state.app.config.integrations.iter().any(|i| i.id == id) {
+    if state.app.live.load().integrations.iter().any(|i| i.id == id) {
         None
     } else {
         Some((StatusCode::NOT_FOUND, format!("no integration {id:?}")).into_response())

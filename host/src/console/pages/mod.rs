@@ -6,3 +6,4 @@ pub mod dead_letters;
 pub mod integrations;
 pub mod overview;
 pub mod plugins;
+pub mod setup;

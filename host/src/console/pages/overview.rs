@@ -163,16 +163,23 @@ async fn integration_rows_with(state: &ConsoleState, counts: &[IntegrationCounts
     let records = app.connections.list().await.unwrap_or_default();
     let mut rows = Vec::new();
     let now = crate::clock::now_ms();
-    for i in &app.config.integrations {
+    let current = app.live.load();
+    for i in &current.integrations {
         let conn = records.iter().find(|r| r.id == format!("integration:{}", i.id)).and_then(connection_badge);
         let loaded = app.registry.get(&i.plugin);
         let badge = if !i.enabled {
             Badge {
                 word: "disabled".into(),
                 class: "warn",
-                reason: "enabled = false in the configuration".into(),
+                reason: match i.origin {
+                    crate::config::Origin::File => "enabled = false in the configuration".into(),
+                    crate::config::Origin::Console => "made in the console and not enabled yet".into(),
+                },
                 since: String::new(),
-                fix: "set enabled = true and restart".into(),
+                fix: match i.origin {
+                    crate::config::Origin::File => "set enabled = true and restart".into(),
+                    crate::config::Origin::Console => format!("finish its set-up at /integrations/{}/setup, then Enable", i.id),
+                },
             }
         } else if let Some(b) = conn {
             b

@@ -47,7 +47,7 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>) -> Response {
         .list()
         .iter()
         .map(|p| {
-            let mut integrations: Vec<&str> = p.integrations.keys().map(String::as_str).collect();
+            let mut integrations: Vec<String> = p.integrations.load().keys().cloned().collect();
             integrations.sort_unstable();
             LoadedRow {
                 name: p.manifest.name.clone(),
@@ -62,6 +62,7 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>) -> Response {
         })
         .collect();
     let watching = app.config.plugins.watch;
+    let current = app.live.load();
     let rejected = registry
         .rejections()
         .into_iter()
@@ -70,7 +71,7 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>) -> Response {
             let serving = match registry.get(&r.plugin) {
                 Some(p) => format!("version {} keeps serving", p.manifest.version),
                 None => {
-                    let users: Vec<&str> = app.config.integrations.iter().filter(|i| i.plugin == r.plugin).map(|i| i.id.as_str()).collect();
+                    let users: Vec<&str> = current.integrations.iter().filter(|i| i.plugin == r.plugin).map(|i| i.id.as_str()).collect();
                     if users.is_empty() {
                         "no version serving".into()
                     } else {

@@ -1,0 +1,178 @@
+//! The effective configuration: the file's, plus the integrations made in the
+//! console (kept in the store), swappable while the host runs.
+//!
+//! The file stays authoritative for what it declares: a console integration
+//! whose id the file also uses is left out (and reported), never merged. Every
+//! part of the host that asks "which integrations are there" reads
+//! [`LiveConfig::load`]; the rest of the file (server, store, accounts,
+//! limits…) does not change without a restart.
+
+use super::{Config, ConfigError, IntegrationConfig, Origin, validate};
+use arc_swap::ArcSwap;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The file's configuration and the current effective one.
+pub struct LiveConfig {
+    file: Arc<Config>,
+    current: ArcSwap<Config>,
+    /// Version of the store's integration document the current one was built
+    /// from (0: none applied yet).
+    stored_version: AtomicU64,
+    /// One swap at a time (a console save and the follower of other hosts' saves).
+    swapping: tokio::sync::Mutex<()>,
+}
+
+impl LiveConfig {
+    /// The file's configuration, effective as it is until [`LiveConfig::swap`].
+    pub fn new(file: Arc<Config>) -> LiveConfig {
+        LiveConfig { current: ArcSwap::new(file.clone()), file, stored_version: AtomicU64::new(0), swapping: tokio::sync::Mutex::new(()) }
+    }
+
+    /// The configuration file as loaded at start (its integrations only).
+    pub fn file(&self) -> &Arc<Config> {
+        &self.file
+    }
+
+    /// The effective configuration now: the file's integrations, then the console's.
+    pub fn load(&self) -> Arc<Config> {
+        self.current.load_full()
+    }
+
+    /// Makes `config` the effective configuration, built from version
+    /// `stored_version` of the store's integrations.
+    pub fn swap(&self, config: Config, stored_version: u64) {
+        self.current.store(Arc::new(config));
+        self.stored_version.store(stored_version, Ordering::SeqCst);
+    }
+
+    /// The version of the store's integrations in effect.
+    pub fn stored_version(&self) -> u64 {
+        self.stored_version.load(Ordering::SeqCst)
+    }
+
+    /// Held while a new effective configuration is built and swapped in.
+    pub async fn lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.swapping.lock().await
+    }
+}
+
+/// A console integration that is not part of the effective configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Excluded {
+    /// Its id.
+    pub id: String,
+    /// Why, naming the key (`console integration "x".account: …`).
+    pub reason: String,
+}
+
+/// How errors name a console integration's keys.
+pub fn console_key(id: &str) -> String {
+    format!("console integration {id:?}")
+}
+
+/// The file's configuration with the console's integrations appended (marked
+/// [`Origin::Console`]). Each passes the checks the file's integrations pass
+/// ([`validate::integration_fields`]); one that fails, or whose id is taken
+/// (by the file, or by an earlier one), is left out and returned with the reason.
+pub fn merge(file: &Config, stored: Vec<IntegrationConfig>) -> (Config, Vec<Excluded>) {
+    let mut config = file.clone();
+    let accounts: HashSet<&str> = file.accounts.iter().map(|a| a.id.as_str()).collect();
+    let in_file: HashSet<&str> = file.integrations.iter().map(|i| i.id.as_str()).collect();
+    let mut ids: HashSet<String> = HashSet::new();
+    let mut excluded = Vec::new();
+    for mut integration in stored {
+        let key = console_key(&integration.id);
+        let taken = if in_file.contains(integration.id.as_str()) {
+            Some("the configuration file declares an integration with this id; the file's is used")
+        } else if ids.contains(&integration.id) {
+            Some("another console integration has this id")
+        } else {
+            None
+        };
+        if let Some(why) = taken {
+            excluded.push(Excluded { reason: format!("{key}.id: {why}"), id: integration.id });
+            continue;
+        }
+        if let Err(e) = validate::integration_fields(&key, &integration, &accounts) {
+            let reason = match e {
+                ConfigError::Invalid { key, message } => format!("{key}: {message}"),
+                other => other.to_string(),
+            };
+            excluded.push(Excluded { id: integration.id, reason });
+            continue;
+        }
+        integration.origin = Origin::Console;
+        ids.insert(integration.id.clone());
+        config.integrations.push(integration);
+    }
+    (config, excluded)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::path::Path;
+
+    fn file() -> Config {
+        let text = r#"
+[[accounts]]
+id = "main"
+webhook_token = "tok-123456"
+[[integrations]]
+id = "notes"
+account = "main"
+plugin = "example"
+"#;
+        Config::from_toml(text, Path::new("t.toml"), Path::new("/"), &|_| None).unwrap()
+    }
+
+    fn stored(id: &str, extra: &str) -> IntegrationConfig {
+        toml::from_str(&format!("id = \"{id}\"\naccount = \"main\"\nplugin = \"helpscout\"\n{extra}")).unwrap()
+    }
+
+    #[test]
+    fn console_integrations_follow_the_files_and_are_marked() {
+        let (c, excluded) = merge(&file(), vec![stored("hs", "numbers = [2001]")]);
+        assert!(excluded.is_empty(), "{excluded:?}");
+        let ids: Vec<(&str, Origin)> = c.integrations.iter().map(|i| (i.id.as_str(), i.origin)).collect();
+        assert_eq!(ids, [("notes", Origin::File), ("hs", Origin::Console)]);
+    }
+
+    #[test]
+    fn the_file_wins_an_id_and_broken_ones_are_left_out_with_the_key() {
+        let (c, excluded) = merge(
+            &file(),
+            vec![
+                stored("notes", ""),
+                {
+                    let mut i = stored("hs", "");
+                    i.account = "nope".into();
+                    i
+                },
+                stored("ok", "default_region = \"FRA\""),
+                stored("fine", ""),
+                stored("fine", ""),
+            ],
+        );
+        assert_eq!(c.integrations.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["notes", "fine"]);
+        let reasons: Vec<&str> = excluded.iter().map(|e| e.reason.as_str()).collect();
+        assert!(reasons[0].starts_with("console integration \"notes\".id: the configuration file declares"), "{reasons:?}");
+        assert!(reasons[1].starts_with("console integration \"hs\".account: no account with id \"nope\""), "{reasons:?}");
+        assert!(reasons[2].starts_with("console integration \"ok\".default_region"), "{reasons:?}");
+        assert!(reasons[3].starts_with("console integration \"fine\".id: another console integration"), "{reasons:?}");
+    }
+
+    #[tokio::test]
+    async fn a_swap_is_seen_by_the_next_load_and_the_file_stays() {
+        let live = LiveConfig::new(Arc::new(file()));
+        let before = live.load();
+        let (merged, _) = merge(live.file(), vec![stored("hs", "")]);
+        live.swap(merged, 3);
+        assert_eq!(before.integrations.len(), 1, "a loaded snapshot does not change under its reader");
+        assert_eq!(live.load().integrations.len(), 2);
+        assert_eq!((live.file().integrations.len(), live.stored_version()), (1, 3));
+    }
+}

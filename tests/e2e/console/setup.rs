@@ -1,0 +1,277 @@
+//! Integrations made and set up in the console (issue 15), as an admin
+//! without JavaScript would: plain forms against the real host and the
+//! sandbox emulators. What landed is read from the Help Scout emulator; what
+//! the admin sees, from the pages.
+
+use super::{Answer, answer, console_url, form};
+use crate::connections::follow;
+use crate::support::Host;
+use crate::support::rig::Rig;
+use std::process::Command;
+use std::time::Duration;
+use switchboard_sandbox::SandboxOptions;
+
+/// Help Scout's demo mailboxes (Support, Sales).
+const SUPPORT: u64 = 30411;
+const SALES: u64 = 30412;
+/// The world's Aircall numbers: Support FR, Sales US.
+const SUPPORT_FR: &str = "2001";
+const SALES_US: &str = "2002";
+const ID: &str = "hs-console";
+
+/// A browser signed in to the console of a host.
+struct Browser {
+    url: String,
+    session: String,
+    client: reqwest::Client,
+}
+
+impl Browser {
+    /// Signs in with a one-time link (`switchboard console-link`).
+    async fn sign_in(host: &Host, log_from: usize) -> Browser {
+        let url = console_url(host, log_from).await;
+        let out = host.cli(&["console-link"]);
+        let link = out.lines().find(|l| l.starts_with("http://")).unwrap_or_else(|| panic!("no link printed:\n{out}"));
+        let token = link.split("token=").nth(1).unwrap();
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let signed = answer(client.get(format!("{url}/sign-in?token={token}")).send().await.unwrap()).await;
+        let session = signed.cookie("sb_console").unwrap_or_else(|| panic!("no session: {}", signed.body));
+        Browser { url, session, client }
+    }
+
+    async fn get(&self, path: &str) -> Answer {
+        let req = self.client.get(format!("{}{path}", self.url)).header("cookie", format!("sb_console={}", self.session));
+        answer(req.send().await.unwrap()).await
+    }
+
+    /// Submits a form of the page at `page` to `action` with the page's CSRF token.
+    async fn submit(&self, page: &str, action: &str, pairs: &[(&str, &str)]) -> Answer {
+        let csrf = self.get(page).await.csrf();
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(pairs);
+        let req = self
+            .client
+            .post(format!("{}{action}", self.url))
+            .header("cookie", format!("sb_console={}", self.session))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&all));
+        answer(req.send().await.unwrap()).await
+    }
+}
+
+/// A host with the console, a master key and the Help Scout OAuth app, wired
+/// to the emulators; the file declares one Help Scout integration, disabled.
+async fn rig() -> (Rig, tempfile::TempDir) {
+    let keys = tempfile::tempdir().unwrap();
+    let key_path = keys.path().join("master.keys");
+    switchboard::connections::seal::append_key(&key_path).unwrap();
+    let integration =
+        format!("enabled = false\nbase_url = \"{{helpscout}}\"\nsettings = {{ mailboxes = {{ \"{SUPPORT_FR}\" = {SUPPORT} }} }}\n");
+    let extra = format!(
+        r#"
+[console]
+listen = "127.0.0.1:0"
+
+[connections]
+key_file = "{}"
+
+[oauth.helpscout]
+client_id = "sandbox-helpscout-app"
+client_secret = "sandbox-helpscout-secret"
+authorize_url = "{{helpscout}}/authentication/authorizeClientApplication"
+token_url = "{{helpscout}}/v2/oauth2/token"
+"#,
+        key_path.display()
+    );
+    let rig = Rig::start_full(SandboxOptions::default(), "helpscout", &integration, &extra).await;
+    let callback = format!("{}/oauth/callback", rig.host.url);
+    rig.sandbox.helpscout().oauth().configure(|o| o.registered_redirect = Some(callback));
+    (rig, keys)
+}
+
+/// An answered inbound call on the world's number `number` (`support-fr`, `sales-us`).
+fn call(key: &str, number: &str, from: &str) -> String {
+    format!(
+        "[[call]]\nkey = \"{key}\"\ndirection = \"inbound\"\nnumber = \"{number}\"\nfrom = \"{from}\"\n\
+         [[step]]\nat = 0\ncall = \"{key}\"\nevent = \"call.created\"\n\
+         [[step]]\nat = 1\ncall = \"{key}\"\nevent = \"call.answered\"\nuser = \"ada\"\n\
+         [[step]]\nat = 2\ncall = \"{key}\"\nevent = \"call.hungup\"\n\
+         [[step]]\nat = 3\ncall = \"{key}\"\nevent = \"call.ended\"\n"
+    )
+}
+
+/// The mailbox of each conversation the Help Scout emulator holds.
+fn mailboxes(rig: &Rig) -> Vec<u64> {
+    rig.sandbox.helpscout().state().conversations.iter().map(|c| c.mailbox_id).collect()
+}
+
+/// The settings form as an admin leaves it: toggles as given, the rest as shown.
+const SETTINGS: &[(&str, &str)] = &[
+    ("setting.matching_rule", "most_recent"),
+    ("setting.closed_window_hours", "48"),
+    ("setting.fallback_user_id", "0"),
+    ("setting.dial_number_id", "0"),
+    ("setting.dial_key", ""),
+    ("setting.search_existing_conversations", "true"),
+    ("setting.ai_insights", "true"),
+];
+
+/// The set-up form: `numbers` with their mailbox each, [`SETTINGS`] with `extra` over them.
+fn setup_form<'a>(numbers: &'a [(&'a str, &'a str, String)], extra: &'a [(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut pairs: Vec<(&str, &str)> = vec![("default_region", "FR")];
+    for (number, field, mailbox) in numbers {
+        pairs.push(("number", *number));
+        pairs.push((*field, mailbox.as_str()));
+    }
+    // What `extra` sets replaces the form's value (a form sends each field once).
+    pairs.extend(SETTINGS.iter().filter(|(k, _)| !extra.iter().any(|(e, _)| e == k)));
+    pairs.extend_from_slice(extra);
+    pairs
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_help_scout_integration_made_and_set_up_in_the_console_logs_its_numbers_without_a_restart() {
+    let (mut rig, _keys) = rig().await;
+    let browser = Browser::sign_in(&rig.host, 0).await;
+    let setup = format!("/integrations/{ID}/setup");
+    let helpscout = rig.sandbox.helpscout_url().to_string();
+
+    // New integration: made disabled, then its set-up page.
+    let made = browser.submit("/integrations/new", "/integrations/new", &[("plugin", "helpscout"), ("id", ID), ("account", "main")]).await;
+    assert_eq!((made.status, made.location()), (303, format!("{setup}?notice=Made%3A+set+it+up%2C+then+Enable").as_str()), "{}", made.body);
+    let taken = browser
+        .submit("/integrations/new", "/integrations/new", &[("plugin", "helpscout"), ("id", "helpscout"), ("account", "main")])
+        .await;
+    assert_eq!(taken.status, 422, "an id of the file is refused");
+    assert!(taken.body.contains("the configuration file declares an integration with this id"), "{}", taken.body);
+
+    // The API root first (the sandbox's; a bad one is refused beside its field).
+    let connection = format!("/integrations/{ID}/connection");
+    let bad = browser.submit(&setup, &connection, &[("base_url", "not a url")]).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains(r#"id="base_url-error""#) && bad.body.contains("base_url: not an absolute URL"), "{}", bad.body);
+    let saved = browser.submit(&setup, &connection, &[("base_url", &helpscout)]).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    // Connect: the button starts the same flow as `switchboard connect`.
+    let page = browser.get(&setup).await;
+    assert!(page.body.contains(r#"id="connection-state">not connected"#), "{}", page.body);
+    let connect = browser.submit(&setup, &format!("/integrations/{ID}/connect"), &[]).await;
+    assert_eq!(connect.status, 303, "{}", connect.body);
+    assert!(connect.location().starts_with(&format!("{}/connect/", rig.host.url)), "{}", connect.location());
+    let (status, landed) = follow(connect.location()).await;
+    assert_eq!(status, 200, "{landed}\n{}", rig.host.log());
+    let page = browser.get(&setup).await;
+    assert!(page.body.contains(r#"id="connection-state">connected"#), "{}", page.body);
+    // The mailbox choices come from Help Scout, with the connection's token.
+    assert!(page.body.contains(&format!(r#"<option value="{SALES}">Sales</option>"#)), "{}", page.body);
+    assert!(rig.sandbox.helpscout().requests().iter().any(|r| r.path == "/v2/mailboxes" && r.status == 200));
+    for field in [
+        r#"name="number" value="2001""#,
+        r#"name="per_number.2001""#,
+        r#"name="setting.matching_rule""#,
+        r#"name="setting.closed_window_hours""#,
+    ] {
+        assert!(page.body.contains(field), "{field} missing:\n{}", page.body);
+    }
+
+    // A value out of range: 422, the error beside its field, nothing saved.
+    let one = [(SUPPORT_FR, "per_number.2001", SALES.to_string())];
+    let bad = browser.submit(&setup, &setup, &setup_form(&one, &[("setting.closed_window_hours", "-5")])).await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(
+        bad.body.contains(r#"id="setting.closed_window_hours-error" role="alert">console integration &#34;hs-console&#34;.settings.closed_window_hours: -5 is less than the minimum 0"#)
+            || bad.body.contains("settings.closed_window_hours: -5 is less than the minimum 0"),
+        "{}",
+        bad.body
+    );
+    let not_a_number = browser.submit(&setup, &setup, &setup_form(&one, &[("setting.fallback_user_id", "ada")])).await;
+    assert_eq!(not_a_number.status, 422);
+    assert!(not_a_number.body.contains(r#"id="setting.fallback_user_id-error""#), "{}", not_a_number.body);
+    assert!(!browser.get(&setup).await.body.contains(r#"name="number" value="2001" id="number-2001" checked"#), "nothing was saved");
+
+    // One number picked (Support FR → the Sales mailbox), saved, enabled.
+    let saved = browser.submit(&setup, &setup, &setup_form(&one, &[])).await;
+    assert_eq!((saved.status, saved.location()), (303, format!("{setup}?notice=Saved%3A+in+effect+now").as_str()), "{}", saved.body);
+    let enabled = browser.submit(&setup, &format!("/integrations/{ID}/enable"), &[]).await;
+    assert_eq!(enabled.status, 303, "{}", enabled.body);
+    assert!(browser.get(&setup).await.body.contains("enabled: receiving events"));
+
+    rig.play(&call("c1", "support-fr", "+33 6 12 34 56 78")).await;
+    rig.wait_for("the call on Support FR in the Sales mailbox", |_| (mailboxes(&rig) == [SALES]).then_some(())).await;
+    // Sales US is not picked: nothing is logged for it.
+    rig.play(&call("c2", "sales-us", "+1 415 555 0199")).await;
+    rig.settle().await;
+    assert_eq!(mailboxes(&rig), [SALES], "a number not picked logs nothing");
+
+    // Both numbers, a mailbox each: in effect for the next webhook, no restart.
+    let two = [(SUPPORT_FR, "per_number.2001", SALES.to_string()), (SALES_US, "per_number.2002", SUPPORT.to_string())];
+    let saved = browser.submit(&setup, &setup, &setup_form(&two, &[])).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    rig.play(&call("c3", "sales-us", "+1 415 555 0198")).await;
+    rig.wait_for("the call on Sales US in the Support mailbox", |_| (mailboxes(&rig) == [SALES, SUPPORT]).then_some(())).await;
+
+    // The integrations page lists it as the console's; the file's is read-only.
+    let list = browser.get("/integrations").await.body;
+    assert!(list.contains(&format!(r#"console (<a href="{setup}">set up</a>)"#)), "{list}");
+    let file_page = browser.get("/integrations/helpscout/setup").await.body;
+    assert!(
+        file_page.contains("declared in the configuration file")
+            && !file_page.contains("<form method=\"post\" action=\"/integrations/helpscout/setup\"")
+    );
+
+    // A restart keeps it: the next call is logged as before.
+    let log_before = rig.host.log().len();
+    rig.host.kill();
+    rig.host.spawn().await;
+    let browser = Browser::sign_in(&rig.host, log_before).await;
+    assert!(browser.get(&setup).await.body.contains("enabled: receiving events"));
+    rig.play(&call("c4", "support-fr", "+33 6 98 76 54 32")).await;
+    rig.wait_for("the call after the restart", |_| (mailboxes(&rig).len() == 3).then_some(())).await;
+    assert_eq!(mailboxes(&rig), [SALES, SUPPORT, SALES]);
+    // The store holds its token sealed and the integration without any secret in clear.
+    let stored = String::from_utf8_lossy(&std::fs::read(rig.host.db()).unwrap()).to_string();
+    for t in rig.sandbox.helpscout().oauth().tokens() {
+        assert!(!stored.contains(&t.token), "a token is in the store in clear");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switchboard_check_reports_a_broken_console_integration() {
+    let (mut rig, _keys) = rig().await;
+    let browser = Browser::sign_in(&rig.host, 0).await;
+    let setup = format!("/integrations/{ID}/setup");
+    let made = browser.submit("/integrations/new", "/integrations/new", &[("plugin", "helpscout"), ("id", ID), ("account", "main")]).await;
+    assert_eq!(made.status, 303);
+    // Not set up: a note, not a failure.
+    let out = rig.host.cli(&["check"]);
+    assert!(out.contains(&format!("console integration \"{ID}\" (disabled) is not set up yet")), "{out}");
+    assert!(out.contains("1 from the console"), "{out}");
+    let one = [(SUPPORT_FR, "per_number.2001", SALES.to_string())];
+    let helpscout = rig.sandbox.helpscout_url().to_string();
+    let mut pairs = setup_form(&one, &[]);
+    pairs.retain(|(k, _)| !k.starts_with("per_number") && *k != "number");
+    // Without numbers the required mailboxes are missing: the error is beside the picker.
+    let refused = browser.submit(&setup, &setup, &pairs).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains(r#"id="numbers-error""#) && refused.body.contains("settings.mailboxes"), "{}", refused.body);
+    // Written straight into the store (as a newer plugin version might find
+    // it): enabled, with a value its plugin refuses.
+    rig.host.kill();
+    let doc = format!(
+        r#"{{"version":9,"integrations":[{{"id":"{ID}","account":"main","plugin":"helpscout","enabled":true,"numbers":[2001],"base_url":"{helpscout}","settings":{{"mailboxes":{{"2001":{SALES}}},"closed_window_hours":-5}}}}]}}"#
+    );
+    let db = rusqlite::Connection::open(rig.host.db()).unwrap();
+    db.execute("UPDATE kv SET value = ?1 WHERE namespace = 'host:integrations' AND key = 'console'", [doc.as_bytes()]).unwrap();
+    drop(db);
+    let out = Command::new(env!("CARGO_BIN_EXE_switchboard")).args(["check", "--config"]).arg(&rig.host.config_path).output().unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains(&format!("console integration \"{ID}\".settings.closed_window_hours: -5 is less than the minimum 0")), "{said}");
+    // The host still starts: the broken integration runs no jobs and is shown as not set up.
+    let log_before = rig.host.log().len();
+    rig.host.spawn().await;
+    let browser = Browser::sign_in(&rig.host, log_before).await;
+    let page = browser.get(&setup).await.body;
+    assert!(page.contains("not set up yet") && page.contains("closed_window_hours"), "{page}");
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}
