@@ -126,11 +126,11 @@ pub struct NewJob {
 pub struct JobRecord {
     /// Job id; increases in arrival order.
     pub id: i64,
-    /// The event.
+    /// The stored event it handles ([`StoredEvent::id`]).
     pub event_id: i64,
-    /// The integration.
+    /// The id of the integration it is for.
     pub integration: String,
-    /// Ordering key.
+    /// Its lane: jobs with the same key (within the integration) run in order.
     pub ordering_key: String,
     /// Attempts made so far.
     pub attempts: u32,
@@ -153,7 +153,7 @@ pub enum IngestOutcome {
     },
     /// Same body seen within the window: nothing stored.
     Duplicate {
-        /// The earlier event.
+        /// The id of the event stored earlier with this body.
         event_id: i64,
     },
 }
@@ -161,15 +161,15 @@ pub enum IngestOutcome {
 /// A stored event.
 #[derive(Debug, Clone)]
 pub struct StoredEvent {
-    /// Id.
+    /// The `events` table's key, given by the store.
     pub id: i64,
-    /// Account.
+    /// The account it belongs to (for a webhook, the one its token names).
     pub account: String,
-    /// Name.
+    /// The envelope's `event` (`call.ended`).
     pub event_name: String,
     /// Raw body.
     pub body: String,
-    /// Arrival (ms).
+    /// When it arrived (ms since epoch).
     pub received_at_ms: i64,
     /// Where it came from.
     pub origin: Origin,
@@ -193,21 +193,21 @@ pub struct JournalEntry {
 pub enum KvWrite {
     /// Set a value.
     Set {
-        /// Key.
+        /// The key within the namespace (for a plugin, its integration's).
         key: String,
-        /// Value.
+        /// The bytes to keep, opaque to the store.
         value: Vec<u8>,
         /// Expiry (ms since epoch).
         expires_at_ms: Option<i64>,
     },
     /// Remove a value.
     Delete {
-        /// Key.
+        /// The key within the namespace; an absent key is no error.
         key: String,
     },
     /// Compare-and-swap.
     Cas {
-        /// Key.
+        /// The key within the namespace.
         key: String,
         /// Expected current value (`None`: absent).
         expected: Option<Vec<u8>>,
@@ -221,9 +221,9 @@ pub enum KvWrite {
 /// A journal write.
 #[derive(Debug, Clone)]
 pub struct JournalWrite {
-    /// Job.
+    /// The job whose journal it extends.
     pub job_id: i64,
-    /// Entry.
+    /// The effect, at its position `entry.seq` in the job's sequence.
     pub entry: JournalEntry,
     /// Key-value write to apply in the same transaction (storage effects).
     pub kv: Option<(String, KvWrite)>,
@@ -238,13 +238,13 @@ pub struct DeadLetter {
     pub event_id: i64,
     /// Event name.
     pub event_name: String,
-    /// Integration.
+    /// The id of the integration the job was for.
     pub integration: String,
     /// Attempts made.
     pub attempts: u32,
     /// Why it failed.
     pub reason: String,
-    /// When (ms).
+    /// When it was dead-lettered (ms since epoch).
     pub failed_at_ms: i64,
 }
 
@@ -253,7 +253,7 @@ pub struct DeadLetter {
 pub enum JobState {
     /// Waiting, running or retrying.
     Queued,
-    /// Finished.
+    /// The plugin handled the event.
     Done,
     /// Dead-lettered.
     Dead,
@@ -351,7 +351,7 @@ pub trait Store: Send + Sync + 'static {
     /// Forget redelivery hashes, finished jobs and events, and logged
     /// occurrences older than the cutoffs.
     async fn prune(&self, cutoffs: PruneCutoffs) -> StoreResult<u64>;
-    /// Counts.
+    /// Jobs by state and events stored, for `/metrics` and the CLI.
     async fn counts(&self) -> StoreResult<StoreCounts>;
 
     // Read queries of the console (`crate::console`): what happened to a call.
@@ -415,7 +415,7 @@ pub struct JobSummary {
     pub id: i64,
     /// Event id.
     pub event_id: i64,
-    /// Integration.
+    /// The id of the integration it is for.
     pub integration: String,
     /// Its lane.
     pub ordering_key: String,
@@ -434,9 +434,9 @@ pub struct JobSummary {
 /// The head job of a lane and how many jobs wait behind it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LaneHead {
-    /// Integration.
+    /// The id of the integration the lane belongs to.
     pub integration: String,
-    /// The lane.
+    /// The lane's ordering key (`party:+33…`, see [`crate::queue::lane`]).
     pub ordering_key: String,
     /// The head job.
     pub job_id: i64,
@@ -457,7 +457,7 @@ pub struct LaneHead {
 /// Jobs of one integration by state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IntegrationCounts {
-    /// Integration.
+    /// The integration's id.
     pub integration: String,
     /// Waiting, running, retrying or held.
     pub queued: u64,
