@@ -45,7 +45,7 @@ const ATTEMPTS_KEPT: usize = 10_000;
 /// What became of one job attempt, as the console's states read it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptKind {
-    /// Done.
+    /// The plugin handled the event: the job is done.
     Ok,
     /// Failed: retried, dead-lettered, or refused credentials.
     Failed,

@@ -38,9 +38,9 @@ pub enum ConfigError {
     /// The file could not be read.
     #[error("cannot read config file {path}: {source}")]
     Read {
-        /// The file.
+        /// The configuration file's path, as given to [`Config::load`].
         path: PathBuf,
-        /// Why.
+        /// The reading error (not found, permission denied…).
         source: std::io::Error,
     },
     /// A `${VAR}` names an unset environment variable.
@@ -48,13 +48,13 @@ pub enum ConfigError {
     MissingVar {
         /// Where it was used (the key and its line).
         key: String,
-        /// The variable.
+        /// The variable's name, without `${}`.
         var: String,
     },
     /// The TOML does not parse or does not fit the schema.
     #[error("config {path}: {message}")]
     Parse {
-        /// The file.
+        /// The configuration file's path, named in the message.
         path: PathBuf,
         /// The parser's message with the offending line of the file as written
         /// (`${VAR}` shown, never its value).

@@ -149,7 +149,8 @@ impl Runtime {
         self.pool.spawn(job)
     }
 
-    /// The settings.
+    /// The limits (deadline, memory cap, instances, threads) and cache folder
+    /// it was built with.
     pub fn options(&self) -> &RuntimeOptions {
         &self.options
     }

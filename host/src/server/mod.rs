@@ -26,15 +26,18 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The effective configuration, swapped when the console changes an integration.
     pub live: Arc<crate::config::LiveConfig>,
-    /// Store.
+    /// Where events, jobs, journals and plugin data are kept; the webhook's
+    /// 2xx waits for its write.
     pub store: Arc<dyn Store>,
-    /// Dispatcher.
+    /// Hands stored jobs to the scheduler, which runs each lane in order;
+    /// its depth is `/healthz`'s `queue_depth`.
     pub dispatcher: Dispatcher,
-    /// Metrics.
+    /// Served at `/metrics` (Prometheus text), with the recent job attempts
+    /// the console reads.
     pub metrics: Arc<Metrics>,
-    /// Plugins.
+    /// The loaded plugins, by name.
     pub registry: Arc<Registry>,
-    /// Sandbox.
+    /// The wasmtime engine and linker that plugin instances are made from.
     pub runtime: Arc<Runtime>,
     /// Capabilities' shared part.
     pub shared: Arc<Shared>,
@@ -48,7 +51,8 @@ pub struct AppState {
     pub call_parties: Arc<crate::queue::lane::CallParties>,
 }
 
-/// The router.
+/// The public listener's routes: the Aircall webhook, CRM requests to
+/// plugins, the OAuth connect flow, `/healthz` and `/metrics`.
 pub fn router(state: AppState) -> Router {
     let max = state.config.server.max_body_bytes;
     let body_timeout = std::time::Duration::from_millis(state.config.server.body_read_timeout_ms.get());
