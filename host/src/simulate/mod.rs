@@ -90,7 +90,7 @@ pub struct PlayOptions {
     pub to: String,
     /// The webhook token put in every body.
     pub token: String,
-    /// Pace.
+    /// How fast scenario time runs: a multiple of real time, or no waiting.
     pub speed: Speed,
     /// Scenario start, UNIX seconds (default: now).
     pub start: Option<i64>,

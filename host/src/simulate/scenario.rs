@@ -78,7 +78,7 @@ pub struct MessageDef {
     pub number: String,
     /// The customer's number.
     pub external: String,
-    /// Text.
+    /// The message text; `{n}` in it becomes the copy's number (`01`, `02`…).
     #[serde(default)]
     pub body: String,
     /// `whatsapp`, or absent for SMS/MMS.
@@ -174,10 +174,10 @@ pub struct Scenario {
     /// Additions to the world.
     #[serde(default)]
     pub world: WorldPatch,
-    /// Calls.
+    /// The `[[call]]` tables, named by key in steps.
     #[serde(default)]
     pub call: Vec<CallDef>,
-    /// Messages.
+    /// The `[[message]]` tables, named by key in steps.
     #[serde(default)]
     pub message: Vec<MessageDef>,
     /// Steps, in time order once parsed.

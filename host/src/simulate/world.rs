@@ -19,7 +19,8 @@ pub struct World {
     /// Aircall lines.
     #[serde(default)]
     pub numbers: BTreeMap<String, Value>,
-    /// Teams.
+    /// Teams by key. A team's `users` only says whom a transfer to it reaches;
+    /// calls carry the team without it.
     #[serde(default)]
     pub teams: BTreeMap<String, Value>,
     /// Shared contacts.
