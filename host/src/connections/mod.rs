@@ -33,7 +33,8 @@ pub struct OAuthSecret {
     pub plugin: String,
     /// The secret's name.
     pub secret: String,
-    /// The provider.
+    /// The OAuth provider that supplies it: the secret's `provider` in
+    /// `plugin.toml`, a name in `providers.toml`.
     pub provider: String,
     /// Scopes the plugin asks for, instead of the provider's.
     pub scopes: Option<Vec<String>>,

@@ -125,7 +125,7 @@ pub fn short_id(id: &str) -> &str {
 
 /// A record and the bytes it was read from (the compare-and-swap witness).
 pub struct Versioned {
-    /// The record.
+    /// The record as read (a not-connected record when the store held none).
     pub record: Record,
     /// What the store held (`None`: absent).
     pub raw: Option<Vec<u8>>,
