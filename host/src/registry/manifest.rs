@@ -205,7 +205,7 @@ fn yes() -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SettingType {
-    /// Text.
+    /// `type = "string"`: a TOML string.
     String,
     /// Whole number.
     Integer,
@@ -219,7 +219,7 @@ pub enum SettingType {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SettingDecl {
-    /// Type.
+    /// The declaration's `type` key (`string`, `integer`, `boolean`, `json`).
     #[serde(rename = "type")]
     pub kind: SettingType,
     /// Default when the integration does not set it.

@@ -58,7 +58,7 @@ pub enum ReloadOutcome {
     Loaded {
         /// Plugin name.
         name: String,
-        /// Version.
+        /// The version its `plugin.toml` declares.
         version: String,
     },
     /// Same files as the serving version.
