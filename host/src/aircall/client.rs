@@ -169,7 +169,7 @@ pub struct Meta {
 pub struct CallsPage {
     /// The calls, unparsed: the host passes them on to plugins as they are.
     pub calls: Vec<Value>,
-    /// Paging.
+    /// Aircall's `meta`: the next page's link (`None` on the last) and the total.
     pub meta: Meta,
 }
 

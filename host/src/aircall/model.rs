@@ -23,7 +23,8 @@ pub struct Envelope {
     /// The webhook's token; names the account.
     #[serde(default)]
     pub token: Option<String>,
-    /// The object.
+    /// The resource as it was at `timestamp` (a call, contact, message…);
+    /// `event` says which shape.
     #[serde(default)]
     pub data: Value,
 }
@@ -195,7 +196,8 @@ pub struct Participant {
     pub phone_number: Option<String>,
 }
 
-/// A call.
+/// A call (reference §4.1), from a webhook or `GET /v1/calls`: `id`,
+/// `direction` and `status` must be there, the rest may be absent.
 #[derive(Debug, Clone, Deserialize)]
 #[allow(missing_docs)]
 pub struct Call {
