@@ -46,7 +46,8 @@ pub enum Status {
 /// A backfill's record, kept in the store under `backfill:INTEGRATION`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Progress {
-    /// The integration.
+    /// The id of the integration the calls are logged for (the `INTEGRATION`
+    /// of the store key).
     pub integration: String,
     /// Calls created from this moment (UNIX seconds)...
     pub since: i64,

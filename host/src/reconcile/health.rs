@@ -21,7 +21,7 @@ pub const STATES: &[&str] = &["ok", "reactivated", "recreated", "deactivated", "
 /// What a check found and did.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    /// The account.
+    /// The configured id of the account whose webhook was checked.
     pub account: String,
     /// One of [`STATES`].
     pub state: &'static str,

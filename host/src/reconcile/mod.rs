@@ -60,7 +60,7 @@ impl Background {
         Background { client, purpose, config: state.config.clone(), metrics: state.metrics.clone(), connections: state.connections.clone() }
     }
 
-    /// The account.
+    /// The configured id of the account the client speaks for.
     pub fn account(&self) -> &str {
         self.client.account()
     }

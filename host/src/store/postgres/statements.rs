@@ -19,7 +19,7 @@ type Param = Box<dyn ToSql + Sync + Send>;
 
 /// One write as one SQL statement and how to read its answer.
 pub struct Statement {
-    /// The SQL.
+    /// The statement text, with placeholders `$1`, `$2`… for `params`.
     pub sql: String,
     /// Its parameters, `$1` first.
     pub params: Vec<Param>,
