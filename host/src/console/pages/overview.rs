@@ -89,9 +89,10 @@ pub struct IntegrationRow {
     pub id: String,
     /// Plugin name and version (or why it is not loaded).
     pub plugin: String,
-    /// Account.
+    /// The id of the Aircall account whose events it logs.
     pub account: String,
-    /// State.
+    /// The first state that applies: disabled, a connection that does not
+    /// work, paused, plugin not loaded, rate-limited or failing, else running.
     pub badge: Badge,
     /// Jobs waiting (held while paused).
     pub queued: u64,
