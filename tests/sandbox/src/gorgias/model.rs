@@ -15,9 +15,9 @@ pub fn dt(secs: i64) -> String {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct User {
-    /// Id.
+    /// Gorgias's user `id`, as seeded (the emulator never allocates one).
     pub id: u64,
-    /// E-mail.
+    /// Gorgias's `email`: what a connector matches an Aircall user by.
     pub email: String,
     /// First name.
     pub firstname: String,
@@ -25,7 +25,7 @@ pub struct User {
     pub lastname: String,
     /// Role slug: `admin`, `agent` (Lead), `basic-agent`, `lite-agent`, `observer-agent`.
     pub role: String,
-    /// Active.
+    /// Gorgias's `active`, reported as is (no endpoint filters on it).
     pub active: bool,
 }
 
@@ -33,14 +33,14 @@ pub struct User {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Channel {
-    /// Id.
+    /// Gorgias's channel `id`, allocated when the customer is created through the API.
     pub id: u64,
     /// `email`, `phone`, …
     #[serde(rename = "type")]
     pub kind: String,
-    /// Address.
+    /// Gorgias's `address`: the e-mail, phone number or social id.
     pub address: String,
-    /// Preferred.
+    /// Gorgias's `preferred`; `false` when the create body leaves it out.
     pub preferred: bool,
 }
 
@@ -48,9 +48,9 @@ pub struct Channel {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Customer {
-    /// Id.
+    /// Gorgias's customer `id`; a seed's `0` is replaced by a fresh one.
     pub id: u64,
-    /// Name.
+    /// Gorgias's `name`, the full name.
     pub name: Option<String>,
     /// First name.
     pub firstname: Option<String>,
@@ -60,13 +60,15 @@ pub struct Customer {
     pub email: Option<String>,
     /// External id.
     pub external_id: Option<String>,
-    /// Note.
+    /// Gorgias's `note`. The emulator takes it on create; whether Gorgias
+    /// does is not confirmed (reference §1.5).
     pub note: Option<String>,
-    /// Language.
+    /// Gorgias's `language` (ISO 639-1).
     pub language: Option<String>,
     /// Time zone.
     pub timezone: Option<String>,
-    /// Channels.
+    /// Gorgias's `channels`; the first `email` channel fills `email` when
+    /// the create body has none.
     pub channels: Vec<Channel>,
     /// UNIX seconds.
     pub created_at: i64,
@@ -77,7 +79,7 @@ pub struct Customer {
 /// A message of a ticket.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Message {
-    /// Id.
+    /// Gorgias's message `id`, allocated when the message is created.
     pub id: u64,
     /// `phone`, `sms`, `api`, `internal-note`, `email`…
     pub channel: String,
@@ -91,7 +93,7 @@ pub struct Message {
     pub receiver: Value,
     /// Routing information.
     pub source: Value,
-    /// Subject.
+    /// Gorgias's message `subject`, as the client set it.
     pub subject: Option<String>,
     /// Text body.
     pub body_text: Option<String>,
@@ -112,19 +114,21 @@ pub struct Message {
 /// A ticket.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ticket {
-    /// Id.
+    /// Gorgias's ticket `id`, allocated when the ticket is created.
     pub id: u64,
     /// `open` or `closed`.
     pub status: String,
-    /// Channel.
+    /// Gorgias's ticket `channel`: the body's, else the first message's,
+    /// else `api`.
     pub channel: String,
-    /// Via.
+    /// Gorgias's `via`; `api` when the body leaves it out.
     pub via: String,
     /// Created by the company.
     pub from_agent: bool,
-    /// Subject.
+    /// Gorgias's ticket `subject`, as the client set it.
     pub subject: Option<String>,
-    /// Customer.
+    /// Gorgias's `customer`, by id: the body's, else the sender of the first
+    /// message not from an agent.
     pub customer_id: Option<u64>,
     /// Assigned user.
     pub assignee_user_id: Option<u64>,
@@ -132,7 +136,7 @@ pub struct Ticket {
     pub assignee_team_id: Option<u64>,
     /// Spam flag.
     pub spam: bool,
-    /// Priority.
+    /// Gorgias's `priority`; `normal` when the body leaves it out.
     pub priority: String,
     /// Unread flag.
     pub is_unread: bool,
@@ -140,7 +144,7 @@ pub struct Ticket {
     pub external_id: Option<String>,
     /// Tag ids.
     pub tag_ids: Vec<u64>,
-    /// Messages.
+    /// Gorgias's `messages`, oldest first (1 to 500 on create).
     pub messages: Vec<Message>,
     /// UNIX seconds.
     pub created_at: i64,
@@ -157,11 +161,11 @@ pub struct Ticket {
 /// A tag.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tag {
-    /// Id.
+    /// Gorgias's tag `id`, allocated when the tag is created.
     pub id: u64,
     /// Name (case-sensitive).
     pub name: String,
-    /// Description.
+    /// Gorgias's tag `description`, as created.
     pub description: Option<String>,
     /// `{color}`.
     pub decoration: Value,
@@ -180,21 +184,18 @@ pub struct Upload {
     pub content_type: String,
 }
 
-/// Everything the Gorgias emulator holds.
+/// Everything the Gorgias emulator holds, each kind in the order added.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GorgiasState {
-    /// Users.
     pub users: Vec<User>,
-    /// Customers.
     pub customers: Vec<Customer>,
-    /// Tickets.
     pub tickets: Vec<Ticket>,
-    /// Tags.
     pub tags: Vec<Tag>,
     /// Uploaded files.
     pub uploads: Vec<Upload>,
-    /// Next id.
+    /// The last id handed out by [`GorgiasState::alloc`]: records created
+    /// through the API, and seeded customers with id 0, take the next one.
     pub next_id: u64,
 }
 
@@ -202,7 +203,7 @@ pub struct GorgiasState {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct GorgiasSeed {
-    /// Users.
+    /// Users to add; one with an existing user's id replaces it.
     pub users: Vec<User>,
     /// Customers (id 0 = allocate).
     pub customers: Vec<Customer>,
