@@ -9,13 +9,13 @@ use crate::common::util::iso8601;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Mailbox {
-    /// Id.
+    /// Help Scout's mailbox `id`: what a conversation's `mailboxId` names.
     pub id: u64,
-    /// Name.
+    /// Help Scout's mailbox `name` (`Support`, `Sales` in the demo).
     pub name: String,
-    /// Slug.
+    /// Help Scout's mailbox `slug`; served, read by nothing in the emulator.
     pub slug: String,
-    /// Address.
+    /// Help Scout's mailbox `email`, served as is.
     pub email: String,
 }
 
@@ -23,13 +23,13 @@ pub struct Mailbox {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct User {
-    /// Id.
+    /// Help Scout's user `id`, as seeded (the emulator never allocates one).
     pub id: u64,
     /// First name.
     pub first_name: String,
     /// Last name.
     pub last_name: String,
-    /// E-mail.
+    /// Help Scout's `email`: what `GET /v2/users?email=` matches, ignoring case.
     pub email: String,
     /// `owner`, `admin`, `user`.
     pub role: String,
@@ -41,7 +41,7 @@ pub struct User {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Entry {
-    /// Id.
+    /// Help Scout's entry `id`, allocated when the entry is added.
     pub id: u64,
     /// `work`, `home`, `mobile`, …
     #[serde(rename = "type")]
@@ -54,7 +54,7 @@ pub struct Entry {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Customer {
-    /// Id.
+    /// Help Scout's customer `id`; a seed's `0` is replaced by a fresh one.
     pub id: u64,
     /// First name.
     pub first_name: Option<String>,
@@ -62,13 +62,14 @@ pub struct Customer {
     pub last_name: Option<String>,
     /// Notes (`background`).
     pub background: Option<String>,
-    /// Organization.
+    /// Help Scout's `organization`, the company; a create with more than
+    /// 60 characters is refused.
     pub organization: Option<String>,
     /// Job title.
     pub job_title: Option<String>,
-    /// Phones.
+    /// Help Scout's `phones`, embedded under `_embedded.phones`.
     pub phones: Vec<Entry>,
-    /// E-mails.
+    /// Help Scout's `emails`, embedded under `_embedded.emails`.
     pub emails: Vec<Entry>,
     /// UNIX seconds.
     pub created_at: i64,
@@ -79,7 +80,7 @@ pub struct Customer {
 /// An attachment on a thread.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Attachment {
-    /// Id.
+    /// Help Scout's attachment `id`, allocated when the thread is added.
     pub id: u64,
     /// File name.
     pub file_name: String,
@@ -92,11 +93,11 @@ pub struct Attachment {
 /// A thread (message, note, phone log…) of a conversation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Thread {
-    /// Id.
+    /// Help Scout's thread `id`, allocated when the thread is added.
     pub id: u64,
     /// `customer`, `reply`, `note`, `phone`, `chat`.
     pub kind: String,
-    /// Text.
+    /// Help Scout's thread `text`, served as `body`; never empty.
     pub text: String,
     /// Customer it concerns.
     pub customer_id: Option<u64>,
@@ -106,7 +107,8 @@ pub struct Thread {
     pub status: String,
     /// Imported (historical).
     pub imported: bool,
-    /// Attachments.
+    /// Attachments sent inline with the thread (`fileName`, `mimeType`,
+    /// base64 `data`), kept without their bytes.
     pub attachments: Vec<Attachment>,
     /// UNIX seconds.
     pub created_at: i64,
@@ -115,17 +117,17 @@ pub struct Thread {
 /// A conversation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Conversation {
-    /// Id.
+    /// Help Scout's conversation `id`, allocated on create.
     pub id: u64,
     /// Number shown in the UI.
     pub number: u64,
     /// `email`, `chat`, `phone`.
     pub kind: String,
-    /// Mailbox.
+    /// Help Scout's `mailboxId`; `PATCH` with `move` changes it.
     pub mailbox_id: u64,
     /// `active`, `pending`, `closed`, `spam`.
     pub status: String,
-    /// Subject.
+    /// Help Scout's `subject`; never empty.
     pub subject: String,
     /// Primary customer.
     pub customer_id: u64,
@@ -148,32 +150,28 @@ pub struct Conversation {
 /// A tag.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tag {
-    /// Id.
+    /// Help Scout's tag `id`, allocated when a conversation is first given the name.
     pub id: u64,
-    /// Name.
+    /// Help Scout's tag `name`; a name that differs only in case makes no second tag.
     pub name: String,
 }
 
-/// Everything the Help Scout emulator holds.
+/// Everything the Help Scout emulator holds, each kind in the order added.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HelpScoutState {
     /// The user the static token belongs to.
     pub me: u64,
-    /// Mailboxes.
     pub mailboxes: Vec<Mailbox>,
-    /// Users.
     pub users: Vec<User>,
-    /// Customers.
     pub customers: Vec<Customer>,
-    /// Conversations.
     pub conversations: Vec<Conversation>,
-    /// Tags.
     pub tags: Vec<Tag>,
     /// Static tokens made invalid (expired) by a test or a fault; tokens issued by
     /// `/v2/oauth2/token` live in the OAuth server ([`super::HelpScout::oauth`]).
     pub expired_tokens: Vec<String>,
-    /// Next id.
+    /// The last id handed out by [`HelpScoutState::alloc`]: records created
+    /// through the API, and seeded customers and entries with id 0, take the next one.
     pub next_id: u64,
 }
 
@@ -181,9 +179,9 @@ pub struct HelpScoutState {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HelpScoutSeed {
-    /// Mailboxes.
+    /// Mailboxes to add; one with an existing mailbox's id replaces it.
     pub mailboxes: Vec<Mailbox>,
-    /// Users.
+    /// Users to add; one with an existing user's id replaces it.
     pub users: Vec<User>,
     /// Customers (id 0 = allocate).
     pub customers: Vec<Customer>,

@@ -6,11 +6,11 @@
 pub enum Query {
     /// `field:value` (any of the values).
     Term(String, Vec<String>),
-    /// Both.
+    /// `a AND b`: both hold.
     And(Box<Query>, Box<Query>),
-    /// Either.
+    /// `a OR b`: at least one holds.
     Or(Box<Query>, Box<Query>),
-    /// Negation.
+    /// `NOT a`: it does not hold.
     Not(Box<Query>),
 }
 
