@@ -11,7 +11,7 @@ use crate::common::util::phone_key;
 pub struct App {
     /// Workspace id (`id_code`, also contacts' `workspace_id`).
     pub id_code: String,
-    /// Name.
+    /// Intercom's app `name`, served in `GET /me`'s `app`.
     pub name: String,
     /// Region (`US`, `EU`, `AU`).
     pub region: String,
@@ -25,9 +25,9 @@ pub struct App {
 pub struct Admin {
     /// Id (numeric string).
     pub id: String,
-    /// Name.
+    /// Intercom's admin `name`, copied onto the author of the admin's parts.
     pub name: String,
-    /// E-mail.
+    /// Intercom's admin `email`, copied onto the author of the admin's parts.
     pub email: String,
     /// Job title.
     pub job_title: String,
@@ -37,7 +37,8 @@ pub struct Admin {
     pub away_mode_reassign: bool,
     /// Has an inbox seat.
     pub has_inbox_seat: bool,
-    /// Teams.
+    /// Intercom's `team_ids`, as seeded; not kept in step with
+    /// [`Team::admin_ids`] (the demo's two disagree).
     pub team_ids: Vec<u64>,
 }
 
@@ -47,9 +48,9 @@ pub struct Admin {
 pub struct Team {
     /// Id (numeric string).
     pub id: String,
-    /// Name.
+    /// Intercom's team `name` (`Tier 1` in the demo).
     pub name: String,
-    /// Members.
+    /// Intercom's `admin_ids`, as seeded (see [`Admin::team_ids`]).
     pub admin_ids: Vec<u64>,
 }
 
@@ -63,11 +64,12 @@ pub struct Contact {
     pub role: String,
     /// External id.
     pub external_id: Option<String>,
-    /// E-mail.
+    /// Intercom's contact `email`; served as `""` when absent, its domain as
+    /// `email_domain`.
     pub email: Option<String>,
     /// Phone as given.
     pub phone: Option<String>,
-    /// Name.
+    /// Intercom's contact `name`, copied onto the author of the contact's parts.
     pub name: Option<String>,
     /// Owner admin id.
     pub owner_id: Option<String>,
@@ -85,9 +87,9 @@ pub struct Author {
     /// `admin`, `user`, `lead`, `team`, `bot`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// Id.
+    /// Intercom's author `id`: the admin's or the contact's, as `kind` says.
     pub id: String,
-    /// Name.
+    /// Intercom's author `name`, as it was when the part was written.
     pub name: Option<String>,
     /// E-mail (omitted when unknown: the schema's `email` is not nullable).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -105,7 +107,8 @@ pub struct Part {
     pub body: Option<String>,
     /// UNIX seconds.
     pub created_at: i64,
-    /// Author.
+    /// Intercom's part `author`: a copy of the admin or contact as they were
+    /// when the part was written.
     pub author: Author,
     /// For assignments: `{type, id}` of the new assignee, `None` when unassigned.
     pub assigned_to: Option<Value>,
@@ -131,7 +134,7 @@ pub struct AppliedTag {
 pub struct Conversation {
     /// Id (numeric string).
     pub id: String,
-    /// Title.
+    /// Intercom's `title`; no endpoint of the emulator sets it.
     pub title: Option<String>,
     /// UNIX seconds.
     pub created_at: i64,
@@ -141,7 +144,8 @@ pub struct Conversation {
     pub state: String,
     /// Snoozed until (UNIX seconds).
     pub snoozed_until: Option<i64>,
-    /// Read.
+    /// Intercom's `read`; no endpoint of the emulator sets it, a search can
+    /// filter on it.
     pub read: bool,
     /// Admin assignee (`None` = unassigned).
     pub admin_assignee_id: Option<u64>,
@@ -187,22 +191,17 @@ pub struct PhoneRedirect {
     pub created_at: i64,
 }
 
-/// Everything the Intercom emulator holds.
+/// Everything the Intercom emulator holds, each kind in the order first added.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IntercomState {
-    /// The workspace.
+    /// The workspace, served as `GET /me`'s `app`.
     pub app: App,
     /// Admin who owns the access token (`/me`).
     pub me: String,
-    /// Teammates.
     pub admins: Vec<Admin>,
-    /// Teams.
     pub teams: Vec<Team>,
-    /// Contacts.
     pub contacts: Vec<Contact>,
-    /// Conversations.
     pub conversations: Vec<Conversation>,
-    /// Tags.
     pub tags: Vec<Tag>,
     /// Switch requests.
     pub phone_redirects: Vec<PhoneRedirect>,
