@@ -63,15 +63,10 @@ pub struct SandboxOptions {
 /// Fixed ports for the emulators (0 = any free port).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Ports {
-    /// Aircall.
     pub aircall: u16,
-    /// Intercom.
     pub intercom: u16,
-    /// Help Scout.
     pub helpscout: u16,
-    /// Gorgias.
     pub gorgias: u16,
-    /// HubSpot.
     pub hubspot: u16,
     /// The generic notes API of the reference plugin.
     pub notes: u16,

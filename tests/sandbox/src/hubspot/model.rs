@@ -13,7 +13,9 @@ use crate::common::util::iso8601;
 pub struct Record {
     /// Id (numeric string).
     pub id: String,
-    /// Properties.
+    /// HubSpot's `properties` by internal name. `hs_object_id`, `createdate`
+    /// and `lastmodifieddate` are served from the id and the times, whatever
+    /// this holds.
     pub properties: BTreeMap<String, String>,
     /// UNIX milliseconds.
     pub created_at: i64,
@@ -37,7 +39,7 @@ pub struct Association {
 /// A logged communication (SMS / WhatsApp / LinkedIn message).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Communication {
-    /// The record.
+    /// Its id, the properties sent on create, and its times.
     pub record: Record,
     /// Associations made on create.
     pub associations: Vec<Association>,
@@ -49,13 +51,15 @@ pub struct Communication {
 pub struct Owner {
     /// Owner id.
     pub id: String,
-    /// E-mail.
+    /// HubSpot's owner `email`: what `GET /crm/v3/owners?email=` matches,
+    /// ignoring case.
     pub email: String,
     /// First name.
     pub first_name: String,
     /// Last name.
     pub last_name: String,
-    /// User id.
+    /// HubSpot's `userId`: the user behind the owner, also its `id` under
+    /// `/settings/v3/users`.
     pub user_id: u64,
 }
 
@@ -85,21 +89,18 @@ pub struct ActionCall {
     pub response: Value,
 }
 
-/// Everything the HubSpot emulator holds.
+/// Everything the HubSpot emulator holds, each kind in the order added.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct HubSpotState {
     /// Portal (account) id.
     pub portal_id: u64,
-    /// Contacts.
     pub contacts: Vec<Record>,
     /// Contact properties that exist (standard + custom); updating others is a 400.
     pub contact_properties: Vec<String>,
     /// Ids of deals, tickets and companies (association targets).
     pub objects: BTreeMap<String, Vec<String>>,
-    /// Owners.
     pub owners: Vec<Owner>,
-    /// Communications.
     pub communications: Vec<Communication>,
     /// Callback ids waiting for completion (from `BLOCK` answers).
     pub pending_callbacks: Vec<String>,
@@ -107,7 +108,7 @@ pub struct HubSpotState {
     pub completed_callbacks: Vec<CallbackCompletion>,
     /// Calls made to workflow action URLs.
     pub action_calls: Vec<ActionCall>,
-    /// Next id.
+    /// The last id handed out by [`HubSpotState::alloc`].
     pub next_id: u64,
 }
 
@@ -117,7 +118,7 @@ pub struct HubSpotState {
 pub struct HubSpotSeed {
     /// Contacts (empty id = allocate).
     pub contacts: Vec<Record>,
-    /// Owners.
+    /// Owners to add; one with an existing owner's id replaces it.
     pub owners: Vec<Owner>,
     /// Extra contact properties to define.
     pub contact_properties: Vec<String>,
