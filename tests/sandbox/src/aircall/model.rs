@@ -99,7 +99,8 @@ pub struct Team {
     pub id: u64,
     /// Unique name.
     pub name: String,
-    /// Members.
+    /// The members, served as Aircall's team `users` (abridged users);
+    /// `POST`/`DELETE /v1/teams/:id/users/:user_id` add and remove them.
     pub user_ids: Vec<u64>,
     /// Creation time, UNIX seconds.
     pub created_at: i64,
@@ -127,7 +128,7 @@ pub struct Contact {
     pub first_name: Option<String>,
     /// Last name.
     pub last_name: Option<String>,
-    /// Company.
+    /// Aircall's `company_name`: the contact's company, free text.
     pub company_name: Option<String>,
     /// Internal description.
     pub description: Option<String>,
@@ -186,7 +187,7 @@ pub struct StartedCall {
     pub user_id: u64,
     /// The line (absent for `/dial`).
     pub number_id: Option<u64>,
-    /// Destination.
+    /// The number to call, as the request's `to` gave it.
     pub to: String,
     /// `call` for start-call, `dial` for pre-filling the dialer.
     pub kind: String,
@@ -194,17 +195,13 @@ pub struct StartedCall {
     pub created_at: i64,
 }
 
-/// Everything the Aircall emulator holds.
+/// Everything the Aircall emulator holds, each kind in the order added.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AircallState {
-    /// Users.
     pub users: Vec<User>,
-    /// Numbers.
     pub numbers: Vec<Number>,
-    /// Teams.
     pub teams: Vec<Team>,
-    /// Contacts.
     pub contacts: Vec<Contact>,
     /// Insight cards, in posting order.
     pub insight_cards: Vec<InsightCard>,
