@@ -54,7 +54,8 @@ pub struct Delivery {
 pub struct Uninstall {
     /// The integration removed.
     pub integration_id: u64,
-    /// Its company.
+    /// The Aircall company it was installed on, also sent in each
+    /// `integration.deleted` payload.
     pub company_id: u64,
     /// One entry per webhook of the integration.
     pub deliveries: Vec<Delivery>,

@@ -72,7 +72,7 @@ pub enum ScopeRule {
 pub enum RefreshRule {
     /// Never; the `refresh_token` grant is unsupported.
     Never,
-    /// Always.
+    /// Every code exchange yields one (HubSpot, Help Scout).
     Always,
     /// Only when this scope was granted (Gorgias `offline`).
     WithScope(&'static str),

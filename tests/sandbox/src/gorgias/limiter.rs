@@ -22,7 +22,8 @@ impl Default for GorgiasRate {
     }
 }
 
-/// The bucket.
+/// The account's leaky bucket: each request adds one, it drains `limit`
+/// per window, and the hidden client fills it at `foreign` per window.
 #[derive(Debug, Clone)]
 pub struct Bucket {
     rate: GorgiasRate,

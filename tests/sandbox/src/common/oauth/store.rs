@@ -30,7 +30,8 @@ pub struct TokenRequest {
 pub struct TokenInfo {
     /// `access` or `refresh`.
     pub kind: &'static str,
-    /// The token.
+    /// The whole token (`sbx-VENDOR-at-…` or `sbx-VENDOR-rt-…`), so a test can
+    /// present it.
     pub token: String,
     /// The grant that produced it (`authorization_code`, `refresh_token`, `client_credentials`).
     pub grant_type: String,
