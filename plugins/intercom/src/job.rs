@@ -12,7 +12,8 @@ pub struct Job<'a> {
     pub ctx: &'a Context,
     /// Typed settings.
     pub settings: Settings,
-    /// Intercom.
+    /// The Intercom API client on the settings' `api_base`: the integration's
+    /// base URL when it has one, else the region's API host.
     pub client: Client,
 }
 

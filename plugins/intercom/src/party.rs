@@ -19,7 +19,7 @@ const CREATED_TTL: u32 = 7 * 24 * 3600;
 
 /// The seed's anonymous contact (issue 5 point 5; the seed's "anonymoys@" is a typo).
 pub const ANONYMOUS_EMAIL: &str = "anonymous@aircall.io";
-/// Its name.
+/// The name it is created with (a lead).
 pub const ANONYMOUS_NAME: &str = "Anonymous Aircall contact";
 /// Last name the seed gives new leads (their first name is the number).
 pub const NEW_CONTACT_SUFFIX: &str = "Aircall new contact";
@@ -78,9 +78,9 @@ pub struct ContactRef {
     pub id: String,
     /// `user` or `lead`.
     pub role: String,
-    /// Name.
+    /// Intercom's contact `name`; `None` when blank.
     pub name: Option<String>,
-    /// E-mail.
+    /// Intercom's contact `email`; `None` when blank.
     pub email: Option<String>,
     /// Phone as stored in Intercom.
     pub phone: Option<String>,

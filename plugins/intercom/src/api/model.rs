@@ -49,7 +49,7 @@ pub struct Contact {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ContactList {
-    /// The page.
+    /// The first page of matches; the searches ask for at most 10.
     pub data: Vec<Contact>,
     /// All matches.
     pub total_count: Option<u64>,
@@ -59,12 +59,12 @@ pub struct ContactList {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Admin {
-    /// Id.
+    /// Intercom's admin `id`: what assignments and tagging send as `admin_id`.
     #[serde(deserialize_with = "id_lenient")]
     pub id: String,
-    /// Name.
     pub name: Option<String>,
-    /// E-mail.
+    /// Intercom's admin `email`: an Aircall user is matched to the admin by it,
+    /// ignoring case and surrounding spaces.
     pub email: Option<String>,
 }
 
@@ -91,7 +91,8 @@ pub struct Me {
     /// The token owner's admin id.
     #[serde(deserialize_with = "id_lenient")]
     pub id: String,
-    /// The workspace.
+    /// The workspace (`app`): its `id_code` makes web links when a contact
+    /// carries no `workspace_id`.
     pub app: App,
 }
 
@@ -99,7 +100,7 @@ pub struct Me {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Conversation {
-    /// Id.
+    /// Intercom's conversation `id`; a number is read as its digits.
     #[serde(deserialize_with = "id_lenient")]
     pub id: String,
     /// `open`, `closed` or `snoozed`.
@@ -166,7 +167,7 @@ fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Er
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ConversationList {
-    /// The page.
+    /// The first page; the search asks for at most 50.
     pub conversations: Vec<Conversation>,
 }
 
@@ -183,10 +184,11 @@ pub struct UserMessage {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Tag {
-    /// Id.
+    /// Intercom's tag `id`: what tagging a conversation sends.
     #[serde(deserialize_with = "id_lenient")]
     pub id: String,
-    /// Name.
+    /// Intercom's tag `name`; Intercom compares names without regard to case
+    /// (§1.9).
     pub name: String,
 }
 
