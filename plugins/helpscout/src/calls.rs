@@ -19,9 +19,8 @@ use switchboard_sdk::{Call, CallEventKind, PluginError, log, storage};
 
 /// Everything a call event handler needs.
 pub struct CallJob<'a> {
-    /// The API.
+    /// The Help Scout API client.
     pub client: &'a Client,
-    /// Settings.
     pub settings: &'a Settings,
     /// The call snapshot.
     pub call: &'a Call,

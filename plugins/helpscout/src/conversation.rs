@@ -20,9 +20,9 @@ use switchboard_sdk::{PluginError, log};
 /// The place: mailbox, customer, and how a new conversation is titled.
 #[derive(Debug, Clone)]
 pub struct Place {
-    /// Mailbox.
+    /// The mailbox the settings give the Aircall number.
     pub mailbox: u64,
-    /// Customer.
+    /// The Help Scout customer id of the party.
     pub customer: u64,
     /// Subject of a new conversation.
     pub subject: String,
@@ -33,7 +33,7 @@ pub struct Place {
 /// One thing to write.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    /// The thread.
+    /// The thread to add (the first thread of a new conversation).
     pub thread: NewThread,
     /// A text the thread contains and no other does (for the ambiguity check).
     pub marker: String,

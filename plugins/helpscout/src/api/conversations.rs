@@ -21,7 +21,7 @@ pub struct TagRef {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct PersonRef {
-    /// Id.
+    /// The person's `id`; `0` when absent (an assignee of `0` counts as none).
     pub id: u64,
     /// `user`, `customer`, `team`.
     #[serde(rename = "type")]
@@ -38,21 +38,21 @@ struct Links {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Conversation {
-    /// Id.
+    /// Help Scout's conversation `id` (not the `number` people see).
     pub id: u64,
     /// Number shown in the UI.
     pub number: u64,
     /// `active`, `pending`, `closed`, `spam`.
     pub status: String,
-    /// Mailbox.
+    /// Help Scout's `mailboxId`.
     pub mailbox_id: u64,
-    /// Subject.
+    /// Help Scout's `subject`.
     pub subject: Option<String>,
     /// Assignee (`null` = unassigned).
     pub assignee: Option<PersonRef>,
     /// Primary customer.
     pub primary_customer: Option<PersonRef>,
-    /// Tags.
+    /// Help Scout's `tags`, read by name with [`Conversation::tag_names`].
     pub tags: Vec<TagRef>,
     /// ISO 8601.
     pub created_at: Option<String>,
@@ -112,9 +112,10 @@ struct Page {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Thread {
-    /// Id.
+    /// Help Scout's thread `id`.
     pub id: u64,
-    /// Text (HTML).
+    /// Help Scout's thread `body` (HTML): searched for a marker after an
+    /// ambiguous write.
     pub body: Option<String>,
 }
 
@@ -158,7 +159,8 @@ impl ThreadKind {
 /// A thread to write.
 #[derive(Debug, Clone)]
 pub struct NewThread {
-    /// Kind.
+    /// Which endpoint it goes to (`phones` or `notes`) and, inside a create,
+    /// its `type`.
     pub kind: ThreadKind,
     /// Text (HTML allowed).
     pub text: String,
@@ -192,11 +194,12 @@ impl NewThread {
 /// `POST /v2/conversations` body.
 #[derive(Debug, Clone)]
 pub struct NewConversation {
-    /// Subject.
+    /// Help Scout's `subject`, cut to 200 characters by the caller.
     pub subject: String,
     /// `phone`, `chat` or `email`.
     pub kind: &'static str,
-    /// Mailbox.
+    /// Help Scout's `mailboxId`: the mailbox the settings give the Aircall
+    /// number (`Settings::mailbox_for`).
     pub mailbox: u64,
     /// `active`, `pending`, `closed`.
     pub status: &'static str,
@@ -206,7 +209,7 @@ pub struct NewConversation {
     pub user: Option<u64>,
     /// `Some(id)` assigns; `None` leaves it unassigned (explicit `null`, §2.7).
     pub assign_to: Option<u64>,
-    /// Tags.
+    /// Help Scout's `tags`, as names.
     pub tags: Vec<String>,
     /// The first thread (batched into the create: writes count double, §2.3).
     pub thread: NewThread,

@@ -133,10 +133,11 @@ pub struct NewCustomer {
     /// ≤ 60.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organization: Option<String>,
-    /// Phones.
+    /// Help Scout's `phones`: the party's number (as `work`), then the Aircall
+    /// contact's numbers in E.164, each once.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub phones: Vec<Entry>,
-    /// E-mails.
+    /// Help Scout's `emails`: the Aircall contact's addresses.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub emails: Vec<Entry>,
 }

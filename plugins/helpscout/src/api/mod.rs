@@ -135,6 +135,7 @@ pub use switchboard_sdk::query::encode;
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default)]
 pub struct Link {
-    /// Target.
+    /// The URL it points to (for `_links.web`, the conversation's page in the
+    /// web app).
     pub href: String,
 }

@@ -7,9 +7,10 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct User {
-    /// Id.
+    /// Help Scout's user `id`; a user listed with `0` is skipped.
     pub id: u64,
-    /// E-mail.
+    /// Help Scout's user `email`: an Aircall user is matched to it, ignoring
+    /// case and surrounding spaces.
     pub email: String,
     /// `owner`, `admin`, `user`.
     pub role: String,
