@@ -12,7 +12,7 @@ const USERS_KEY: &str = "gorgias:users";
 /// A Gorgias user as cached.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Agent {
-    /// Id.
+    /// Gorgias user id.
     pub id: u64,
     /// E-mail, lower case.
     pub email: String,
@@ -23,7 +23,7 @@ pub struct Agent {
 /// The account's active users, in the order Gorgias lists them.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Directory {
-    /// Users.
+    /// One per user not deactivated; kept for 10 minutes.
     pub agents: Vec<Agent>,
 }
 

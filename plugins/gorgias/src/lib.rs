@@ -28,7 +28,8 @@ use api::Api;
 use settings::Settings;
 use switchboard_sdk::{CallEvent, ContactEvent, ContactEventKind, Context, Event, MessageEvent, Plugin, PluginError, export_plugin, log};
 
-/// The connector.
+/// The [`Plugin`] the host calls; events other than call, message and contact
+/// events are logged at debug level and ignored.
 pub struct Gorgias;
 
 impl Plugin for Gorgias {

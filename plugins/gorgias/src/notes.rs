@@ -8,7 +8,7 @@ use switchboard_sdk::{Call, Direction};
 /// A note: a heading and label / value lines, rendered as text and HTML.
 #[derive(Debug, Clone, Default)]
 pub struct Note {
-    /// First line.
+    /// The first line, in bold in the HTML.
     pub heading: String,
     /// `label: value` lines, in order.
     pub lines: Vec<(String, String)>,
@@ -43,7 +43,8 @@ impl Note {
         }
     }
 
-    /// Plain text.
+    /// The heading, `label: value` lines and paragraphs, one per line (the
+    /// message's `body_text`).
     pub fn text(&self) -> String {
         let mut out = vec![self.heading.clone()];
         out.extend(self.lines.iter().map(|(l, v)| format!("{l}: {v}")));
@@ -51,7 +52,8 @@ impl Note {
         out.join("\n")
     }
 
-    /// HTML.
+    /// The same as HTML, values that are web addresses linked (the message's
+    /// `body_html`).
     pub fn html(&self) -> String {
         let mut out = format!("<p><strong>{}</strong></p>", escape(&self.heading));
         if !self.lines.is_empty() {

@@ -21,7 +21,8 @@ pub struct Api {
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct Customer {
-    /// Id.
+    /// Gorgias's customer `id`: what a ticket's `customer` and a message's
+    /// `sender` or `receiver` name.
     pub id: u64,
     /// Full name.
     pub name: Option<String>,
@@ -60,13 +61,14 @@ pub struct Role {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct User {
-    /// Id.
+    /// Gorgias's user `id`: who a note or message is written as.
     pub id: u64,
-    /// E-mail.
+    /// Gorgias's user `email`: an Aircall user is matched to it, ignoring case
+    /// and surrounding spaces.
     pub email: Option<String>,
     /// Active (deactivated users are skipped).
     pub active: Option<bool>,
-    /// Role.
+    /// Gorgias's `role`; `admin` makes the user a fallback author.
     pub role: Option<Role>,
 }
 
@@ -74,7 +76,7 @@ pub struct User {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Ticket {
-    /// Id.
+    /// Gorgias's ticket `id`.
     pub id: u64,
     /// `open` / `closed`.
     pub status: Option<String>,
