@@ -15,7 +15,7 @@ const OWNER_CACHE_SECONDS: u32 = 3600;
 pub struct SmsNumber {
     /// Aircall number id.
     pub id: u64,
-    /// Its name.
+    /// The line's name in Aircall (`Support FR`), before the digits in the label.
     pub name: String,
     /// International display format.
     pub digits: String,
@@ -39,7 +39,7 @@ impl SmsNumber {
 pub struct Sender {
     /// Aircall user id.
     pub id: u64,
-    /// Name.
+    /// The user's name in Aircall, before the e-mail in the label.
     pub name: String,
     /// E-mail (matches the HubSpot owner).
     pub email: Option<String>,

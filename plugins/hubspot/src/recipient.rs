@@ -18,7 +18,7 @@ pub const MAX_CONTACTS: usize = 5;
 pub struct Enrolled {
     /// `CONTACT`, `DEAL`, … (upper case).
     pub object_type: String,
-    /// Record id.
+    /// HubSpot's `object.objectId`: digits only, else there is no usable record.
     pub id: String,
     /// The properties HubSpot included.
     pub properties: BTreeMap<String, String>,

@@ -14,7 +14,7 @@ use switchboard_sdk::{PluginError, storage};
 pub struct Thread {
     /// Workflow object type (`DEAL`, …).
     pub object_type: String,
-    /// Its id.
+    /// The enrolled record's id (the execution request's `object.objectId`).
     pub object_id: String,
     /// The contacts the SMS was associated with.
     pub contact_ids: Vec<String>,
