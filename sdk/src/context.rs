@@ -48,7 +48,8 @@ impl Context {
         }
     }
 
-    /// Integration id.
+    /// The integration's id, as the host's configuration or console names it;
+    /// [`crate::storage`] is already kept apart per integration.
     pub fn integration_id(&self) -> &str {
         &self.integration_id
     }

@@ -33,23 +33,24 @@ fn builder(method: Method, url: &str) -> RequestBuilder {
     }
 }
 
-/// GET
+/// Starts a `GET` of `url` (on a host the manifest allows); nothing is sent
+/// before [`RequestBuilder::send`].
 pub fn get(url: &str) -> RequestBuilder {
     builder(Method::Get, url)
 }
-/// POST
+/// Starts a `POST` of `url`; see [`get`].
 pub fn post(url: &str) -> RequestBuilder {
     builder(Method::Post, url)
 }
-/// PUT
+/// Starts a `PUT` of `url`; see [`get`].
 pub fn put(url: &str) -> RequestBuilder {
     builder(Method::Put, url)
 }
-/// PATCH
+/// Starts a `PATCH` of `url`; see [`get`].
 pub fn patch(url: &str) -> RequestBuilder {
     builder(Method::Patch, url)
 }
-/// DELETE
+/// Starts a `DELETE` of `url`; see [`get`].
 pub fn delete(url: &str) -> RequestBuilder {
     builder(Method::Delete, url)
 }
@@ -108,7 +109,8 @@ impl RequestBuilder {
     }
 }
 
-/// An answer.
+/// The vendor's answer as the host hands it over: status, headers and body,
+/// replayed from the journal when a retried job made the same request.
 pub struct Response {
     inner: wit::Response,
 }
@@ -122,7 +124,7 @@ impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.inner.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
-    /// The body.
+    /// The body's bytes as received; empty for a HEAD.
     pub fn body(&self) -> &[u8] {
         &self.inner.body
     }

@@ -9,19 +9,19 @@ pub fn with(level: Level, message: &str, fields: &[(&str, &str)]) {
     write(level, message, &fields);
 }
 
-/// Debug line.
+/// Logs `message` at debug level, without fields (see [`with`]).
 pub fn debug(message: &str) {
     write(Level::Debug, message, &[]);
 }
-/// Info line.
+/// Logs `message` at info level, without fields (see [`with`]).
 pub fn info(message: &str) {
     write(Level::Info, message, &[]);
 }
-/// Warning line.
+/// Logs `message` at warning level, without fields (see [`with`]).
 pub fn warn(message: &str) {
     write(Level::Warn, message, &[]);
 }
-/// Error line.
+/// Logs `message` at error level, without fields (see [`with`]).
 pub fn error(message: &str) {
     write(Level::Error, message, &[]);
 }

@@ -62,7 +62,8 @@ impl Form {
         format!("multipart/form-data; boundary={}", self.boundary)
     }
 
-    /// The body.
+    /// Closes the form and returns the whole body, to send with
+    /// [`content_type`](Self::content_type) as its `Content-Type`.
     pub fn finish(mut self) -> Vec<u8> {
         self.body.extend_from_slice(format!("--{}--\r\n", self.boundary).as_bytes());
         self.body
