@@ -51,7 +51,7 @@ pub enum PhoneError {
         region: String,
         /// The national significant number that was checked.
         national: String,
-        /// Its length.
+        /// Its length in digits.
         length: usize,
         /// The possible lengths, e.g. `9` or `10 or 11`.
         expected: String,
@@ -64,7 +64,7 @@ pub enum PhoneError {
         region: String,
         /// The national significant number that was checked.
         national: String,
-        /// Its length.
+        /// Its length in digits.
         length: usize,
         /// The possible lengths, e.g. `9` or `10 or 11`.
         expected: String,

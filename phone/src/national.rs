@@ -105,7 +105,7 @@ pub(crate) struct CodeText {
 }
 
 impl CodeText {
-    /// The digits.
+    /// The code's decimal digits, without `+` or leading zeros.
     pub(crate) fn as_str(&self) -> &str {
         self.buf.get(self.start..).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("")
     }
