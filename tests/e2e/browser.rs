@@ -5,7 +5,7 @@
 //! screenshots (`SWITCHBOARD_SCREENSHOTS=1` writes `docs/console/*.png`).
 
 use crate::support::browser::{Browser, Driver, Js};
-use crate::support::{FakeCrm, Host, call_event};
+use crate::support::{FakeCrm, Host, TOKEN, call_event};
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -341,6 +341,128 @@ async fn connect_revoke_and_reconnect_from_the_accounts_page_without_javascript(
     let crm = b.text_of("tr[id='connection-integration:helpscout']").await;
     assert!(crm.contains("connected") && !crm.contains("needs re-auth"), "{crm}");
     b.screenshot("accounts").await;
+    b.close().await;
+    drop(keys);
+}
+
+/// Scenario 3: a Help Scout integration made in the console — created from
+/// the bundled plugin, pointed at the sandbox, connected through its OAuth,
+/// two numbers picked with a mailbox each, toggles set, saved and enabled —
+/// logs the bundled `inbound-answered` call in the mailbox picked for its
+/// number, and the Activity page shows the call and the integration's jobs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_help_scout_integration_set_up_with_the_number_picker_logs_a_call() {
+    const SUPPORT: u64 = 30411;
+    const SALES: u64 = 30412;
+    let Some(driver) = Driver::start().await else { return };
+    switchboard_sandbox::install_crypto_provider();
+    let sandbox = Sandbox::start(SandboxOptions::default()).await.unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let key_path = keys.path().join("master.keys");
+    switchboard::connections::seal::append_key(&key_path).unwrap();
+    let a = sandbox.aircall().credentials().clone();
+    let config = sandbox.fill_urls(&format!(
+        r#"
+[server]
+listen = "127.0.0.1:{{PORT}}"
+public_url = "http://127.0.0.1:{{PORT}}"
+[store]
+path = "switchboard.db"
+[plugins]
+dir = "plugins"
+watch = false
+[network]
+allow_private = true
+allow_http = true
+[connections]
+key_file = "{key}"
+[reconcile]
+enabled = false
+{console}
+[[accounts]]
+id = "main"
+webhook_token = "{TOKEN}"
+api_id = "{api_id}"
+api_token = "{api_token}"
+api_base = "{{aircall}}"
+
+[oauth.helpscout]
+client_id = "sandbox-helpscout-app"
+client_secret = "sandbox-helpscout-secret"
+authorize_url = "{{helpscout}}/authentication/authorizeClientApplication"
+token_url = "{{helpscout}}/v2/oauth2/token"
+"#,
+        key = key_path.display(),
+        console = console_table(),
+        api_id = a.api_id,
+        api_token = a.api_token,
+    ));
+    let host = Host::start(&config, &["helpscout"]).await;
+    sandbox.helpscout().oauth().configure(|o| o.registered_redirect = Some(format!("{}/oauth/callback", host.url)));
+    let console = console_url(&host).await;
+    let b = Browser::open(&driver, Js::On).await;
+    sign_in(&b, &console).await;
+
+    // Create it from the bundled plugin.
+    b.goto(&format!("{console}/integrations/new")).await;
+    b.select("#plugin", "helpscout").await;
+    b.fill("#id", "support").await;
+    b.select("#account", "main").await;
+    b.click("#create").await;
+    b.shows("Made: set it up, then Enable").await;
+    assert!(b.url().await.starts_with(&format!("{console}/integrations/support/setup")));
+    // Its API root is the sandbox's; then connect Help Scout.
+    b.fill("#base_url", sandbox.helpscout_url()).await;
+    b.click("#save-connection").await;
+    b.at("notice=").await;
+    b.click("#connect").await;
+    b.shows("support is connected to helpscout").await;
+    b.goto(&format!("{console}/integrations/support/setup")).await;
+    assert_eq!(b.text_of("#connection-state").await, "connected");
+    // The picker: both numbers, a mailbox each (Help Scout's, listed by name).
+    for (number, mailbox) in [("2001", SUPPORT), ("2002", SALES)] {
+        b.check(&format!("[id='number-{number}']"), true).await;
+        b.select(&format!("select[name='per_number.{number}']"), &mailbox.to_string()).await;
+    }
+    b.fill("#default_region", "FR").await;
+    b.check("[id='setting.search_existing_conversations']", true).await;
+    b.check("[id='setting.ai_insights']", false).await;
+    b.screenshot("integration-setup").await;
+    b.click("#save").await;
+    b.shows("Saved: in effect now").await;
+    b.click("#enable").await;
+    b.wait_for_text(
+        &format!("{console}/integrations/support/setup"),
+        WAIT,
+        "enabled",
+        || host.log(),
+        |t| t.contains("enabled: receiving events"),
+    )
+    .await;
+
+    // Chloé calls Support FR: logged in the Support mailbox.
+    let world = World::bundled().unwrap();
+    let scenario = simulate::bundled("inbound-answered", &world).unwrap();
+    let options = PlayOptions::new(&host.url, TOKEN).speed(Speed::Max).aircall(sandbox.aircall_url());
+    let report = simulate::play(&scenario, &world, &options).await.unwrap();
+    assert!(report.rejected.is_empty(), "webhooks refused: {:?}", report.rejected);
+    let deadline = Instant::now() + WAIT;
+    while sandbox.helpscout().state().conversations.is_empty() {
+        assert!(Instant::now() < deadline, "no conversation in Help Scout; log:\n{}", host.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mailboxes: Vec<u64> = sandbox.helpscout().state().conversations.iter().map(|c| c.mailbox_id).collect();
+    assert_eq!(mailboxes, [SUPPORT], "the mailbox picked for Support FR");
+    let activity = b
+        .wait_for_text(
+            &format!("{console}/activity"),
+            WAIT,
+            "the call and its jobs",
+            || host.log(),
+            |t| t.contains("call.ended") && t.contains("support") && t.contains("done"),
+        )
+        .await;
+    assert!(activity.contains("call.created") && activity.contains("call.answered"), "{activity}");
     b.close().await;
     drop(keys);
 }

@@ -197,6 +197,14 @@ impl Browser {
         self.find(css).await.select_by_value(value).await.unwrap_or_else(|e| panic!("choosing {value:?} in {css}: {e}"));
     }
 
+    /// Ticks (`on`) or unticks the checkbox matching `css`, clicking it only when needed.
+    pub async fn check(&self, css: &str, on: bool) {
+        let b = self.find(css).await;
+        if b.is_selected().await.unwrap_or_else(|e| panic!("{css}: {e}")) != on {
+            b.click().await.unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+        }
+    }
+
     /// Clicks the element matching `css` (a button submits its form, a link
     /// navigates) and waits for the next page.
     pub async fn click(&self, css: &str) {
