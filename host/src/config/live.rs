@@ -61,7 +61,7 @@ impl LiveConfig {
 /// A console integration that is not part of the effective configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Excluded {
-    /// Its id.
+    /// The id the console stored it under (it may be the invalid part).
     pub id: String,
     /// Why, naming the key (`console integration "x".account: …`).
     pub reason: String,

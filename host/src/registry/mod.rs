@@ -22,14 +22,14 @@ pub use watch::WatchHandle;
 
 /// A plugin version, ready to run.
 pub struct LoadedPlugin {
-    /// Its manifest.
+    /// Its `plugin.toml`, parsed and checked.
     pub manifest: Manifest,
     /// The compiled, linked component.
     pub component: LinkedComponent,
     /// Policy of each integration that uses it, rebuilt when the effective
     /// configuration changes ([`Registry::rebind`]).
     pub integrations: ArcSwap<HashMap<String, Arc<IntegrationCtx>>>,
-    /// Its folder.
+    /// The folder it was loaded from (`plugin.toml` and the component).
     pub folder: PathBuf,
     /// When it was swapped in (ms since the epoch).
     pub loaded_at_ms: i64,
@@ -43,7 +43,7 @@ type Bindings = HashMap<String, Arc<IntegrationCtx>>;
 pub struct Rejection {
     /// The plugin it claims to be (its manifest's `name`, else the folder's name).
     pub plugin: String,
-    /// Its folder.
+    /// The folder the candidate was read from.
     pub folder: PathBuf,
     /// Why, as logged.
     pub reason: String,
@@ -56,7 +56,7 @@ pub struct Rejection {
 pub enum ReloadOutcome {
     /// A new version serves.
     Loaded {
-        /// Plugin name.
+        /// The manifest's `name`, by which integrations choose the plugin.
         name: String,
         /// The version its `plugin.toml` declares.
         version: String,
@@ -65,7 +65,7 @@ pub enum ReloadOutcome {
     Unchanged,
     /// The folder's plugin stopped receiving new jobs.
     Removed {
-        /// Plugin name.
+        /// The name it served under (its manifest's `name`).
         name: String,
     },
     /// Nothing there and nothing was loaded from there.
@@ -160,7 +160,7 @@ impl Registry {
         Ok((integrations, skipped))
     }
 
-    /// The plugin directory.
+    /// The plugin directory, `[plugins] dir` of the configuration file.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
