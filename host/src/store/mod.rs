@@ -59,7 +59,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct NewEvent {
     /// Account (from the webhook token).
     pub account: String,
-    /// Event name.
+    /// Its name (`call.ended`), the envelope's `event`.
     pub event_name: String,
     /// The raw body.
     pub body: String,
@@ -143,7 +143,7 @@ pub struct JobRecord {
 pub enum IngestOutcome {
     /// New event, with its jobs.
     Accepted {
-        /// The event id.
+        /// The id the store gave the new event.
         event_id: i64,
         /// Jobs created.
         jobs: Vec<JobRecord>,
@@ -232,11 +232,11 @@ pub struct JournalWrite {
 /// A dead-lettered job.
 #[derive(Debug, Clone)]
 pub struct DeadLetter {
-    /// Job id.
+    /// The job's row in `jobs`, still there in state `dead`.
     pub job_id: i64,
-    /// Event id.
+    /// Its event's row in `events`.
     pub event_id: i64,
-    /// Event name.
+    /// Its event's name (`call.ended`).
     pub event_name: String,
     /// The id of the integration the job was for.
     pub integration: String,
@@ -295,7 +295,7 @@ pub struct PruneCutoffs {
 pub struct StoreCounts {
     /// Jobs waiting or retrying.
     pub queued: u64,
-    /// Dead letters.
+    /// Jobs in state `dead`; a replay queues them again.
     pub dead: u64,
     /// Completed jobs still remembered.
     pub done: u64,
@@ -457,11 +457,11 @@ pub struct LaneHead {
 /// Jobs of one integration by state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IntegrationCounts {
-    /// The integration's id.
+    /// The integration's id; one with neither queued nor dead jobs has no row.
     pub integration: String,
     /// Waiting, running, retrying or held.
     pub queued: u64,
-    /// Dead letters.
+    /// Its jobs in state `dead`.
     pub dead: u64,
     /// When the event of the oldest queued job arrived (ms): how long events
     /// have been held while the integration is paused.
