@@ -231,7 +231,8 @@ impl Metrics {
         self.outbound.get_or_create(&vec![("host", host.to_string()), ("status", status.to_string())]).inc();
     }
 
-    /// Outbound latency.
+    /// Records how long one request to `host` took, in the
+    /// `outbound_duration_seconds` histogram.
     pub fn outbound_latency(&self, host: &str, d: Duration) {
         self.outbound_latency.get_or_create(&vec![("host", host.to_string())]).observe(d.as_secs_f64());
     }

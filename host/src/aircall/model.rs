@@ -484,7 +484,7 @@ pub enum ParsedEvent {
 #[derive(Debug, thiserror::Error)]
 #[error("event {event}: {message}")]
 pub struct DataError {
-    /// The event name.
+    /// The envelope's `event` whose `data` it is.
     pub event: String,
     /// What is wrong, starting with the field path: `data.id: missing`,
     /// `data.direction: unknown variant `sideways`, expected …`.

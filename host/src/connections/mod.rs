@@ -45,7 +45,7 @@ pub struct OAuthSecret {
 pub struct Spec {
     /// `integration:ID` or `account:ID`.
     pub id: String,
-    /// Provider name.
+    /// Its provider's name in `providers.toml`.
     pub provider: String,
     /// Values for the provider's URL templates.
     pub params: BTreeMap<String, String>,

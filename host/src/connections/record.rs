@@ -59,9 +59,10 @@ pub struct Record {
     pub fix: String,
     /// Since when (ms since epoch).
     pub since_ms: i64,
-    /// The access token.
+    /// The access token, sealed under the master key (bound to this connection's
+    /// id); `None` until connected.
     pub access: Option<Sealed>,
-    /// The refresh token.
+    /// The refresh token, sealed the same way; `None` when the vendor issues none.
     pub refresh: Option<Sealed>,
     /// When the access token expires (ms since epoch); `None`: never.
     pub expires_at_ms: Option<i64>,

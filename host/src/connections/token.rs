@@ -33,7 +33,7 @@ pub enum Grant<'a> {
 /// Tokens the vendor gave.
 #[derive(Debug)]
 pub struct Tokens {
-    /// Access token.
+    /// The access token in clear, sealed before it is stored.
     pub access: String,
     /// Refresh token, when given.
     pub refresh: Option<String>,

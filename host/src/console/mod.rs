@@ -32,7 +32,8 @@ use std::sync::Arc;
 pub struct ConsoleState {
     /// The host's state (store, registry, connections, configuration).
     pub app: AppState,
-    /// Open sessions.
+    /// Signed-in browsers, kept in memory for `[console] session_hours`: a
+    /// restart signs everyone out.
     pub sessions: Arc<auth::Sessions>,
     /// Failed logins per address.
     pub limiter: Arc<auth::Limiter>,

@@ -37,7 +37,7 @@ pub enum Outcome {
     /// The integration's credentials were refused: it is paused and its
     /// events wait for the resume.
     Paused {
-        /// The paused integration.
+        /// The id of the integration to pause: the job's own.
         integration: String,
         /// Why, as the operator reads it.
         reason: String,

@@ -20,7 +20,7 @@ use super::world::World;
 pub struct Webhook {
     /// `call`, `message`, `ai_voice_agent`, ...
     pub resource: String,
-    /// The event name.
+    /// The envelope's `event` (`call.created`), as the step names it.
     pub event: String,
     /// UNIX seconds, scenario time.
     pub timestamp: i64,

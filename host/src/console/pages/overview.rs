@@ -85,7 +85,7 @@ pub struct AccountRow {
 
 /// An integration row.
 pub struct IntegrationRow {
-    /// Integration id.
+    /// The integration's id, as the configuration file or the console named it.
     pub id: String,
     /// Plugin name and version (or why it is not loaded).
     pub plugin: String,
@@ -96,7 +96,7 @@ pub struct IntegrationRow {
     pub badge: Badge,
     /// Jobs waiting (held while paused).
     pub queued: u64,
-    /// Dead letters.
+    /// Its jobs in the dead letters.
     pub dead: u64,
     /// How long the oldest queued job's event has waited (`3 min`), if any.
     pub oldest: String,
