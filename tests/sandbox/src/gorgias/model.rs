@@ -44,7 +44,7 @@ pub struct Channel {
     pub preferred: bool,
 }
 
-/// A customer.
+/// A Gorgias customer (`/api/customers`, found by `POST /api/search`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Customer {
@@ -111,7 +111,7 @@ pub struct Message {
     pub created_at: i64,
 }
 
-/// A ticket.
+/// A Gorgias ticket (`/api/tickets`) with its messages.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ticket {
     /// Gorgias's ticket `id`, allocated when the ticket is created.
@@ -158,7 +158,7 @@ pub struct Ticket {
     pub snooze_datetime: Option<String>,
 }
 
-/// A tag.
+/// An account tag (`/api/tags`); tickets refer to it by id.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tag {
     /// Gorgias's tag `id`, allocated when the tag is created.

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::common::util::iso8601;
 
-/// A mailbox.
+/// A Help Scout mailbox (`GET /v2/mailboxes`); seeded, never created.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Mailbox {
@@ -50,7 +50,7 @@ pub struct Entry {
     pub value: String,
 }
 
-/// A customer.
+/// A Help Scout customer (`/v2/customers`, searched by `/v3/customers/search`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Customer {
@@ -114,7 +114,7 @@ pub struct Thread {
     pub created_at: i64,
 }
 
-/// A conversation.
+/// A Help Scout conversation (`/v2/conversations`) with its threads.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Conversation {
     /// Help Scout's conversation `id`, allocated on create.
@@ -147,7 +147,7 @@ pub struct Conversation {
     pub closed_at: Option<i64>,
 }
 
-/// A tag.
+/// An account tag (`GET /v2/tags`); conversations carry tag names.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tag {
     /// Help Scout's tag `id`, allocated when a conversation is first given the name.

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use crate::common::util::phone_key;
 
-/// The workspace.
+/// The workspace (Intercom's `app`), served inside `GET /me`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct App {
     /// Workspace id (`id_code`, also contacts' `workspace_id`).
@@ -19,7 +19,7 @@ pub struct App {
     pub timezone: String,
 }
 
-/// A teammate.
+/// A teammate (Intercom's `admin`, `GET /admins`); seeded, never created.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Admin {
@@ -129,7 +129,8 @@ pub struct AppliedTag {
     pub applied_by: String,
 }
 
-/// A conversation.
+/// An Intercom conversation (`/conversations`): its first message and
+/// the parts after it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Conversation {
     /// Id (numeric string).
@@ -169,7 +170,7 @@ pub struct Conversation {
     pub parts: Vec<Part>,
 }
 
-/// A tag.
+/// An Intercom tag (`/tags`); conversations carry it by id.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tag {
     /// Id (numeric string).
