@@ -16,7 +16,7 @@ const CALLBACK_TTL: u32 = 14 * 24 * 3600;
 pub struct CallRecord {
     /// The Gorgias ticket.
     pub ticket: u64,
-    /// Its customer.
+    /// The Gorgias customer id the ticket was written for.
     pub customer: u64,
     /// Tags applied so far.
     pub tags: Vec<String>,

@@ -19,7 +19,8 @@ pub struct CallRecord {
     pub customer: Option<u64>,
     /// The conversation the call is logged in.
     pub conversation: Option<u64>,
-    /// Its mailbox.
+    /// The mailbox the call was logged into: the one the settings gave the
+    /// call's Aircall number.
     pub mailbox: Option<u64>,
     /// The first (phone) thread is written.
     pub first_thread: bool,

@@ -61,7 +61,8 @@ pub struct Pending {
     pub thread: Thread,
     /// `SMS` or `WHATS_APP`.
     pub channel: String,
-    /// Its text.
+    /// The communication's `hs_communication_body`: the line, recipient and sender
+    /// of the workflow SMS, then its text.
     pub body: String,
     /// When the SMS was sent.
     pub timestamp_ms: i64,

@@ -35,7 +35,7 @@ pub struct Contact {
     pub role: String,
     /// Full name.
     pub name: Option<String>,
-    /// E-mail.
+    /// Intercom's contact `email`; a search on it finds the anonymous contact.
     pub email: Option<String>,
     /// Phone as stored.
     pub phone: Option<String>,
