@@ -45,7 +45,8 @@ fn instantiate_failed(e: wasmtime::Error) -> JobFailure {
     JobFailure::Internal(format!("instantiate: {e:#}"))
 }
 
-/// Runtime settings.
+/// What every plugin instance is limited to and where compiled components go;
+/// the host builds it from `[limits]` and `[plugins]` ([`crate::app::runtime_for`]).
 #[derive(Debug, Clone)]
 pub struct RuntimeOptions {
     /// Deadline per plugin call.
