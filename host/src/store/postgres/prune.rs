@@ -58,3 +58,53 @@ impl PgStore {
         Ok(total)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::super::{PgOptions, TestDatabase};
+    use super::*;
+    use crate::store::Store;
+    use std::time::Duration;
+
+    async fn count(store: &PgStore, table: &str) -> i64 {
+        store.client().await.unwrap().query_one(&format!("SELECT count(*) FROM {table}"), &[]).await.unwrap().get(0)
+    }
+
+    /// Two batches and a bit of old events, finished jobs and redelivery hashes
+    /// are all forgotten, batch after batch; a recent event, its queued job
+    /// and its hash stay.
+    #[tokio::test]
+    async fn more_old_rows_than_a_batch_are_all_forgotten_and_recent_ones_stay() {
+        let db = TestDatabase::create().await.unwrap();
+        let store = PgStore::open(&PgOptions { url: db.url.clone(), pool_size: 2, group_commit_wait: Duration::ZERO, host_id: "h".into() })
+            .await
+            .unwrap();
+        let old = BATCH * 2 + 5;
+        let now = crate::clock::now_ms();
+        store
+            .client()
+            .await
+            .unwrap()
+            .batch_execute(&format!(
+                "INSERT INTO events (account, event_name, body, received_at_ms, origin)
+                     SELECT 'a', 'call.ended', '{{}}', 1, 'webhook' FROM generate_series(1, {old});
+                 INSERT INTO jobs (event_id, integration, ordering_key, state, finished_at_ms)
+                     SELECT id, 'crm', 'lane' || id, 'done', 1 FROM events;
+                 INSERT INTO dedupe (body_hash, event_id, seen_at_ms) SELECT int8send(id), id, 1 FROM events;
+                 WITH recent AS (INSERT INTO events (account, event_name, body, received_at_ms, origin)
+                                 VALUES ('a', 'call.created', '{{}}', {now}, 'webhook') RETURNING id),
+                      job AS (INSERT INTO jobs (event_id, integration, ordering_key) SELECT id, 'crm', 'lane' FROM recent)
+                 INSERT INTO dedupe (body_hash, event_id, seen_at_ms) SELECT int8send(id), id, {now} FROM recent;"
+            ))
+            .await
+            .unwrap();
+        let cutoff = now - 1000;
+        let deleted =
+            store.prune(PruneCutoffs { dedupe_before_ms: cutoff, finished_before_ms: cutoff, logged_before_ms: cutoff }).await.unwrap();
+        assert_eq!(deleted, 3 * old as u64, "every old hash, job and event, across three batches of each");
+        for table in ["events", "jobs", "dedupe"] {
+            assert_eq!(count(&store, table).await, 1, "{table}: only the recent row stays");
+        }
+    }
+}
