@@ -249,8 +249,9 @@ pub async fn dead_letters(action: DeadLettersAction) -> anyhow::Result<i32> {
 pub async fn integrations(action: IntegrationsAction) -> anyhow::Result<i32> {
     match action {
         IntegrationsAction::List { config } => {
-            let config = load(&config)?;
-            let store = open_store(&config).await?;
+            let file = load(&config)?;
+            let store = open_store(&file).await?;
+            let config = crate::integrations::stored::effective(&file, &store).await.map_err(|e| anyhow::anyhow!(e))?;
             let paused = store.paused().await?;
             for i in &config.integrations {
                 let state = match paused.iter().find(|(id, _)| *id == i.id) {
@@ -258,7 +259,11 @@ pub async fn integrations(action: IntegrationsAction) -> anyhow::Result<i32> {
                     None if i.enabled => "active".to_string(),
                     None => "disabled".to_string(),
                 };
-                println!("{:<24} plugin {:<12} account {:<10} {}", i.id, i.plugin, i.account, state);
+                let origin = match i.origin {
+                    crate::config::Origin::File => "file",
+                    crate::config::Origin::Console => "console",
+                };
+                println!("{:<24} plugin {:<12} account {:<10} {:<8} {}", i.id, i.plugin, i.account, origin, state);
             }
             Ok(0)
         }
@@ -268,12 +273,14 @@ pub async fn integrations(action: IntegrationsAction) -> anyhow::Result<i32> {
 }
 
 async fn set_paused(path: &Path, id: &str, reason: Option<&str>) -> anyhow::Result<i32> {
-    let config = load(path)?;
+    let file = load(path)?;
+    let store = open_store(&file).await?;
+    let config = crate::integrations::stored::effective(&file, &store).await.map_err(|e| anyhow::anyhow!(e))?;
     if !config.integrations.iter().any(|i| i.id == id) {
-        eprintln!("no integration {id:?} in {}", path.display());
+        eprintln!("no integration {id:?} in {} or made in the console", path.display());
         return Ok(1);
     }
-    open_store(&config).await?.set_paused(id, reason).await?;
+    store.set_paused(id, reason).await?;
     println!("{id}: {}", if reason.is_some() { "paused" } else { "resumed" });
     Ok(0)
 }

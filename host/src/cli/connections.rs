@@ -22,8 +22,10 @@ pub(super) fn oauth_secrets(config: &Config) -> Vec<crate::connections::OAuthSec
 }
 
 async fn open(path: &Path) -> anyhow::Result<(Config, Arc<Connections>)> {
-    let config = Config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let store = crate::store::open(&config.store).await?;
+    let file = Config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = crate::store::open(&file.store).await?;
+    // The console's integrations too: `connect ID` works for them as well.
+    let config = crate::integrations::stored::effective(&file, &store).await.map_err(|e| anyhow::anyhow!(e))?;
     let connections = Connections::open(&config, &oauth_secrets(&config), store).await.map_err(|e| anyhow::anyhow!("connections: {e}"))?;
     Ok((config, connections))
 }

@@ -22,8 +22,10 @@ struct Opened {
 }
 
 async fn open(path: &Path) -> anyhow::Result<Opened> {
-    let config = Config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let store = crate::store::open(&config.store).await?;
+    let file = Config::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = crate::store::open(&file.store).await?;
+    // The console's integrations too (`backfill ID` of one made in the console).
+    let config = crate::integrations::stored::effective(&file, &store).await.map_err(|e| anyhow::anyhow!(e))?;
     let secrets = super::connections::oauth_secrets(&config);
     let connections = Connections::open(&config, &secrets, store.clone()).await.map_err(|e| anyhow::anyhow!("connections: {e}"))?;
     Ok(Opened { config: Arc::new(config), store, connections })

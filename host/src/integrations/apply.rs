@@ -61,14 +61,7 @@ impl Applier {
         let _one_at_a_time = self.live.lock().await;
         let doc = super::stored::read(&self.store).await?;
         let keys = self.connections.keys().ok().cloned();
-        let mut configs = Vec::new();
-        let mut excluded = Vec::new();
-        for stored in &doc.integrations {
-            match stored.to_config(keys.as_deref()) {
-                Ok(c) => configs.push(c),
-                Err(reason) => excluded.push(Excluded { id: stored.id.clone(), reason }),
-            }
-        }
+        let (configs, mut excluded) = doc.open_all(keys.as_deref());
         let (merged, more) = merge(self.live.file(), configs);
         excluded.extend(more);
         for e in &excluded {

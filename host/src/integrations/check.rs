@@ -45,14 +45,11 @@ pub struct Finding {
 pub async fn stored(file: &Config, registry: &Registry, store: &std::sync::Arc<dyn crate::store::Store>) -> Result<Vec<Finding>, String> {
     let doc = super::stored::read(store).await?;
     let keys = crate::connections::seal::Keyring::load(file.connections.key_file.as_deref()).ok();
-    let mut findings = Vec::new();
-    let mut opened = Vec::new();
-    for s in &doc.integrations {
-        match s.to_config(keys.as_ref()) {
-            Ok(c) => opened.push(c),
-            Err(e) => findings.push(Finding { id: s.id.clone(), enabled: s.enabled, problem: Some(e) }),
-        }
-    }
+    let (opened, unopened) = doc.open_all(keys.as_ref());
+    let mut findings: Vec<Finding> = unopened
+        .into_iter()
+        .map(|e| Finding { enabled: doc.get(&e.id).is_some_and(|s| s.enabled), id: e.id, problem: Some(e.reason) })
+        .collect();
     // Ids taken by the file or twice among them.
     let (_, excluded) = merge(file, opened.clone());
     for c in opened {

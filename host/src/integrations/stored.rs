@@ -9,7 +9,8 @@
 //! ([`crate::connections::seal`]), bound to the integration and the secret's
 //! name; the document never holds one in clear.
 
-use crate::config::{IntegrationConfig, NumberRef, Origin};
+use crate::config::live::{Excluded, merge};
+use crate::config::{Config, IntegrationConfig, NumberRef, Origin};
 use crate::connections::seal::{Keyring, Sealed};
 use crate::store::{KvWrite, Store};
 use serde::{Deserialize, Serialize};
@@ -120,6 +121,38 @@ pub async fn update(store: &Arc<dyn Store>, mut change: impl FnMut(&mut Document
         }
     }
     Err("the console's integrations kept changing under this save; try again".into())
+}
+
+impl Document {
+    /// Every integration as the configuration has it, secrets opened with
+    /// `keys`; one whose secrets cannot be opened is returned with the reason.
+    pub fn open_all(&self, keys: Option<&Keyring>) -> (Vec<IntegrationConfig>, Vec<Excluded>) {
+        let mut opened = Vec::new();
+        let mut failed = Vec::new();
+        for s in &self.integrations {
+            match s.to_config(keys) {
+                Ok(c) => opened.push(c),
+                Err(reason) => failed.push(Excluded { id: s.id.clone(), reason }),
+            }
+        }
+        (opened, failed)
+    }
+}
+
+/// The effective configuration as a command sees it without a running host:
+/// `file` with the console's integrations in `store` (secrets opened with the
+/// master key of `file`'s `[connections]`, when there is one). Those left
+/// out are logged.
+pub async fn effective(file: &Config, store: &Arc<dyn Store>) -> Result<Config, String> {
+    let doc = read(store).await?;
+    let keys = Keyring::load(file.connections.key_file.as_deref()).ok();
+    let (opened, mut excluded) = doc.open_all(keys.as_ref());
+    let (config, more) = merge(file, opened);
+    excluded.extend(more);
+    for e in excluded {
+        tracing::warn!(integration = %e.id, reason = %e.reason, "console integration left out");
+    }
+    Ok(config)
 }
 
 impl StoredIntegration {

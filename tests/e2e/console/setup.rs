@@ -228,6 +228,9 @@ async fn a_help_scout_integration_made_and_set_up_in_the_console_logs_its_number
     rig.play(&call("c4", "support-fr", "+33 6 98 76 54 32")).await;
     rig.wait_for("the call after the restart", |_| (mailboxes(&rig).len() == 3).then_some(())).await;
     assert_eq!(mailboxes(&rig), [SALES, SUPPORT, SALES]);
+    // The commands see it too.
+    let listed = rig.host.cli(&["integrations", "list"]);
+    assert!(listed.lines().any(|l| l.starts_with(ID) && l.contains("console") && l.contains("active")), "{listed}");
     // The store holds its token sealed and the integration without any secret in clear.
     let stored = String::from_utf8_lossy(&std::fs::read(rig.host.db()).unwrap()).to_string();
     for t in rig.sandbox.helpscout().oauth().tokens() {

@@ -181,7 +181,7 @@ async fn job_row(state: &ConsoleState, job: &JobSummary) -> JobRow {
         state: word,
         class,
         attempts: job.attempts,
-        detail: mask(&detail, &state.app.config),
+        detail: mask(&detail, &state.app.live.load()),
         journal,
         journal_note,
     }
@@ -263,8 +263,8 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>, Query(params)
             name: event.event_name.clone(),
             origin: event.origin.as_str(),
             received: when(event.received_at_ms),
-            summary: mask(&summary(&body), &state.app.config),
-            body: mask(&pretty, &state.app.config),
+            summary: mask(&summary(&body), &state.app.live.load()),
+            body: mask(&pretty, &state.app.live.load()),
             jobs: job_rows,
         };
         match groups.iter_mut().find(|g| g.title == title) {

@@ -49,7 +49,7 @@ pub async fn view(state: &ConsoleState, stored: &StoredIntegration, manifest: Op
                 ConnState::Revoked => "revoked",
                 ConnState::NotConnected => "not connected",
             };
-            (word, mask(&r.reason, &state.app.config))
+            (word, mask(&r.reason, &state.app.live.load()))
         }
         None => ("not connected", String::new()),
     };
@@ -186,7 +186,7 @@ pub async fn start(
     if client_credentials {
         return match connections.connect_client_credentials(&connection).await {
             Ok(_) => back_to(&id, "Connected"),
-            Err(e) => back_to(&id, &format!("Cannot connect: {}", mask(&e, &state.app.config))),
+            Err(e) => back_to(&id, &format!("Cannot connect: {}", mask(&e, &state.app.live.load()))),
         };
     }
     match connections.start_link(&connection).await {
@@ -194,7 +194,7 @@ pub async fn start(
             tracing::info!(integration = %id, "console: connect started");
             Redirect::to(&link).into_response()
         }
-        Err(e) => back_to(&id, &format!("Cannot connect: {}", mask(&e, &state.app.config))),
+        Err(e) => back_to(&id, &format!("Cannot connect: {}", mask(&e, &state.app.live.load()))),
     }
 }
 

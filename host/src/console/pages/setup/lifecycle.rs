@@ -54,7 +54,7 @@ pub async fn enable(
     if let Err(e) = checked {
         let per = state.app.registry.get(&current.plugin).and_then(|p| p.manifest.setup.per_number.clone()).map(|p| p.setting);
         let mut errors = Errors::new();
-        errors.insert(super::form::field_of(&e, &id, per.as_deref()), mask(&e, &state.app.config));
+        errors.insert(super::form::field_of(&e, &id, per.as_deref()), mask(&e, &state.app.live.load()));
         return show(&state, admin, &current, errors, "Not enabled: finish the set-up first".into(), StatusCode::UNPROCESSABLE_ENTITY)
             .await;
     }

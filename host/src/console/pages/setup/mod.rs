@@ -139,7 +139,7 @@ async fn read_only(state: &ConsoleState, admin: Admin, file: IntegrationConfig, 
     let secrets: Vec<String> = file.secrets.keys().cloned().collect();
     let mut fields = manifest.as_ref().map(|m| form::fields(m, &file.settings, &secrets, None)).unwrap_or_default();
     for f in &mut fields {
-        f.value = mask(&f.value, &state.app.config);
+        f.value = mask(&f.value, &state.app.live.load());
     }
     let numbers = file
         .numbers
@@ -191,7 +191,7 @@ pub async fn show(
         (Ok(c), Some(_)) => match crate::integrations::check::check(app.live.file(), &app.registry, c) {
             Ok(()) if stored.enabled => "enabled: receiving events".into(),
             Ok(()) => "set up, not enabled: press Enable to receive events".into(),
-            Err(e) => format!("not set up yet: {}", mask(&e, &app.config)),
+            Err(e) => format!("not set up yet: {}", mask(&e, &app.live.load())),
         },
     };
     let secrets: Vec<String> = stored.secrets.keys().cloned().collect();
@@ -232,7 +232,7 @@ pub async fn show(
     let (choices, choices_error) = match (&manifest, &config) {
         (Some(m), Ok(c)) if m.setup.per_number.is_some() => match options::fetch(m, c, &app.connections, &app.config.network).await {
             Ok(list) => (list, String::new()),
-            Err(e) => (Vec::new(), format!("the choices could not be listed: {}", mask(&e, &app.config))),
+            Err(e) => (Vec::new(), format!("the choices could not be listed: {}", mask(&e, &app.live.load()))),
         },
         _ => (Vec::new(), String::new()),
     };
@@ -319,7 +319,7 @@ pub async fn save(
                 candidate.secrets.extend(typed.clone());
                 if let Err(e) = crate::integrations::check::check(state.app.live.file(), &state.app.registry, &candidate) {
                     let field = form::field_of(&e, &id, per_number(Some(&manifest)).as_deref());
-                    errors.insert(field, mask(&e, &state.app.config));
+                    errors.insert(field, mask(&e, &state.app.live.load()));
                 }
             }
         }
