@@ -278,3 +278,51 @@ async fn switchboard_check_reports_a_broken_console_integration() {
     assert!(page.contains("not set up yet") && page.contains("closed_window_hours"), "{page}");
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_an_integration_made_on_one_host_runs_on_the_other_with_its_secret_sealed() {
+    use crate::support::{FakeCrm, call_event, on_postgres_as, pg_count, pg_database};
+    let db = pg_database().await;
+    let crm = FakeCrm::start().await;
+    let keys = tempfile::tempdir().unwrap();
+    let key_path = keys.path().join("master.keys");
+    switchboard::connections::seal::append_key(&key_path).unwrap();
+    let extra = format!("\n[console]\nlisten = \"127.0.0.1:0\"\n[connections]\nkey_file = \"{}\"\n", key_path.display());
+    let config = |id: &str| on_postgres_as(&Host::config(&crm.url, &extra, 4), &db.url, id);
+    let h1 = Host::start(&config("h1"), &["example"]).await;
+    let h2 = Host::start(&config("h2"), &["example"]).await;
+    let browser = Browser::sign_in(&h1, 0).await;
+    let setup = "/integrations/notes-console/setup";
+
+    let made = browser
+        .submit("/integrations/new", "/integrations/new", &[("plugin", "example"), ("id", "notes-console"), ("account", "main")])
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let page = browser.get(setup).await.body;
+    assert!(page.contains(r#"<input type="password" name="secret.api" id="secret.api" value="""#), "{page}");
+    let saved = browser.submit(setup, "/integrations/notes-console/connection", &[("base_url", &crm.url)]).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    // The plugin requires its secret: refused beside the field until it is given.
+    let refused = browser.submit(setup, setup, &[("setting.insight_cards", "")]).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains(r#"id="secret.api-error""#) && refused.body.contains("secrets.api: required"), "{}", refused.body);
+    let saved = browser.submit(setup, setup, &[("secret.api", "console-secret-4567")]).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let page = browser.get(setup).await.body;
+    assert!(!page.contains("console-secret-4567") && page.contains("A value is stored"), "the secret is never shown again");
+    assert_eq!(browser.submit(setup, "/integrations/notes-console/enable", &[]).await.status, 303);
+    let clear = "SELECT COUNT(*) FROM kv WHERE namespace = 'host:integrations' AND encode(value, 'escape') LIKE '%console-secret-4567%'";
+    assert_eq!(pg_count(&db.url, clear).await, 0, "the secret is stored sealed");
+
+    // The other host picks the change up (it reads the document's version every 2 s).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (status, _) = h2.post(&call_event("call.created", 880_001, 1_700_000_000)).await;
+    assert_eq!(status, 200);
+    let notes = crm
+        .wait_for(Duration::from_secs(20), "a note from each integration", |n| {
+            n.iter().any(|r| r.authorization.as_deref() == Some("Bearer console-secret-4567"))
+                && n.iter().any(|r| r.authorization.as_deref() == Some(&format!("Bearer {}", crate::support::API_SECRET)))
+        })
+        .await;
+    assert_eq!(notes.len(), 2, "{notes:?}");
+}
