@@ -187,6 +187,14 @@ async fn a_help_scout_integration_made_and_set_up_in_the_console_logs_its_number
     let not_a_number = browser.submit(&setup, &setup, &setup_form(&one, &[("setting.fallback_user_id", "ada")])).await;
     assert_eq!(not_a_number.status, 422);
     assert!(not_a_number.body.contains(r#"id="setting.fallback_user_id-error""#), "{}", not_a_number.body);
+    // A crafted form: a number that is not the account's, a mailbox Help Scout does not list.
+    let crafted = [("999", "per_number.999", SALES.to_string()), (SUPPORT_FR, "per_number.2001", "424242".to_string())];
+    let refused = browser.submit(&setup, &setup, &setup_form(&crafted, &[])).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("numbers: 999 not among account main&#39;s numbers"), "{}", refused.body);
+    let refused = browser.submit(&setup, &setup, &setup_form(&crafted[1..], &[])).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("number 2001: 424242 is not a mailbox the CRM lists"), "{}", refused.body);
     assert!(!browser.get(&setup).await.body.contains(r#"name="number" value="2001" id="number-2001" checked"#), "nothing was saved");
 
     // One number picked (Support FR → the Sales mailbox), saved, enabled.

@@ -311,6 +311,9 @@ pub async fn save(
         }
     }
     if errors.is_empty() {
+        check_picks(&state, &draft, &manifest, &typed, &mut errors).await;
+    }
+    if errors.is_empty() {
         match as_config(&state, &draft) {
             Err(e) => {
                 errors.insert("form".into(), e);
@@ -359,6 +362,38 @@ pub async fn save(
     }
     tracing::info!(integration = %id, "console: set-up saved and applied");
     back_to(&id, "Saved: in effect now")
+}
+
+/// The picked numbers must be the account's (when Aircall's list can be
+/// had) and each per-number choice one the CRM lists (when it can be asked):
+/// a value typed into a crafted form is refused beside its field.
+async fn check_picks(
+    state: &ConsoleState,
+    draft: &StoredIntegration,
+    manifest: &Manifest,
+    typed: &BTreeMap<String, String>,
+    errors: &mut Errors,
+) {
+    if let Some(account) = state.app.config.accounts.iter().find(|a| a.id == draft.account)
+        && let (Ok(listed), _) = crate::console::pages::accounts::numbers(state, account, crate::clock::now_ms()).await
+    {
+        let unknown: Vec<String> = draft.numbers.iter().filter(|n| !listed.iter().any(|l| l.id == **n)).map(u64::to_string).collect();
+        if !unknown.is_empty() {
+            errors.insert("numbers".into(), format!("numbers: {} not among account {}'s numbers", unknown.join(", "), draft.account));
+        }
+    }
+    let Some(per) = &manifest.setup.per_number else { return };
+    let Some(chosen) = draft.settings.get(&per.setting).and_then(toml::Value::as_table) else { return };
+    let Ok(mut config) = as_config(state, draft) else { return };
+    config.secrets.extend(typed.clone());
+    let Ok(choices) = options::fetch(manifest, &config, &state.app.connections, &state.app.config.network).await else { return };
+    for (number, value) in chosen {
+        let value = value.to_string().trim_matches('"').to_string();
+        if !choices.iter().any(|c| c.value == value) {
+            let what = if per.label.is_empty() { per.setting.to_lowercase() } else { per.label.to_lowercase() };
+            errors.insert(format!("per_number.{number}"), format!("number {number}: {value} is not a {what} the CRM lists"));
+        }
+    }
 }
 
 /// `current` with what the form sent (secrets apart: typed ones are
