@@ -334,3 +334,49 @@ async fn on_postgres_an_integration_made_on_one_host_runs_on_the_other_with_its_
         .await;
     assert_eq!(notes.len(), 2, "{notes:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disable_stops_new_events_and_delete_waits_for_queued_jobs() {
+    use crate::support::{FakeCrm, call_event};
+    let crm = FakeCrm::start().await;
+    let keys = tempfile::tempdir().unwrap();
+    let key_path = keys.path().join("master.keys");
+    switchboard::connections::seal::append_key(&key_path).unwrap();
+    let extra = format!("\n[console]\nlisten = \"127.0.0.1:0\"\n[connections]\nkey_file = \"{}\"\n", key_path.display());
+    let host = Host::start(&Host::config(&crm.url, &extra, 4), &["example"]).await;
+    let browser = Browser::sign_in(&host, 0).await;
+    let (id, setup) = ("extra-notes", "/integrations/extra-notes/setup");
+    let console_notes =
+        |n: &[crate::support::Received]| n.iter().filter(|r| r.authorization.as_deref() == Some("Bearer extra-secret-99")).count();
+
+    browser.submit("/integrations/new", "/integrations/new", &[("plugin", "example"), ("id", id), ("account", "main")]).await;
+    browser.submit(setup, "/integrations/extra-notes/connection", &[("base_url", &crm.url)]).await;
+    assert_eq!(browser.submit(setup, setup, &[("secret.api", "extra-secret-99")]).await.status, 303);
+    assert_eq!(browser.submit(setup, "/integrations/extra-notes/enable", &[]).await.status, 303);
+    host.post(&call_event("call.created", 990_001, 1_700_000_000)).await;
+    crm.wait_for(Duration::from_secs(20), "the console integration's note", |n| console_notes(n) == 1).await;
+
+    // Paused, its events are held: delete is refused while they wait.
+    let paused = browser.submit("/integrations", "/integrations/extra-notes/pause", &[("reason", "testing")]).await;
+    assert_eq!(paused.status, 303);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    host.post(&call_event("call.created", 990_002, 1_700_000_001)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let refused = browser.submit(setup, "/integrations/extra-notes/delete", &[]).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(refused.body.contains("1 job(s) of extra-notes are queued"), "{}", refused.body);
+    // Resumed, the held event is delivered; disabled, new events no longer reach it.
+    browser.submit("/integrations", "/integrations/extra-notes/resume", &[]).await;
+    crm.wait_for(Duration::from_secs(20), "the held note", |n| console_notes(n) == 2).await;
+    assert_eq!(browser.submit(setup, "/integrations/extra-notes/disable", &[]).await.status, 303);
+    host.post(&call_event("call.created", 990_003, 1_700_000_002)).await;
+    crm.wait_for(Duration::from_secs(20), "the file integration's note of the third call", |n| n.len() == 5).await;
+    assert_eq!(console_notes(&crm.notes()), 2, "a disabled integration gets no new events");
+
+    // Nothing queued: deleted, gone from the pages and from the effective configuration.
+    let deleted = browser.submit(setup, "/integrations/extra-notes/delete", &[]).await;
+    assert_eq!((deleted.status, deleted.location()), (303, "/integrations?notice=extra-notes+deleted"), "{}", deleted.body);
+    assert_eq!(browser.get(setup).await.status, 404);
+    assert!(!browser.get("/integrations").await.body.contains("integration-extra-notes"));
+    assert!(!host.cli(&["integrations", "list"]).contains(id));
+}
