@@ -101,7 +101,7 @@ pub struct SetupSection {
 /// [setup.per_number]
 /// setting = "mailboxes"
 /// label = "Mailbox"
-/// options = { path = "/v2/mailboxes", items = "_embedded.mailboxes", value = "id", label = "name" }
+/// options = { path = "/v2/mailboxes", items = "_embedded.mailboxes", value = "id", label = "name", next = "_links.next.href" }
 /// ```
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -133,6 +133,10 @@ pub struct OptionsSource {
     /// The secret whose credential is attached; default: the only one the plugin declares.
     #[serde(default)]
     pub secret: Option<String>,
+    /// Dotted path to the next page's URL in an answer (HAL: `_links.next.href`);
+    /// followed on the same host, up to 20 pages. None: one page.
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
 fn default_component() -> String {

@@ -4,7 +4,8 @@
 //! The request goes to the integration's base URL with its credential (a
 //! static secret, or the token of its connection), under `[network]`'s address
 //! policy, and is waited for [`OPTIONS_TIMEOUT`] at most; a failure is a line
-//! on the page.
+//! on the page. With `next`, later pages are followed (same host, at most
+//! [`MAX_PAGES`]).
 
 use crate::config::IntegrationConfig;
 use crate::connections::Connections;
@@ -14,6 +15,24 @@ use std::time::Duration;
 
 /// How long the page waits for the CRM.
 pub const OPTIONS_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Pages of choices read at most.
+pub const MAX_PAGES: usize = 20;
+
+/// The URL of the page after `answer`, when `source` says where it is and it
+/// stays on `current`'s scheme, host and port (an answer cannot send the
+/// integration's credential elsewhere).
+pub fn next_page(answer: &serde_json::Value, source: &OptionsSource, current: &url::Url) -> Option<url::Url> {
+    let mut at = answer;
+    for step in source.next.as_deref()?.split('.').filter(|s| !s.is_empty()) {
+        at = at.get(step)?;
+    }
+    let next = current.join(at.as_str()?).ok()?;
+    let same = next.scheme() == current.scheme()
+        && next.host_str() == current.host_str()
+        && next.port_or_known_default() == current.port_or_known_default();
+    (same && next != *current).then_some(next)
+}
 
 /// One choice: its id and its name.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,19 +96,29 @@ pub async fn fetch(
     let client = crate::outbound::client(crate::outbound::ssrf::CheckedResolver::from_config(network), Some(OPTIONS_TIMEOUT))
         .map_err(|e| e.to_string())?;
     let (header, value) = auth_header(&scheme, &secret);
-    let answer = client
-        .get(parsed)
-        .header(header, value)
-        .header("accept", "application/json")
-        .send()
-        .await
-        .map_err(|e| format!("GET {}: {}", per_number.options.path, crate::outbound::error_chain(&e)))?;
-    let status = answer.status();
-    if !status.is_success() {
-        return Err(format!("GET {} answered {status}", per_number.options.path));
+    let path = &per_number.options.path;
+    let mut page = parsed;
+    let mut all = Vec::new();
+    for _ in 0..MAX_PAGES {
+        let answer = client
+            .get(page.clone())
+            .header(header.as_str(), value.as_str())
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| format!("GET {path}: {}", crate::outbound::error_chain(&e)))?;
+        let status = answer.status();
+        if !status.is_success() {
+            return Err(format!("GET {path} answered {status}"));
+        }
+        let json: serde_json::Value = answer.json().await.map_err(|e| format!("GET {path}: not JSON: {e}"))?;
+        all.extend(choices(&json, &per_number.options)?);
+        match next_page(&json, &per_number.options, &page) {
+            Some(next) => page = next,
+            None => break,
+        }
     }
-    let json: serde_json::Value = answer.json().await.map_err(|e| format!("GET {}: not JSON: {e}", per_number.options.path))?;
-    choices(&json, &per_number.options)
+    Ok(all)
 }
 
 #[cfg(test)]
@@ -98,7 +127,14 @@ mod tests {
     use super::*;
 
     fn source(items: &str) -> OptionsSource {
-        OptionsSource { path: "/v2/mailboxes".into(), items: items.into(), value: "id".into(), label: "name".into(), secret: None }
+        OptionsSource {
+            path: "/v2/mailboxes".into(),
+            items: items.into(),
+            value: "id".into(),
+            label: "name".into(),
+            secret: None,
+            next: Some("_links.next.href".into()),
+        }
     }
 
     #[test]
@@ -114,5 +150,18 @@ mod tests {
         );
         assert!(choices(&answer, &source("_embedded.boxes")).unwrap_err().contains("\"boxes\""));
         assert!(choices(&serde_json::json!([{ "id": "a", "name": "A" }]), &source("")).unwrap()[0].value == "a");
+    }
+
+    #[test]
+    fn the_next_page_is_followed_on_the_same_host_only() {
+        let current = url::Url::parse("http://127.0.0.1:4011/v2/mailboxes").unwrap();
+        let page = |href: &str| serde_json::json!({ "_links": { "next": { "href": href } } });
+        let next = next_page(&page("http://127.0.0.1:4011/v2/mailboxes?page=2"), &source(""), &current).unwrap();
+        assert_eq!(next.as_str(), "http://127.0.0.1:4011/v2/mailboxes?page=2");
+        assert_eq!(next_page(&page("/v2/mailboxes?page=3"), &source(""), &current).unwrap().query(), Some("page=3"));
+        assert!(next_page(&page("http://evil.example/v2/mailboxes?page=2"), &source(""), &current).is_none());
+        assert!(next_page(&page("http://127.0.0.1:9/v2/mailboxes?page=2"), &source(""), &current).is_none());
+        assert!(next_page(&page(current.as_str()), &source(""), &current).is_none(), "the same page again ends it");
+        assert!(next_page(&serde_json::json!({ "_links": {} }), &source(""), &current).is_none());
     }
 }
