@@ -118,19 +118,28 @@ pub fn redacted(config: &tokio_postgres::Config) -> String {
     format!("postgres://{}@{}/{}", config.get_user().unwrap_or("?"), hosts.join(","), config.get_dbname().unwrap_or("?"))
 }
 
+/// The TLS connector of every connection: the system's root certificates,
+/// read once per process (reading and parsing them takes tens of
+/// milliseconds, and every pool, reconnect and migration connection needs them).
 fn tls() -> StoreResult<tokio_postgres_rustls::MakeRustlsConnect> {
-    let mut roots = rustls::RootCertStore::empty();
-    let found = rustls_native_certs::load_native_certs();
-    for cert in found.certs {
-        // A certificate the system store holds but rustls cannot parse is skipped, not fatal.
-        let _ = roots.add(cert);
+    static CONFIG: std::sync::OnceLock<Result<rustls::ClientConfig, String>> = std::sync::OnceLock::new();
+    let config = CONFIG.get_or_init(|| {
+        let mut roots = rustls::RootCertStore::empty();
+        let found = rustls_native_certs::load_native_certs();
+        for cert in found.certs {
+            // A certificate the system store holds but rustls cannot parse is skipped, not fatal.
+            let _ = roots.add(cert);
+        }
+        Ok(rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS setup: {e}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth())
+    });
+    match config {
+        Ok(config) => Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config.clone())),
+        Err(e) => Err(StoreError(e.clone())),
     }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| StoreError(format!("TLS setup: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
 /// A pool for `config` (no connection is made yet).
