@@ -281,9 +281,10 @@ async fn a_blocked_lane_moves_on_once_its_head_is_skipped(backend: Backend) {
     assert!(shown.contains(&format!("job {behind} does not block a lane")), "{shown}");
     assert!(shown.contains(&format!(r#"id="lane-head-{head}""#)), "still blocked");
 
-    // Skip the head: it becomes a dead letter and the lane moves on. While a
-    // host runs it (PostgreSQL: it holds the job's lease) the skip is refused
-    // and says so; the admin tries again.
+    // Skip the head: it becomes a dead letter and the lane moves on. While an
+    // attempt of it runs (on PostgreSQL: while a host holds its lease) the
+    // skip is refused and says so, and the attempt's outcome stands; the
+    // admin tries again.
     let mut tries = 0;
     loop {
         let skipped = admin.post("/dead-letters", "/dead-letters/skip", &[("job", &head)], true).await;

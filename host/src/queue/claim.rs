@@ -115,8 +115,11 @@ impl Claimer {
     async fn handle(&mut self, cmd: Command) {
         match cmd {
             // Stored by this host: claimed below like anybody's.
-            // The store decides: a skipped head is dead there, and no longer claimed.
-            Command::Enqueue(_) | Command::SetPaused(_) | Command::Skip { .. } => {}
+            Command::Enqueue(_) | Command::SetPaused(_) => {}
+            // The store decides: a head some host runs holds a lease there.
+            Command::Skip { reply, .. } => {
+                let _ = reply.send(super::scheduler::Skip::NotHere);
+            }
             Command::Finished { job_id, outcome, .. } => {
                 self.running = self.running.saturating_sub(1);
                 self.start_buffered();

@@ -9,4 +9,4 @@ mod run;
 mod scheduler;
 
 pub use run::{JobRunner, Outcome};
-pub use scheduler::Dispatcher;
+pub use scheduler::{Dispatcher, Skip};

@@ -21,11 +21,24 @@ pub(super) enum Command {
         outcome: Outcome,
     },
     SetPaused(HashSet<String>),
-    /// The store dead-lettered this lane head (an admin skipped it): drop it.
+    /// An admin skips this lane head: drop it unless it is running.
     Skip {
         lane: Lane,
         job_id: i64,
+        reply: tokio::sync::oneshot::Sender<Skip>,
     },
+}
+
+/// What the scheduler did with a lane head an admin skips.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Skip {
+    /// Taken out of its lane: it runs no more here.
+    Dropped(JobRecord),
+    /// An attempt of it is running right now: nothing was changed.
+    Running,
+    /// Not a lane head this scheduler holds (hosts sharing a store claim
+    /// heads from it, where the skip is decided).
+    NotHere,
 }
 
 /// Handle to the scheduler.
@@ -52,7 +65,6 @@ impl Dispatcher {
             tx: tx.clone(),
             depth: depth.clone(),
             queued: 0,
-            skipped: HashSet::new(),
         };
         tokio::spawn(scheduler.run(rx));
         Dispatcher { tx, depth }
@@ -80,11 +92,18 @@ impl Dispatcher {
         let _ = self.tx.send(Command::SetPaused(paused));
     }
 
-    /// An admin dead-lettered `job_id`, the head of lane (`integration`,
-    /// `ordering_key`), in the store: the lane moves on to its next job. A head
-    /// running right now is dropped when its attempt ends (unless it finished).
-    pub fn skip(&self, integration: &str, ordering_key: &str, job_id: i64) {
-        let _ = self.tx.send(Command::Skip { lane: (integration.to_string(), ordering_key.to_string()), job_id });
+    /// An admin skips `job_id`, the head of lane (`integration`,
+    /// `ordering_key`): the scheduler drops it unless an attempt of it is
+    /// running. The caller then dead-letters it in the store
+    /// ([`crate::store::Store::skip_lane_head`]), or hands a dropped job back
+    /// with [`Dispatcher::enqueue`] when the store refuses.
+    pub async fn skip(&self, integration: &str, ordering_key: &str, job_id: i64) -> Skip {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let lane = (integration.to_string(), ordering_key.to_string());
+        if self.tx.send(Command::Skip { lane, job_id, reply }).is_err() {
+            return Skip::NotHere;
+        }
+        answer.await.unwrap_or(Skip::NotHere)
     }
 
     /// Jobs waiting or running (of every host, when several share the store).
@@ -105,8 +124,6 @@ struct Scheduler {
     tx: mpsc::UnboundedSender<Command>,
     depth: Arc<AtomicUsize>,
     queued: usize,
-    /// Heads skipped while they ran: dropped when their attempt ends.
-    skipped: HashSet<i64>,
 }
 
 impl Scheduler {
@@ -153,18 +170,13 @@ impl Scheduler {
                     }
                 }
             }
-            Command::Finished { lane, job_id, outcome } => {
+            Command::Finished { lane, outcome, .. } => {
                 self.running -= 1;
                 self.busy.remove(&lane);
-                let skipped = self.skipped.remove(&job_id);
                 let Some(q) = self.lanes.get_mut(&lane) else {
                     return;
                 };
                 match outcome {
-                    _ if skipped && q.front().is_some_and(|j| j.id == job_id) => {
-                        q.pop_front();
-                        self.queued = self.queued.saturating_sub(1);
-                    }
                     Outcome::Done | Outcome::Dead(_) => {
                         q.pop_front();
                         self.queued = self.queued.saturating_sub(1);
@@ -185,22 +197,25 @@ impl Scheduler {
                     self.consider(lane);
                 }
             }
-            Command::Skip { lane, job_id } => {
-                let Some(q) = self.lanes.get_mut(&lane) else { return };
-                if q.front().is_none_or(|j| j.id != job_id) {
-                    return;
-                }
-                if self.busy.contains(&lane) {
-                    self.skipped.insert(job_id);
-                    return;
-                }
-                q.pop_front();
-                self.queued = self.queued.saturating_sub(1);
-                if q.is_empty() {
-                    self.lanes.remove(&lane);
-                } else {
-                    self.consider(lane);
-                }
+            Command::Skip { lane, job_id, reply } => {
+                let answer = match self.lanes.get_mut(&lane) {
+                    Some(q) if q.front().is_some_and(|j| j.id == job_id) => {
+                        if self.busy.contains(&lane) {
+                            Skip::Running
+                        } else {
+                            let job = q.pop_front();
+                            self.queued = self.queued.saturating_sub(1);
+                            if q.is_empty() {
+                                self.lanes.remove(&lane);
+                            } else {
+                                self.consider(lane);
+                            }
+                            job.map_or(Skip::NotHere, Skip::Dropped)
+                        }
+                    }
+                    _ => Skip::NotHere,
+                };
+                let _ = reply.send(answer);
             }
             Command::SetPaused(paused) => {
                 let resumed: Vec<String> = self.paused.difference(&paused).cloned().collect();

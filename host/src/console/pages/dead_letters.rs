@@ -159,16 +159,28 @@ pub async fn skip(admin: Admin, State(state): State<ConsoleState>, axum::Form(fo
         head.attempts,
         head.last_error.as_deref().unwrap_or("none")
     );
-    match store.skip_lane_head(job, &reason).await {
+    let running = || {
+        back("error", &format!("job {job} is running right now or no longer heads its lane: nothing was skipped; look again in a moment"))
+    };
+    // The scheduler lets go of it first (not while an attempt runs), then the
+    // store dead-letters it; a job the store refuses goes back to its lane.
+    let dropped = match state.app.dispatcher.skip(&head.integration, &head.ordering_key, job).await {
+        crate::queue::Skip::Running => return running(),
+        crate::queue::Skip::Dropped(j) => Some(j),
+        crate::queue::Skip::NotHere => None,
+    };
+    let skipped = store.skip_lane_head(job, &reason).await;
+    if !matches!(skipped, Ok(true))
+        && let Some(j) = dropped
+    {
+        state.app.dispatcher.enqueue(vec![j]);
+    }
+    match skipped {
         Ok(true) => {
-            state.app.dispatcher.skip(&head.integration, &head.ordering_key, job);
             tracing::info!(job, integration = %head.integration, lane = %head.ordering_key, "console: lane head skipped (dead-lettered)");
             Redirect::to(&format!("/dead-letters?skipped={job}")).into_response()
         }
-        Ok(false) => back(
-            "error",
-            &format!("job {job} is running right now or no longer heads its lane: nothing was skipped; look again in a moment"),
-        ),
+        Ok(false) => running(),
         Err(e) => failure("skipping", e),
     }
 }
