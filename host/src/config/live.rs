@@ -42,8 +42,8 @@ impl LiveConfig {
 
     /// Makes `config` the effective configuration, built from version
     /// `stored_version` of the store's integrations.
-    pub fn swap(&self, config: Config, stored_version: u64) {
-        self.current.store(Arc::new(config));
+    pub fn swap(&self, config: Arc<Config>, stored_version: u64) {
+        self.current.store(config);
         self.stored_version.store(stored_version, Ordering::SeqCst);
     }
 
@@ -170,7 +170,7 @@ plugin = "example"
         let live = LiveConfig::new(Arc::new(file()));
         let before = live.load();
         let (merged, _) = merge(live.file(), vec![stored("hs", "")]);
-        live.swap(merged, 3);
+        live.swap(Arc::new(merged), 3);
         assert_eq!(before.integrations.len(), 1, "a loaded snapshot does not change under its reader");
         assert_eq!(live.load().integrations.len(), 2);
         assert_eq!((live.file().integrations.len(), live.stored_version()), (1, 3));

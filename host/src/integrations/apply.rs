@@ -2,8 +2,9 @@
 //! open its secrets, merge it with the file ([`crate::config::live::merge`]),
 //! give each plugin the new integrations' policies
 //! ([`crate::registry::Registry::rebind`]) and the connections their new
-//! specs, then swap the effective configuration in. The policies come first,
-//! so the first webhook that fans out to a new integration finds its policy.
+//! specs, then swap the effective configuration in (under the registry's
+//! reload lock, so a plugin reload binds from the new one). The policies come
+//! first, so the first webhook that fans out to a new integration finds its policy.
 //!
 //! Several hosts on one database: the host where the admin saved applies at
 //! once; every other host reads the document's version every
@@ -67,12 +68,12 @@ impl Applier {
         for e in &excluded {
             tracing::warn!(integration = %e.id, reason = %e.reason, "console integration left out");
         }
-        let not_set_up = self.registry.rebind(&merged).await;
         let secrets: Vec<_> = self.registry.list().iter().flat_map(|p| p.manifest.oauth_secrets()).collect();
         if let Err(e) = self.connections.set_specs(&merged, &secrets) {
             tracing::error!(error = %e, "connections not updated");
         }
-        self.live.swap(merged, doc.version);
+        let merged = std::sync::Arc::new(merged);
+        let not_set_up = self.registry.rebind(&merged, || self.live.swap(merged.clone(), doc.version)).await;
         tracing::info!(version = doc.version, integrations = doc.integrations.len(), "console integrations applied");
         Ok(Applied { version: doc.version, excluded, not_set_up })
     }

@@ -116,9 +116,11 @@ impl Registry {
     /// Rebuilds every loaded plugin's integrations from `config` (about to
     /// become the effective configuration): new ones get their policy, changed
     /// ones a new one, removed ones none. Jobs already running keep the policy
-    /// they started with. Returns the console integrations that do not pass
-    /// their plugin's checks, with the reason (they get no jobs run).
-    pub async fn rebind(&self, config: &Config) -> Vec<(String, String)> {
+    /// they started with. `swap` then makes `config` the effective
+    /// configuration, before a plugin reload may run (it binds from the
+    /// effective configuration). Returns the console integrations that do not
+    /// pass their plugin's checks, with the reason (they get no jobs run).
+    pub async fn rebind(&self, config: &Config, swap: impl FnOnce()) -> Vec<(String, String)> {
         let _guard = self.reload_lock.lock().await;
         let mut unbound = Vec::new();
         for plugin in self.plugins.load().values() {
@@ -131,6 +133,7 @@ impl Registry {
                 Err(e) => tracing::error!(plugin = %plugin.manifest.name, error = %e, "integrations not rebound"),
             }
         }
+        swap();
         unbound
     }
 
