@@ -380,3 +380,40 @@ async fn disable_stops_new_events_and_delete_waits_for_queued_jobs() {
     assert!(!browser.get("/integrations").await.body.contains("integration-extra-notes"));
     assert!(!host.cli(&["integrations", "list"]).contains(id));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gorgias_integration_asks_its_subdomain_before_connecting() {
+    let crm = crate::support::FakeCrm::start().await;
+    let keys = tempfile::tempdir().unwrap();
+    let key_path = keys.path().join("master.keys");
+    switchboard::connections::seal::append_key(&key_path).unwrap();
+    let extra = format!("\n[console]\nlisten = \"127.0.0.1:0\"\n[connections]\nkey_file = \"{}\"\n", key_path.display());
+    let host = Host::start(&Host::config(&crm.url, &extra, 4), &["example", "gorgias"]).await;
+    let browser = Browser::sign_in(&host, 0).await;
+    let setup = "/integrations/shop/setup";
+    let made =
+        browser.submit("/integrations/new", "/integrations/new", &[("plugin", "gorgias"), ("id", "shop"), ("account", "main")]).await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let page = browser.get(setup).await.body;
+    assert!(page.contains(r#"<input type="text" id="connection.subdomain" name="connection.subdomain" value="">"#), "{page}");
+    // A subdomain that would steer the token request to another host is refused beside its field.
+    let refused = browser
+        .submit(setup, "/integrations/shop/connection", &[("base_url", "https://acme.gorgias.com"), ("connection.subdomain", "evil.com/x")])
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("subdomain: &#34;evil.com/x&#34; must be lower-case letters"), "{}", refused.body);
+    let saved = browser
+        .submit(setup, "/integrations/shop/connection", &[("base_url", "https://acme.gorgias.com"), ("connection.subdomain", "acme")])
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let page = browser.get(setup).await.body;
+    assert!(page.contains(r#"name="connection.subdomain" value="acme""#) && page.contains(r#"value="https://acme.gorgias.com""#), "{page}");
+    // Connecting needs the host's Gorgias app: said on the page, nothing started.
+    let connect = browser.submit(setup, "/integrations/shop/connect", &[]).await;
+    assert_eq!(connect.status, 303);
+    let said = url::form_urlencoded::parse(connect.location().split('?').nth(1).unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "notice")
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default();
+    assert!(said.contains("[oauth.gorgias]"), "{said}");
+}
