@@ -178,11 +178,10 @@ async fn a_help_scout_integration_made_and_set_up_in_the_console_logs_its_number
     let one = [(SUPPORT_FR, "per_number.2001", SALES.to_string())];
     let bad = browser.submit(&setup, &setup, &setup_form(&one, &[("setting.closed_window_hours", "-5")])).await;
     assert_eq!(bad.status, 422, "{}", bad.body);
+    let beside = bad.body.split(r#"id="setting.closed_window_hours-error" role="alert">"#).nth(1).unwrap_or_else(|| panic!("{}", bad.body));
     assert!(
-        bad.body.contains(r#"id="setting.closed_window_hours-error" role="alert">console integration &#34;hs-console&#34;.settings.closed_window_hours: -5 is less than the minimum 0"#)
-            || bad.body.contains("settings.closed_window_hours: -5 is less than the minimum 0"),
-        "{}",
-        bad.body
+        beside.starts_with("console integration &#34;hs-console&#34;.settings.closed_window_hours: -5 is less than the minimum 0"),
+        "{beside}"
     );
     let not_a_number = browser.submit(&setup, &setup, &setup_form(&one, &[("setting.fallback_user_id", "ada")])).await;
     assert_eq!(not_a_number.status, 422);
