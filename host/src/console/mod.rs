@@ -164,7 +164,9 @@ pub fn when(ms: i64) -> String {
 }
 
 /// `text` with every secret the configuration holds (webhook tokens, API
-/// tokens, integration secrets) and every credential-looking value replaced by
+/// tokens, integration secrets; pass the effective configuration,
+/// `AppState::live`, so console-made integrations' secrets are included) and
+/// every credential-looking value replaced by
 /// `••••`: `Bearer …` / `Basic …`, and JSON string values of keys that name a
 /// token, secret, password, key or authorization.
 pub fn mask(text: &str, config: &crate::config::Config) -> String {

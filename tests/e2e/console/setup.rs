@@ -416,3 +416,44 @@ async fn a_gorgias_integration_asks_its_subdomain_before_connecting() {
         .unwrap_or_default();
     assert!(said.contains("[oauth.gorgias]"), "{said}");
 }
+
+/// A console integration's secret, echoed by the CRM in an error, is hidden on
+/// every page that shows the error, as the file's secrets are: the pages mask
+/// with the effective configuration, not only the file's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_integrations_secret_echoed_in_an_error_is_masked_on_the_dead_letters_page() {
+    use crate::support::{FakeCrm, call_event};
+    let crm = FakeCrm::start().await;
+    let keys = tempfile::tempdir().unwrap();
+    let key_path = keys.path().join("master.keys");
+    switchboard::connections::seal::append_key(&key_path).unwrap();
+    let extra = format!("\n[console]\nlisten = \"127.0.0.1:0\"\n[connections]\nkey_file = \"{}\"\n", key_path.display());
+    let host = Host::start(&Host::config(&crm.url, &extra, 4), &["example"]).await;
+    let browser = Browser::sign_in(&host, 0).await;
+    let setup = "/integrations/echoed/setup";
+    let made =
+        browser.submit("/integrations/new", "/integrations/new", &[("plugin", "example"), ("id", "echoed"), ("account", "main")]).await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    assert_eq!(browser.submit(setup, "/integrations/echoed/connection", &[("base_url", &crm.url)]).await.status, 303);
+    assert_eq!(browser.submit(setup, setup, &[("secret.api", "console-secret-echo-31")]).await.status, 303);
+    assert_eq!(browser.submit(setup, "/integrations/echoed/enable", &[]).await.status, 303);
+    // The file's integration takes the first answer, the console's the second.
+    {
+        let mut s = crm.state.lock().unwrap();
+        s.failures_echo_the_credential = true;
+        s.fail_next = vec![(400, None), (400, None)];
+    }
+    let (status, _) = host.post(&call_event("call.created", 880_101, 1_700_000_000)).await;
+    assert_eq!(status, 200);
+    let mut page = String::new();
+    for _ in 0..100 {
+        page = browser.get("/dead-letters").await.body;
+        if page.matches("rejected credential").count() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(page.matches("rejected credential").count() >= 2, "both integrations' dead letters are listed: {page}");
+    assert!(!page.contains("console-secret-echo-31"), "the console integration's secret is shown: {page}");
+    assert!(!page.contains(crate::support::API_SECRET), "the file integration's secret is shown: {page}");
+}

@@ -37,6 +37,9 @@ pub struct FakeState {
     pub slow_subjects: HashMap<String, Duration>,
     /// Store the next N creates, then never answer them (the answer is lost).
     pub lose_next_answers: usize,
+    /// Failures of `fail_next` name the credential they were sent with in
+    /// their body, as a careless vendor's error message might.
+    pub failures_echo_the_credential: bool,
     pub attempts: Vec<Instant>,
 }
 
@@ -54,7 +57,13 @@ async fn create(State(state): State<Arc<Mutex<FakeState>>>, headers: HeaderMap, 
         s.attempts.push(Instant::now());
         if !s.fail_next.is_empty() {
             let (status, retry_after) = s.fail_next.remove(0);
-            let mut resp = (StatusCode::from_u16(status).unwrap(), "{\"error\":\"injected\"}").into_response();
+            let body = if s.failures_echo_the_credential {
+                let credential = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").trim_start_matches("Bearer ");
+                serde_json::json!({ "error": format!("rejected credential {credential}") }).to_string()
+            } else {
+                "{\"error\":\"injected\"}".to_string()
+            };
+            let mut resp = (StatusCode::from_u16(status).unwrap(), body).into_response();
             if let Some(ra) = retry_after {
                 resp.headers_mut().insert("retry-after", ra.parse().unwrap());
             }

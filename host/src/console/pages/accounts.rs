@@ -143,7 +143,7 @@ pub(crate) async fn numbers(
                 "Aircall did not answer within {} s (or the account's request budget is used up for now)",
                 NUMBERS_TIMEOUT.as_secs()
             )),
-            Ok(Err(e)) => Err(mask(&e.to_string(), &app.config)),
+            Ok(Err(e)) => Err(mask(&e.to_string(), &app.live.load())),
             Ok(Ok(list)) => Ok(list
                 .into_iter()
                 .map(|n| {
@@ -184,7 +184,7 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>, Query(q): Que
             let record = records.iter().find(|r| r.id == format!("account:{}", a.id));
             let company = a.company_id.map(|c| format!(", company {c} only")).unwrap_or_default();
             let badge = match record {
-                Some(r) if r.state != ConnState::NotConnected || r.reason != "never connected" => record_badge(r, &app.config),
+                Some(r) if r.state != ConnState::NotConnected || r.reason != "never connected" => record_badge(r, &app.live.load()),
                 _ => Badge {
                     word: "not connected".into(),
                     class: "bad",
@@ -225,7 +225,7 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>, Query(q): Que
                 if let Some(url) = &c.url {
                     line.push_str(&format!(" → {url}"));
                 }
-                (line, mask(&c.detail, &app.config))
+                (line, mask(&c.detail, &app.live.load()))
             }
             None if !app.config.reconcile.enabled || !app.config.reconcile.check_webhook => {
                 ("not checked by this host ([reconcile] is off)".into(), "`switchboard accounts check` checks it now".into())
@@ -280,8 +280,8 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>, Query(q): Que
             let r = records.iter().find(|r| r.id == s.id);
             let state = r.map_or(ConnState::NotConnected, |r| r.state);
             let badge = match r {
-                Some(r) => record_badge(r, &app.config),
-                None => record_badge(&crate::connections::record::Record::empty(&s.id, &s.provider, 0), &app.config),
+                Some(r) => record_badge(r, &app.live.load()),
+                None => record_badge(&crate::connections::record::Record::empty(&s.id, &s.provider, 0), &app.live.load()),
             };
             let expiry = match r.and_then(|r| r.expires_at_ms) {
                 Some(at) if at > now => format!("token expires in {}", age(at - now)),
@@ -340,7 +340,7 @@ pub async fn connect(
                 tracing::info!(connection = %r.id, "console: connected (client credentials)");
                 back("notice", &format!("{} is connected to {}", r.id, r.provider))
             }
-            Err(e) => back("error", &format!("{} could not connect: {}", spec.id, mask(&e, &state.app.config))),
+            Err(e) => back("error", &format!("{} could not connect: {}", spec.id, mask(&e, &state.app.live.load()))),
         };
     }
     match connections.start_link(&spec.id).await {
@@ -378,6 +378,6 @@ pub async fn rotate_webhook(
             tracing::info!(account = %id, %webhook, "console: webhook token rotated");
             back("notice", &format!("{id} has a new webhook token (webhook {webhook}); the old token is refused from now on"))
         }
-        Err(e) => back("error", &format!("the webhook token of {id} was not rotated: {}", mask(&e, &state.app.config))),
+        Err(e) => back("error", &format!("the webhook token of {id} was not rotated: {}", mask(&e, &state.app.live.load()))),
     }
 }

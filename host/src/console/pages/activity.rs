@@ -167,7 +167,7 @@ async fn job_row(state: &ConsoleState, job: &JobSummary) -> JobRow {
             Ok(entries) => {
                 let rows: Vec<JournalRow> = entries
                     .iter()
-                    .map(|e| JournalRow { seq: e.seq, answered: e.done, preview: preview(&e.result, &state.app.config) })
+                    .map(|e| JournalRow { seq: e.seq, answered: e.done, preview: preview(&e.result, &state.app.live.load()) })
                     .collect();
                 let note = if rows.is_empty() { "no effect recorded".to_string() } else { String::new() };
                 (rows, note)

@@ -61,14 +61,14 @@ async fn lane_rows(state: &ConsoleState, filter: &str) -> Result<Vec<LaneRow>, R
         .filter(|h| filter.is_empty() || h.integration == filter)
         .map(|h| {
             let why = match paused.iter().find(|(i, _)| *i == h.integration) {
-                Some((_, reason)) => format!("held: {} is paused ({})", h.integration, mask(reason, &app.config)),
+                Some((_, reason)) => format!("held: {} is paused ({})", h.integration, mask(reason, &app.live.load())),
                 None => {
                     let next = if h.next_run_at_ms > now {
                         format!("next attempt in {}", age(h.next_run_at_ms - now))
                     } else {
                         "next attempt now".into()
                     };
-                    let error = h.last_error.as_deref().map(|e| mask(e, &app.config)).unwrap_or_default();
+                    let error = h.last_error.as_deref().map(|e| mask(e, &app.live.load())).unwrap_or_default();
                     format!("failed {} time(s), {next}: {error}", h.attempts)
                 }
             };
@@ -100,7 +100,7 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>, Query(q): Que
             event_name: d.event_name,
             integration: d.integration,
             attempts: d.attempts,
-            reason: mask(&d.reason, &state.app.config),
+            reason: mask(&d.reason, &state.app.live.load()),
             failed: when(d.failed_at_ms),
         })
         .collect();

@@ -206,7 +206,7 @@ async fn integration_rows_with(state: &ConsoleState, counts: &[IntegrationCounts
                 fix: "install the plugin (see the host's log for why a candidate was rejected); events are held".into(),
             }
         } else if let Some(b) = health_badge(&app.metrics, &i.id, now) {
-            Badge { reason: crate::console::mask(&b.reason, &app.config), ..b }
+            Badge { reason: crate::console::mask(&b.reason, &app.live.load()), ..b }
         } else {
             Badge::ok("running")
         };

@@ -84,7 +84,7 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>) -> Response {
             } else {
                 format!("correct the files in {folder} and restart the host (plugins.watch is off)")
             };
-            RejectedRow { plugin: r.plugin, folder, reason: mask(&r.reason, &app.config), since: when(r.at_ms), serving, fix }
+            RejectedRow { plugin: r.plugin, folder, reason: mask(&r.reason, &app.live.load()), since: when(r.at_ms), serving, fix }
         })
         .collect();
     render(PluginsPage { nav: "plugins", csrf: admin.csrf, dir: registry.dir().display().to_string(), watching, loaded, rejected })
