@@ -118,7 +118,7 @@ impl Redactor {
         }
         self.values.push((value.to_string(), name.to_string()));
         // Longest first, so a value containing another is replaced whole.
-        self.values.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        self.values.sort_by_key(|b| std::cmp::Reverse(b.0.len()));
     }
 
     /// `text` with every value taken from the environment replaced by its

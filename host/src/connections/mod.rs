@@ -89,9 +89,13 @@ pub struct Connections {
     aircall_companies: BTreeMap<String, u64>,
     /// Per connection: the single-flight lock and the last token opened.
     slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<refresh::Cached>>>>>,
-    /// Webhook token digests of OAuth accounts, re-read on a miss.
-    webhook_tokens: Mutex<(i64, Vec<(String, [u8; 32])>)>,
+    /// Webhook token digests of OAuth accounts, re-read on a miss, with when
+    /// they were read (ms).
+    webhook_tokens: Mutex<(i64, Vec<AccountToken>)>,
 }
+
+/// An installed account's id and the SHA-256 of its webhook token.
+type AccountToken = (String, [u8; 32]);
 
 impl Connections {
     /// The connections `config` implies, given the manifests of its plugins.

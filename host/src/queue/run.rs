@@ -181,10 +181,10 @@ impl JobRunner {
                 // after the operator fixed its cause, asks again. What succeeded
                 // before it stays recorded, so nothing is done twice.
                 let refused_at = *refusals.lock().unwrap_or_else(|p| p.into_inner());
-                if let Some(seq) = refused_at {
-                    if let Err(e) = self.store.journal_truncate(job.id, seq).await {
-                        tracing::warn!(job = job.id, error = %e, "could not drop the refused request from the journal");
-                    }
+                if let Some(seq) = refused_at
+                    && let Err(e) = self.store.journal_truncate(job.id, seq).await
+                {
+                    tracing::warn!(job = job.id, error = %e, "could not drop the refused request from the journal");
                 }
                 Outcome::Dead(format!("permanent: {m}"))
             }

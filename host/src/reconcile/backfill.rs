@@ -348,7 +348,7 @@ async fn one(
             Some(JobState::Queued) => {
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 waited += 1;
-                if waited % 100 == 0 && !lease::take(&state.store, lease_key, LEASE_MS).await? {
+                if waited.is_multiple_of(100) && !lease::take(&state.store, lease_key, LEASE_MS).await? {
                     return Err("another host took over this backfill".into());
                 }
             }

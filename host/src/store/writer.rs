@@ -22,10 +22,13 @@ pub enum WriteOp {
         reply: oneshot::Sender<StoreResult<IngestOutcome>>,
     },
     Exec {
-        run: Box<dyn FnOnce(&Transaction<'_>) -> StoreResult<Reply> + Send>,
+        run: Apply,
         reply: Option<oneshot::Sender<StoreResult<Reply>>>,
     },
 }
+
+/// A write the writer thread applies inside its open transaction.
+type Apply = Box<dyn FnOnce(&Transaction<'_>) -> StoreResult<Reply> + Send>;
 
 /// Result of an `Exec` operation.
 #[derive(Debug, Default)]
