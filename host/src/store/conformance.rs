@@ -436,9 +436,9 @@ async fn a_blocked_lane_is_listed_and_its_head_can_be_skipped(store: Arc<dyn Sto
     let (_, b) = accepted(&store, r#"{"n":"b"}"#, now, vec![job("notes", "party:+33")]).await;
     let (_, c) = accepted(&store, r#"{"n":"c"}"#, now, vec![job("notes", "party:+33")]).await;
     let (_, other) = accepted(&store, r#"{"n":"d"}"#, now, vec![job("notes", "party:+44")]).await;
-    assert!(store.blocked_lanes(10).await.unwrap().is_empty(), "no head has failed yet");
+    assert!(store.blocked_lanes(None, 10).await.unwrap().is_empty(), "no head has failed yet");
     store.job_retry(a[0].id, 3, now + 60_000, "HTTP 503 from the CRM").await.unwrap();
-    let blocked = store.blocked_lanes(10).await.unwrap();
+    let blocked = store.blocked_lanes(None, 10).await.unwrap();
     assert_eq!(
         blocked,
         vec![LaneHead {
@@ -462,12 +462,19 @@ async fn a_blocked_lane_is_listed_and_its_head_can_be_skipped(store: Arc<dyn Sto
     let dead = store.dead_letters(10).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!((dead[0].job_id, dead[0].attempts, dead[0].reason.as_str()), (a[0].id, 3, "skipped by an admin"));
-    assert!(store.blocked_lanes(10).await.unwrap().is_empty(), "b heads the lane and has not failed");
+    assert!(store.blocked_lanes(None, 10).await.unwrap().is_empty(), "b heads the lane and has not failed");
     // A paused integration blocks every lane it has, failed or not.
     store.set_paused("notes", Some("maintenance")).await.unwrap();
-    let heads: Vec<(i64, u64)> = store.blocked_lanes(10).await.unwrap().iter().map(|l| (l.job_id, l.behind)).collect();
+    let heads: Vec<(i64, u64)> = store.blocked_lanes(None, 10).await.unwrap().iter().map(|l| (l.job_id, l.behind)).collect();
     assert_eq!(heads, vec![(b[0].id, 1), (other[0].id, 0)]);
-    assert_eq!(store.blocked_lanes(1).await.unwrap().len(), 1, "the limit holds");
+    assert_eq!(store.blocked_lanes(None, 1).await.unwrap().len(), 1, "the limit holds");
+    // Filtered before the limit: another integration's newer head is found even
+    // when older heads of this one would fill the limit.
+    let (_, crm) = accepted(&store, r#"{"n":"e"}"#, now, vec![job("crm", "party:+55")]).await;
+    store.job_retry(crm[0].id, 1, now + 60_000, "HTTP 500").await.unwrap();
+    let of_crm: Vec<i64> = store.blocked_lanes(Some("crm"), 1).await.unwrap().iter().map(|l| l.job_id).collect();
+    assert_eq!(of_crm, vec![crm[0].id]);
+    assert_eq!(store.blocked_lanes(Some("notes"), 10).await.unwrap().len(), 2);
     // The skipped job can still be replayed like any dead letter.
     assert_eq!(store.replay_dead(Some(a[0].id)).await.unwrap().len(), 1);
     let _ = c;

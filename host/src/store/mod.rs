@@ -367,8 +367,9 @@ pub trait Store: Send + Sync + 'static {
     async fn events_since(&self, since_ms: i64) -> StoreResult<u64>;
     /// Lanes that do not move: the head job (the lane's oldest queued job) has
     /// failed at least once and waits for its retry, or its integration is
-    /// paused; oldest head first, at most `limit`.
-    async fn blocked_lanes(&self, limit: u32) -> StoreResult<Vec<LaneHead>>;
+    /// paused; oldest head first, at most `limit`, of `integration` only when
+    /// given (filtered before the limit, so a filtered list is complete up to it).
+    async fn blocked_lanes(&self, integration: Option<&str>, limit: u32) -> StoreResult<Vec<LaneHead>>;
     /// Dead-letters job `job_id` with `reason` so its lane moves on — only
     /// while it is still the head of its lane (queued, no older queued job in
     /// the lane) and no host is running it. `false` when it was not.

@@ -386,8 +386,9 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn blocked_lanes(&self, limit: u32) -> StoreResult<Vec<LaneHead>> {
-        self.read(move |c| console::blocked_lanes(c, limit)).await
+    async fn blocked_lanes(&self, integration: Option<&str>, limit: u32) -> StoreResult<Vec<LaneHead>> {
+        let integration = integration.map(str::to_string);
+        self.read(move |c| console::blocked_lanes(c, integration.as_deref(), limit)).await
     }
 
     async fn skip_lane_head(&self, job_id: i64, reason: &str) -> StoreResult<bool> {
@@ -510,19 +511,19 @@ mod console {
 
     /// Heads of lanes whose head has failed at least once or whose
     /// integration is paused (lanes found through `jobs_lane_event`).
-    pub fn blocked_lanes(c: &Connection, limit: u32) -> StoreResult<Vec<LaneHead>> {
+    pub fn blocked_lanes(c: &Connection, integration: Option<&str>, limit: u32) -> StoreResult<Vec<LaneHead>> {
         let mut stmt = c.prepare_cached(
             "SELECT h.integration, h.ordering_key, h.id, h.event_id, e.event_name, h.attempts, h.next_run_at_ms, h.last_error,
                     (SELECT COUNT(*) FROM jobs b WHERE b.ordering_key = h.ordering_key AND b.integration = h.integration
                          AND b.state = 'queued' AND b.id > h.id)
              FROM jobs h JOIN events e ON e.id = h.event_id
-             WHERE h.state = 'queued'
+             WHERE h.state = 'queued' AND (?2 IS NULL OR h.integration = ?2)
                AND (h.attempts > 0 OR h.integration IN (SELECT integration FROM integration_state WHERE paused_reason IS NOT NULL))
                AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.ordering_key = h.ordering_key AND o.integration = h.integration
                                    AND o.state = 'queued' AND o.id < h.id)
              ORDER BY h.id LIMIT ?1",
         )?;
-        let rows = stmt.query_map(params![limit], |r| {
+        let rows = stmt.query_map(params![limit, integration], |r| {
             Ok(LaneHead {
                 integration: r.get(0)?,
                 ordering_key: r.get(1)?,

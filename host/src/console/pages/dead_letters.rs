@@ -53,12 +53,12 @@ struct DeadLettersPage {
 /// The blocked lanes of `filter` (all when empty), explained.
 async fn lane_rows(state: &ConsoleState, filter: &str) -> Result<Vec<LaneRow>, Response> {
     let app = &state.app;
-    let heads = app.store.blocked_lanes(LANES_SHOWN).await.map_err(|e| failure("reading blocked lanes", e))?;
+    let only = Some(filter).filter(|f| !f.is_empty());
+    let heads = app.store.blocked_lanes(only, LANES_SHOWN).await.map_err(|e| failure("reading blocked lanes", e))?;
     let paused = app.store.paused().await.map_err(|e| failure("reading paused integrations", e))?;
     let now = crate::clock::now_ms();
     Ok(heads
         .into_iter()
-        .filter(|h| filter.is_empty() || h.integration == filter)
         .map(|h| {
             let why = match paused.iter().find(|(i, _)| *i == h.integration) {
                 Some((_, reason)) => format!("held: {} is paused ({})", h.integration, mask(reason, &app.live.load())),
@@ -144,7 +144,7 @@ pub async fn skip(admin: Admin, State(state): State<ConsoleState>, axum::Form(fo
         return (axum::http::StatusCode::BAD_REQUEST, format!("job must be a job id (a number), not {job:?}")).into_response();
     };
     let store = &state.app.store;
-    let heads = match store.blocked_lanes(u32::MAX).await {
+    let heads = match store.blocked_lanes(None, u32::MAX).await {
         Ok(h) => h,
         Err(e) => return failure("reading blocked lanes", e),
     };

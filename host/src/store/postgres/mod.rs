@@ -479,8 +479,8 @@ impl Store for PgStore {
         Ok(count(col(rows.first().ok_or_else(|| StoreError("COUNT returned no row".into()))?, 0, "count")?))
     }
 
-    async fn blocked_lanes(&self, limit: u32) -> StoreResult<Vec<LaneHead>> {
-        self.console_blocked_lanes(limit).await
+    async fn blocked_lanes(&self, integration: Option<&str>, limit: u32) -> StoreResult<Vec<LaneHead>> {
+        self.console_blocked_lanes(integration, limit).await
     }
 
     async fn skip_lane_head(&self, job_id: i64, reason: &str) -> StoreResult<bool> {
@@ -615,7 +615,7 @@ impl PgStore {
 impl PgStore {
     /// Heads of lanes whose head has failed at least once or whose integration
     /// is paused (through `jobs_lane_queue`).
-    async fn console_blocked_lanes(&self, limit: u32) -> StoreResult<Vec<LaneHead>> {
+    async fn console_blocked_lanes(&self, integration: Option<&str>, limit: u32) -> StoreResult<Vec<LaneHead>> {
         let limit = i64::from(limit);
         let rows = self
             .query(
@@ -623,12 +623,12 @@ impl PgStore {
                         (SELECT COUNT(*) FROM jobs b WHERE b.state = 'queued' AND b.integration = h.integration
                              AND b.ordering_key = h.ordering_key AND b.id > h.id)
                  FROM jobs h JOIN events e ON e.id = h.event_id
-                 WHERE h.state = 'queued'
+                 WHERE h.state = 'queued' AND ($2::TEXT IS NULL OR h.integration = $2)
                    AND (h.attempts > 0 OR h.integration IN (SELECT integration FROM integration_state WHERE paused_reason IS NOT NULL))
                    AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.state = 'queued' AND o.integration = h.integration
                                        AND o.ordering_key = h.ordering_key AND o.id < h.id)
                  ORDER BY h.id LIMIT $1",
-                &[&limit],
+                &[&limit, &integration],
             )
             .await?;
         rows.iter()
