@@ -468,7 +468,7 @@ async fn on_postgres_every_acknowledged_event_is_processed_once_across_a_sigkill
     subjects.sort();
     acked.sort();
     assert_eq!(subjects, acked, "every acknowledged event once, none twice (had {} notes)", notes.len());
-    assert_eq!(pg_count(&db.url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done'").await, 0);
+    crate::support::pg_wait_for_count(&db.url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done'", 0).await;
 }
 
 async fn a_card_push_whose_answer_was_lost_is_pushed_again_and_the_event_is_not_lost(backend: Backend) {
@@ -519,7 +519,7 @@ async fn cards_that_find_no_room_in_aircalls_budget_are_dropped_and_counted_and_
     let dropped =
         metrics.lines().find(|l| l.starts_with("switchboard_insight_cards_dropped_total{") && l.contains("integration=\"notes\""));
     assert!(dropped.is_some_and(|l| l.ends_with(" 4")), "{metrics}");
-    assert_eq!(host.count("SELECT COUNT(*) FROM jobs WHERE state <> 'done'").await, 0, "{}", host.log());
+    host.wait_for_count("SELECT COUNT(*) FROM jobs WHERE state <> 'done'", 0).await;
     assert!(host.log().contains("insight card dropped"));
 }
 

@@ -88,7 +88,7 @@ async fn three_hosts_share_one_queue_in_order_exactly_once_and_all_of_them_work(
     );
     let health = hosts[2].healthz().await;
     assert_eq!((health["host_id"].as_str(), health["database"].as_str()), (Some("h3"), Some("ok")), "{health}");
-    assert_eq!(pg_count(&db.url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done' OR lease_owner IS NOT NULL").await, 0);
+    crate::support::pg_wait_for_count(&db.url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done' OR lease_owner IS NOT NULL", 0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -264,7 +264,7 @@ async fn a_pause_a_resume_and_a_replay_made_through_one_host_act_on_all_of_them(
     assert!(!out.to_lowercase().contains("error"), "{out}");
     let notes = crm.wait_for(Duration::from_secs(15), "the replayed note", |n| n.len() == 3).await;
     assert_eq!(notes[2].body["subject"], "call:3");
-    assert_eq!(pg_count(&db.url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done'").await, 0);
+    crate::support::pg_wait_for_count(&db.url, "SELECT COUNT(*) FROM jobs WHERE state <> 'done'", 0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

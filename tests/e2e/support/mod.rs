@@ -249,6 +249,21 @@ secrets = {{ api = "{API_SECRET}" }}
         }
     }
 
+    /// Waits up to 10 s for `sql` to count `expected`: a note reaches the CRM
+    /// before its job's outcome is committed, so "every job done" is awaited,
+    /// not read once.
+    pub async fn wait_for_count(&self, sql: &str, expected: i64) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let n = self.count(sql).await;
+            if n == expected {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{sql}: {n}, not {expected}, after 10 s; log:\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// A host whose plugin directory holds copies of these plugin folders.
     pub async fn start_with(config: &str, plugin_folders: &[PathBuf]) -> Host {
         let dir = tempfile::tempdir().unwrap();
@@ -411,4 +426,17 @@ pub async fn pg_count(url: &str, sql: &str) -> i64 {
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap_or_else(|e| panic!("connect {url}: {e}"));
     tokio::spawn(conn);
     client.query_one(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
+}
+
+/// [`Host::wait_for_count`] on the database at `url`.
+pub async fn pg_wait_for_count(url: &str, sql: &str, expected: i64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let n = pg_count(url, sql).await;
+        if n == expected {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{sql}: {n}, not {expected}, after 10 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
