@@ -98,6 +98,34 @@ pub fn call_ended_body(id: u64, recording: bool) -> String {
 /// Posts unique `call.ended` webhooks to `url` over `connections` concurrent
 /// connections for `seconds`; every answer must be 200. Returns the sorted
 /// times to acknowledge.
+/// Open-loop load: one unique webhook every `1 / per_second` s for `seconds`,
+/// each on a task of its own whatever the answers take, so the times measure
+/// the ack at that offered rate and not a queue of waiting senders.
+/// Returns the sorted ack times.
+pub async fn post_webhooks_paced(url: &str, per_second: u64, seconds: u64) -> Vec<Duration> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
+    let mut tick = tokio::time::interval(Duration::from_secs(1) / per_second as u32);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut tasks = Vec::new();
+    for n in 0..per_second * seconds {
+        tick.tick().await;
+        let (client, url) = (client.clone(), url.to_string());
+        tasks.push(tokio::spawn(async move {
+            let body = call_ended_body(10_000_000 + n, true);
+            let t = std::time::Instant::now();
+            let r = client.post(&url).header("content-type", "application/json").body(body).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+            t.elapsed()
+        }));
+    }
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.push(t.await.unwrap());
+    }
+    lat.sort();
+    lat
+}
+
 pub async fn post_webhooks(url: &str, connections: usize, seconds: u64) -> Vec<Duration> {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU64, Ordering};
