@@ -9,7 +9,7 @@
 //! which forwards it to the vendor — or, for a client-credentials provider
 //! (Help Scout internal apps), connects at once.
 
-use super::{Connection, Errors, as_config, back_to, first_values, not_found, show, stored_one};
+use super::{Connection, Errors, acting_on, as_config, back_to, show};
 use crate::connections::record::State as ConnState;
 use crate::console::{Admin, ConsoleState, failure, mask};
 use crate::integrations::StoredIntegration;
@@ -91,13 +91,9 @@ pub async fn save(
     Path(id): Path<String>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Some(r) = admin.refuse(&first_values(&pairs)) {
-        return r;
-    }
-    let current = match stored_one(&state, &id).await {
+    let current = match acting_on(&admin, &state, &id, &pairs).await {
+        Ok(s) => s,
         Err(r) => return r,
-        Ok(None) => return not_found(&id),
-        Ok(Some(s)) => s,
     };
     let manifest = state.app.registry.get(&current.plugin).map(|p| p.manifest.clone());
     let provider = manifest.as_ref().and_then(|m| provider_of(&current, m)).and_then(|p| Providers::builtin().get(&p).cloned());
@@ -162,13 +158,9 @@ pub async fn start(
     Path(id): Path<String>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Some(r) = admin.refuse(&first_values(&pairs)) {
-        return r;
-    }
-    let current = match stored_one(&state, &id).await {
+    let current = match acting_on(&admin, &state, &id, &pairs).await {
+        Ok(s) => s,
         Err(r) => return r,
-        Ok(None) => return not_found(&id),
-        Ok(Some(s)) => s,
     };
     if let Err(e) = as_config(&state, &current) {
         return back_to(&id, &e);

@@ -10,7 +10,7 @@
 //!   one is dead-lettered again ("no longer configured"). Its connection's
 //!   record stays in the store, unused.
 
-use super::{Errors, as_config, back_to, first_values, not_found, show, stored_one};
+use super::{Errors, acting_on, as_config, back_to, show};
 use crate::console::{Admin, ConsoleState, failure, mask};
 use crate::integrations::stored;
 use axum::extract::{Path, State};
@@ -39,13 +39,9 @@ pub async fn enable(
     Path(id): Path<String>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Some(r) = admin.refuse(&first_values(&pairs)) {
-        return r;
-    }
-    let current = match stored_one(&state, &id).await {
+    let current = match acting_on(&admin, &state, &id, &pairs).await {
+        Ok(s) => s,
         Err(r) => return r,
-        Ok(None) => return not_found(&id),
-        Ok(Some(s)) => s,
     };
     let checked = as_config(&state, &current).and_then(|mut c| {
         c.enabled = true;
@@ -72,13 +68,8 @@ pub async fn disable(
     Path(id): Path<String>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Some(r) = admin.refuse(&first_values(&pairs)) {
+    if let Err(r) = acting_on(&admin, &state, &id, &pairs).await {
         return r;
-    }
-    match stored_one(&state, &id).await {
-        Err(r) => return r,
-        Ok(None) => return not_found(&id),
-        Ok(Some(_)) => {}
     }
     if let Err(r) = set_enabled(&state, &id, false).await {
         return r;
@@ -94,13 +85,9 @@ pub async fn delete(
     Path(id): Path<String>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Some(r) = admin.refuse(&first_values(&pairs)) {
-        return r;
-    }
-    let current = match stored_one(&state, &id).await {
+    let current = match acting_on(&admin, &state, &id, &pairs).await {
+        Ok(s) => s,
         Err(r) => return r,
-        Ok(None) => return not_found(&id),
-        Ok(Some(s)) => s,
     };
     let counts = match state.app.store.integration_counts().await {
         Ok(c) => c,

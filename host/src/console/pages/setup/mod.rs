@@ -89,6 +89,15 @@ pub async fn stored_one(state: &ConsoleState, id: &str) -> Result<Option<StoredI
     Ok(doc.get(id).cloned())
 }
 
+/// The start of every set-up action: the form's CSRF token checked (403
+/// otherwise), then the console-made integration `id` (404 when there is none).
+pub async fn acting_on(admin: &Admin, state: &ConsoleState, id: &str, pairs: &[(String, String)]) -> Result<StoredIntegration, Response> {
+    if let Some(r) = admin.refuse(&first_values(pairs)) {
+        return Err(r);
+    }
+    stored_one(state, id).await?.ok_or_else(|| not_found(id))
+}
+
 /// `stored` as the configuration has it, with its secrets opened.
 pub fn as_config(state: &ConsoleState, stored: &StoredIntegration) -> Result<IntegrationConfig, String> {
     stored.to_config(state.app.connections.keys().ok().map(|k| k.as_ref()))
