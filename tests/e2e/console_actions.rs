@@ -107,30 +107,6 @@ fn element<'a>(body: &'a str, id: &str, tag: &str) -> &'a str {
     &body[at..end]
 }
 
-/// What a browser does with a start link: follow redirects, keep the cookie.
-async fn follow_link(link: &str) -> (u16, String) {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let mut url = link.to_string();
-    let mut cookie: Option<String> = None;
-    for _ in 0..10 {
-        let mut req = client.get(&url);
-        if let Some(c) = &cookie {
-            req = req.header("cookie", c);
-        }
-        let resp = req.send().await.unwrap();
-        if let Some(set) = resp.headers().get("set-cookie") {
-            cookie = Some(set.to_str().unwrap().split(';').next().unwrap().to_string());
-        }
-        if resp.status().is_redirection() {
-            url = resp.headers()["location"].to_str().unwrap().to_string();
-            continue;
-        }
-        let status = resp.status().as_u16();
-        return (status, resp.text().await.unwrap());
-    }
-    panic!("too many redirects from {link}");
-}
-
 /// An event of the account, signed with a webhook token.
 async fn webhook_status(host: &Host, token: &str) -> u16 {
     let event =
@@ -168,10 +144,10 @@ async fn connect_buttons_start_the_oauth_flow_and_rotate_gives_the_account_a_new
     let started = admin.post("/accounts", "/connections/account:main/connect", &[], true).await;
     assert_eq!(started.status, 303, "{}", started.body);
     assert!(started.location.starts_with(&format!("{}/connect/", host.url)), "{}", started.location);
-    let (status, done) = follow_link(&started.location).await;
+    let (status, done) = crate::connections::follow(&started.location).await;
     assert_eq!(status, 200, "{done}\n{}", host.log());
     assert!(done.contains("main is connected to aircall"), "{done}");
-    assert_eq!(follow_link(&started.location).await.0, 400, "the link works once");
+    assert_eq!(crate::connections::follow(&started.location).await.0, 400, "the link works once");
     let hooks = sandbox.aircall().state().webhooks;
     assert_eq!(hooks.len(), 1, "one webhook: {hooks:?}");
     let first = hooks[0].clone();
@@ -205,7 +181,7 @@ async fn connect_buttons_start_the_oauth_flow_and_rotate_gives_the_account_a_new
     assert!(crm.contains(">not connected<") && crm.contains(">Connect</button>"), "{crm}");
     let started = admin.post("/accounts", "/connections/integration:helpscout/connect", &[], true).await;
     assert!(started.location.starts_with(&format!("{}/connect/", host.url)), "{}", started.location);
-    let (status, done) = follow_link(&started.location).await;
+    let (status, done) = crate::connections::follow(&started.location).await;
     assert_eq!(status, 200, "{done}");
     assert!(done.contains("helpscout is connected to helpscout"), "{done}");
     let page = admin.get("/accounts").await.body;
