@@ -67,7 +67,8 @@ async fn measure(crm: &str, keep_resident: usize, plugin: std::path::PathBuf) {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.store.path, Duration::ZERO).unwrap());
     let shared = Arc::new(Shared::new(config.network.clone(), config.limits.clone(), store, Arc::new(Metrics::new())).unwrap());
     let clients = switchboard::app::aircall_clients(&config).unwrap();
-    let ictx = Arc::new(switchboard::registry::policy::integration(&config.integrations[0], &manifest, clients["main"].clone()).unwrap());
+    let ictx =
+        Arc::new(switchboard::registry::policy::integration(&config.integrations[0], &manifest, clients.get("main").unwrap()).unwrap());
     let caps = || {
         JobCaps::new(
             shared.clone(),

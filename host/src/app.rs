@@ -1,7 +1,7 @@
 //! Wiring: open the store, build the sandbox, load plugins, recover queued jobs,
 //! and serve.
 
-use crate::aircall::client::AircallClient;
+use crate::aircall::accounts::Accounts;
 use crate::capabilities::Shared;
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -10,8 +10,7 @@ use crate::registry::{Registry, ReloadOutcome, WatchHandle};
 use crate::runtime::{Runtime, RuntimeOptions};
 use crate::server::AppState;
 use crate::store::Store;
-use sha2::{Digest, Sha256};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,9 +34,10 @@ pub fn runtime_for(config: &Config) -> anyhow::Result<Runtime> {
     })
 }
 
-/// One Aircall client per account.
-pub fn aircall_clients(config: &Config) -> anyhow::Result<HashMap<String, Arc<AircallClient>>> {
-    config.accounts.iter().map(|a| Ok((a.id.clone(), Arc::new(AircallClient::new(a)?)))).collect()
+/// One Aircall client per account of `config`, live: the host updates them
+/// when the console adds or deletes an account ([`Accounts::update`]).
+pub fn aircall_clients(config: &Config) -> anyhow::Result<Arc<Accounts>> {
+    Ok(Arc::new(Accounts::new(config, None)?))
 }
 
 impl App {
@@ -51,12 +51,7 @@ impl App {
         // Hosts sharing a PostgreSQL store label their series with their id.
         let metrics = Arc::new(Metrics::for_host(store.leases().map(|l| l.host_id().to_string())));
         let runtime = Arc::new(runtime_for(&config)?);
-        let aircall = aircall_clients(&config)?;
-        if let Some(budgets) = store.shared_budgets() {
-            for client in aircall.values() {
-                client.share_budgets(budgets.clone());
-            }
-        }
+        let aircall = Arc::new(Accounts::new(&config, store.shared_budgets())?);
         let live = Arc::new(crate::config::LiveConfig::new(config.clone()));
         let registry = Arc::new(Registry::live(runtime.clone(), live.clone(), aircall.clone()));
         for (folder, outcome) in registry.load_all().await {
@@ -74,11 +69,9 @@ impl App {
         let connections = crate::connections::Connections::open(&config, &secrets, store.clone())
             .await
             .map_err(|e| anyhow::anyhow!("connections: {e}"))?;
-        for client in aircall.values() {
-            client.use_connections(&connections);
-        }
+        aircall.use_connections(&connections);
         connections.spawn_sweeper(Duration::from_secs(60));
-        // The console's integrations join the file's before any job runs.
+        // The console's accounts and integrations join the file's before any job runs.
         let applier = crate::integrations::Applier {
             store: store.clone(),
             live: live.clone(),
@@ -113,12 +106,6 @@ impl App {
         };
         spawn_housekeeping(store.clone(), dispatcher.clone(), config.clone());
 
-        let tokens = config
-            .accounts
-            .iter()
-            .filter(|a| !a.webhook_token.is_empty())
-            .map(|a| (a.id.clone(), <[u8; 32]>::from(Sha256::digest(a.webhook_token.as_bytes()))))
-            .collect();
         let state = AppState {
             config,
             live,
@@ -128,13 +115,12 @@ impl App {
             registry,
             runtime,
             shared,
-            tokens: Arc::new(tokens),
             connections,
             filters: Arc::default(),
             call_parties: Arc::default(),
         };
         applier.spawn_follower();
-        crate::reconcile::spawn(&state, &aircall);
+        crate::reconcile::spawn(&state);
         Ok(App { state, _watch: watch })
     }
 

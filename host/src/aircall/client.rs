@@ -518,6 +518,7 @@ mod tests {
             api_token: Some("token".into()),
             api_base: "http://127.0.0.1:9".into(),
             api_requests_per_minute: 60,
+            origin: crate::config::Origin::File,
         };
         let client = AircallClient::new(&account).unwrap();
         // 10 % of 60 a minute: 6 at once, then one every 10 s.

@@ -1,6 +1,7 @@
 //! Aircall's side of the wire: the webhook envelope, the objects it carries, and
 //! the REST client the telephony capability uses.
 
+pub mod accounts;
 pub mod client;
 mod lenient;
 pub mod model;

@@ -4,6 +4,7 @@
 use super::{DeadLettersAction, IntegrationsAction};
 use crate::app::{App, aircall_clients, runtime_for};
 use crate::config::Config;
+use crate::integrations::check::Finding;
 use crate::registry::{Registry, ReloadOutcome};
 use crate::store::Store;
 use std::path::Path;
@@ -125,19 +126,19 @@ pub async fn check(path: &Path) -> anyhow::Result<i32> {
             code = 1;
         }
     }
-    let mut console_made = 0;
+    let mut console_made = Vec::new();
     match check_store(&config).await {
         Ok(line) => {
             println!("{line}");
-            match check_console_integrations(&config, &registry).await {
-                Ok((n, ok)) => {
-                    console_made = n;
+            match check_console_made(&config, &registry).await {
+                Ok((findings, ok)) => {
+                    console_made = findings;
                     if !ok {
                         code = 1;
                     }
                 }
                 Err(why) => {
-                    eprintln!("console integrations: {why}");
+                    eprintln!("console accounts and integrations: {why}");
                     code = 1;
                 }
             }
@@ -148,23 +149,27 @@ pub async fn check(path: &Path) -> anyhow::Result<i32> {
         }
     }
     if code == 0 {
+        let made = |kind: &str| console_made.iter().filter(|f| f.kind == kind).count();
         println!(
-            "ok: {} account(s), {} integration(s) in the file and {console_made} from the console, {} plugin(s)",
+            "ok: {} account(s) in the file and {} from the console, {} integration(s) in the file and {} from the console, {} plugin(s)",
             config.accounts.len(),
+            made("account"),
             config.integrations.len(),
+            made("integration"),
             registry.list().len()
         );
     }
     Ok(code)
 }
 
-/// The console's integrations in the store, checked as the file's are
-/// ([`crate::integrations::check::stored`]); a problem of an enabled one is an
-/// error, of a disabled one a note. A SQLite file that does not exist yet is
-/// not created. Returns how many there are and whether all enabled ones pass.
-async fn check_console_integrations(config: &Config, registry: &Registry) -> Result<(usize, bool), String> {
+/// The console's accounts and integrations in the store, checked as the
+/// file's are ([`crate::integrations::check::stored`]); a problem of an
+/// account or an enabled integration is an error, of a disabled integration
+/// a note. A SQLite file that does not exist yet is not created. Returns the
+/// findings and whether all that must pass do.
+async fn check_console_made(config: &Config, registry: &Registry) -> Result<(Vec<Finding>, bool), String> {
     if config.store.url.is_none() && !config.store.path.exists() {
-        return Ok((0, true));
+        return Ok((Vec::new(), true));
     }
     let store = open_store(config).await.map_err(|e| e.to_string())?;
     let findings = crate::integrations::check::stored(config, registry, &store).await?;
@@ -179,7 +184,7 @@ async fn check_console_integrations(config: &Config, registry: &Registry) -> Res
             (None, _) => {}
         }
     }
-    Ok((findings.len(), ok))
+    Ok((findings, ok))
 }
 
 /// `plugins list`

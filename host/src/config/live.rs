@@ -1,13 +1,14 @@
-//! The effective configuration: the file's, plus the integrations made in the
-//! console (kept in the store), swappable while the host runs.
+//! The effective configuration: the file's, plus the Aircall accounts and the
+//! integrations made in the console (kept in the store), swappable while the
+//! host runs.
 //!
-//! The file stays authoritative for what it declares: a console integration
-//! whose id the file also uses is left out (and reported), never merged. Every
-//! part of the host that asks "which integrations are there" reads
-//! [`LiveConfig::load`]; the rest of the file (server, store, accounts,
+//! The file stays authoritative for what it declares: a console account or
+//! integration whose id the file also uses is left out (and reported), never
+//! merged. Every part of the host that asks "which accounts / integrations are
+//! there" reads [`LiveConfig::load`]; the rest of the file (server, store,
 //! limits…) does not change without a restart.
 
-use super::{Config, ConfigError, IntegrationConfig, Origin, validate};
+use super::{AccountConfig, Config, ConfigError, IntegrationConfig, Origin, validate};
 use arc_swap::ArcSwap;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -30,9 +31,16 @@ impl LiveConfig {
         LiveConfig { current: ArcSwap::new(file.clone()), file, stored_version: AtomicU64::new(0), swapping: tokio::sync::Mutex::new(()) }
     }
 
-    /// The configuration file as loaded at start (its integrations only).
+    /// The configuration file as loaded at start (its accounts and integrations only).
     pub fn file(&self) -> &Arc<Config> {
         &self.file
+    }
+
+    /// What a console integration is checked against: the effective
+    /// configuration without the console's integrations (the file's, and the
+    /// accounts of both). See [`merge`].
+    pub fn base(&self) -> Config {
+        base_of(&self.load())
     }
 
     /// The effective configuration now: the file's integrations, then the console's.
@@ -72,14 +80,74 @@ pub fn console_key(id: &str) -> String {
     format!("console integration {id:?}")
 }
 
-/// The file's configuration with the console's integrations appended (marked
-/// [`Origin::Console`]). Each passes the checks the file's integrations pass
-/// ([`validate::integration_fields`]); one that fails, or whose id is taken
-/// (by the file, or by an earlier one), is left out and returned with the reason.
-pub fn merge(file: &Config, stored: Vec<IntegrationConfig>) -> (Config, Vec<Excluded>) {
+/// How errors name a console account's keys.
+pub fn console_account_key(id: &str) -> String {
+    format!("console account {id:?}")
+}
+
+/// `config` without the console's integrations: the base [`merge`] adds them to.
+pub fn base_of(config: &Config) -> Config {
+    let mut base = config.clone();
+    base.integrations.retain(|i| i.origin == Origin::File);
+    base
+}
+
+/// A [`ConfigError`] as an exclusion's reason (`key: message`).
+fn reason(e: ConfigError) -> String {
+    match e {
+        ConfigError::Invalid { key, message } => format!("{key}: {message}"),
+        other => other.to_string(),
+    }
+}
+
+/// The file's configuration with the console's accounts appended (marked
+/// [`Origin::Console`]). Each passes the checks the file's accounts pass
+/// ([`validate::account_fields`]); one that fails, whose id is taken (by the
+/// file, or by an earlier one) or whose webhook token another account has, is
+/// left out and returned with the reason.
+pub fn merge_accounts(file: &Config, stored: Vec<AccountConfig>) -> (Config, Vec<Excluded>) {
     let mut config = file.clone();
-    let accounts: HashSet<&str> = file.accounts.iter().map(|a| a.id.as_str()).collect();
-    let in_file: HashSet<&str> = file.integrations.iter().map(|i| i.id.as_str()).collect();
+    let aircall_app = file.oauth.contains_key("aircall");
+    let mut ids: HashSet<String> = file.accounts.iter().map(|a| a.id.clone()).collect();
+    let mut tokens: HashSet<String> = file.accounts.iter().map(|a| a.webhook_token.clone()).filter(|t| !t.is_empty()).collect();
+    let mut excluded = Vec::new();
+    for mut account in stored {
+        let key = console_account_key(&account.id);
+        let problem = if file.accounts.iter().any(|a| a.id == account.id) {
+            Some(format!("{key}.id: the configuration file declares an account with this id; the file's is used"))
+        } else if ids.contains(&account.id) {
+            Some(format!("{key}.id: another console account has this id"))
+        } else if let Err(e) = validate::account_fields(&key, &account, aircall_app) {
+            Some(reason(e))
+        } else if tokens.contains(&account.webhook_token) {
+            Some(format!("{key}.webhook_token: another account has this webhook token"))
+        } else {
+            None
+        };
+        if let Some(reason) = problem {
+            excluded.push(Excluded { id: account.id, reason });
+            continue;
+        }
+        account.origin = Origin::Console;
+        ids.insert(account.id.clone());
+        if !account.webhook_token.is_empty() {
+            tokens.insert(account.webhook_token.clone());
+        }
+        config.accounts.push(account);
+    }
+    (config, excluded)
+}
+
+/// `base` (the file's configuration, with the console's accounts:
+/// [`merge_accounts`], [`base_of`]) with the console's integrations appended
+/// (marked [`Origin::Console`]). Each passes the checks the file's
+/// integrations pass ([`validate::integration_fields`]) against `base`'s
+/// accounts; one that fails, or whose id is taken (by the file, or by an
+/// earlier one), is left out and returned with the reason.
+pub fn merge(base: &Config, stored: Vec<IntegrationConfig>) -> (Config, Vec<Excluded>) {
+    let mut config = base.clone();
+    let accounts: HashSet<&str> = base.accounts.iter().map(|a| a.id.as_str()).collect();
+    let in_file: HashSet<&str> = base.integrations.iter().map(|i| i.id.as_str()).collect();
     let mut ids: HashSet<String> = HashSet::new();
     let mut excluded = Vec::new();
     for mut integration in stored {
@@ -96,11 +164,7 @@ pub fn merge(file: &Config, stored: Vec<IntegrationConfig>) -> (Config, Vec<Excl
             continue;
         }
         if let Err(e) = validate::integration_fields(&key, &integration, &accounts) {
-            let reason = match e {
-                ConfigError::Invalid { key, message } => format!("{key}: {message}"),
-                other => other.to_string(),
-            };
-            excluded.push(Excluded { id: integration.id, reason });
+            excluded.push(Excluded { id: integration.id, reason: reason(e) });
             continue;
         }
         integration.origin = Origin::Console;

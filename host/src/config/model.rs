@@ -334,6 +334,10 @@ pub struct AccountConfig {
     /// Aircall's per-company API budget, requests per minute.
     #[serde(default = "default_aircall_rpm")]
     pub api_requests_per_minute: u32,
+    /// Where it is declared: the file (read-only in the console) or the
+    /// console (kept in the store, see [`super::live::merge_accounts`]).
+    #[serde(skip)]
+    pub origin: Origin,
 }
 
 impl std::fmt::Debug for AccountConfig {
@@ -342,6 +346,7 @@ impl std::fmt::Debug for AccountConfig {
             .field("id", &self.id)
             .field("webhook_token", &"<redacted>")
             .field("api_base", &self.api_base)
+            .field("origin", &self.origin)
             .finish_non_exhaustive()
     }
 }
@@ -412,13 +417,15 @@ pub struct IntegrationConfig {
     pub origin: Origin,
 }
 
-/// Where an integration is declared.
+/// Where an integration or an account is declared.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Origin {
-    /// `[[integrations]]` in the configuration file: authoritative, read-only in the console.
+    /// `[[integrations]]` / `[[accounts]]` in the configuration file:
+    /// authoritative, read-only in the console.
     #[default]
     File,
-    /// Made in the console and kept in the store (`host:integrations`).
+    /// Made in the console and kept in the store (`host:integrations`, which
+    /// holds the console's accounts too).
     Console,
 }
 

@@ -1,6 +1,6 @@
 //! Checks that need more than the schema: uniqueness, references, ranges.
 
-use super::{Config, ConfigError, IntegrationConfig};
+use super::{AccountConfig, Config, ConfigError, IntegrationConfig};
 use std::collections::HashSet;
 
 /// Shortest accepted `accounts[].webhook_token` (README, Configuration).
@@ -100,37 +100,12 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
     let mut tokens = HashSet::new();
     for (i, account) in config.accounts.iter().enumerate() {
         let key = format!("accounts[{i}]");
-        if !valid_id(&account.id) {
-            return Err(invalid(format!("{key}.id"), "use 1-64 letters, digits, '-' or '_'"));
-        }
+        account_fields(&key, account, config.oauth.contains_key("aircall"))?;
         if !accounts.insert(account.id.as_str()) {
             return Err(invalid(format!("{key}.id"), format!("duplicate account id {:?}", account.id)));
         }
-        if account.oauth && account.webhook_token.is_empty() {
-            // The install creates the webhook and keeps its token.
-        } else if account.webhook_token.len() < MIN_WEBHOOK_TOKEN_LEN {
-            return Err(invalid(format!("{key}.webhook_token"), format!("must be at least {MIN_WEBHOOK_TOKEN_LEN} characters")));
-        }
-        if account.oauth && (account.api_id.is_some() || account.api_token.is_some()) {
-            return Err(invalid(
-                format!("{key}.oauth"),
-                "an OAuth account takes its API token from the connection: remove api_id / api_token",
-            ));
-        }
-        if account.oauth && !config.oauth.contains_key("aircall") {
-            return Err(invalid(
-                format!("{key}.oauth"),
-                "needs the host's Aircall app: add [oauth.aircall] with client_id and client_secret",
-            ));
-        }
         if !account.webhook_token.is_empty() && !tokens.insert(account.webhook_token.as_str()) {
             return Err(invalid(format!("{key}.webhook_token"), "two accounts share one webhook token"));
-        }
-        if url::Url::parse(&account.api_base).is_err() {
-            return Err(invalid(format!("{key}.api_base"), format!("not a URL: {:?}", account.api_base)));
-        }
-        if account.api_requests_per_minute == 0 {
-            return Err(invalid(format!("{key}.api_requests_per_minute"), "must be at least 1"));
         }
     }
 
@@ -141,6 +116,36 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         if !integrations.insert(integration.id.as_str()) {
             return Err(invalid(format!("{key}.id"), format!("duplicate integration id {:?}", integration.id)));
         }
+    }
+    Ok(())
+}
+
+/// The checks of one account on its own: its id, its webhook token, its
+/// credentials (an OAuth account needs the host's Aircall app, `aircall_app`,
+/// and no static key), `api_base` and its budget. `key` names it in errors
+/// (`accounts[0]`, `console account "x"`). Ids and webhook tokens shared with
+/// other accounts are the callers' to check: the file's and the console's
+/// ([`super::live::merge_accounts`]) accounts pass the same.
+pub fn account_fields(key: &str, account: &AccountConfig, aircall_app: bool) -> Result<(), ConfigError> {
+    if !valid_id(&account.id) {
+        return Err(invalid(format!("{key}.id"), "use 1-64 letters, digits, '-' or '_'"));
+    }
+    if account.oauth && account.webhook_token.is_empty() {
+        // The install creates the webhook and keeps its token.
+    } else if account.webhook_token.len() < MIN_WEBHOOK_TOKEN_LEN {
+        return Err(invalid(format!("{key}.webhook_token"), format!("must be at least {MIN_WEBHOOK_TOKEN_LEN} characters")));
+    }
+    if account.oauth && (account.api_id.is_some() || account.api_token.is_some()) {
+        return Err(invalid(format!("{key}.oauth"), "an OAuth account takes its API token from the connection: remove api_id / api_token"));
+    }
+    if account.oauth && !aircall_app {
+        return Err(invalid(format!("{key}.oauth"), "needs the host's Aircall app: add [oauth.aircall] with client_id and client_secret"));
+    }
+    if url::Url::parse(&account.api_base).is_err() {
+        return Err(invalid(format!("{key}.api_base"), format!("not a URL: {:?}", account.api_base)));
+    }
+    if account.api_requests_per_minute == 0 {
+        return Err(invalid(format!("{key}.api_requests_per_minute"), "must be at least 1"));
     }
     Ok(())
 }

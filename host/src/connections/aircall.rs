@@ -22,7 +22,8 @@ impl Connections {
     /// The install steps after the token exchange; nothing is stored by them.
     pub(super) async fn aircall_install(&self, spec: &Spec, token: &str) -> Result<Installed, String> {
         let account_id = record::short_id(&spec.id);
-        let base = self.aircall_bases.get(account_id).ok_or_else(|| format!("no account {account_id}"))?.clone();
+        let configured = self.aircall_account(account_id)?;
+        let base = configured.base;
         let public = self.public_url.clone().ok_or("set [server] public_url: Aircall's webhook must point at this host")?;
         let hook_url = format!("{public}/webhooks/aircall");
         let get = |path: String| self.http.get(format!("{base}{path}")).bearer_auth(token).send();
@@ -40,7 +41,7 @@ impl Connections {
         // Only the configured company, and a re-install must be the same Aircall
         // company: another company's admin installing the app must not take over
         // this account's integrations.
-        if let Some(wanted) = self.aircall_companies.get(account_id) {
+        if let Some(wanted) = configured.company {
             match account.get("company_id") {
                 Some(is) if *is == wanted.to_string() => {}
                 Some(is) => {
@@ -122,7 +123,7 @@ impl Connections {
         let id = format!("account:{account}");
         let spec = self.spec(&id)?.clone();
         let token = self.access_token(&id).await.map_err(|e| e.to_string())?;
-        let base = self.aircall_bases.get(account).ok_or_else(|| format!("no account {account}"))?.clone();
+        let base = self.aircall_account(account)?.base;
         let public = self.public_url.clone().ok_or("set [server] public_url: Aircall's webhook must point at this host")?;
         let body = json!({ "url": format!("{public}/webhooks/aircall"), "custom_name": "switchboard" });
         let created =
@@ -159,7 +160,7 @@ impl Connections {
         }
         let old = current.webhook_id.clone();
         let token = self.access_token(&id).await.map_err(|e| e.to_string())?;
-        let base = self.aircall_bases.get(account).ok_or_else(|| format!("no account {account}"))?.clone();
+        let base = self.aircall_account(account)?.base;
         let public = self.public_url.clone().ok_or("set [server] public_url: Aircall's webhook must point at this host")?;
         let body = json!({ "url": format!("{public}/webhooks/aircall"), "custom_name": "switchboard" });
         let created =

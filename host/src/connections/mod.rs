@@ -84,14 +84,32 @@ pub struct Connections {
     public_url: Option<String>,
     http: reqwest::Client,
     policy: crate::config::ConnectionsConfig,
-    aircall_bases: BTreeMap<String, String>,
-    /// Accounts that accept installs from one Aircall company only.
-    aircall_companies: BTreeMap<String, u64>,
+    /// The Aircall accounts of the effective configuration: API root, and
+    /// the one company allowed to install (updated by [`Connections::set_specs`]).
+    aircall_accounts: arc_swap::ArcSwap<BTreeMap<String, AircallAccount>>,
     /// Per connection: the single-flight lock and the last token opened.
     slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<refresh::Cached>>>>>,
     /// Webhook token digests of OAuth accounts, re-read on a miss, with when
     /// they were read (ms).
     webhook_tokens: Mutex<(i64, Vec<AccountToken>)>,
+}
+
+/// What the install steps need of an Aircall account.
+#[derive(Debug, Clone)]
+pub(crate) struct AircallAccount {
+    /// Aircall's API root, without a trailing `/`.
+    pub(crate) base: String,
+    /// The only company allowed to install, when set.
+    pub(crate) company: Option<u64>,
+}
+
+/// The Aircall accounts of `config`, by id.
+fn aircall_accounts(config: &Config) -> BTreeMap<String, AircallAccount> {
+    config
+        .accounts
+        .iter()
+        .map(|a| (a.id.clone(), AircallAccount { base: a.api_base.trim_end_matches('/').to_string(), company: a.company_id }))
+        .collect()
 }
 
 /// An installed account's id and the SHA-256 of its webhook token.
@@ -125,8 +143,7 @@ impl Connections {
             public_url: config.server.public_url.as_ref().map(|u| u.trim_end_matches('/').to_string()),
             http,
             policy: config.connections.clone(),
-            aircall_bases: config.accounts.iter().map(|a| (a.id.clone(), a.api_base.trim_end_matches('/').to_string())).collect(),
-            aircall_companies: config.accounts.iter().filter_map(|a| Some((a.id.clone(), a.company_id?))).collect(),
+            aircall_accounts: arc_swap::ArcSwap::from_pointee(aircall_accounts(config)),
             slots: Mutex::new(HashMap::new()),
             webhook_tokens: Mutex::new((i64::MIN, Vec::new())),
         };
@@ -151,11 +168,20 @@ impl Connections {
     }
 
     /// Replaces the connections with those `config` implies (the effective
-    /// configuration changed: an integration was made or removed in the console).
-    /// Records of connections that are gone stay in the store.
+    /// configuration changed: an account or an integration was made or
+    /// removed in the console). Records of connections that are gone stay in
+    /// the store.
     pub fn set_specs(&self, config: &Config, secrets: &[OAuthSecret]) -> Result<(), String> {
-        self.specs.store(Arc::new(specs(config, secrets)?));
+        let specs = specs(config, secrets)?;
+        self.aircall_accounts.store(Arc::new(aircall_accounts(config)));
+        self.specs.store(Arc::new(specs));
+        *self.webhook_tokens.lock().unwrap_or_else(|p| p.into_inner()) = (i64::MIN, Vec::new());
         Ok(())
+    }
+
+    /// The Aircall account `id` of the effective configuration.
+    pub(crate) fn aircall_account(&self, id: &str) -> Result<AircallAccount, String> {
+        self.aircall_accounts.load().get(id).cloned().ok_or_else(|| format!("no account {id}"))
     }
 
     /// The master keys, when the host has them (`[connections] key_file` or

@@ -1,17 +1,20 @@
-//! Making the console's integrations effective: read the store's document,
-//! open its secrets, merge it with the file ([`crate::config::live::merge`]),
-//! give each plugin the new integrations' policies
-//! ([`crate::registry::Registry::rebind`]) and the connections their new
-//! specs, then swap the effective configuration in (under the registry's
-//! reload lock, so a plugin reload binds from the new one). The policies come
-//! first, so the first webhook that fans out to a new integration finds its policy.
+//! Making the console's accounts and integrations effective: read the store's
+//! document, open its secrets, merge it with the file
+//! ([`crate::integrations::stored::Document::merged`]), give the accounts
+//! their Aircall clients and webhook tokens
+//! ([`crate::aircall::accounts::Accounts::update`]), each plugin the new
+//! integrations' policies ([`crate::registry::Registry::rebind`]) and the
+//! connections their new specs, then swap the effective configuration in
+//! (under the registry's reload lock, so a plugin reload binds from the new
+//! one). The clients and policies come first, so the first webhook of a new
+//! account, or that fans out to a new integration, finds them.
 //!
 //! Several hosts on one database: the host where the admin saved applies at
 //! once; every other host reads the document's version every
 //! [`FOLLOW_EVERY`] (one key-value read) and applies when it changed.
 
 use crate::config::LiveConfig;
-use crate::config::live::{Excluded, merge};
+use crate::config::live::Excluded;
 use crate::connections::Connections;
 use crate::registry::Registry;
 use crate::store::Store;
@@ -39,7 +42,7 @@ pub struct Applier {
 pub struct Applied {
     /// The document's version now in effect.
     pub version: u64,
-    /// Console integrations left out of the effective configuration, and why.
+    /// Console accounts and integrations left out of the effective configuration, and why.
     pub excluded: Vec<Excluded>,
     /// Console integrations in it that their plugin does not accept (yet):
     /// they run no jobs. `(id, reason)`.
@@ -62,19 +65,24 @@ impl Applier {
         let _one_at_a_time = self.live.lock().await;
         let doc = super::stored::read(&self.store).await?;
         let keys = self.connections.keys().ok().cloned();
-        let (configs, mut excluded) = doc.open_all(keys.as_deref());
-        let (merged, more) = merge(self.live.file(), configs);
-        excluded.extend(more);
-        for e in &excluded {
-            tracing::warn!(integration = %e.id, reason = %e.reason, "console integration left out");
-        }
+        let result = doc.merged(self.live.file(), keys.as_deref());
+        result.warn();
+        let merged = result.config;
+        let mut excluded = result.accounts_left_out;
+        excluded.extend(result.integrations_left_out);
+        self.registry.accounts().update(&merged).map_err(|e| format!("Aircall clients: {e}"))?;
         let secrets: Vec<_> = self.registry.list().iter().flat_map(|p| p.manifest.oauth_secrets()).collect();
         if let Err(e) = self.connections.set_specs(&merged, &secrets) {
             tracing::error!(error = %e, "connections not updated");
         }
         let merged = std::sync::Arc::new(merged);
         let not_set_up = self.registry.rebind(&merged, || self.live.swap(merged.clone(), doc.version)).await;
-        tracing::info!(version = doc.version, integrations = doc.integrations.len(), "console integrations applied");
+        tracing::info!(
+            version = doc.version,
+            accounts = doc.accounts.len(),
+            integrations = doc.integrations.len(),
+            "console accounts and integrations applied"
+        );
         Ok(Applied { version: doc.version, excluded, not_set_up })
     }
 
@@ -90,7 +98,7 @@ impl Applier {
                 if doc.version != self.live.stored_version()
                     && let Err(e) = self.apply().await
                 {
-                    tracing::warn!(error = %e, "console integrations not applied");
+                    tracing::warn!(error = %e, "console accounts and integrations not applied");
                 }
             }
         });

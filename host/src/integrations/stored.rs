@@ -1,4 +1,4 @@
-//! The console's integrations as the store keeps them: one JSON document in
+//! The console's integrations and accounts as the store keeps them: one JSON document in
 //! the key-value table (namespace [`NAMESPACE`], key [`KEY`]) with a version
 //! that every change raises. Changes are compare-and-swap on the whole
 //! document, so two admins (or two hosts) saving at once never lose one
@@ -9,7 +9,8 @@
 //! ([`crate::connections::seal`]), bound to the integration and the secret's
 //! name; the document never holds one in clear.
 
-use crate::config::live::{Excluded, merge};
+pub use super::accounts::StoredAccount;
+use crate::config::live::{Excluded, merge, merge_accounts};
 use crate::config::{Config, IntegrationConfig, NumberRef, Origin};
 use crate::connections::seal::{Keyring, Sealed};
 use crate::store::{KvWrite, Store};
@@ -68,12 +69,63 @@ pub struct Document {
     pub version: u64,
     /// The integrations, in the order they were made.
     pub integrations: Vec<StoredIntegration>,
+    /// The Aircall accounts, in the order they were made.
+    #[serde(default)]
+    pub accounts: Vec<StoredAccount>,
+}
+
+/// The effective configuration a document makes with the file, and what it
+/// leaves out.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    /// The file's accounts and integrations, then the console's.
+    pub config: Config,
+    /// Console accounts left out, and why (`console account "x".…`).
+    pub accounts_left_out: Vec<Excluded>,
+    /// Console integrations left out, and why (`console integration "x".…`).
+    pub integrations_left_out: Vec<Excluded>,
+}
+
+impl Merged {
+    /// Logs what was left out.
+    pub fn warn(&self) {
+        for e in &self.accounts_left_out {
+            tracing::warn!(account = %e.id, reason = %e.reason, "console account left out");
+        }
+        for e in &self.integrations_left_out {
+            tracing::warn!(integration = %e.id, reason = %e.reason, "console integration left out");
+        }
+    }
 }
 
 impl Document {
     /// The integration `id`.
     pub fn get(&self, id: &str) -> Option<&StoredIntegration> {
         self.integrations.iter().find(|i| i.id == id)
+    }
+
+    /// The account `id`.
+    pub fn account(&self, id: &str) -> Option<&StoredAccount> {
+        self.accounts.iter().find(|a| a.id == id)
+    }
+
+    /// `file` with this document's accounts ([`merge_accounts`]) and then its
+    /// integrations ([`merge`]), secrets opened with `keys`.
+    pub fn merged(&self, file: &Config, keys: Option<&Keyring>) -> Merged {
+        let mut accounts = Vec::new();
+        let mut accounts_left_out = Vec::new();
+        for a in &self.accounts {
+            match a.to_config(keys) {
+                Ok(c) => accounts.push(c),
+                Err(reason) => accounts_left_out.push(Excluded { id: a.id.clone(), reason }),
+            }
+        }
+        let (base, more) = merge_accounts(file, accounts);
+        accounts_left_out.extend(more);
+        let (opened, mut integrations_left_out) = self.open_all(keys);
+        let (config, more) = merge(&base, opened);
+        integrations_left_out.extend(more);
+        Merged { config, accounts_left_out, integrations_left_out }
     }
 }
 
@@ -140,19 +192,15 @@ impl Document {
 }
 
 /// The effective configuration as a command sees it without a running host:
-/// `file` with the console's integrations in `store` (secrets opened with the
-/// master key of `file`'s `[connections]`, when there is one). Those left
-/// out are logged.
+/// `file` with the console's accounts and integrations in `store` (secrets
+/// opened with the master key of `file`'s `[connections]`, when there is
+/// one). Those left out are logged.
 pub async fn effective(file: &Config, store: &Arc<dyn Store>) -> Result<Config, String> {
     let doc = read(store).await?;
     let keys = Keyring::load(file.connections.key_file.as_deref()).ok();
-    let (opened, mut excluded) = doc.open_all(keys.as_ref());
-    let (config, more) = merge(file, opened);
-    excluded.extend(more);
-    for e in excluded {
-        tracing::warn!(integration = %e.id, reason = %e.reason, "console integration left out");
-    }
-    Ok(config)
+    let merged = doc.merged(file, keys.as_ref());
+    merged.warn();
+    Ok(merged.config)
 }
 
 impl StoredIntegration {

@@ -16,7 +16,6 @@
 
 use super::{Background, lease};
 use crate::aircall::ParsedEvent;
-use crate::aircall::client::AircallClient;
 use crate::server::AppState;
 use crate::store::{IngestOutcome, JobState, KvWrite, Origin, Store};
 use serde::{Deserialize, Serialize};
@@ -197,7 +196,7 @@ pub async fn request(store: &Arc<dyn Store>, integration: &str, since: i64, unti
 }
 
 /// Every second, pick up requested backfills and ones a dead host left running.
-pub fn spawn_resumer(state: AppState, clients: HashMap<String, Arc<AircallClient>>) {
+pub fn spawn_resumer(state: AppState) {
     tokio::spawn(async move {
         let mut running: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
         loop {
@@ -212,12 +211,12 @@ pub fn spawn_resumer(state: AppState, clients: HashMap<String, Arc<AircallClient
                 if !matches!(p.status, Status::Requested | Status::Running) {
                     continue;
                 }
-                let Some(client) = clients.get(&integration.account) else { continue };
+                let Some(client) = state.registry.aircall(&integration.account) else { continue };
                 let lease_key = format!("lease:backfill:{}", integration.id);
                 if !lease::take(&state.store, &lease_key, LEASE_MS).await.unwrap_or(false) {
                     continue;
                 }
-                let background = Background::in_host(&state, client.clone(), "backfill");
+                let background = Background::in_host(&state, client, "backfill");
                 running.insert(integration.id.clone(), tokio::spawn(run(state.clone(), background, p, lease_key)));
             }
         }

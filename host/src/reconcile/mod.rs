@@ -55,9 +55,10 @@ pub struct Background {
 }
 
 impl Background {
-    /// Background work of `purpose` for `client`'s account in the running host.
+    /// Background work of `purpose` for `client`'s account in the running
+    /// host, with the effective configuration of now (the console's accounts too).
     pub fn in_host(state: &AppState, client: Arc<AircallClient>, purpose: &'static str) -> Background {
-        Background { client, purpose, config: state.config.clone(), metrics: state.metrics.clone(), connections: state.connections.clone() }
+        Background { client, purpose, config: state.live.load(), metrics: state.metrics.clone(), connections: state.connections.clone() }
     }
 
     /// The configured id of the account the client speaks for.
@@ -113,21 +114,44 @@ pub async fn admit_ended(
     Ok(outcome)
 }
 
+/// How often the accounts are compared with the effective configuration's.
+const FOLLOW_ACCOUNTS_EVERY: Duration = Duration::from_secs(2);
+
 /// Start reconciliation (and the webhook check) for every account that has an
 /// enabled integration, unless `[reconcile] enabled = false`, and the backfill
-/// runner.
-pub fn spawn(state: &AppState, clients: &HashMap<String, Arc<AircallClient>>) {
-    let config = &state.config;
-    backfill::spawn_resumer(state.clone(), clients.clone());
-    if !config.reconcile.enabled {
+/// runner. Accounts the console adds get theirs within
+/// [`FOLLOW_ACCOUNTS_EVERY`]; a deleted account's (or one whose client was
+/// rebuilt) is stopped.
+pub fn spawn(state: &AppState) {
+    backfill::spawn_resumer(state.clone());
+    if !state.config.reconcile.enabled {
         tracing::info!("reconciliation is off ([reconcile] enabled = false): calls whose webhook is lost are not logged");
         return;
     }
-    // Every account: one whose integrations are all disabled (or made later in
-    // the console) skips its passes until one is enabled (`sweep::run_forever`).
-    for account in &config.accounts {
-        let Some(client) = clients.get(&account.id) else { continue };
-        let background = Background::in_host(state, client.clone(), "reconcile");
-        tokio::spawn(sweep::run_forever(state.clone(), background));
-    }
+    let state = state.clone();
+    tokio::spawn(async move {
+        // Every account: one whose integrations are all disabled (or made later in
+        // the console) skips its passes until one is enabled (`sweep::run_forever`).
+        let mut running: HashMap<String, (Arc<AircallClient>, tokio::task::JoinHandle<()>)> = HashMap::new();
+        loop {
+            let clients = state.registry.accounts().all();
+            running.retain(|id, (client, task)| {
+                let current = clients.get(id).is_some_and(|c| Arc::ptr_eq(c, client));
+                if !current {
+                    task.abort();
+                }
+                current
+            });
+            for account in &state.live.load().accounts {
+                let Some(client) = clients.get(&account.id) else { continue };
+                if running.contains_key(&account.id) {
+                    continue;
+                }
+                let background = Background::in_host(&state, client.clone(), "reconcile");
+                let task = tokio::spawn(sweep::run_forever(state.clone(), background));
+                running.insert(account.id.clone(), (client.clone(), task));
+            }
+            tokio::time::sleep(FOLLOW_ACCOUNTS_EVERY).await;
+        }
+    });
 }

@@ -8,6 +8,7 @@ pub mod manifest;
 pub mod policy;
 mod watch;
 
+use crate::aircall::accounts::Accounts;
 use crate::aircall::client::AircallClient;
 use crate::capabilities::IntegrationCtx;
 use crate::config::{Config, LiveConfig, Origin};
@@ -79,7 +80,7 @@ pub struct Registry {
     runtime: Arc<Runtime>,
     dir: PathBuf,
     live: Arc<LiveConfig>,
-    aircall: HashMap<String, Arc<AircallClient>>,
+    aircall: Arc<Accounts>,
     plugins: ArcSwap<HashMap<String, Arc<LoadedPlugin>>>,
     by_folder: Mutex<HashMap<PathBuf, String>>,
     /// Folders whose last candidate was rejected, with the reason.
@@ -89,13 +90,13 @@ pub struct Registry {
 
 impl Registry {
     /// An empty registry over `config.plugins.dir`, for `config`'s integrations.
-    pub fn new(runtime: Arc<Runtime>, config: Arc<Config>, aircall: HashMap<String, Arc<AircallClient>>) -> Registry {
+    pub fn new(runtime: Arc<Runtime>, config: Arc<Config>, aircall: Arc<Accounts>) -> Registry {
         Registry::live(runtime, Arc::new(LiveConfig::new(config)), aircall)
     }
 
     /// An empty registry whose plugins serve the integrations of `live`'s
     /// effective configuration ([`Registry::rebind`] after it changes).
-    pub fn live(runtime: Arc<Runtime>, live: Arc<LiveConfig>, aircall: HashMap<String, Arc<AircallClient>>) -> Registry {
+    pub fn live(runtime: Arc<Runtime>, live: Arc<LiveConfig>, aircall: Arc<Accounts>) -> Registry {
         Registry {
             runtime,
             dir: live.file().plugins.dir.clone(),
@@ -150,7 +151,7 @@ impl Registry {
             };
             let bound = match self.aircall.get(&integration.account) {
                 None => Err(format!("{key}.account: unknown account {:?}", integration.account)),
-                Some(aircall) => policy::integration_at(&key, integration, manifest, aircall.clone()),
+                Some(aircall) => policy::integration_at(&key, integration, manifest, aircall),
             };
             match (bound, integration.origin) {
                 (Ok(ctx), _) => {
@@ -189,7 +190,13 @@ impl Registry {
     /// The Aircall client of an account (the one its integrations use, with
     /// the account's request budget).
     pub fn aircall(&self, account: &str) -> Option<Arc<AircallClient>> {
-        self.aircall.get(account).cloned()
+        self.aircall.get(account)
+    }
+
+    /// The live Aircall accounts (updated before [`Registry::rebind`] when
+    /// the console adds or deletes one).
+    pub fn accounts(&self) -> &Arc<Accounts> {
+        &self.aircall
     }
 
     /// Every serving plugin, by name.

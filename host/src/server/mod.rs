@@ -21,10 +21,12 @@ use std::sync::Arc;
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    /// The configuration file as loaded at start. Its integrations are only
-    /// the file's: read the effective ones (the console's too) from `live`.
+    /// The configuration file as loaded at start. Its accounts and
+    /// integrations are only the file's: read the effective ones (the
+    /// console's too) from `live`.
     pub config: Arc<Config>,
-    /// The effective configuration, swapped when the console changes an integration.
+    /// The effective configuration, swapped when the console changes an
+    /// account or an integration.
     pub live: Arc<crate::config::LiveConfig>,
     /// Where events, jobs, journals and plugin data are kept; the webhook's
     /// 2xx waits for its write.
@@ -41,8 +43,6 @@ pub struct AppState {
     pub runtime: Arc<Runtime>,
     /// Capabilities' shared part.
     pub shared: Arc<Shared>,
-    /// `(account id, sha256(webhook token))` of the configured tokens.
-    pub tokens: Arc<Vec<(String, [u8; 32])>>,
     /// OAuth connections (installed accounts' webhook tokens, the connect flow).
     pub connections: Arc<crate::connections::Connections>,
     /// Number filters of the effective configuration's integrations.

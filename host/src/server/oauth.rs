@@ -26,7 +26,8 @@ pub async fn start(State(state): State<AppState>, Path(ticket): Path<String>) ->
 /// `GET /aircall/install[?account=ID]`: Aircall opens it when an admin clicks
 /// Install; it forwards to Aircall's authorize page.
 pub async fn aircall_install(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Response {
-    let oauth: Vec<&str> = state.config.accounts.iter().filter(|a| a.oauth).map(|a| a.id.as_str()).collect();
+    let config = state.live.load();
+    let oauth: Vec<&str> = config.accounts.iter().filter(|a| a.oauth).map(|a| a.id.as_str()).collect();
     let account = match (q.get("account"), oauth.as_slice()) {
         (Some(a), _) if oauth.contains(&a.as_str()) => a.clone(),
         (Some(a), _) => {

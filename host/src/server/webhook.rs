@@ -84,7 +84,7 @@ pub async fn receive(State(state): State<AppState>, body: Result<Bytes, BytesRej
     let Some(token) = obj.get("token").and_then(Value::as_str) else {
         return error(&state, "unauthorized", StatusCode::UNAUTHORIZED, "missing `token`".into());
     };
-    let account = match account_for_token(&state.tokens, token) {
+    let account = match account_for_token(&state.registry.accounts().tokens(), token) {
         Some(a) => a.to_string(),
         // Accounts connected by installing the app: the webhook the install created.
         None => match state.connections.webhook_account(token).await {

@@ -121,7 +121,7 @@ pub async fn save(
     // The file's check of a base URL (absolute, with a host), as `switchboard check` applies it.
     let probe = StoredIntegration { base_url: base_url.clone(), secrets: Default::default(), ..current.clone() };
     if let Ok(c) = probe.to_config(None) {
-        let (_, excluded) = crate::config::live::merge(state.app.live.file(), vec![c]);
+        let (_, excluded) = crate::config::live::merge(&state.app.live.base(), vec![c]);
         if let Some(e) = excluded.into_iter().find(|e| e.reason.contains(".base_url:")) {
             errors.insert("base_url".into(), e.reason);
         }

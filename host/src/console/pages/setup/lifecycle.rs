@@ -45,7 +45,7 @@ pub async fn enable(
     };
     let checked = as_config(&state, &current).and_then(|mut c| {
         c.enabled = true;
-        crate::integrations::check::check(state.app.live.file(), &state.app.registry, &c)
+        crate::integrations::check::check(&state.app.live.base(), &state.app.registry, &c)
     });
     if let Err(e) = checked {
         let per = state.app.registry.get(&current.plugin).and_then(|p| p.manifest.setup.per_number.clone()).map(|p| p.setting);

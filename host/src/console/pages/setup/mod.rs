@@ -197,7 +197,7 @@ pub async fn show(
     let status_line = match (&config, &manifest) {
         (_, None) => format!("plugin {:?} is not loaded: nothing can be checked", stored.plugin),
         (Err(e), _) => e.clone(),
-        (Ok(c), Some(_)) => match crate::integrations::check::check(app.live.file(), &app.registry, c) {
+        (Ok(c), Some(_)) => match crate::integrations::check::check(&app.live.base(), &app.registry, c) {
             Ok(()) if stored.enabled => "enabled: receiving events".into(),
             Ok(()) => "set up, not enabled: press Enable to receive events".into(),
             Err(e) => format!("not set up yet: {}", mask(&e, &app.live.load())),
@@ -212,9 +212,10 @@ pub async fn show(
     }
     let connection = connect::view(state, stored, manifest.as_ref()).await;
     // The account's numbers as Aircall lists them (cached a minute, 3 s at most).
-    let account = app.config.accounts.iter().find(|a| a.id == stored.account);
+    let effective = app.live.load();
+    let account = effective.accounts.iter().find(|a| a.id == stored.account);
     let (listed, numbers_note) = match account {
-        None => (Vec::new(), format!("no account {:?} in the configuration", stored.account)),
+        None => (Vec::new(), format!("no account {:?} in the configuration or the console", stored.account)),
         Some(a) => match crate::console::pages::accounts::numbers(state, a, crate::clock::now_ms()).await {
             (Ok(list), _) => (list, String::new()),
             (Err(e), _) => (Vec::new(), format!("Aircall's numbers could not be listed: {e}")),
@@ -329,7 +330,7 @@ pub async fn save(
             }
             Ok(mut candidate) => {
                 candidate.secrets.extend(typed.clone());
-                if let Err(e) = crate::integrations::check::check(state.app.live.file(), &state.app.registry, &candidate) {
+                if let Err(e) = crate::integrations::check::check(&state.app.live.base(), &state.app.registry, &candidate) {
                     let field = form::field_of(&e, &id, per_number(Some(&manifest)).as_deref());
                     errors.insert(field, mask(&e, &state.app.live.load()));
                 }
@@ -383,7 +384,8 @@ async fn check_picks(
     typed: &BTreeMap<String, String>,
     errors: &mut Errors,
 ) {
-    if let Some(account) = state.app.config.accounts.iter().find(|a| a.id == draft.account)
+    let config = state.app.live.load();
+    if let Some(account) = config.accounts.iter().find(|a| a.id == draft.account)
         && let (Ok(listed), _) = crate::console::pages::accounts::numbers(state, account, crate::clock::now_ms()).await
     {
         let unknown: Vec<String> = draft.numbers.iter().filter(|n| !listed.iter().any(|l| l.id == **n)).map(u64::to_string).collect();

@@ -1,5 +1,5 @@
 //! `GET /integrations/new` and `POST /integrations/new`: make an integration
-//! from a loaded plugin for one of the file's accounts. It starts disabled and
+//! from a loaded plugin for one of the accounts (the file's or the console's). It starts disabled and
 //! not set up; the answer is the redirect to its set-up page.
 
 use super::{Errors, first_values};
@@ -32,7 +32,7 @@ impl NewPage {
 
 fn form_page(state: &ConsoleState, csrf: String, id: String, plugin: String, account: String, errors: Errors) -> Response {
     let plugins = state.app.registry.list().iter().map(|p| (p.manifest.name.clone(), p.manifest.description.clone())).collect();
-    let accounts = state.app.config.accounts.iter().map(|a| a.id.clone()).collect();
+    let accounts = state.app.live.load().accounts.iter().map(|a| a.id.clone()).collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let mut r = render(NewPage { nav: "integrations", csrf, plugins, accounts, id, plugin, account, errors });
     *r.status_mut() = status;
@@ -71,7 +71,7 @@ pub async fn create(admin: Admin, State(state): State<ConsoleState>, axum::Form(
     if let Ok(c) = new.to_config(None) {
         all.push(c);
     }
-    let (_, excluded) = merge(state.app.live.file(), all);
+    let (_, excluded) = merge(&state.app.live.base(), all);
     if let Some(e) = excluded.iter().find(|e| e.id == id) {
         let rest = e.reason.strip_prefix(&format!("{}.", console_key(&id))).unwrap_or(&e.reason).to_string();
         let field = rest.split(':').next().unwrap_or("id").to_string();
