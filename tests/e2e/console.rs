@@ -2,6 +2,7 @@
 //! JavaScript would use it: sign-in, sessions, CSRF, the pages' data and
 //! actions, against the real binary and the example plugin.
 
+mod accounts;
 mod setup;
 
 use crate::support::{API_SECRET, FakeCrm, Host, TOKEN, call_event};

@@ -445,6 +445,13 @@ impl AircallClient {
         self.list("/v1/webhooks", "webhooks").await
     }
 
+    /// `POST /v1/webhooks`: a webhook posting every event to `url` (reference
+    /// §5.7); its token is in the answer.
+    pub async fn create_webhook(&self, url: &str) -> Result<Webhook, AircallError> {
+        let (_, body) = self.call(reqwest::Method::POST, "/v1/webhooks", Some(json!({ "url": url, "custom_name": "switchboard" }))).await?;
+        answer_field(&body, "/v1/webhooks", "webhook")
+    }
+
     /// `PUT /v1/webhooks/:id` with its own event list: re-activates a webhook
     /// Aircall deactivated (reference §5.7; omitting `events` would subscribe
     /// it to every event, so the list is sent back as it was).

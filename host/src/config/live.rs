@@ -229,6 +229,43 @@ plugin = "example"
         assert!(reasons[3].starts_with("console integration \"fine\".id: another console integration"), "{reasons:?}");
     }
 
+    fn account(id: &str, extra: &str) -> AccountConfig {
+        toml::from_str(&format!("id = \"{id}\"\n{extra}")).unwrap()
+    }
+
+    #[test]
+    fn console_accounts_pass_the_files_checks_and_their_integrations_merge_on_them() {
+        let (with_accounts, excluded) = merge_accounts(
+            &file(),
+            vec![
+                account("main", "webhook_token = \"tok-abcdef\""),
+                account("two", "webhook_token = \"tok-abcdef\"\napi_id = \"i\"\napi_token = \"t\""),
+                account("two", "webhook_token = \"tok-ghijkl\""),
+                account("short", "webhook_token = \"abc\""),
+                account("same-token", "webhook_token = \"tok-123456\""),
+                account("app", "oauth = true"),
+                account("bad base", "webhook_token = \"tok-zzzzzz\""),
+            ],
+        );
+        let ids: Vec<(&str, Origin)> = with_accounts.accounts.iter().map(|a| (a.id.as_str(), a.origin)).collect();
+        assert_eq!(ids, [("main", Origin::File), ("two", Origin::Console)]);
+        let reasons: Vec<&str> = excluded.iter().map(|e| e.reason.as_str()).collect();
+        assert!(reasons[0].starts_with("console account \"main\".id: the configuration file declares"), "{reasons:?}");
+        assert!(reasons[1].starts_with("console account \"two\".id: another console account"), "{reasons:?}");
+        assert!(reasons[2].starts_with("console account \"short\".webhook_token: must be at least"), "{reasons:?}");
+        assert!(reasons[3].starts_with("console account \"same-token\".webhook_token: another account has"), "{reasons:?}");
+        assert!(reasons[4].starts_with("console account \"app\".oauth: needs the host's Aircall app"), "{reasons:?}");
+        assert!(reasons[5].starts_with("console account \"bad base\".id: use 1-64"), "{reasons:?}");
+        // A console integration may use a console account; checked against the base.
+        let mut on_two = stored("hs", "");
+        on_two.account = "two".into();
+        let (merged, excluded) = merge(&with_accounts, vec![on_two.clone()]);
+        assert!(excluded.is_empty(), "{excluded:?}");
+        assert_eq!(base_of(&merged).integrations.len(), 1, "the base drops the console's integrations");
+        let (_, excluded) = merge(&file(), vec![on_two]);
+        assert!(excluded[0].reason.starts_with("console integration \"hs\".account: no account with id \"two\""), "{excluded:?}");
+    }
+
     #[tokio::test]
     async fn a_swap_is_seen_by_the_next_load_and_the_file_stays() {
         let live = LiveConfig::new(Arc::new(file()));

@@ -74,7 +74,9 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/integrations/{id}/disable", post(pages::setup::lifecycle::disable))
         .route("/integrations/{id}/delete", post(pages::setup::lifecycle::delete))
         .route("/accounts", get(pages::accounts::page))
+        .route("/accounts/new", get(pages::new_account::page).post(pages::new_account::create))
         .route("/accounts/{id}/rotate-webhook", post(pages::accounts::rotate_webhook))
+        .route("/accounts/{id}/delete", post(pages::new_account::delete))
         .route("/connections/{id}/connect", post(pages::accounts::connect))
         .route("/plugins", get(pages::plugins::page))
         .layer(axum::middleware::map_response(security_headers))
@@ -134,6 +136,15 @@ impl Admin {
 
 fn forbidden() -> Response {
     (StatusCode::FORBIDDEN, "403 Forbidden: the form's CSRF token is missing or wrong; reload the page and try again").into_response()
+}
+
+/// Render a template as the answer with `status` (a form refused: 422).
+pub fn render_as(status: StatusCode, page: impl Template) -> Response {
+    let mut response = render(page);
+    if response.status().is_success() {
+        *response.status_mut() = status;
+    }
+    response
 }
 
 /// Render a template as the answer.

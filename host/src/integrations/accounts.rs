@@ -36,10 +36,6 @@ pub struct StoredAccount {
     /// Static key: the token Aircall puts in the account's webhooks, sealed.
     #[serde(default)]
     pub webhook_token: Option<Sealed>,
-    /// The webhook the console created at Aircall for it (static key, no
-    /// token entered), so an admin can find it in Aircall's Dashboard.
-    #[serde(default)]
-    pub webhook_id: Option<String>,
     /// Aircall's API root.
     pub api_base: String,
     /// When it was made (ms since the epoch).
@@ -101,7 +97,6 @@ mod tests {
             api_id: Some("id-1".into()),
             api_token: Some(seal(&keys, "second", API_TOKEN, "api-secret").unwrap()),
             webhook_token: Some(seal(&keys, "second", WEBHOOK_TOKEN, "hook-token-123").unwrap()),
-            webhook_id: None,
             api_base: "https://api.aircall.io".into(),
             created_at_ms: 1,
         };

@@ -20,7 +20,7 @@ const SALES_US: &str = "2002";
 const ID: &str = "hs-console";
 
 /// A browser signed in to the console of a host.
-struct Browser {
+pub(super) struct Browser {
     url: String,
     session: String,
     client: reqwest::Client,
@@ -28,7 +28,7 @@ struct Browser {
 
 impl Browser {
     /// Signs in with a one-time link (`switchboard console-link`).
-    async fn sign_in(host: &Host, log_from: usize) -> Browser {
+    pub(super) async fn sign_in(host: &Host, log_from: usize) -> Browser {
         let url = console_url(host, log_from).await;
         let out = host.cli(&["console-link"]);
         let link = out.lines().find(|l| l.starts_with("http://")).unwrap_or_else(|| panic!("no link printed:\n{out}"));
@@ -39,13 +39,13 @@ impl Browser {
         Browser { url, session, client }
     }
 
-    async fn get(&self, path: &str) -> Answer {
+    pub(super) async fn get(&self, path: &str) -> Answer {
         let req = self.client.get(format!("{}{path}", self.url)).header("cookie", format!("sb_console={}", self.session));
         answer(req.send().await.unwrap()).await
     }
 
     /// Submits a form of the page at `page` to `action` with the page's CSRF token.
-    async fn submit(&self, page: &str, action: &str, pairs: &[(&str, &str)]) -> Answer {
+    pub(super) async fn submit(&self, page: &str, action: &str, pairs: &[(&str, &str)]) -> Answer {
         let csrf = self.get(page).await.csrf();
         let mut all = vec![("csrf", csrf.as_str())];
         all.extend_from_slice(pairs);

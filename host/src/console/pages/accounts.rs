@@ -7,6 +7,10 @@
 //! [`NUMBERS_TTL_MS`] and for at most [`NUMBERS_TIMEOUT`]; a failure is a line
 //! on the page, not a failed page.
 //!
+//! Accounts declared in the configuration file are read-only; accounts added
+//! in the console ([`super::new_account`]: `GET /accounts/new`) can be
+//! deleted when no integration uses them.
+//!
 //! Actions: `POST /connections/{id}/connect` starts connecting (or
 //! reconnecting) an OAuth connection — the Aircall account's install or a
 //! CRM's — the way `switchboard connect` does, by sending the browser to the
@@ -15,9 +19,10 @@
 //! webhook token (a webhook token from the configuration file is changed in
 //! the file).
 
+use crate::config::Origin;
 use crate::connections::record::State as ConnState;
 use crate::console::pages::overview::{Badge, age};
-use crate::console::{Admin, ConsoleState, mask, render, when};
+use crate::console::{Admin, ConsoleState, mask, render_as, when};
 use crate::store::EventSearch;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -51,6 +56,8 @@ pub struct NumbersCache(Mutex<HashMap<String, Listed>>);
 
 struct AccountRow {
     id: String,
+    /// Added in the console (a Delete button), or declared in the file.
+    console_made: bool,
     kind: String,
     badge: Badge,
     /// `Connect` / `Reconnect` for an account installed by OAuth (empty: no button).
@@ -175,11 +182,20 @@ pub(crate) async fn numbers(
 
 /// `GET /accounts`
 pub async fn page(admin: Admin, State(state): State<ConsoleState>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let notice = q.get("notice").cloned().unwrap_or_default();
+    let error = q.get("error").cloned().unwrap_or_default();
+    render_page(admin, &state, notice, error, StatusCode::OK).await
+}
+
+/// The accounts page with `notice` and `error` at the top, answered with `status`.
+pub async fn render_page(admin: Admin, state: &ConsoleState, notice: String, error: String, status: StatusCode) -> Response {
     let app = &state.app;
     let now = crate::clock::now_ms();
     let records = app.connections.list().await.unwrap_or_default();
     let mut accounts = Vec::new();
-    for a in &app.config.accounts {
+    let effective = app.live.load();
+    for a in &effective.accounts {
+        let console_made = a.origin == Origin::Console;
         let (kind, badge) = if a.oauth {
             let record = records.iter().find(|r| r.id == format!("account:{}", a.id));
             let company = a.company_id.map(|c| format!(", company {c} only")).unwrap_or_default();
@@ -195,9 +211,10 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>, Query(q): Que
             };
             (format!("this host's Aircall app, installed by OAuth{company}"), badge)
         } else {
-            let kind = match (&a.api_id, &a.api_token) {
-                (Some(_), Some(_)) => "static API key (api_id and api_token in the configuration)",
-                (None, Some(_)) => "static bearer token (api_token in the configuration)",
+            let kind = match (&a.api_id, &a.api_token, console_made) {
+                (Some(_), Some(_), true) => "static API key (api_id, and api_token sealed in the store)",
+                (Some(_), Some(_), false) => "static API key (api_id and api_token in the configuration)",
+                (None, Some(_), _) => "static bearer token (api_token in the configuration)",
                 _ => "webhook token only: no API key, so no insight cards, reconciliation or numbers",
             };
             let badge = Badge { word: "configured".into(), class: "ok", reason: String::new(), since: String::new(), fix: String::new() };
@@ -234,7 +251,7 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>, Query(q): Que
         };
         let has_api = a.oauth || a.api_token.is_some();
         let (numbers, numbers_note, numbers_error) = if has_api {
-            match numbers(&state, a, now).await {
+            match numbers(state, a, now).await {
                 (Ok(list), at) => {
                     let note = format!("as Aircall listed them at {} UTC", when(at));
                     (list, note, String::new())
@@ -251,14 +268,11 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>, Query(q): Que
             let note = if connected { String::new() } else { "the webhook and its token come with the install".to_string() };
             (connect_word(state).to_string(), connected, note)
         } else {
-            (
-                String::new(),
-                false,
-                "the webhook token is managed in the configuration file (webhook_token): change it there and in Aircall's Dashboard, then restart".into(),
-            )
+            (String::new(), false, static_token_note(console_made).into())
         };
         accounts.push(AccountRow {
             id: a.id.clone(),
+            console_made,
             kind,
             badge,
             connect,
@@ -298,18 +312,20 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>, Query(q): Que
             }
         })
         .collect();
-    render(AccountsPage {
-        nav: "accounts",
-        csrf: admin.csrf,
-        notice: q.get("notice").cloned().unwrap_or_default(),
-        error: q.get("error").cloned().unwrap_or_default(),
-        accounts,
-        connections,
-    })
+    render_as(status, AccountsPage { nav: "accounts", csrf: admin.csrf, notice, error, accounts, connections })
+}
+
+/// Where the webhook token of an account with a static key lives.
+fn static_token_note(console_made: bool) -> &'static str {
+    if console_made {
+        "sealed in the store, never shown (entered, or taken from Aircall, when the account was added): to change it, delete the account and add it again"
+    } else {
+        "the webhook token is managed in the configuration file (webhook_token): change it there and in Aircall's Dashboard, then restart"
+    }
 }
 
 /// Back to the accounts page with a notice (or an error) shown at the top.
-fn back(key: &str, text: &str) -> Response {
+pub fn back(key: &str, text: &str) -> Response {
     let text: String = url::form_urlencoded::byte_serialize(text.as_bytes()).collect();
     Redirect::to(&format!("/accounts?{key}={text}")).into_response()
 }
@@ -362,16 +378,12 @@ pub async fn rotate_webhook(
     if let Some(r) = admin.refuse(&form) {
         return r;
     }
-    let Some(account) = state.app.config.accounts.iter().find(|a| a.id == id) else {
+    let effective = state.app.live.load();
+    let Some(account) = effective.accounts.iter().find(|a| a.id == id) else {
         return (StatusCode::NOT_FOUND, format!("no account {id:?}")).into_response();
     };
     if !account.oauth {
-        return back(
-            "error",
-            &format!(
-                "the webhook token of {id} is managed in the configuration file (webhook_token): change it there and in Aircall's Dashboard, then restart"
-            ),
-        );
+        return back("error", &format!("{id}: {}", static_token_note(account.origin == Origin::Console)));
     }
     match state.app.connections.aircall_rotate_webhook(&id).await {
         Ok(webhook) => {

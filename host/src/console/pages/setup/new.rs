@@ -4,7 +4,7 @@
 
 use super::{Errors, first_values};
 use crate::config::live::{console_key, merge};
-use crate::console::{Admin, ConsoleState, failure, render};
+use crate::console::{Admin, ConsoleState, failure, render_as};
 use crate::integrations::stored::{self, StoredIntegration};
 use askama::Template;
 use axum::extract::State;
@@ -34,9 +34,7 @@ fn form_page(state: &ConsoleState, csrf: String, id: String, plugin: String, acc
     let plugins = state.app.registry.list().iter().map(|p| (p.manifest.name.clone(), p.manifest.description.clone())).collect();
     let accounts = state.app.live.load().accounts.iter().map(|a| a.id.clone()).collect();
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let mut r = render(NewPage { nav: "integrations", csrf, plugins, accounts, id, plugin, account, errors });
-    *r.status_mut() = status;
-    r
+    render_as(status, NewPage { nav: "integrations", csrf, plugins, accounts, id, plugin, account, errors })
 }
 
 /// `GET /integrations/new`
