@@ -383,7 +383,14 @@ pub async fn rotate_webhook(
         return (StatusCode::NOT_FOUND, format!("no account {id:?}")).into_response();
     };
     if !account.oauth {
-        return back("error", &format!("{id}: {}", static_token_note(account.origin == Origin::Console)));
+        let why = if account.origin == Origin::Console {
+            format!("the webhook token of {id} was set when it was added in the console: delete the account and add it again to change it")
+        } else {
+            format!(
+                "the webhook token of {id} is managed in the configuration file (webhook_token): change it there and in Aircall's Dashboard, then restart"
+            )
+        };
+        return back("error", &why);
     }
     match state.app.connections.aircall_rotate_webhook(&id).await {
         Ok(webhook) => {
