@@ -58,6 +58,22 @@ pub use crate::format::{Style, format};
 pub use crate::normalize::{Normalized, normalize};
 pub use crate::variants::variants;
 
+/// Loads libphonenumber's metadata now instead of on the first number: the
+/// first call otherwise pays for deserialising and indexing the whole
+/// database (about half a second in a debug build, and many times that on a
+/// loaded machine), which a host would charge to its first job's deadline.
+/// `regions` (ISO codes such as `"FR"`) also get their patterns compiled;
+/// unknown codes are ignored. Calling it again costs nothing.
+pub fn warm_up<'a>(regions: impl IntoIterator<Item = &'a str>) {
+    let table = metadata::table();
+    for id in regions {
+        if let Some(region) = table.by_id(id) {
+            region.rules();
+            region.formats();
+        }
+    }
+}
+
 /// The ISO 3166 alpha-2 code of the country a valid E.164 number belongs to
 /// (`+14165550123` → `CA`), or `None` when the input is not a valid E.164
 /// number or belongs to a non-geographic code (`+800`, …).

@@ -119,6 +119,9 @@ pub struct Runtime {
 impl Runtime {
     /// Build the engine and the linker (WASI p2 and the contract's imports).
     pub fn new(options: RuntimeOptions) -> anyhow::Result<Runtime> {
+        // The phone engine's metadata is loaded here, not on the first job's
+        // deadline (a plugin that formats a number would otherwise pay for it).
+        switchboard_phone::warm_up([]);
         let engine_options = engine::EngineOptions {
             max_memory_bytes: options.max_memory_bytes,
             max_instances: options.max_instances,

@@ -306,7 +306,8 @@ secrets = {{ api = "{API_SECRET}" }}
         let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
             .args(["serve", "--config"])
             .arg(&self.config_path)
-            .env("RUST_LOG", "info,cranelift=warn,wasmtime=warn")
+            // SWITCHBOARD_TEST_LOG=debug (a tracing filter) to see more of a failing test.
+            .env("RUST_LOG", std::env::var("SWITCHBOARD_TEST_LOG").unwrap_or_else(|_| "info,cranelift=warn,wasmtime=warn".into()))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
