@@ -449,7 +449,9 @@ impl AircallClient {
     /// §5.7); its token is in the answer.
     pub async fn create_webhook(&self, url: &str) -> Result<Webhook, AircallError> {
         let (_, body) = self.call(reqwest::Method::POST, "/v1/webhooks", Some(json!({ "url": url, "custom_name": "switchboard" }))).await?;
-        answer_field(&body, "/v1/webhooks", "webhook")
+        let webhook = body.get("webhook").cloned().unwrap_or(Value::Null);
+        serde_json::from_value(webhook)
+            .map_err(|e| AircallError::Unavailable(format!("aircall: unexpected answer to POST /v1/webhooks: webhook: {e}")))
     }
 
     /// `PUT /v1/webhooks/:id` with its own event list: re-activates a webhook

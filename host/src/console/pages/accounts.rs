@@ -52,7 +52,7 @@ type Listed = (i64, Result<Vec<NumberRow>, String>);
 
 /// The numbers last listed per account.
 #[derive(Default)]
-pub struct NumbersCache(Mutex<HashMap<String, Listed>>);
+pub struct NumbersCache(pub(crate) Mutex<HashMap<String, Listed>>);
 
 struct AccountRow {
     id: String,

@@ -219,6 +219,7 @@ pub async fn create(admin: Admin, State(state): State<ConsoleState>, axum::Form(
     if let Err(e) = crate::integrations::Applier::of(&state.app).apply().await {
         return failure("applying", e);
     }
+    forget_numbers(&state, &id);
     tracing::info!(account = %id, oauth, "console: account added");
     if !oauth {
         return super::accounts::back("notice", &format!("{id} added: its webhooks are accepted from now on"));
@@ -227,6 +228,14 @@ pub async fn create(admin: Admin, State(state): State<ConsoleState>, axum::Form(
     match state.app.connections.start_link(&format!("account:{id}")).await {
         Ok(link) => Redirect::to(&link).into_response(),
         Err(e) => super::accounts::back("error", &format!("{id} added, but it cannot be connected from here: {e}")),
+    }
+}
+
+/// Drops the numbers listed for an account of this id before (deleted, and
+/// maybe added again with another key).
+fn forget_numbers(state: &ConsoleState, id: &str) {
+    if let Ok(mut cache) = state.numbers.0.lock() {
+        cache.remove(id);
     }
 }
 
@@ -313,6 +322,7 @@ pub async fn delete(
     if let Err(e) = crate::integrations::Applier::of(&state.app).apply().await {
         return failure("applying", e);
     }
+    forget_numbers(&state, &id);
     tracing::info!(account = %id, "console: account deleted");
     super::accounts::back(
         "notice",

@@ -244,7 +244,8 @@ pub async fn page(admin: Admin, State(state): State<ConsoleState>) -> Response {
     };
     let records = app.connections.list().await.unwrap_or_default();
     let accounts = app
-        .config
+        .live
+        .load()
         .accounts
         .iter()
         .map(|a| {
