@@ -245,6 +245,7 @@ plugin = "example"
                 account("same-token", "webhook_token = \"tok-123456\""),
                 account("app", "oauth = true"),
                 account("bad base", "webhook_token = \"tok-zzzzzz\""),
+                account("script", "webhook_token = \"tok-yyyyyy\"\napi_base = \"javascript:alert(1)\""),
             ],
         );
         let ids: Vec<(&str, Origin)> = with_accounts.accounts.iter().map(|a| (a.id.as_str(), a.origin)).collect();
@@ -256,6 +257,7 @@ plugin = "example"
         assert!(reasons[3].starts_with("console account \"same-token\".webhook_token: another account has"), "{reasons:?}");
         assert!(reasons[4].starts_with("console account \"app\".oauth: needs the host's Aircall app"), "{reasons:?}");
         assert!(reasons[5].starts_with("console account \"bad base\".id: use 1-64"), "{reasons:?}");
+        assert!(reasons[6].starts_with("console account \"script\".api_base: not an http(s) URL with a host"), "{reasons:?}");
         // A console integration may use a console account; checked against the base.
         let mut on_two = stored("hs", "");
         on_two.account = "two".into();

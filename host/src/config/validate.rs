@@ -141,8 +141,12 @@ pub fn account_fields(key: &str, account: &AccountConfig, aircall_app: bool) -> 
     if account.oauth && !aircall_app {
         return Err(invalid(format!("{key}.oauth"), "needs the host's Aircall app: add [oauth.aircall] with client_id and client_secret"));
     }
-    if url::Url::parse(&account.api_base).is_err() {
-        return Err(invalid(format!("{key}.api_base"), format!("not a URL: {:?}", account.api_base)));
+    match url::Url::parse(&account.api_base) {
+        Err(_) => return Err(invalid(format!("{key}.api_base"), format!("not a URL: {:?}", account.api_base))),
+        Ok(u) if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() => {
+            return Err(invalid(format!("{key}.api_base"), format!("not an http(s) URL with a host: {:?}", account.api_base)));
+        }
+        Ok(_) => {}
     }
     if account.api_requests_per_minute == 0 {
         return Err(invalid(format!("{key}.api_requests_per_minute"), "must be at least 1"));
