@@ -92,6 +92,9 @@ async fn an_account_added_by_oauth_in_the_console_gets_one_webhook_and_its_event
     assert!(accounts.contains(r#"href="/accounts/new""#), "{accounts}");
     assert!(accounts.contains("in the configuration file (read-only here)"), "the file's account is read-only: {accounts}");
 
+    // Without the form's CSRF token: 403.
+    let forged = browser.post("/accounts/new", &[("id", ACCOUNT), ("method", "oauth"), ("api_base", &aircall)]).await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
     // Bad values: 422, the error beside its field, nothing saved nor created at Aircall.
     let taken = browser.submit("/accounts/new", "/accounts/new", &[("id", "main"), ("method", "oauth"), ("api_base", &aircall)]).await;
     assert_eq!(taken.status, 422, "{}", taken.body);
@@ -138,6 +141,7 @@ async fn an_account_added_by_oauth_in_the_console_gets_one_webhook_and_its_event
     assert!(refused.body.contains(&format!("used by the integration(s) {NOTES}")), "{}", refused.body);
     let file_account = browser.submit("/accounts", "/accounts/main/delete", &[]).await;
     assert_eq!(file_account.status, 403, "the file's account is read-only");
+    assert_eq!(browser.post(&format!("/accounts/{ACCOUNT}/delete"), &[]).await.status, 403, "no CSRF token, no delete");
 
     // A restart keeps it.
     let log_before = rig.host.log().len();
