@@ -164,12 +164,13 @@ pub async fn create(admin: Admin, State(state): State<ConsoleState>, axum::Form(
         api_requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
         origin: crate::config::Origin::Console,
     };
-    // A webhook token left empty comes from Aircall: checked once it is known.
+    // A webhook token left empty comes from Aircall: the rest is checked
+    // before Aircall is asked (with a stand-in token), the token once known.
     let from_aircall = !oauth && webhook_token.is_empty();
     if errors.is_empty() {
         let mut probe = candidate.clone();
         if from_aircall {
-            probe.webhook_token = format!("{}-{}", "pending-webhook-token", draft.id);
+            probe.webhook_token = format!("from-aircall-for-{}", draft.id);
         }
         check(&state, &doc, probe, keys.as_deref(), &mut errors);
     }
