@@ -63,7 +63,12 @@ enum Pending {
 
 fn commit_batch(conn: &mut Connection, batch: &mut Vec<WriteOp>) {
     let mut pending = Vec::with_capacity(batch.len());
-    let tx = match conn.transaction() {
+    // IMMEDIATE: the write lock is taken at BEGIN, waiting out another
+    // process's writer (a `switchboard` command beside the running host) under
+    // the busy timeout. A deferred transaction that read first would instead
+    // fail at its first write with "database is locked" (SQLITE_BUSY_SNAPSHOT,
+    // which no timeout retries) whenever the other process wrote meanwhile.
+    let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
             fail_all(batch.drain(..), &e.to_string());

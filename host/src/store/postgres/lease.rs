@@ -211,6 +211,33 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn held_jobs_of_a_paused_integration_are_passed_over_and_claimed_after_resume() {
+        let db = TestDatabase::create().await.unwrap_or_else(|e| panic!("{e}"));
+        let a = host(&db, "a").await;
+        // Jobs of two integrations, interleaved in arrival order, two per lane.
+        let mut held = Vec::new();
+        let mut other = Vec::new();
+        for n in 0..6 {
+            let lane = format!("party:+33{}", n % 3);
+            let ids = ingest(&a, &n.to_string(), &[("held", &lane), ("crm", &lane)]).await;
+            held.push(ids[0]);
+            other.push(ids[1]);
+        }
+        a.set_paused("held", Some("unauthorized")).await.unwrap();
+        // Only the running integration's lane heads, oldest first; the second
+        // job of each lane waits behind its head.
+        assert_eq!(ids(&a.claim(10, LONG).await.unwrap()), other[..3]);
+        for job in &other[..3] {
+            a.job_done(*job).await.unwrap();
+        }
+        assert_eq!(ids(&a.claim(10, LONG).await.unwrap()), other[3..]);
+        assert!(a.claim(10, LONG).await.unwrap().is_empty(), "nothing of the paused integration");
+        // Resumed: its held jobs are claimed in arrival order, a head per lane.
+        a.set_paused("held", None).await.unwrap();
+        assert_eq!(ids(&a.claim(10, LONG).await.unwrap()), held[..3]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_job_whose_lease_expired_is_taken_over_and_its_old_runner_is_fenced() {
         let db = TestDatabase::create().await.unwrap_or_else(|e| panic!("{e}"));
         let (a, b) = (host(&db, "a").await, host(&db, "b").await);
