@@ -165,6 +165,20 @@ pub fn failure(what: &str, e: impl std::fmt::Display) -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, format!("{what} failed: {e}")).into_response()
 }
 
+/// How every console action saves: `change` is made to the stored document
+/// of console integrations and accounts (compare-and-swap, retried), then
+/// the running host applies it. A failure is the 500 page naming `what` (or
+/// "applying").
+pub async fn save_and_apply(
+    state: &ConsoleState,
+    what: &str,
+    change: impl FnMut(&mut crate::integrations::stored::Document) -> Result<(), String>,
+) -> Result<(), Response> {
+    crate::integrations::stored::update(&state.app.store, change).await.map_err(|e| failure(what, e))?;
+    crate::integrations::Applier::of(&state.app).apply().await.map_err(|e| failure("applying", e))?;
+    Ok(())
+}
+
 /// `2026-11-29 12:38:10` (UTC) for ms since the epoch.
 pub fn when(ms: i64) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");

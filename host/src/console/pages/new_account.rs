@@ -23,7 +23,7 @@ use super::setup::{Errors, first_values};
 use crate::aircall::client::AircallClient;
 use crate::config::AccountConfig;
 use crate::config::live::{console_account_key, merge_accounts};
-use crate::console::{Admin, ConsoleState, failure, mask, render_as};
+use crate::console::{Admin, ConsoleState, failure, mask, render_as, save_and_apply};
 use crate::integrations::accounts::{self as stored_accounts, API_TOKEN, DEFAULT_REQUESTS_PER_MINUTE, StoredAccount, WEBHOOK_TOKEN};
 use crate::integrations::stored;
 use askama::Template;
@@ -206,7 +206,7 @@ pub async fn create(admin: Admin, State(state): State<ConsoleState>, axum::Form(
         (Err(e), _) | (_, Err(e)) => return failure("sealing a token", e),
     };
     let id = new.id.clone();
-    let saved = stored::update(&state.app.store, |doc| {
+    let saved = save_and_apply(&state, "saving", |doc| {
         if doc.account(&id).is_some() {
             return Err(format!("{id:?} was added meanwhile"));
         }
@@ -214,11 +214,8 @@ pub async fn create(admin: Admin, State(state): State<ConsoleState>, axum::Form(
         Ok(())
     })
     .await;
-    if let Err(e) = saved {
-        return failure("saving", e);
-    }
-    if let Err(e) = crate::integrations::Applier::of(&state.app).apply().await {
-        return failure("applying", e);
+    if let Err(r) = saved {
+        return r;
     }
     forget_numbers(&state, &id);
     tracing::info!(account = %id, oauth, "console: account added");
@@ -309,7 +306,7 @@ pub async fn delete(
         let why = format!("{id} is used by the integration(s) {}: delete them first", users.join(", "));
         return super::accounts::render_page(admin, &state, String::new(), why, StatusCode::CONFLICT).await;
     }
-    let removed = stored::update(&state.app.store, |doc| {
+    let removed = save_and_apply(&state, "deleting", |doc| {
         if doc.integrations.iter().any(|i| i.account == id) {
             return Err(format!("an integration on {id} was made meanwhile"));
         }
@@ -317,11 +314,8 @@ pub async fn delete(
         Ok(())
     })
     .await;
-    if let Err(e) = removed {
-        return failure("deleting", e);
-    }
-    if let Err(e) = crate::integrations::Applier::of(&state.app).apply().await {
-        return failure("applying", e);
+    if let Err(r) = removed {
+        return r;
     }
     forget_numbers(&state, &id);
     tracing::info!(account = %id, "console: account deleted");

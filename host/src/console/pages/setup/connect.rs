@@ -11,9 +11,8 @@
 
 use super::{Connection, Errors, acting_on, as_config, back_to, show};
 use crate::connections::record::State as ConnState;
-use crate::console::{Admin, ConsoleState, failure, mask};
+use crate::console::{Admin, ConsoleState, mask, save_and_apply};
 use crate::integrations::StoredIntegration;
-use crate::integrations::stored;
 use crate::providers::{Grant, Providers};
 use crate::registry::manifest::Manifest;
 use axum::extract::{Path, State};
@@ -130,7 +129,7 @@ pub async fn save(
         let draft = StoredIntegration { connection: values, base_url, ..current };
         return show(&state, admin, &draft, errors, String::new(), StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    let saved = stored::update(&state.app.store, |doc| match doc.integrations.iter_mut().find(|s| s.id == id) {
+    let saved = save_and_apply(&state, "saving", |doc| match doc.integrations.iter_mut().find(|s| s.id == id) {
         Some(s) => {
             s.connection = values.clone();
             s.base_url = base_url.clone();
@@ -140,11 +139,8 @@ pub async fn save(
         None => Err(format!("{id} was deleted meanwhile")),
     })
     .await;
-    if let Err(e) = saved {
-        return failure("saving", e);
-    }
-    if let Err(e) = crate::integrations::Applier::of(&state.app).apply().await {
-        return failure("applying", e);
+    if let Err(r) = saved {
+        return r;
     }
     let next = if provider.is_some() { "press Connect" } else { "now pick the numbers" };
     back_to(&id, &format!("Connection settings saved: {next}"))

@@ -11,14 +11,13 @@
 //!   record stays in the store, unused.
 
 use super::{Errors, acting_on, as_config, back_to, show};
-use crate::console::{Admin, ConsoleState, failure, mask};
-use crate::integrations::stored;
+use crate::console::{Admin, ConsoleState, failure, mask, save_and_apply};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 async fn set_enabled(state: &ConsoleState, id: &str, enabled: bool) -> Result<(), Response> {
-    let saved = stored::update(&state.app.store, |doc| match doc.integrations.iter_mut().find(|s| s.id == id) {
+    save_and_apply(state, "saving", |doc| match doc.integrations.iter_mut().find(|s| s.id == id) {
         Some(s) => {
             s.enabled = enabled;
             s.updated_at_ms = crate::clock::now_ms();
@@ -26,10 +25,7 @@ async fn set_enabled(state: &ConsoleState, id: &str, enabled: bool) -> Result<()
         }
         None => Err(format!("{id} was deleted meanwhile")),
     })
-    .await;
-    saved.map_err(|e| failure("saving", e))?;
-    crate::integrations::Applier::of(&state.app).apply().await.map_err(|e| failure("applying", e))?;
-    Ok(())
+    .await
 }
 
 /// `POST /integrations/{id}/enable`
@@ -102,19 +98,16 @@ pub async fn delete(
         );
         return show(&state, admin, &current, errors, String::new(), StatusCode::CONFLICT).await;
     }
-    let removed = stored::update(&state.app.store, |doc| {
+    let removed = save_and_apply(&state, "deleting", |doc| {
         doc.integrations.retain(|s| s.id != id);
         Ok(())
     })
     .await;
-    if let Err(e) = removed {
-        return failure("deleting", e);
+    if let Err(r) = removed {
+        return r;
     }
     if let Err(e) = state.app.store.set_paused(&id, None).await {
         tracing::warn!(integration = %id, error = %e, "pause record not cleared");
-    }
-    if let Err(e) = crate::integrations::Applier::of(&state.app).apply().await {
-        return failure("applying", e);
     }
     tracing::info!(integration = %id, "console: deleted");
     let notice: String = url::form_urlencoded::byte_serialize(format!("{id} deleted").as_bytes()).collect();

@@ -18,7 +18,7 @@ pub mod new;
 pub mod options;
 
 use crate::config::IntegrationConfig;
-use crate::console::{Admin, ConsoleState, failure, mask, render};
+use crate::console::{Admin, ConsoleState, failure, mask, render, save_and_apply};
 use crate::integrations::stored::{self, StoredIntegration};
 use crate::registry::manifest::Manifest;
 use askama::Template;
@@ -353,7 +353,7 @@ pub async fn save(
         }
     }
     let now = crate::clock::now_ms();
-    let saved = stored::update(&state.app.store, |doc| {
+    let saved = save_and_apply(&state, "saving", |doc| {
         let Some(s) = doc.integrations.iter_mut().find(|s| s.id == id) else {
             return Err(format!("{id} was deleted meanwhile"));
         };
@@ -364,11 +364,8 @@ pub async fn save(
         Ok(())
     })
     .await;
-    if let Err(e) = saved {
-        return failure("saving", e);
-    }
-    if let Err(e) = crate::integrations::Applier::of(&state.app).apply().await {
-        return failure("applying", e);
+    if let Err(r) = saved {
+        return r;
     }
     tracing::info!(integration = %id, "console: set-up saved and applied");
     back_to(&id, "Saved: in effect now")

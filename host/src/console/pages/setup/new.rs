@@ -4,7 +4,7 @@
 
 use super::{Errors, first_values};
 use crate::config::live::{console_key, merge};
-use crate::console::{Admin, ConsoleState, failure, render_as};
+use crate::console::{Admin, ConsoleState, failure, render_as, save_and_apply};
 use crate::integrations::stored::{self, StoredIntegration};
 use askama::Template;
 use axum::extract::State;
@@ -79,7 +79,7 @@ pub async fn create(admin: Admin, State(state): State<ConsoleState>, axum::Form(
     if !errors.is_empty() {
         return form_page(&state, admin.csrf, id, plugin, account, errors);
     }
-    let saved = stored::update(&state.app.store, |doc| {
+    let saved = save_and_apply(&state, "saving", |doc| {
         if doc.get(&id).is_some() {
             return Err(format!("{id:?} was made meanwhile"));
         }
@@ -87,11 +87,8 @@ pub async fn create(admin: Admin, State(state): State<ConsoleState>, axum::Form(
         Ok(())
     })
     .await;
-    if let Err(e) = saved {
-        return failure("saving", e);
-    }
-    if let Err(e) = crate::integrations::Applier::of(&state.app).apply().await {
-        return failure("applying", e);
+    if let Err(r) = saved {
+        return r;
     }
     tracing::info!(integration = %id, %plugin, %account, "console: integration made");
     Redirect::to(&format!("/integrations/{id}/setup?notice=Made%3A+set+it+up%2C+then+Enable")).into_response()
