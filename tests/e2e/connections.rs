@@ -4,7 +4,7 @@
 //! from the emulators' logs, what was logged from their state.
 
 use crate::support::rig::Rig;
-use crate::support::{Host, TOKEN};
+use crate::support::{Host, TOKEN, key_file};
 use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -14,14 +14,6 @@ use switchboard_sandbox::SandboxOptions;
 /// Help Scout's demo mailboxes (Support, Sales).
 const SUPPORT: u64 = 30411;
 const SALES: u64 = 30412;
-
-/// A key file for the host, in its own folder (kept alive by the returned guard).
-fn key_file() -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("master.keys");
-    switchboard::connections::seal::append_key(&path).unwrap();
-    (dir, path.display().to_string())
-}
 
 /// A Help Scout integration with no static token: its token comes from the connection.
 async fn helpscout_rig() -> (Rig, tempfile::TempDir) {

@@ -461,3 +461,10 @@ async fn plugins_show_a_rejected_candidate_and_accounts_their_connection_last_ev
         assert!(!page.body.contains(secret), "accounts shows {secret}");
     }
 }
+
+/// Configuration text turning the console on (on a free port) with a master
+/// key file for the secrets it seals; the guard keeps the key file alive.
+fn console_with_a_key() -> (tempfile::TempDir, String) {
+    let (keys, key_path) = crate::support::key_file();
+    (keys, format!("\n[console]\nlisten = \"127.0.0.1:0\"\n[connections]\nkey_file = \"{key_path}\"\n"))
+}

@@ -222,10 +222,7 @@ async fn on_postgres_an_account_added_on_one_host_is_accepted_by_the_other() {
     use crate::support::{FakeCrm, on_postgres_as, pg_count, pg_database};
     let db = pg_database().await;
     let crm = FakeCrm::start().await;
-    let keys = tempfile::tempdir().unwrap();
-    let key_path = keys.path().join("master.keys");
-    switchboard::connections::seal::append_key(&key_path).unwrap();
-    let extra = format!("\n[console]\nlisten = \"127.0.0.1:0\"\n[connections]\nkey_file = \"{}\"\n", key_path.display());
+    let (_keys, extra) = super::console_with_a_key();
     let config = |id: &str| on_postgres_as(&Host::config(&crm.url, &extra, 4), &db.url, id);
     let h1 = Host::start(&config("h1"), &["example"]).await;
     let h2 = Host::start(&config("h2"), &["example"]).await;

@@ -296,10 +296,7 @@ async fn on_postgres_an_integration_made_on_one_host_runs_on_the_other_with_its_
     use crate::support::{FakeCrm, call_event, on_postgres_as, pg_count, pg_database};
     let db = pg_database().await;
     let crm = FakeCrm::start().await;
-    let keys = tempfile::tempdir().unwrap();
-    let key_path = keys.path().join("master.keys");
-    switchboard::connections::seal::append_key(&key_path).unwrap();
-    let extra = format!("\n[console]\nlisten = \"127.0.0.1:0\"\n[connections]\nkey_file = \"{}\"\n", key_path.display());
+    let (_keys, extra) = super::console_with_a_key();
     let config = |id: &str| on_postgres_as(&Host::config(&crm.url, &extra, 4), &db.url, id);
     let h1 = Host::start(&config("h1"), &["example"]).await;
     let h2 = Host::start(&config("h2"), &["example"]).await;
@@ -343,10 +340,7 @@ async fn on_postgres_an_integration_made_on_one_host_runs_on_the_other_with_its_
 async fn disable_stops_new_events_and_delete_waits_for_queued_jobs() {
     use crate::support::{FakeCrm, call_event};
     let crm = FakeCrm::start().await;
-    let keys = tempfile::tempdir().unwrap();
-    let key_path = keys.path().join("master.keys");
-    switchboard::connections::seal::append_key(&key_path).unwrap();
-    let extra = format!("\n[console]\nlisten = \"127.0.0.1:0\"\n[connections]\nkey_file = \"{}\"\n", key_path.display());
+    let (_keys, extra) = super::console_with_a_key();
     let host = Host::start(&Host::config(&crm.url, &extra, 4), &["example"]).await;
     let browser = Browser::sign_in(&host, 0).await;
     let (id, setup) = ("extra-notes", "/integrations/extra-notes/setup");
@@ -388,10 +382,7 @@ async fn disable_stops_new_events_and_delete_waits_for_queued_jobs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gorgias_integration_asks_its_subdomain_before_connecting() {
     let crm = crate::support::FakeCrm::start().await;
-    let keys = tempfile::tempdir().unwrap();
-    let key_path = keys.path().join("master.keys");
-    switchboard::connections::seal::append_key(&key_path).unwrap();
-    let extra = format!("\n[console]\nlisten = \"127.0.0.1:0\"\n[connections]\nkey_file = \"{}\"\n", key_path.display());
+    let (_keys, extra) = super::console_with_a_key();
     let host = Host::start(&Host::config(&crm.url, &extra, 4), &["example", "gorgias"]).await;
     let browser = Browser::sign_in(&host, 0).await;
     let setup = "/integrations/shop/setup";
@@ -429,10 +420,7 @@ async fn a_gorgias_integration_asks_its_subdomain_before_connecting() {
 async fn a_console_integrations_secret_echoed_in_an_error_is_masked_on_the_dead_letters_page() {
     use crate::support::{FakeCrm, call_event};
     let crm = FakeCrm::start().await;
-    let keys = tempfile::tempdir().unwrap();
-    let key_path = keys.path().join("master.keys");
-    switchboard::connections::seal::append_key(&key_path).unwrap();
-    let extra = format!("\n[console]\nlisten = \"127.0.0.1:0\"\n[connections]\nkey_file = \"{}\"\n", key_path.display());
+    let (_keys, extra) = super::console_with_a_key();
     let host = Host::start(&Host::config(&crm.url, &extra, 4), &["example"]).await;
     let browser = Browser::sign_in(&host, 0).await;
     let setup = "/integrations/echoed/setup";

@@ -441,3 +441,11 @@ pub async fn pg_wait_for_count(url: &str, sql: &str, expected: i64) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// A key file for the host, in its own folder (kept alive by the returned guard).
+pub fn key_file() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("master.keys");
+    switchboard::connections::seal::append_key(&path).unwrap();
+    (dir, path.display().to_string())
+}
