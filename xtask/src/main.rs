@@ -7,7 +7,8 @@
 //!   workspace's default members), then the plugin crates' own unit tests
 //!   (`cargo test -p <plugin>…` on the host target: Intercom's rules, HubSpot's
 //!   signatures…). With ARGS (`cargo xtask test -p switchboard --test cli`) only
-//!   the native `cargo test ARGS` runs.
+//!   the native `cargo test ARGS` runs. A failed run ends with the first
+//!   lines of each panic (see [`failures`]).
 //! - `demo [ARGS]`: `plugins`, then the demo (`demo/`: sandbox + host + scenarios;
 //!   `cargo xtask demo --quick` exits after the summary).
 //! - `bench`: `plugins`, then every benchmark in release (dispatch, ingest,
@@ -19,6 +20,7 @@
 //! - `new-plugin NAME`: a new connector in `plugins/NAME`, copied from
 //!   `plugins/example` and added to the workspace (see [`new_plugin`]).
 
+mod failures;
 mod new_plugin;
 
 use std::path::{Path, PathBuf};
@@ -153,7 +155,7 @@ fn test(args: &[String]) -> Result<(), String> {
     let root = root();
     let mut native = Command::new(env!("CARGO"));
     native.current_dir(&root).arg("test").args(args);
-    run(&mut native)?;
+    failures::run(&mut native)?;
     if !args.is_empty() {
         return Ok(());
     }
@@ -162,7 +164,7 @@ fn test(args: &[String]) -> Result<(), String> {
     for p in discover(&root)? {
         cmd.args(["-p", &p.package]);
     }
-    run(&mut cmd)
+    failures::run(&mut cmd)
 }
 
 fn main() -> ExitCode {

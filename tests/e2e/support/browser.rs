@@ -185,30 +185,51 @@ impl Browser {
         }
     }
 
+    /// Runs `act` on the element matching `css`. A page a click led to may
+    /// still be replacing the one before it: an element found in the old page
+    /// is stale by the time it is used, so it is looked up again (for 10 s at
+    /// most) instead of failing the test.
+    async fn on<T>(
+        &self,
+        css: &str,
+        what: &str,
+        act: impl AsyncFn(fantoccini::elements::Element) -> Result<T, fantoccini::error::CmdError>,
+    ) -> T {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match act(self.find(css).await).await {
+                Ok(v) => return v,
+                Err(e) if e.to_string().contains("stale element") && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("{what} {css}: {e}"),
+            }
+        }
+    }
+
     /// Types `value` into the field matching `css` (cleared first).
     pub async fn fill(&self, css: &str, value: &str) {
-        let field = self.find(css).await;
-        field.clear().await.unwrap();
-        field.send_keys(value).await.unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+        self.on(css, "typing into", async |field| {
+            field.clear().await?;
+            field.send_keys(value).await
+        })
+        .await;
     }
 
     /// Chooses the option whose value is `value` in the `<select>` matching `css`.
     pub async fn select(&self, css: &str, value: &str) {
-        self.find(css).await.select_by_value(value).await.unwrap_or_else(|e| panic!("choosing {value:?} in {css}: {e}"));
+        self.on(css, &format!("choosing {value:?} in"), async |e| e.select_by_value(value).await).await;
     }
 
     /// Ticks (`on`) or unticks the checkbox matching `css`, clicking it only when needed.
     pub async fn check(&self, css: &str, on: bool) {
-        let b = self.find(css).await;
-        if b.is_selected().await.unwrap_or_else(|e| panic!("{css}: {e}")) != on {
-            b.click().await.unwrap_or_else(|e| panic!("clicking {css}: {e}"));
-        }
+        self.on(css, "ticking", async |b| if b.is_selected().await? != on { b.click().await } else { Ok(()) }).await;
     }
 
     /// Clicks the element matching `css` (a button submits its form, a link
     /// navigates) and waits for the next page.
     pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+        self.on(css, "clicking", async |e| e.click().await).await;
     }
 
     /// Clicks the button whose text is `label` (the first one), like a person would.
@@ -265,13 +286,20 @@ impl Browser {
         }
     }
 
-    /// Waits (10 s at most) until the address of the page shown contains `part`.
+    /// Waits (10 s at most) until the address of the page shown contains
+    /// `part` and that page has loaded.
     pub async fn at(&self, part: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.url().await.contains(part) {
-            assert!(Instant::now() < deadline, "never got to an address with {part:?}; at {}", self.url().await);
+        while !self.url().await.contains(part) || !self.loaded().await {
+            assert!(Instant::now() < deadline, "never got to a loaded page with {part:?} in its address; at {}", self.url().await);
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Whether the page shown has finished loading (`document.readyState`;
+    /// taken as loaded where scripts cannot run).
+    async fn loaded(&self) -> bool {
+        self.client.execute("return document.readyState", vec![]).await.map_or(true, |v| v == "complete")
     }
 
     /// The value of cookie `name` the browser holds for the page shown.
