@@ -3,15 +3,15 @@
 //! Instead of keeping lanes in memory, the host asks the store for lane heads
 //! that may run now ([`crate::store::Leases::claim`]) whenever its slots and a
 //! small buffer of claimed jobs (as many as the slots) are not full and
-//! something may have changed: a webhook it stored, a job it
-//! finished, a `NOTIFY` from any host's commit, a retry coming due, and at
-//! least every [`POLL`] in case a notification was lost. The buffer is refilled
-//! once half of it is gone, so a busy host claims once per several jobs rather
-//! than once per job. While jobs run or wait in the buffer, their leases are
-//! renewed every third of the lease. A job whose outcome could not
-//! be written (its lease was lost to another host, or the database failed) is
-//! simply let go: its lease expires and whichever host claims it next resumes
-//! it from its journal.
+//! something may have changed: a job it finished, a `NOTIFY` from any host's
+//! commit (its own included: that is how a webhook it stored wakes it), a
+//! retry coming due, and at least every [`POLL`] in case a notification was
+//! lost. The buffer is refilled once half of it is gone, so a busy host claims
+//! once per several jobs rather than once per job. While jobs run or wait in
+//! the buffer, their leases are renewed every third of the lease. A job whose
+//! outcome could not be written (its lease was lost to another host, or the
+//! database failed) is simply let go: its lease expires and whichever host
+//! claims it next resumes it from its journal.
 
 use super::run::{JobRunner, Outcome};
 use super::scheduler::{Command, launch};
@@ -88,37 +88,53 @@ impl Claimer {
             }
         }
         let mut full_claim = true;
+        // The poll is due POLL after the last claim, however many commands
+        // that did not lead to a claim came in between.
+        let mut poll_at = tokio::time::Instant::now();
         loop {
             let now = crate::clock::now_ms();
             let next_due = self.due.peek().map(|Reverse(at)| Duration::from_millis((at - now).max(0) as u64));
-            let sleep = if full_claim { Duration::ZERO } else { next_due.map_or(POLL, |d| d.min(POLL)) };
-            tokio::select! {
+            let sleep = if full_claim {
+                Duration::ZERO
+            } else {
+                let poll = poll_at.saturating_duration_since(tokio::time::Instant::now());
+                next_due.map_or(poll, |d| d.min(poll))
+            };
+            let mut changed = tokio::select! {
                 cmd = rx.recv() => match cmd {
                     Some(cmd) => self.handle(cmd).await,
                     None => return,
                 },
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(sleep) => {}
-            }
+                _ = wake.notified() => true,
+                _ = tokio::time::sleep(sleep) => true,
+            };
             while let Ok(cmd) = rx.try_recv() {
-                self.handle(cmd).await;
+                changed |= self.handle(cmd).await;
+            }
+            if !changed {
+                continue;
             }
             let now = crate::clock::now_ms();
             while self.due.peek().is_some_and(|Reverse(at)| *at <= now) {
                 self.due.pop();
             }
             full_claim = self.claim().await;
+            poll_at = tokio::time::Instant::now() + POLL;
             self.read_depth().await;
         }
     }
 
-    async fn handle(&mut self, cmd: Command) {
+    /// Takes in `cmd`; `true` when a claim may now find more than before.
+    async fn handle(&mut self, cmd: Command) -> bool {
         match cmd {
-            // Stored by this host: claimed below like anybody's.
-            Command::Enqueue(_) | Command::SetPaused(_) => {}
+            // Stored by this host: the commit's NOTIFY wakes this host's
+            // listener like every other (and the poll covers a lost one), so
+            // claiming here too would only walk the queue twice per batch.
+            Command::Enqueue(_) | Command::SetPaused(_) => false,
             // The store decides: a head some host runs holds a lease there.
             Command::Skip { reply, .. } => {
                 let _ = reply.send(super::scheduler::Skip::NotHere);
+                false
             }
             Command::Finished { job_id, outcome, .. } => {
                 self.running = self.running.saturating_sub(1);
@@ -135,6 +151,7 @@ impl Claimer {
                     }
                     Outcome::Done | Outcome::Dead(_) => {}
                 }
+                true
             }
         }
     }

@@ -356,4 +356,32 @@ mod tests {
         ingest(&a, "1", &[("crm", "party:+331")]).await;
         tokio::time::timeout(Duration::from_secs(5), wake.notified()).await.expect("no NOTIFY reached host b");
     }
+
+    /// Jobs of a paused integration are held: their commit wakes nobody (every
+    /// host would walk the held jobs for nothing), unless the batch also holds
+    /// a job of a running integration; the resume wakes everyone.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn new_jobs_of_a_paused_integration_wake_nobody_until_it_is_resumed() {
+        let db = TestDatabase::create().await.unwrap_or_else(|e| panic!("{e}"));
+        let (a, b) = (host(&db, "a").await, host(&db, "b").await);
+        let wake = b.wakeups();
+        a.set_paused("desk", Some("unauthorized")).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let _ = tokio::time::timeout(Duration::from_millis(10), wake.notified()).await;
+        let quiet = |what: &'static str| {
+            let wake = wake.clone();
+            async move {
+                let woken = tokio::time::timeout(Duration::from_millis(500), wake.notified()).await.is_ok();
+                assert!(!woken, "{what} woke host b");
+            }
+        };
+        ingest(&a, "1", &[("desk", "party:+331")]).await;
+        quiet("a job of the paused integration").await;
+        ingest(&a, "2", &[("desk", "party:+331"), ("crm", "party:+331")]).await;
+        tokio::time::timeout(Duration::from_secs(5), wake.notified()).await.expect("a job of crm did not wake host b");
+        a.set_paused("desk", None).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(5), wake.notified()).await.expect("the resume did not wake host b");
+        ingest(&a, "3", &[("desk", "party:+331")]).await;
+        tokio::time::timeout(Duration::from_secs(5), wake.notified()).await.expect("a job of the resumed integration did not wake host b");
+    }
 }

@@ -130,15 +130,15 @@ async fn commit_batch(pool: &Pool, batch: &mut Vec<WriteOp>) {
         Ok(c) => c,
         Err(e) => return fail_all(batch.drain(..), &format!("no database connection: {e}")),
     };
-    let wakes = batch.iter().any(|w| wakes_claimers(&w.op));
+    let wake = Wake::of(batch);
     // Fast path: the whole batch in one transaction without savepoints (two round
     // trips fewer per write). If any write fails, nothing of it was committed:
     // the batch runs again with a savepoint per write, so only that write fails.
-    let results = match attempt(&mut client, batch, false, wakes).await {
+    let results = match attempt(&mut client, batch, false, &wake).await {
         Ok(results) => Ok(results),
         Err(e) => {
             tracing::debug!(error = %e, "store: a write of the batch failed; applying each in its own savepoint");
-            attempt(&mut client, batch, true, wakes).await
+            attempt(&mut client, batch, true, &wake).await
         }
     };
     match results {
@@ -179,7 +179,7 @@ async fn attempt(
     client: &mut deadpool_postgres::Object,
     batch: &[WriteOp],
     savepoints: bool,
-    wakes: bool,
+    wake: &Wake,
 ) -> StoreResult<Vec<StoreResult<Out>>> {
     let tx = client.transaction().await.map_err(|e| pg_err("cannot begin transaction", e))?;
     let mut results = Vec::with_capacity(batch.len());
@@ -200,10 +200,9 @@ async fn attempt(
             }
         }
     }
-    if wakes && let Err(e) = tx.batch_execute(&format!("NOTIFY {}", super::listen::CHANNEL)).await {
-        // Only a wake-up is lost: the other hosts' claim loops poll.
-        tracing::warn!(error = %super::describe(&e), "store: NOTIFY failed");
-    }
+    // A failed statement aborts the transaction (its COMMIT would roll back
+    // without an error), so a failed NOTIFY fails the attempt like any write.
+    notify(&tx, wake).await.map_err(|e| pg_err("NOTIFY failed", e))?;
     tx.commit().await.map_err(|e| pg_err("commit failed", e))?;
     Ok(results)
 }
@@ -271,14 +270,55 @@ fn fail_all(ops: impl Iterator<Item = WriteOp>, message: &str) {
     }
 }
 
-/// Whether committing `op` may make a job claimable on some host: new jobs, a
-/// lane head finished (its next job is the head now), a retry, a release, a
-/// replay, a resume.
-fn wakes_claimers(op: &Op) -> bool {
-    match op {
-        Op::Ingest { jobs, .. } => !jobs.is_empty(),
-        Op::JobDone { .. } | Op::JobRetry { .. } | Op::JobDead { .. } | Op::Release { .. } | Op::ReplayDead { .. } => true,
-        Op::SetPaused { reason, .. } => reason.is_none(),
-        Op::TakeRevived | Op::Journal { .. } | Op::JournalTruncate { .. } | Op::Kv { .. } => false,
+/// Whom a batch's commit must wake: the claim loops of every host, by one
+/// `NOTIFY` per committed batch.
+#[derive(Debug, PartialEq)]
+enum Wake {
+    /// Nothing in the batch makes a job claimable.
+    Nobody,
+    /// A lane head finished (its next job is the head now), a retry, a
+    /// release, a replay, a resume: notify.
+    Claimers,
+    /// Only new jobs, of these integrations: notify unless every one is paused
+    /// (their jobs are held; waking every host to pass over them again costs
+    /// each a claim that walks all held jobs). Decided in the transaction, on
+    /// the paused state it sees; a resume notifies on its own.
+    ClaimersUnlessPaused(Vec<String>),
+}
+
+impl Wake {
+    fn of(batch: &[WriteOp]) -> Wake {
+        let mut integrations: Vec<String> = Vec::new();
+        for w in batch {
+            match &w.op {
+                Op::Ingest { jobs, .. } => integrations.extend(jobs.iter().map(|j| j.integration.clone())),
+                Op::JobDone { .. } | Op::JobRetry { .. } | Op::JobDead { .. } | Op::Release { .. } | Op::ReplayDead { .. } => {
+                    return Wake::Claimers;
+                }
+                Op::SetPaused { reason, .. } if reason.is_none() => return Wake::Claimers,
+                Op::SetPaused { .. } | Op::TakeRevived | Op::Journal { .. } | Op::JournalTruncate { .. } | Op::Kv { .. } => {}
+            }
+        }
+        if integrations.is_empty() {
+            return Wake::Nobody;
+        }
+        integrations.sort_unstable();
+        integrations.dedup();
+        Wake::ClaimersUnlessPaused(integrations)
+    }
+}
+
+/// `NOTIFY` when one of `$1` (integrations) is not paused.
+const NOTIFY_UNLESS_PAUSED: &str = "SELECT pg_notify($2, '') WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) AS i(integration) \
+     WHERE NOT EXISTS (SELECT 1 FROM integration_state s WHERE s.integration = i.integration AND s.paused_reason IS NOT NULL))";
+
+/// Sends the batch's wake-up (see [`Wake`]) in its transaction.
+async fn notify(tx: &Transaction<'_>, wake: &Wake) -> Result<(), tokio_postgres::Error> {
+    match wake {
+        Wake::Nobody => Ok(()),
+        Wake::Claimers => tx.batch_execute(&format!("NOTIFY {}", super::listen::CHANNEL)).await,
+        Wake::ClaimersUnlessPaused(integrations) => {
+            tx.execute(NOTIFY_UNLESS_PAUSED, &[integrations, &super::listen::CHANNEL]).await.map(|_| ())
+        }
     }
 }
