@@ -253,6 +253,11 @@ impl Default for PluginsConfig {
 pub struct LimitsConfig {
     /// Wall-clock deadline of one plugin call, in milliseconds.
     pub job_timeout_ms: u64,
+    /// Attempts a job gets when each one runs out of its deadline: a timeout
+    /// on a loaded machine is retried (the journal keeps what the cut-off
+    /// attempt did), a plugin that loops every time is dead-lettered after
+    /// this many.
+    pub timeout_attempts: u32,
     /// Linear-memory cap of one plugin instance, in MiB.
     pub memory_mib: u64,
     /// Jobs running at once.
@@ -275,6 +280,7 @@ impl Default for LimitsConfig {
     fn default() -> Self {
         LimitsConfig {
             job_timeout_ms: 10_000,
+            timeout_attempts: 3,
             memory_mib: 64,
             concurrency: 64,
             retry_cap_seconds: 600,

@@ -23,6 +23,9 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
     if limits.job_timeout_ms < 10 {
         return Err(invalid("limits.job_timeout_ms", "must be at least 10"));
     }
+    if !(1..=20).contains(&limits.timeout_attempts) {
+        return Err(invalid("limits.timeout_attempts", "must be between 1 and 20"));
+    }
     if !(1..=4096).contains(&limits.memory_mib) {
         return Err(invalid("limits.memory_mib", "must be between 1 and 4096"));
     }
@@ -246,6 +249,13 @@ numbers = [777, "+33 1 23 45 67 89"]
     fn unknown_account_is_named() {
         let err = load(&OK.replace("account = \"main\"", "account = \"nope\"")).unwrap_err();
         assert!(err.contains("integrations[0].account") && err.contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn timeout_attempts_default_to_three_and_zero_is_refused_by_name() {
+        assert_eq!(load(OK).unwrap().limits.timeout_attempts, 3);
+        let err = load(&format!("{OK}\n[limits]\ntimeout_attempts = 0\n")).unwrap_err();
+        assert!(err.contains("limits.timeout_attempts") && err.contains("between 1 and 20"), "{err}");
     }
 
     #[test]

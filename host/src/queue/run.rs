@@ -192,7 +192,18 @@ impl JobRunner {
                 Outcome::Paused { integration: job.integration.clone(), reason: format!("unauthorized: {m}") }
             }
             Err(JobFailure::Internal(m)) => self.retry(attempt, format!("host: {m}"), None),
-            Err(f @ (JobFailure::Trap(_) | JobFailure::Timeout(_) | JobFailure::OutOfMemory(_))) => Outcome::Dead(f.to_string()),
+            Err(f @ JobFailure::Timeout(_)) => {
+                // A deadline missed on a loaded machine is not the plugin's fault:
+                // try again (the journal keeps what this attempt did), but not
+                // forever for a plugin that loops every time.
+                let allowed = self.config.limits.timeout_attempts;
+                if attempt < allowed {
+                    self.retry(attempt, format!("{f} (attempt {attempt} of {allowed})"), None)
+                } else {
+                    Outcome::Dead(format!("{f} on {attempt} attempts ([limits] timeout_attempts = {allowed})"))
+                }
+            }
+            Err(f @ (JobFailure::Trap(_) | JobFailure::OutOfMemory(_))) => Outcome::Dead(f.to_string()),
         };
         (plugin_name, outcome)
     }

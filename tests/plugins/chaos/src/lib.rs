@@ -16,6 +16,14 @@ impl Plugin for Chaos {
                     x = std::hint::black_box(x.wrapping_add(1));
                 }
             }
+            // Cut off by its deadline on the first attempt only (a loaded
+            // machine), fine when tried again.
+            "loop-first" if ctx.attempt() <= 1 => {
+                let mut x: u64 = 0;
+                loop {
+                    x = std::hint::black_box(x.wrapping_add(1));
+                }
+            }
             "oom" => {
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
                 loop {
