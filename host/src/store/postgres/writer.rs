@@ -318,7 +318,9 @@ async fn notify(tx: &Transaction<'_>, wake: &Wake) -> Result<(), tokio_postgres:
         Wake::Nobody => Ok(()),
         Wake::Claimers => tx.batch_execute(&format!("NOTIFY {}", super::listen::CHANNEL)).await,
         Wake::ClaimersUnlessPaused(integrations) => {
-            tx.execute(NOTIFY_UNLESS_PAUSED, &[integrations, &super::listen::CHANNEL]).await.map(|_| ())
+            // Prepared once per connection: one round trip, like the plain NOTIFY.
+            let statement = tx.prepare_cached(NOTIFY_UNLESS_PAUSED).await?;
+            tx.execute(&statement, &[integrations, &super::listen::CHANNEL]).await.map(|_| ())
         }
     }
 }
