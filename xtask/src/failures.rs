@@ -91,6 +91,7 @@ pub fn run(cmd: &mut Command) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn seen(text: &str) -> Panics {
