@@ -102,6 +102,7 @@ pub fn new_plugin(root: &Path, name: &str) -> Result<PathBuf, String> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     /// A throw-away copy of the workspace's `Cargo.toml` and `plugins/example`.
