@@ -251,6 +251,24 @@ numbers = [777, "+33 1 23 45 67 89"]
         assert!(err.contains("integrations[0].account") && err.contains("nope"), "{err}");
     }
 
+    /// The config fuzz target's seeds and kept findings (`fuzz/corpus/config`)
+    /// on the stable toolchain: each loads or is refused with an error, never
+    /// a panic; the shipped configuration loads.
+    #[test]
+    fn the_fuzz_corpus_of_configs_loads_or_is_refused_without_a_panic() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/config");
+        let env = |name: &str| Some(format!("secret-value-of-{name}"));
+        let mut loaded = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            if Config::from_toml(&text, Path::new("switchboard.toml"), Path::new("/fuzz"), &env).is_ok() {
+                loaded.push(path.file_name().unwrap().to_string_lossy().into_owned());
+            }
+        }
+        assert!(loaded.iter().any(|n| n == "shipped.toml"), "the shipped configuration did not load; loaded: {loaded:?}");
+    }
+
     #[test]
     fn timeout_attempts_default_to_three_and_zero_is_refused_by_name() {
         assert_eq!(load(OK).unwrap().limits.timeout_attempts, 3);

@@ -331,7 +331,32 @@ impl AppState {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::first_duplicate_key;
+
+    /// The fuzz target's seeds and kept findings (`fuzz/corpus/webhook`),
+    /// through the same steps on the stable toolchain, so a case kept there
+    /// runs with every `cargo test`: each seed is a documented webhook the
+    /// host dispatches, with its lane and contract event.
+    #[test]
+    fn the_fuzz_corpus_of_webhooks_goes_through_without_a_panic() {
+        use crate::aircall::model::{Envelope, ParsedEvent};
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/webhook");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let body = std::fs::read(&path).unwrap();
+            assert_eq!(first_duplicate_key(&body), None, "{}", path.display());
+            let envelope: Envelope = serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let parsed = ParsedEvent::parse(&envelope.event, &envelope.data).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let parsed = parsed.unwrap_or_else(|| panic!("{}: {} is not dispatched", path.display(), envelope.event));
+            let calls = crate::queue::lane::CallParties::default();
+            assert!(!crate::queue::lane::lane_key(&parsed, Some("FR"), &calls).is_empty(), "{}", path.display());
+            let _ = crate::contract::convert::event(&parsed);
+            seen += 1;
+        }
+        assert!(seen >= 10, "only {seen} seeds in {}", dir.display());
+    }
 
     #[test]
     fn duplicate_keys_are_found_with_their_path() {
